@@ -1,0 +1,3 @@
+// Package bench holds the go test benchmarks (BenchmarkGEMV) and, later, the
+// sweep engine behind `qkbench sweep`.
+package bench

@@ -1,0 +1,3 @@
+module github.com/qkbench/qkbench
+
+go 1.26

@@ -1,0 +1,7 @@
+// Package all links every kernel backend into a program: import it for its
+// side effects (each backend registers its kernels in package kernels).
+package all
+
+import (
+	_ "github.com/qkbench/qkbench/kernels/scalar"
+)

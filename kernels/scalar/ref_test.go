@@ -1,0 +1,11 @@
+package scalar_test
+
+import (
+	"testing"
+
+	"github.com/qkbench/qkbench/kernels/kerneltest"
+	"github.com/qkbench/qkbench/kernels/scalar"
+)
+
+func TestRefF32(t *testing.T) { kerneltest.Run(t, scalar.RefF32) }
+func TestRefI8(t *testing.T)  { kerneltest.Run(t, scalar.RefI8) }
