@@ -1,0 +1,73 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"golang.org/x/perf/benchfmt"
+)
+
+// BenchName is a cell's benchmark name (SPEC §6):
+// GEMV/kernel=<id>/shape=<R>x<C>/threads=<n>/mode=<hot|cold>, plus
+// /workload=<name> when the workload is a named tensor rather than a shape.
+// benchfmt adds the "Benchmark" prefix.
+func (c *Cell) BenchName() string {
+	n := fmt.Sprintf("GEMV/kernel=%s/shape=%s/threads=%d/mode=%s", c.Kernel, c.Shape, c.Threads, c.Mode)
+	if c.Workload != "" && c.Workload != c.Shape {
+		n += "/workload=" + strings.ReplaceAll(c.Workload, "/", "_")
+	}
+	return n
+}
+
+// FileConfig returns the configuration lines of a run's results file, so that
+// benchstat can compare machines or commits as columns.
+func (r *Run) FileConfig() []benchfmt.Config {
+	m := r.Machine
+	kv := [][2]string{
+		{"goos", m.OS}, {"goarch", m.Arch}, {"cpu", m.CPU}, {"features", strings.Join(m.Features, ",")},
+		{"host", m.Host}, {"go", m.GoVersion}, {"cc", m.CC}, {"commit", m.Commit},
+		{"dirty", fmt.Sprint(m.Dirty)}, {"codebook", r.Config.Codebook}, {"mode", r.Config.Mode},
+		{"pkg", "github.com/qkbench/qkbench/bench"},
+	}
+	var out []benchfmt.Config
+	for _, p := range kv {
+		if p[1] == "" {
+			continue
+		}
+		out = append(out, benchfmt.Config{Key: p[0], Value: []byte(oneLine(p[1])), File: true})
+	}
+	return out
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// WriteBenchfmt writes the run's timed cells in Go benchmark format, after the
+// file configuration lines: one result line per sample with ns/op, MB/s (of
+// weight bytes) and GMAC/s, so benchstat sees every sample.
+func (r *Run) WriteBenchfmt(w io.Writer) error {
+	bw := benchfmt.NewWriter(w)
+	cfg := r.FileConfig()
+	for i := range r.Cells {
+		c := &r.Cells[i]
+		if !c.Timed() {
+			continue
+		}
+		for _, s := range c.Samples {
+			res := &benchfmt.Result{
+				Config: cfg,
+				Name:   benchfmt.Name(c.BenchName()),
+				Iters:  max(c.Iterations, 1),
+				Values: []benchfmt.Value{
+					{Value: s * 1e9, Unit: "ns/op"},
+					{Value: float64(c.WeightBytes) / s / 1e6, Unit: "MB/s"},
+					{Value: float64(c.MACs) / s / 1e9, Unit: "GMAC/s"},
+				},
+			}
+			if err := bw.Write(res); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

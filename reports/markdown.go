@@ -1,0 +1,155 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+)
+
+// WriteMarkdown writes report.md for one run: what ran where, the results,
+// speedups, the per-token roll-up, agreement and the charts in plots.
+func (r *Run) WriteMarkdown(w io.Writer, plots []Plot) error {
+	var b strings.Builder
+	m := r.Machine
+	fmt.Fprintf(&b, "# qkbench sweep on %s\n\n", m.CPU)
+	if r.Partial {
+		b.WriteString("> **Partial run**: it was interrupted; only the cells below were finished.\n\n")
+	}
+	fmt.Fprintf(&b, "Reproduce with:\n\n```\n%s\n```\n\n", r.Command)
+	b.WriteString("## Machine\n\n")
+	rows := [][]string{
+		{"CPU", m.CPU},
+		{"cores", fmt.Sprintf("%d physical, %d logical", m.Cores, m.Threads)},
+		{"caches", fmt.Sprintf("L1d %s, L2 %s, L3 %s", bytesText(m.L1D), bytesText(m.L2), bytesText(m.L3))},
+		{"OS / arch", m.OS + "/" + m.Arch},
+		{"Go", m.GoVersion},
+		{"C compiler", m.CC},
+		{"commit", commitText(m.Commit, m.Dirty)},
+		{"host", m.Host},
+	}
+	if len(m.Features) > 0 {
+		rows = append(rows, []string{"features", strings.Join(m.Features, " ")})
+	}
+	if pr := m.Probe; pr != nil {
+		var bw []string
+		for _, p := range pr.ReadGBps {
+			bw = append(bw, fmt.Sprintf("%s: %.0f GB/s", bytesText(p.Bytes), p.GBps))
+		}
+		rows = append(rows, []string{"read bandwidth (1 thread)", strings.Join(bw, ", ")})
+		var peaks []string
+		for n, v := range pr.Int8GMACps {
+			peaks = append(peaks, fmt.Sprintf("%s %.0f GMAC/s", n, v))
+		}
+		sort.Strings(peaks)
+		rows = append(rows, []string{"int8 peaks (1 thread)", strings.Join(peaks, ", ")})
+		if pr.F32GFMAps > 0 {
+			rows = append(rows, []string{"f32 FMA peak", fmt.Sprintf("%.1f GFMA/s", pr.F32GFMAps)})
+		}
+		if pr.ClockGHz > 0 {
+			rows = append(rows, []string{"clock estimate", fmt.Sprintf("%.2f GHz", pr.ClockGHz)})
+		}
+	}
+	if err := WriteMarkdownTable(&b, []string{"", ""}, rows); err != nil {
+		return err
+	}
+	c := r.Config
+	fmt.Fprintf(&b, "\nSweep: preset %q, codebook %s, mode %s, threads %v, %d samples per cell of at least %s each, seed %d; started %s, took %s.\n",
+		c.Preset, c.Codebook, c.Mode, c.Threads, c.Count, c.MinTime, c.Seed, r.Started.Format("2006-01-02 15:04:05 MST"), r.Finished.Sub(r.Started).Round(1e9))
+	b.WriteString("Times are medians per GEMV with the 95% confidence interval of the median (golang.org/x/perf/benchmath); the x quantization of i8 kernels is inside the time, preparing W is not.\n\n")
+
+	b.WriteString("## Results\n\n")
+	if err := WriteMarkdownTable(&b, Header, r.Rows()); err != nil {
+		return err
+	}
+	if ws, th := r.workloadNames(), r.minThreads(); len(ws) > 0 {
+		fmt.Fprintf(&b, "\n### Speedup over portable Go, %d thread(s)\n\n", th)
+		hdr := append([]string{"kernel"}, ws...)
+		var sr [][]string
+		for _, k := range r.timedKernels() {
+			row := []string{k}
+			any := false
+			for _, w := range ws {
+				s := r.Speedup(k, w, th)
+				if math.IsNaN(s) {
+					row = append(row, "-")
+					continue
+				}
+				any = true
+				row = append(row, fmt.Sprintf("%.2f×", s))
+			}
+			if any {
+				sr = append(sr, row)
+			}
+		}
+		if err := WriteMarkdownTable(&b, hdr, sr); err != nil {
+			return err
+		}
+	}
+	if ru := r.Rollup(); len(ru) > 0 {
+		fmt.Fprintf(&b, "\n### %s: GEMV time per decoded token\n\n", c.Model)
+		fmt.Fprintf(&b, "Σ over one layer's matrices (median × count per layer) × %d layers; attention, norms and the LM head are not included, so the tokens/s figure is an upper bound.\n\n", c.Layers)
+		var rr [][]string
+		for _, t := range ru {
+			rr = append(rr, []string{t.Kernel, fmt.Sprint(t.Threads), Duration(t.Seconds), fmt.Sprintf("%.1f", t.TokensPerSecond())})
+		}
+		if err := WriteMarkdownTable(&b, []string{"kernel", "threads", "GEMV time per token", "tokens/s bound"}, rr); err != nil {
+			return err
+		}
+	}
+	b.WriteString("\n## Kernels\n\n")
+	var kr [][]string
+	for _, k := range r.Kernels {
+		st := "available"
+		if !k.Available {
+			st = "unavailable: " + k.Reason
+		}
+		kr = append(kr, []string{k.ID, k.Mode, k.Backend, k.ISA, st, k.Code})
+	}
+	if err := WriteMarkdownTable(&b, []string{"kernel", "mode", "backend", "ISA", "status", "what computes"}, kr); err != nil {
+		return err
+	}
+	b.WriteString("\n## Workloads\n\n")
+	var wr [][]string
+	for _, w := range r.Workloads {
+		wr = append(wr, []string{w.Name, w.Shape, w.Codebook, strings.Join(w.Roles, ","), w.Source})
+	}
+	if err := WriteMarkdownTable(&b, []string{"workload", "shape", "codebook", "roles", "source"}, wr); err != nil {
+		return err
+	}
+	if len(plots) > 0 {
+		b.WriteString("\n## Charts\n\n")
+		for _, p := range plots {
+			fmt.Fprintf(&b, "### %s\n\n![%s](%s.png)\n\n([SVG](%s.svg))\n\n", p.Title, p.Title, p.Name, p.Name)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func bytesText(n int64) string {
+	switch {
+	case n <= 0:
+		return "?"
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+func commitText(c string, dirty bool) string {
+	if c == "" {
+		c = "unknown"
+	}
+	if dirty {
+		c += " (dirty)"
+	}
+	return c
+}

@@ -1,0 +1,426 @@
+package reports
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"path/filepath"
+	"sort"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Baseline returns the portable Go kernel a kernel's speedup is measured
+// against: go-f32 for f32 kernels, go-i8 for the rest.
+func Baseline(mode string) string {
+	if mode == "f32" {
+		return "go-f32"
+	}
+	return "go-i8"
+}
+
+// workloadNames returns the run's workloads that have a timed cell, in run order.
+func (r *Run) workloadNames() []string {
+	timed := map[string]bool{}
+	for i := range r.Cells {
+		if r.Cells[i].Timed() {
+			timed[r.Cells[i].Workload] = true
+		}
+	}
+	var out []string
+	for _, w := range r.Workloads {
+		if timed[w.Name] {
+			out = append(out, w.Name)
+		}
+	}
+	return out
+}
+
+// minThreads is the smallest thread count of the run (the per-kernel charts use it).
+func (r *Run) minThreads() int {
+	if t := r.ThreadCounts(); len(t) > 0 {
+		return t[0]
+	}
+	return 1
+}
+
+// Plot is one chart: its file stem and the plot.
+type Plot struct {
+	Name  string // file stem: "gmacps", "speedup", "roofline", "threads", "model"
+	Title string
+	P     *plot.Plot
+}
+
+// Plots builds every chart the run has data for.
+func (r *Run) Plots() ([]Plot, error) {
+	var out []Plot
+	for _, f := range []func() (*Plot, error){r.gmacPlot, r.speedupPlot, r.rooflinePlot, r.threadsPlot, r.modelPlot} {
+		p, err := f()
+		if err != nil {
+			return nil, err
+		}
+		if p != nil {
+			out = append(out, *p)
+		}
+	}
+	return out, nil
+}
+
+// SavePlots writes each chart as PNG and SVG into dir (atomically) and
+// returns the file stems written.
+func SavePlots(dir string, plots []Plot) error {
+	for _, p := range plots {
+		for _, ext := range []string{"png", "svg"} {
+			wt, err := p.P.WriterTo(9*vg.Inch, 5*vg.Inch, ext)
+			if err != nil {
+				return err
+			}
+			var b bytes.Buffer
+			if _, err := wt.WriteTo(&b); err != nil {
+				return err
+			}
+			if err := WriteFileAtomic(filepath.Join(dir, p.Name+"."+ext), b.Bytes()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func newPlot(title, x, y string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = x
+	p.Y.Label.Text = y
+	p.Legend.Top = true
+	p.Legend.Left = true
+	p.Add(plotter.NewGrid())
+	return p
+}
+
+// groupedBars adds one bar series per kernel over the workloads; value
+// returns the bar height (NaN for none).
+func groupedBars(p *plot.Plot, kernels, workloads []string, value func(k, w string) float64) error {
+	if len(kernels) == 0 {
+		return nil
+	}
+	width := vg.Points(math.Max(4, math.Min(18, 420/float64(len(kernels)*len(workloads)))))
+	top := 0.0
+	for i, k := range kernels {
+		vals := make(plotter.Values, len(workloads))
+		for j, w := range workloads {
+			v := value(k, w)
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				v = 0
+			}
+			vals[j] = v
+			top = math.Max(top, v)
+		}
+		b, err := plotter.NewBarChart(vals, width)
+		if err != nil {
+			return err
+		}
+		b.LineStyle.Width = vg.Length(0)
+		b.Color = plotutil.Color(i)
+		b.Offset = vg.Length(float64(i)-float64(len(kernels)-1)/2) * width
+		p.Add(b)
+		p.Legend.Add(k, b)
+	}
+	p.NominalX(workloads...)
+	// Room for the legend above the bars and for the outer bars at the sides.
+	p.Y.Min, p.Y.Max = 0, top*(1.12+0.06*float64(len(kernels)))
+	p.X.Min, p.X.Max = -0.6, float64(len(workloads))-0.4
+	return nil
+}
+
+func (r *Run) gmacPlot() (*Plot, error) {
+	ws, ks, th := r.workloadNames(), r.timedKernels(), r.minThreads()
+	if len(ws) == 0 {
+		return nil, nil
+	}
+	p := newPlot(fmt.Sprintf("GEMV throughput, %d thread(s), %s", th, r.Config.Mode), "shape", "GMAC/s")
+	err := groupedBars(p, ks, ws, func(k, w string) float64 {
+		if c := r.Find(k, w, th); c != nil && c.Timed() {
+			return c.GMACps
+		}
+		return math.NaN()
+	})
+	return &Plot{Name: "gmacps", Title: "GMAC/s per kernel per shape", P: p}, err
+}
+
+func (r *Run) timedKernels() []string {
+	var out []string
+	for _, k := range r.KernelIDs() {
+		for i := range r.Cells {
+			if r.Cells[i].Kernel == k && r.Cells[i].Timed() {
+				out = append(out, k)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// Speedup returns kernel k's speedup over its Baseline on workload w at th
+// threads (baseline median / k's median), or NaN.
+func (r *Run) Speedup(k, w string, th int) float64 {
+	c := r.Find(k, w, th)
+	if c == nil || !c.Timed() {
+		return math.NaN()
+	}
+	b := r.Find(Baseline(r.Kernel(k).Mode), w, th)
+	if b == nil || !b.Timed() {
+		return math.NaN()
+	}
+	return b.Median / c.Median
+}
+
+func (r *Run) speedupPlot() (*Plot, error) {
+	ws, th := r.workloadNames(), r.minThreads()
+	var ks []string
+	for _, k := range r.timedKernels() {
+		for _, w := range ws {
+			if !math.IsNaN(r.Speedup(k, w, th)) {
+				ks = append(ks, k)
+				break
+			}
+		}
+	}
+	if len(ks) == 0 {
+		return nil, nil
+	}
+	p := newPlot(fmt.Sprintf("Speedup over portable Go (go-f32 for f32 kernels, go-i8 otherwise), %d thread(s)", th), "shape", "speedup (×)")
+	err := groupedBars(p, ks, ws, func(k, w string) float64 { return r.Speedup(k, w, th) })
+	return &Plot{Name: "speedup", Title: "Speedup over go-*", P: p}, err
+}
+
+// ReadGBps interpolates the probe's read bandwidth (GB/s) at a working-set
+// size, log-linearly between measured sizes; 0 without a probe.
+func (pr *Probe) ReadGBpsAt(bytes int64) float64 {
+	if pr == nil || len(pr.ReadGBps) == 0 {
+		return 0
+	}
+	pts := append([]BandwidthPoint(nil), pr.ReadGBps...)
+	sort.Slice(pts, func(i, j int) bool { return pts[i].Bytes < pts[j].Bytes })
+	if bytes <= pts[0].Bytes {
+		return pts[0].GBps
+	}
+	for i := 1; i < len(pts); i++ {
+		if bytes <= pts[i].Bytes {
+			a, b := pts[i-1], pts[i]
+			t := (math.Log(float64(bytes)) - math.Log(float64(a.Bytes))) / (math.Log(float64(b.Bytes)) - math.Log(float64(a.Bytes)))
+			return a.GBps + t*(b.GBps-a.GBps)
+		}
+	}
+	return pts[len(pts)-1].GBps
+}
+
+func (r *Run) rooflinePlot() (*Plot, error) {
+	th := r.minThreads()
+	var cells []*Cell
+	var lo, hi float64 = math.Inf(1), 0
+	for i := range r.Cells {
+		c := &r.Cells[i]
+		if c.Timed() && c.Threads == th {
+			cells = append(cells, c)
+			lo, hi = math.Min(lo, float64(c.WeightBytes)), math.Max(hi, float64(c.WeightBytes))
+		}
+	}
+	if len(cells) == 0 {
+		return nil, nil
+	}
+	p := newPlot(fmt.Sprintf("Roofline: GMAC/s against weight bytes, %d thread(s), %s", th, r.Config.Mode), "weight bytes (working set)", "GMAC/s")
+	p.X.Scale = plot.LogScale{}
+	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	lo, hi = lo/2, hi*2
+	if pr := r.Machine.Probe; pr != nil {
+		// Bandwidth roof: MACs per weight byte (4 for QK256 without tails) × read bandwidth.
+		var roof plotter.XYs
+		macPerByte := float64(cells[0].MACs) / float64(cells[0].WeightBytes)
+		for x := lo; x <= hi*1.0001; x *= 1.25 {
+			bw := pr.ReadGBpsAt(int64(x))
+			if r.Config.Mode == "cold" && len(pr.ReadGBps) > 0 {
+				bw = pr.ReadGBps[len(pr.ReadGBps)-1].GBps
+			}
+			roof = append(roof, plotter.XY{X: x, Y: bw * macPerByte})
+		}
+		if len(roof) > 1 {
+			l, err := plotter.NewLine(roof)
+			if err != nil {
+				return nil, err
+			}
+			l.Color = plotutil.Color(0)
+			l.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
+			l.Width = vg.Points(1.5)
+			p.Add(l)
+			p.Legend.Add("bandwidth roof (read GB/s × MAC/byte)", l)
+		}
+		var names []string
+		for n := range pr.Int8GMACps {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		peaks := map[string]float64{}
+		for _, n := range names {
+			peaks["int8 "+n] = pr.Int8GMACps[n]
+		}
+		if pr.F32GFMAps > 0 {
+			peaks["f32 fma"] = pr.F32GFMAps
+		}
+		var pn []string
+		for n := range peaks {
+			pn = append(pn, n)
+		}
+		sort.Strings(pn)
+		for i, n := range pn {
+			l, err := plotter.NewLine(plotter.XYs{{X: lo, Y: peaks[n]}, {X: hi, Y: peaks[n]}})
+			if err != nil {
+				return nil, err
+			}
+			l.Color = plotutil.Color(i + 1)
+			l.Dashes = []vg.Length{vg.Points(1), vg.Points(2)}
+			p.Add(l)
+			p.Legend.Add("compute roof: "+n, l)
+		}
+	}
+	for i, k := range r.timedKernels() {
+		var xys plotter.XYs
+		for _, c := range cells {
+			if c.Kernel == k {
+				xys = append(xys, plotter.XY{X: float64(c.WeightBytes), Y: c.GMACps})
+			}
+		}
+		if len(xys) == 0 {
+			continue
+		}
+		s, err := plotter.NewScatter(xys)
+		if err != nil {
+			return nil, err
+		}
+		s.GlyphStyle.Color = plotutil.Color(i)
+		s.GlyphStyle.Shape = plotutil.Shape(i)
+		s.GlyphStyle.Radius = vg.Points(3.5)
+		p.Add(s)
+		p.Legend.Add(k, s)
+	}
+	p.Legend.Left = false
+	p.Legend.Top = false
+	p.Legend.XOffs = vg.Points(-4)
+	p.Legend.YOffs = vg.Points(4)
+	return &Plot{Name: "roofline", Title: "Roofline", P: p}, nil
+}
+
+func (r *Run) threadsPlot() (*Plot, error) {
+	ts := r.ThreadCounts()
+	ws := r.workloadNames()
+	if len(ts) < 2 || len(ws) == 0 {
+		return nil, nil
+	}
+	w := ws[0]
+	p := newPlot(fmt.Sprintf("Thread scaling on %s", w), "threads", "speedup over 1 thread (×)")
+	ideal, err := plotter.NewLine(plotter.XYs{{X: float64(ts[0]), Y: 1}, {X: float64(ts[len(ts)-1]), Y: float64(ts[len(ts)-1]) / float64(ts[0])}})
+	if err != nil {
+		return nil, err
+	}
+	ideal.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
+	p.Add(ideal)
+	p.Legend.Add("ideal", ideal)
+	for i, k := range r.timedKernels() {
+		base := r.Find(k, w, ts[0])
+		if base == nil || !base.Timed() {
+			continue
+		}
+		var xys plotter.XYs
+		for _, t := range ts {
+			if c := r.Find(k, w, t); c != nil && c.Timed() {
+				xys = append(xys, plotter.XY{X: float64(t), Y: base.Median / c.Median})
+			}
+		}
+		l, s, err := plotter.NewLinePoints(xys)
+		if err != nil {
+			return nil, err
+		}
+		l.Color, s.Color, s.Shape = plotutil.Color(i), plotutil.Color(i), plotutil.Shape(i)
+		p.Add(l, s)
+		p.Legend.Add(k, l, s)
+	}
+	return &Plot{Name: "threads", Title: "Thread scaling", P: p}, nil
+}
+
+// TokenTime is a kernel's GEMV time per decoded token for a model preset:
+// Σ over the model's matrices (median × count per layer) × layers.
+type TokenTime struct {
+	Kernel   string
+	Threads  int
+	Seconds  float64 // per token
+	Complete bool    // every matrix shape was timed
+}
+
+// TokensPerSecond is the decode-rate bound the GEMV time implies.
+func (t TokenTime) TokensPerSecond() float64 { return 1 / t.Seconds }
+
+// Rollup returns the per-token GEMV time per kernel and thread count; empty
+// unless the run measured a model preset.
+func (r *Run) Rollup() []TokenTime {
+	if r.Config.Layers == 0 {
+		return nil
+	}
+	var out []TokenTime
+	for _, th := range r.ThreadCounts() {
+		for _, k := range r.timedKernels() {
+			t := TokenTime{Kernel: k, Threads: th, Complete: true}
+			for _, w := range r.Workloads {
+				if w.PerLayer == 0 {
+					continue
+				}
+				c := r.Find(k, w.Name, th)
+				if c == nil || !c.Timed() {
+					t.Complete = false
+					continue
+				}
+				t.Seconds += c.Median * float64(w.PerLayer)
+			}
+			t.Seconds *= float64(r.Config.Layers)
+			if t.Complete && t.Seconds > 0 {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
+
+func (r *Run) modelPlot() (*Plot, error) {
+	ru := r.Rollup()
+	if len(ru) == 0 {
+		return nil, nil
+	}
+	th := r.minThreads()
+	var names []string
+	var vals plotter.Values
+	for _, t := range ru {
+		if t.Threads == th {
+			names = append(names, t.Kernel)
+			vals = append(vals, t.Seconds*1e3)
+		}
+	}
+	if len(vals) == 0 {
+		return nil, nil
+	}
+	p := newPlot(fmt.Sprintf("%s: GEMV time per decoded token (%d layers), %d thread(s)", r.Config.Model, r.Config.Layers, th), "kernel", "ms per token (GEMV only)")
+	b, err := plotter.NewBarChart(vals, vg.Points(math.Min(40, 400/float64(len(vals)))))
+	if err != nil {
+		return nil, err
+	}
+	b.Color = plotutil.Color(0)
+	p.Add(b)
+	p.NominalX(names...)
+	p.X.Tick.Label.Rotation = math.Pi / 6
+	p.X.Tick.Label.XAlign = draw.XRight
+	return &Plot{Name: "model", Title: "Model roll-up: GEMV time per token", P: p}, nil
+}

@@ -1,0 +1,262 @@
+// Package reports holds what a sweep measured (Run and Cell, the receipt's
+// schema) and renders it: terminal and Markdown tables, plots made with
+// gonum.org/v1/plot, benchstat-style comparisons and multi-machine reports.
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/qkbench/qkbench/kernels"
+)
+
+// Schema is the receipt format version.
+const Schema = 1
+
+// Run is one sweep: its configuration, the machine and every cell. It is the
+// receipt (receipt.json) of SPEC §6.
+type Run struct {
+	Schema   int       `json:"schema"`
+	Command  string    `json:"command"` // the command line that reproduces it
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	// Partial is true when the run stopped early (interrupted): only the
+	// cells listed were finished.
+	Partial   bool           `json:"partial"`
+	Config    Config         `json:"config"`
+	Machine   Machine        `json:"machine"`
+	Kernels   []KernelInfo   `json:"kernels"`
+	Workloads []WorkloadInfo `json:"workloads"`
+	Cells     []Cell         `json:"cells"`
+}
+
+// Config is what the sweep was asked to do.
+type Config struct {
+	Preset   string `json:"preset,omitempty"`
+	Model    string `json:"model,omitempty"`  // published model name of a model preset
+	Layers   int    `json:"layers,omitempty"` // layers of a model preset (for the per-token roll-up)
+	Codebook string `json:"codebook"`
+	Mode     string `json:"mode"` // "hot" or "cold"
+	Threads  []int  `json:"threads"`
+	Count    int    `json:"count"`     // samples per cell
+	MinTime  string `json:"min_time"`  // minimum time of one sample
+	Seed     uint64 `json:"seed"`      // generator seed
+	GGUF     string `json:"gguf,omitempty"`
+}
+
+// Machine describes where a run happened, with the probe's figures.
+type Machine struct {
+	Host      string   `json:"host"`
+	CPU       string   `json:"cpu"`
+	Vendor    string   `json:"vendor,omitempty"`
+	Family    int      `json:"family,omitempty"`
+	Model     int      `json:"model,omitempty"`
+	Features  []string `json:"features,omitempty"`
+	Cores     int      `json:"physical_cores"`
+	Threads   int      `json:"logical_cores"`
+	L1D       int64    `json:"l1d_bytes,omitempty"`
+	L2        int64    `json:"l2_bytes,omitempty"`
+	L3        int64    `json:"l3_bytes,omitempty"`
+	OS        string   `json:"goos"`
+	Arch      string   `json:"goarch"`
+	GoVersion string   `json:"go_version"`
+	CC        string   `json:"cc_version,omitempty"`
+	Commit    string   `json:"commit"`
+	Dirty     bool     `json:"dirty"`
+	// Probe holds the measured peaks; nil when the run skipped the probe.
+	Probe *Probe `json:"probe,omitempty"`
+}
+
+// Probe holds the machine's measured peaks (qkbench machine).
+type Probe struct {
+	ClockGHz   float64            `json:"clock_ghz,omitempty"`
+	ReadGBps   []BandwidthPoint   `json:"read_gbps"`            // by working-set size, 1 thread
+	Int8GMACps map[string]float64 `json:"int8_gmacps"`          // by instruction ("vpdpbusd", ...)
+	F32GFMAps  float64            `json:"f32_gfmaps,omitempty"` // peak f32 FMA
+	Source     string             `json:"source,omitempty"`     // "measured" or the cache file
+}
+
+// BandwidthPoint is the read bandwidth at one working-set size.
+type BandwidthPoint struct {
+	Bytes int64   `json:"bytes"`
+	GBps  float64 `json:"gbps"`
+}
+
+// KernelInfo is a kernel as the run saw it.
+type KernelInfo struct {
+	ID        string `json:"id"`
+	Backend   string `json:"backend"`
+	ISA       string `json:"isa"`
+	Mode      string `json:"mode"`
+	Code      string `json:"code"` // what actually computed
+	Available bool   `json:"available"`
+	Reason    string `json:"reason,omitempty"` // why it could not run
+}
+
+// WorkloadInfo is one matrix and x of the run.
+type WorkloadInfo struct {
+	Name     string   `json:"name"`
+	Shape    string   `json:"shape"`
+	Rows     int      `json:"rows"`
+	Cols     int      `json:"cols"`
+	Codebook string   `json:"codebook"`
+	Scale    float32  `json:"scale"`
+	Source   string   `json:"source"`
+	Roles    []string `json:"roles,omitempty"`     // layer matrices of this shape in a model preset
+	PerLayer int      `json:"per_layer,omitempty"` // how many per layer
+}
+
+// Cell statuses.
+const (
+	StatusOK          = "ok"          // agreed and timed
+	StatusFailed      = "failed"      // disagreed with the reference: not timed
+	StatusUnavailable = "unavailable" // could not run here
+	StatusUnsupported = "unsupported" // does not support the codebook or shape
+	StatusError       = "error"       // prepare or run returned an error
+)
+
+// Cell is one kernel × workload × thread count.
+type Cell struct {
+	Kernel   string `json:"kernel"`
+	Workload string `json:"workload"`
+	Shape    string `json:"shape"`
+	Rows     int    `json:"rows"`
+	Cols     int    `json:"cols"`
+	Threads  int    `json:"threads"`
+	Mode     string `json:"mode"` // hot or cold
+	Status   string `json:"status"`
+	Reason   string `json:"reason,omitempty"`
+
+	Agreement *kernels.Agreement `json:"agreement,omitempty"`
+
+	PrepareSeconds float64   `json:"prepare_seconds,omitempty"`
+	Iterations     int       `json:"iterations_per_sample,omitempty"`
+	Samples        []float64 `json:"samples_seconds,omitempty"` // seconds per GEMV, one per sample
+	Median         float64   `json:"median_seconds,omitempty"`
+	Low            float64   `json:"ci_low_seconds,omitempty"` // 95% interval of the median
+	High           float64   `json:"ci_high_seconds,omitempty"`
+	Confidence     float64   `json:"ci_confidence,omitempty"`
+
+	WeightBytes  int64   `json:"weight_bytes"`
+	MACs         int64   `json:"macs"`
+	GBps         float64 `json:"gbps,omitempty"`
+	GMACps       float64 `json:"gmacps,omitempty"`
+	FloorSeconds float64 `json:"floor_seconds,omitempty"` // roofline floor (SPEC §5)
+	Roofline     float64 `json:"roofline_fraction,omitempty"`
+}
+
+// Timed reports whether the cell has timing results.
+func (c *Cell) Timed() bool { return c.Status == StatusOK && c.Median > 0 }
+
+// Kernel returns the KernelInfo for id, or a zero value.
+func (r *Run) Kernel(id string) KernelInfo {
+	for _, k := range r.Kernels {
+		if k.ID == id {
+			return k
+		}
+	}
+	return KernelInfo{ID: id}
+}
+
+// Workload returns the WorkloadInfo named name, or a zero value.
+func (r *Run) Workload(name string) WorkloadInfo {
+	for _, w := range r.Workloads {
+		if w.Name == name {
+			return w
+		}
+	}
+	return WorkloadInfo{Name: name}
+}
+
+// KernelIDs returns the kernels with at least one cell, in the order of r.Kernels.
+func (r *Run) KernelIDs() []string {
+	seen := map[string]bool{}
+	for _, c := range r.Cells {
+		seen[c.Kernel] = true
+	}
+	var out []string
+	for _, k := range r.Kernels {
+		if seen[k.ID] {
+			out = append(out, k.ID)
+		}
+	}
+	return out
+}
+
+// ThreadCounts returns the distinct thread counts of the cells, ascending.
+func (r *Run) ThreadCounts() []int {
+	seen := map[int]bool{}
+	var out []int
+	for _, c := range r.Cells {
+		if !seen[c.Threads] {
+			seen[c.Threads] = true
+			out = append(out, c.Threads)
+		}
+	}
+	sort.Ints(out)
+	return out
+}
+
+// Find returns the cell for kernel × workload × threads, or nil.
+func (r *Run) Find(kernel, workload string, threads int) *Cell {
+	for i := range r.Cells {
+		c := &r.Cells[i]
+		if c.Kernel == kernel && c.Workload == workload && c.Threads == threads {
+			return c
+		}
+	}
+	return nil
+}
+
+// WriteJSON writes v as indented JSON to path atomically: a temporary file in
+// the same folder, then a rename, so a reader never sees half a file.
+func WriteJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, append(b, '\n'))
+}
+
+// WriteFileAtomic writes data to path through a temporary file and a rename.
+func WriteFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// ReadRun loads a receipt.json.
+func ReadRun(path string) (*Run, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r Run
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("reports: %s: %w", path, err)
+	}
+	if r.Schema != Schema {
+		return nil, fmt.Errorf("reports: %s: receipt schema %d, want %d", path, r.Schema, Schema)
+	}
+	return &r, nil
+}
