@@ -42,9 +42,9 @@ type Config struct {
 	Codebook string `json:"codebook"`
 	Mode     string `json:"mode"` // "hot" or "cold"
 	Threads  []int  `json:"threads"`
-	Count    int    `json:"count"`     // samples per cell
-	MinTime  string `json:"min_time"`  // minimum time of one sample
-	Seed     uint64 `json:"seed"`      // generator seed
+	Count    int    `json:"count"`    // samples per cell
+	MinTime  string `json:"min_time"` // minimum time of one sample
+	Seed     uint64 `json:"seed"`     // generator seed
 	GGUF     string `json:"gguf,omitempty"`
 }
 
