@@ -1,3 +1,17 @@
-// Package bench holds the go test benchmarks (BenchmarkGEMV) and, later, the
-// sweep engine behind `qkbench sweep`.
+// Package bench times QK256 GEMV kernels: a threaded Runner (rows split into
+// cache-line-aligned ranges, one persistent worker per thread), the
+// BenchmarkGEMV benchmarks over every registered kernel, and the machine
+// description that goes into receipts.
+//
+// BenchmarkGEMV is configured by environment variables:
+//
+//	QKBENCH_PRESET=default      workloads preset (or QKBENCH_SHAPES=2048x4096,640x2560)
+//	QKBENCH_THREADS=1,2         thread counts
+//	QKBENCH_CODEBOOK=qk256      qk256, ternary or four integers in [-2, 2]
+//	QKBENCH_KERNELS=ref-i8,...  only these kernels (default every registered kernel)
+//	QKBENCH_SEED=42             workload seed
+//	QKBENCH_REQUIRE=id,...      these kernels must run: unavailable is a failure
+//
+// Each benchmark is named kernel=<id>/shape=<rows>x<cols>/threads=<n>; it
+// checks the kernel's output against the references before timing it.
 package bench

@@ -1,0 +1,137 @@
+package bench
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/qkbench/qkbench/kernels"
+	"github.com/qkbench/qkbench/workloads"
+)
+
+// The environment variables BenchmarkGEMV reads.
+const (
+	EnvPreset   = "QKBENCH_PRESET"   // a workloads preset name; default "default"
+	EnvShapes   = "QKBENCH_SHAPES"   // ROWSxCOLS,...; wins over EnvPreset
+	EnvThreads  = "QKBENCH_THREADS"  // comma list of thread counts; default 1
+	EnvCodebook = "QKBENCH_CODEBOOK" // any kernels.ParseCodebook value; default qk256
+	EnvKernels  = "QKBENCH_KERNELS"  // kernels.Select list; default every kernel
+	EnvSeed     = "QKBENCH_SEED"     // workload seed; default workloads.DefaultSeed
+)
+
+// Config is what one benchmark run covers: kernels × shapes × thread counts.
+type Config struct {
+	Kernels  []kernels.Kernel
+	Preset   workloads.Preset
+	Threads  []int
+	Codebook kernels.Codebook
+	Seed     uint64
+}
+
+// ConfigFromEnv reads the QKBENCH_* variables through getenv (os.Getenv in
+// a benchmark). A bad value is an error naming the variable and what it
+// wants; nothing is silently replaced by a default.
+func ConfigFromEnv(getenv func(string) string) (*Config, error) {
+	c := &Config{Seed: workloads.DefaultSeed}
+	var err error
+	if c.Kernels, err = kernels.Select(getenv(EnvKernels)); err != nil {
+		return nil, fmt.Errorf("%s=%q: %w", EnvKernels, getenv(EnvKernels), err)
+	}
+	preset, shapes := getenv(EnvPreset), getenv(EnvShapes)
+	if strings.TrimSpace(preset) != "" && strings.TrimSpace(shapes) != "" {
+		return nil, fmt.Errorf("%s=%q and %s=%q are both set; set one of them", EnvPreset, preset, EnvShapes, shapes)
+	}
+	if c.Preset, err = workloads.Resolve(preset, shapes); err != nil {
+		name := EnvPreset
+		if strings.TrimSpace(shapes) != "" {
+			name = EnvShapes
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if c.Threads, err = ParseThreads(getenv(EnvThreads)); err != nil {
+		return nil, fmt.Errorf("%s: %w", EnvThreads, err)
+	}
+	if c.Codebook, err = kernels.ParseCodebook(getenv(EnvCodebook)); err != nil {
+		return nil, fmt.Errorf("%s: %w", EnvCodebook, err)
+	}
+	if s := strings.TrimSpace(getenv(EnvSeed)); s != "" {
+		if c.Seed, err = strconv.ParseUint(s, 10, 64); err != nil {
+			return nil, fmt.Errorf("%s=%q: want a non-negative integer", EnvSeed, s)
+		}
+	}
+	return c, nil
+}
+
+// ParseThreads reads a comma list of thread counts ("1,2"); "" means 1.
+// Duplicates are dropped; the order is kept.
+func ParseThreads(list string) ([]int, error) {
+	if strings.TrimSpace(list) == "" {
+		return []int{1}, nil
+	}
+	var out []int
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 || n > MaxThreads {
+			return nil, fmt.Errorf("thread count %q in %q: want an integer in 1..%d", f, list, MaxThreads)
+		}
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("thread list %q names no thread count, want e.g. 1,2", list)
+	}
+	return out, nil
+}
+
+// Required reports whether QKBENCH_REQUIRE names the kernel id.
+func Required(id string) bool { return slices.Contains(kernels.Required(), id) }
+
+// Case is one generated workload with what a correct kernel must produce.
+// Expected is computed on first use (it runs the slow reference loops).
+type Case struct {
+	W        *workloads.Workload
+	once     sync.Once
+	expected *kernels.Expected
+}
+
+// NewCase generates the workload of shape s.
+func NewCase(s workloads.Shape, cb kernels.Codebook, seed uint64) (*Case, error) {
+	w, err := workloads.Generate(workloads.SpecFor(s, cb, seed))
+	if err != nil {
+		return nil, err
+	}
+	return &Case{W: w}, nil
+}
+
+// Expected returns the oracle and ref-i8 outputs for the workload.
+func (c *Case) Expected() *kernels.Expected {
+	c.once.Do(func() { c.expected = kernels.Expect(c.W.M, c.W.X) })
+	return c.expected
+}
+
+// Verify runs one GEMV through r on c's workload and measures it against the
+// references. The error is non-nil when the GEMV failed or the kernel
+// disagreed (then it carries Agreement.Why).
+func Verify(r *Runner, c *Case) (kernels.Agreement, error) {
+	y := make([]float32, c.W.M.Rows)
+	for i := range y {
+		y[i] = float32(math.NaN()) // a row the kernel skips cannot pass
+	}
+	id := r.Prepared().Kernel().Info()
+	if err := r.GEMV(c.W.X, y); err != nil {
+		return kernels.Agreement{}, err
+	}
+	a := c.Expected().Agree(id.Mode, y)
+	if !a.Pass {
+		return a, fmt.Errorf("%s disagrees on %s (%s, %d threads): %s", id.ID, c.W.Name, c.W.M.Codebook.Name(), r.Threads(), a.Why)
+	}
+	return a, nil
+}

@@ -1,0 +1,185 @@
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/qkbench/qkbench/kernels"
+)
+
+// MaxThreads bounds the thread count a Runner accepts: more is a typo, and a
+// count from the command line must not size allocations unchecked.
+const MaxThreads = 1024
+
+// RowAlign is the granularity of a Runner's split points: 16 float32 values
+// are one 64-byte cache line of y, so two threads never write the same line.
+const RowAlign = 16
+
+// RowBlocker is implemented by a Prepared whose kernel computes rows in
+// groups; a Runner then splits rows only at multiples of RowBlock() (and of
+// RowAlign).
+type RowBlocker interface {
+	RowBlock() int
+}
+
+// Runner runs threaded GEMVs through one Prepared matrix. The rows are split
+// once into contiguous ranges, one per thread; the calling goroutine loads x
+// and computes the first range, and persistent worker goroutines (started
+// once, by NewRunner) compute the others. It is what the benchmarks and the
+// sweep time. A Runner is not for concurrent use: GEMV calls are serialized.
+// Close stops the workers.
+type Runner struct {
+	p      kernels.Prepared
+	in     kernels.Input
+	rows   int
+	ranges [][2]int
+
+	mu     sync.Mutex // serializes GEMV and Close
+	closed bool
+	work   []chan []float32 // one per worker (ranges[1:]); nil y means stop
+	done   chan error       // every worker answers once per job
+	exited sync.WaitGroup
+}
+
+// NewRunner returns a Runner computing p's GEMV with the given number of
+// threads (1..MaxThreads). More threads than aligned row groups is fine: the
+// extra threads get no rows and no goroutine is started for them.
+func NewRunner(p kernels.Prepared, threads int) (*Runner, error) {
+	if p == nil {
+		return nil, errors.New("bench: NewRunner: nil Prepared")
+	}
+	if threads < 1 || threads > MaxThreads {
+		return nil, fmt.Errorf("bench: thread count %d, want 1..%d", threads, MaxThreads)
+	}
+	m := p.Matrix()
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	align := RowAlign
+	if rb, ok := p.(RowBlocker); ok {
+		b := rb.RowBlock()
+		if b < 1 || b > kernels.MaxDim {
+			return nil, fmt.Errorf("bench: kernel %s: RowBlock() = %d, want 1..%d", p.Kernel().Info().ID, b, kernels.MaxDim)
+		}
+		align = lcm(align, b)
+	}
+	r := &Runner{
+		p:      p,
+		in:     p.NewInput(),
+		rows:   m.Rows,
+		ranges: Split(m.Rows, threads, align),
+	}
+	n := len(r.ranges) - 1
+	r.work = make([]chan []float32, n)
+	r.done = make(chan error, n)
+	r.exited.Add(n)
+	for i := range n {
+		r.work[i] = make(chan []float32)
+		go r.worker(r.work[i], r.ranges[i+1])
+	}
+	return r, nil
+}
+
+// Split cuts [0, rows) into at most threads contiguous, non-empty ranges
+// whose inner split points are multiples of align, as evenly as align allows.
+// It returns at least one range. align must be positive.
+func Split(rows, threads, align int) [][2]int {
+	align = max(align, 1)
+	threads = max(threads, 1)
+	units := (rows + align - 1) / align
+	n := min(threads, max(units, 1))
+	out := make([][2]int, 0, n)
+	for i := range n {
+		u0, u1 := i*units/n, (i+1)*units/n
+		r0, r1 := min(u0*align, rows), min(u1*align, rows)
+		if r1 > r0 || len(out) == 0 && i == n-1 {
+			out = append(out, [2]int{r0, r1})
+		}
+	}
+	return out
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+func lcm(a, b int) int { return a / gcd(a, b) * b }
+
+// Prepared returns the matrix the Runner computes with.
+func (r *Runner) Prepared() kernels.Prepared { return r.p }
+
+// Ranges returns the row ranges [r0, r1), one per working thread.
+func (r *Runner) Ranges() [][2]int { return append([][2]int(nil), r.ranges...) }
+
+// Threads returns the number of threads that get rows (at most the count
+// asked for).
+func (r *Runner) Threads() int { return len(r.ranges) }
+
+// GEMV computes y = W x: it loads x on the calling goroutine, then computes
+// the row ranges concurrently and waits for all of them. The error names
+// the first range that failed.
+func (r *Runner) GEMV(x, y []float32) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return errors.New("bench: Runner used after Close")
+	}
+	if len(y) != r.rows {
+		return fmt.Errorf("bench: %s: len(y)=%d, want %d", r.p.Kernel().Info().ID, len(y), r.rows)
+	}
+	if err := r.in.Load(x); err != nil {
+		return err
+	}
+	for _, w := range r.work {
+		w <- y
+	}
+	err := r.run(y, r.ranges[0])
+	for range r.work {
+		if e := <-r.done; e != nil && err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// run computes one range, turning a kernel panic into an error so that a
+// broken kernel fails its benchmark instead of killing the process from a
+// worker goroutine.
+func (r *Runner) run(y []float32, rg [2]int) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("bench: %s panicked on rows [%d, %d): %v", r.p.Kernel().Info().ID, rg[0], rg[1], p)
+		}
+	}()
+	if err := r.in.GEMV(y, rg[0], rg[1]); err != nil {
+		return fmt.Errorf("bench: rows [%d, %d): %w", rg[0], rg[1], err)
+	}
+	return nil
+}
+
+func (r *Runner) worker(work chan []float32, rg [2]int) {
+	defer r.exited.Done()
+	for y := range work {
+		r.done <- r.run(y, rg)
+	}
+}
+
+// Close stops the worker goroutines and waits for them to exit. It is safe
+// to call more than once; GEMV fails after it.
+func (r *Runner) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	for _, w := range r.work {
+		close(w)
+	}
+	r.exited.Wait()
+	return nil
+}
