@@ -77,7 +77,9 @@ type Probe struct {
 	ReadGBps   []BandwidthPoint   `json:"read_gbps"`            // by working-set size, 1 thread
 	Int8GMACps map[string]float64 `json:"int8_gmacps"`          // by instruction ("vpdpbusd", ...)
 	F32GFMAps  float64            `json:"f32_gfmaps,omitempty"` // peak f32 FMA
-	Source     string             `json:"source,omitempty"`     // "measured" or the cache file
+	// DRAMGBpsAllThreads is the read bandwidth from DRAM with every core reading.
+	DRAMGBpsAllThreads float64 `json:"dram_gbps_all_threads,omitempty"`
+	Source             string  `json:"source,omitempty"` // "measured" or the cache file
 }
 
 // BandwidthPoint is the read bandwidth at one working-set size.

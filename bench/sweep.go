@@ -1,0 +1,371 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"golang.org/x/perf/benchmath"
+
+	"github.com/qkbench/qkbench/kernels"
+	"github.com/qkbench/qkbench/reports"
+	"github.com/qkbench/qkbench/workloads"
+)
+
+// SweepWorkload is one workload of a sweep, with its place in a model.
+type SweepWorkload struct {
+	W    *workloads.Workload
+	Info reports.WorkloadInfo
+}
+
+// Sweep is what the sweep engine measures: every kernel × workload × thread
+// count, each agreement-checked first, then timed in samples interleaved
+// round-robin across the kernels of a workload so that drift on a shared
+// machine hits every kernel alike.
+type Sweep struct {
+	Kernels   []kernels.Kernel
+	Workloads []SweepWorkload
+	Threads   []int
+	Count     int           // samples per cell; default 10
+	MinTime   time.Duration // work per sample; default 50 ms
+	Cold      bool          // rotate through copies of W larger than ColdBytes
+	ColdBytes int64         // total size of the rotated copies; default 4 × L3 (at least 64 MiB)
+	Probe     *reports.Probe
+
+	// Progress, when set, is told of each finished sample or skipped cell.
+	Progress func(done, total int, what string)
+	// Finished, when set, is called after each workload with the run so far
+	// (its cells all finished); the command writes its files there, so an
+	// interrupted run keeps everything it finished.
+	Finished func(run *reports.Run) error
+	// Profile, when set, wraps every timed sample of a cell (for per-cell
+	// CPU profiles); it must call f and return its result.
+	Profile func(c *reports.Cell, f func() error) error
+}
+
+// Steps returns the number of progress steps a sweep reports.
+func (s *Sweep) Steps() int {
+	return len(s.Kernels) * len(s.Workloads) * len(s.Threads) * (s.count() + 2)
+}
+
+func (s *Sweep) count() int {
+	if s.Count <= 0 {
+		return 10
+	}
+	return s.Count
+}
+
+func (s *Sweep) minTime() time.Duration {
+	if s.MinTime <= 0 {
+		return 50 * time.Millisecond
+	}
+	return s.MinTime
+}
+
+// ErrInterrupted is returned when the context ends a sweep early; the run
+// then holds the workloads finished before it.
+var ErrInterrupted = errors.New("bench: sweep interrupted")
+
+// cell is one kernel × workload × threads being measured.
+type cell struct {
+	out     *reports.Cell
+	runners []*Runner // one per copy of W (cold mode rotates)
+	next    int
+	iters   int
+}
+
+// Run measures every cell and appends them, workload by workload, to run.
+func (s *Sweep) Run(ctx context.Context, run *reports.Run) error {
+	done, total := 0, s.Steps()
+	step := func(n int, what string) {
+		done += n
+		if s.Progress != nil {
+			s.Progress(done, total, what)
+		}
+	}
+	for _, sw := range s.Workloads {
+		if err := ctx.Err(); err != nil {
+			return ErrInterrupted
+		}
+		cells, cleanup, err := s.prepareWorkload(ctx, sw, step)
+		if err == nil {
+			err = s.measure(ctx, cells, sw.W.X, step)
+		}
+		cleanup()
+		if err != nil {
+			return err
+		}
+		for _, c := range cells {
+			run.Cells = append(run.Cells, *c.out)
+		}
+		if s.Finished != nil {
+			if err := s.Finished(run); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// prepareWorkload prepares, checks and calibrates every cell of one
+// workload. Cells that cannot be timed carry their status and no runner.
+func (s *Sweep) prepareWorkload(ctx context.Context, sw SweepWorkload, step func(int, string)) ([]*cell, func(), error) {
+	w := sw.W
+	var cells []*cell
+	cleanup := func() {
+		for _, c := range cells {
+			for _, r := range c.runners {
+				r.Close()
+			}
+		}
+	}
+	exp := kernels.Expect(w.M, w.X)
+	copies := 1
+	if s.Cold {
+		copies = ColdCopies(w.M.WeightBytes(), s.ColdBytes)
+	}
+	mats := []*kernels.Matrix{w.M}
+	for len(mats) < copies {
+		mats = append(mats, w.M.Clone())
+	}
+	for _, k := range s.Kernels {
+		info := k.Info()
+		base := reports.Cell{
+			Kernel: info.ID, Workload: w.Name, Shape: w.M.Shape(), Rows: w.M.Rows, Cols: w.M.Cols,
+			Mode: map[bool]string{false: "hot", true: "cold"}[s.Cold], WeightBytes: w.M.WeightBytes(), MACs: w.M.MACs(),
+		}
+		skip := func(status, reason string) {
+			for _, th := range s.Threads {
+				c := base
+				c.Threads, c.Status, c.Reason = th, status, reason
+				cells = append(cells, &cell{out: &c})
+				step(s.count()+2, info.ID+" "+status)
+			}
+		}
+		if err := kernels.Usable(k); err != nil {
+			skip(reports.StatusUnavailable, err.Error())
+			continue
+		}
+		if err := k.Supports(w.M.Codebook); err != nil {
+			skip(reports.StatusUnsupported, err.Error())
+			continue
+		}
+		var preps []kernels.Prepared
+		var prepErr error
+		t0 := time.Now()
+		for _, m := range mats {
+			p, err := k.Prepare(m)
+			if err != nil {
+				prepErr = err
+				break
+			}
+			preps = append(preps, p)
+		}
+		prepSec := time.Since(t0).Seconds() / float64(len(mats))
+		if prepErr != nil {
+			skip(reports.StatusError, prepErr.Error())
+			continue
+		}
+		for _, th := range s.Threads {
+			if err := ctx.Err(); err != nil {
+				return cells, cleanup, ErrInterrupted
+			}
+			c := &cell{out: new(reports.Cell)}
+			*c.out = base
+			c.out.Threads, c.out.PrepareSeconds = th, prepSec
+			cells = append(cells, c)
+			for _, p := range preps {
+				r, err := NewRunner(p, th)
+				if err != nil {
+					c.out.Status, c.out.Reason = reports.StatusError, err.Error()
+					break
+				}
+				c.runners = append(c.runners, r)
+			}
+			if c.out.Status != "" {
+				step(s.count()+2, info.ID+" error")
+				continue
+			}
+			// Agreement first: a kernel that disagrees is reported, not timed.
+			y := make([]float32, w.M.Rows)
+			for i := range y {
+				y[i] = float32(math.NaN())
+			}
+			if err := c.runners[0].GEMV(w.X, y); err != nil {
+				c.out.Status, c.out.Reason = reports.StatusError, err.Error()
+				step(s.count()+2, info.ID+" error")
+				continue
+			}
+			a := exp.Agree(info.Mode, y)
+			c.out.Agreement = &a
+			if !a.Pass {
+				c.out.Status, c.out.Reason = reports.StatusFailed, a.Why
+				step(s.count()+2, info.ID+" failed")
+				continue
+			}
+			if err := s.calibrate(c, w.X, y); err != nil {
+				c.out.Status, c.out.Reason = reports.StatusError, err.Error()
+				step(s.count()+2, info.ID+" error")
+				continue
+			}
+			c.out.Status = reports.StatusOK
+			step(2, info.ID+" calibrated")
+		}
+	}
+	return cells, cleanup, nil
+}
+
+// ColdCopies returns how many copies of a matrix of size bytes add up to at
+// least total bytes (at least 2, so consecutive GEMVs never reuse W).
+func ColdCopies(size, total int64) int {
+	if total <= 0 {
+		total = max(4*int64(Describe().L3), 64<<20)
+	}
+	n := (total + size - 1) / size
+	return int(min(max(n, 2), 4096))
+}
+
+// calibrate picks the iterations per sample so that one sample takes at
+// least MinTime, then runs one untimed sample as warm-up.
+func (s *Sweep) calibrate(c *cell, x, y []float32) error {
+	n := 1
+	for {
+		d, err := c.time(n, x, y)
+		if err != nil {
+			return err
+		}
+		if d >= s.minTime() || n >= 1<<30 {
+			break
+		}
+		// Aim 20% past MinTime; grow at most 100× per round.
+		next := int(float64(n) * 1.2 * float64(s.minTime()) / math.Max(float64(d), 1))
+		n = min(max(next, n+1), n*100)
+	}
+	c.iters = n
+	c.out.Iterations = n
+	_, err := c.time(n, x, y)
+	return err
+}
+
+// time runs n GEMVs, rotating copies in cold mode, and returns the elapsed time.
+func (c *cell) time(n int, x, y []float32) (time.Duration, error) {
+	t0 := time.Now()
+	for i := 0; i < n; i++ {
+		r := c.runners[c.next]
+		if c.next++; c.next == len(c.runners) {
+			c.next = 0
+		}
+		if err := r.GEMV(x, y); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(t0), nil
+}
+
+// measure takes Count samples of every timed cell, round-robin, then
+// summarises them.
+func (s *Sweep) measure(ctx context.Context, cells []*cell, x []float32, step func(int, string)) error {
+	var timed []*cell
+	for _, c := range cells {
+		if c.out.Status == reports.StatusOK {
+			timed = append(timed, c)
+		}
+	}
+	if len(timed) == 0 {
+		return nil
+	}
+	y := make([]float32, timed[0].out.Rows)
+	for i := 0; i < s.count(); i++ {
+		for _, c := range timed {
+			if ctx.Err() != nil {
+				return ErrInterrupted
+			}
+			if c.out.Status != reports.StatusOK {
+				continue // failed in an earlier round
+			}
+			var d time.Duration
+			var err error
+			sample := func() error {
+				var err error
+				d, err = c.time(c.iters, x, y)
+				return err
+			}
+			if s.Profile != nil {
+				err = s.Profile(c.out, sample)
+			} else {
+				err = sample()
+			}
+			if err != nil {
+				c.out.Status, c.out.Reason = reports.StatusError, err.Error()
+				continue
+			}
+			c.out.Samples = append(c.out.Samples, d.Seconds()/float64(c.iters))
+			step(1, c.out.Kernel)
+		}
+	}
+	for _, c := range timed {
+		if c.out.Status == reports.StatusOK {
+			s.summarise(c.out, c.runners[0].Prepared().Kernel().Info().Mode)
+		}
+	}
+	return nil
+}
+
+// summarise fills the median, its 95% interval and the derived rates.
+func (s *Sweep) summarise(c *reports.Cell, mode kernels.Mode) {
+	sample := benchmath.NewSample(append([]float64(nil), c.Samples...), &benchmath.DefaultThresholds)
+	sum := benchmath.AssumeNothing.Summary(sample, 0.95)
+	c.Median, c.Low, c.High, c.Confidence = sum.Center, sum.Lo, sum.Hi, sum.Confidence
+	if math.IsInf(c.Low, 0) || math.IsInf(c.High, 0) {
+		// Too few samples for a 95% interval of the median (benchmath needs 6).
+		c.Low, c.High, c.Confidence = 0, 0, 0
+	}
+	c.GBps = float64(c.WeightBytes) / c.Median / 1e9
+	c.GMACps = float64(c.MACs) / c.Median / 1e9
+	if f := Floor(s.Probe, c, mode, s.Cold); f > 0 {
+		c.FloorSeconds = f
+		c.Roofline = f / c.Median
+	}
+}
+
+// Floor is SPEC §5's lower bound on a cell's time: max(weight bytes / read
+// bandwidth at that working-set size, MACs / peak MAC rate), with the peak of
+// the kernel's arithmetic (int8 for i8 kernels and peers, f32 FMA for f32
+// kernels) and both scaled by the thread count. Cold cells use the bandwidth
+// of the largest (DRAM) working set. 0 without a probe.
+func Floor(p *reports.Probe, c *reports.Cell, mode kernels.Mode, cold bool) float64 {
+	if p == nil || len(p.ReadGBps) == 0 {
+		return 0
+	}
+	bw := p.ReadGBpsAt(c.WeightBytes) * float64(c.Threads)
+	if cold {
+		bw = p.ReadGBps[len(p.ReadGBps)-1].GBps
+		if p.DRAMGBpsAllThreads > 0 && c.Threads > 1 {
+			bw = p.DRAMGBpsAllThreads
+		}
+	}
+	var peak float64
+	if mode == kernels.F32 {
+		peak = p.F32GFMAps
+	} else {
+		for _, v := range p.Int8GMACps {
+			peak = math.Max(peak, v)
+		}
+	}
+	peak *= float64(c.Threads)
+	f := 0.0
+	if bw > 0 {
+		f = float64(c.WeightBytes) / (bw * 1e9)
+	}
+	if peak > 0 {
+		f = math.Max(f, float64(c.MACs)/(peak*1e9))
+	}
+	return f
+}
+
+// String describes a sweep's size for logs.
+func (s *Sweep) String() string {
+	return fmt.Sprintf("%d kernels × %d workloads × %d thread counts × %d samples of >= %v", len(s.Kernels), len(s.Workloads), len(s.Threads), s.count(), s.minTime())
+}

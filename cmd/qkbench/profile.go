@@ -1,0 +1,204 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/pprof/profile"
+
+	"github.com/qkbench/qkbench/bench"
+	"github.com/qkbench/qkbench/kernels"
+	"github.com/qkbench/qkbench/reports"
+	"github.com/qkbench/qkbench/workloads"
+)
+
+func init() {
+	verbs["profile"] = verb{summary: "run one kernel × shape under the CPU profiler; write cpu.pprof and print the top functions", run: runProfile}
+}
+
+func runProfile(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("profile", stderr)
+	kernel := fs.String("kernel", "", "kernel id (required)")
+	shape := fs.String("shape", "2048x4096", "ROWSxCOLS")
+	seconds := fs.Float64("seconds", 5, "how long to run under the profiler")
+	threads := fs.Int("threads", 1, "threads")
+	codebook := fs.String("codebook", "qk256", "codebook: qk256, ternary or four values in [-2, 2]")
+	out := fs.String("out", "cpu.pprof", "profile file to write")
+	top := fs.Int("top", 15, "how many functions to print")
+	seed := fs.Uint64("seed", workloads.DefaultSeed, "workload generator seed")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *kernel == "" {
+		return usageError{fmt.Errorf("--kernel is required; known kernels: %s", strings.Join(kernels.IDs(), ", "))}
+	}
+	k, err := kernels.Lookup(*kernel)
+	if err != nil {
+		return usageError{fmt.Errorf("--kernel: %w", err)}
+	}
+	s, err := workloads.ParseShape(*shape)
+	if err != nil {
+		return usageError{fmt.Errorf("--shape: %w", err)}
+	}
+	cb, err := kernels.ParseCodebook(*codebook)
+	if err != nil {
+		return usageError{fmt.Errorf("--codebook: %w", err)}
+	}
+	if *seconds <= 0 || *seconds > 3600 {
+		return usageError{fmt.Errorf("--seconds %g: want (0, 3600]", *seconds)}
+	}
+	if *threads < 1 || *threads > bench.MaxThreads {
+		return usageError{fmt.Errorf("--threads %d: want 1..%d", *threads, bench.MaxThreads)}
+	}
+	c, err := bench.NewCase(s, cb, *seed)
+	if err != nil {
+		return err
+	}
+	p, err := k.Prepare(c.W.M)
+	if err != nil {
+		return err
+	}
+	r, err := bench.NewRunner(p, *threads)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if _, err := bench.Verify(r, c); err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := pprof.StartCPUProfile(&buf); err != nil {
+		return err
+	}
+	y := make([]float32, s.Rows)
+	n, t0 := 0, time.Now()
+	for time.Since(t0).Seconds() < *seconds {
+		for i := 0; i < 16; i++ {
+			if err := r.GEMV(c.W.X, y); err != nil {
+				pprof.StopCPUProfile()
+				return err
+			}
+		}
+		n += 16
+	}
+	el := time.Since(t0)
+	pprof.StopCPUProfile()
+	if err := reports.WriteFileAtomic(*out, buf.Bytes()); err != nil {
+		return err
+	}
+	prof, err := profile.Parse(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		return fmt.Errorf("reading back %s: %w", *out, err)
+	}
+	fmt.Fprintf(stdout, "%s on %s, %d thread(s): %d GEMVs in %v, %s per GEMV\n", *kernel, s, *threads, n, el.Round(time.Millisecond), reports.Duration(el.Seconds()/float64(n)))
+	fmt.Fprintf(stdout, "wrote %s (open with: go tool pprof %s)\n\n", *out, *out)
+	return reports.WriteTable(stdout, []string{"flat", "flat %", "cum %", "function"}, topFunctions(prof, *top))
+}
+
+// topFunctions aggregates a CPU profile by function: flat time (the leaf
+// frame) and cumulative time (anywhere on the stack), largest flat first.
+func topFunctions(p *profile.Profile, n int) [][]string {
+	vi := len(p.SampleType) - 1 // cpu nanoseconds
+	flat, cum := map[string]int64{}, map[string]int64{}
+	var total int64
+	for _, s := range p.Sample {
+		v := s.Value[vi]
+		total += v
+		seen := map[string]bool{}
+		for li, loc := range s.Location {
+			for l := len(loc.Line) - 1; l >= 0; l-- {
+				name := "?"
+				if loc.Line[l].Function != nil {
+					name = loc.Line[l].Function.Name
+				}
+				if li == 0 && l == 0 {
+					flat[name] += v
+				}
+				if !seen[name] {
+					seen[name] = true
+					cum[name] += v
+				}
+			}
+			if len(loc.Line) == 0 && li == 0 {
+				flat[fmt.Sprintf("0x%x", loc.Address)] += v
+			}
+		}
+	}
+	var names []string
+	for name := range flat {
+		names = append(names, name)
+	}
+	sort.Slice(names, func(i, j int) bool { return flat[names[i]] > flat[names[j]] || flat[names[i]] == flat[names[j]] && names[i] < names[j] })
+	if len(names) > n {
+		names = names[:n]
+	}
+	var rows [][]string
+	for _, name := range names {
+		pct := func(v int64) string {
+			if total == 0 {
+				return "-"
+			}
+			return fmt.Sprintf("%.1f%%", 100*float64(v)/float64(total))
+		}
+		rows = append(rows, []string{time.Duration(flat[name]).Round(time.Millisecond).String(), pct(flat[name]), pct(cum[name]), name})
+	}
+	return rows
+}
+
+// cellProfiler collects one CPU profile per sweep cell (sweep --cpuprofile):
+// each timed sample runs under the profiler, and the samples of a cell are
+// merged into one file when the sweep ends.
+type cellProfiler struct {
+	dir   string
+	order []string
+	parts map[string][]*profile.Profile
+}
+
+func newCellProfiler(dir string) (*cellProfiler, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	return &cellProfiler{dir: dir, parts: map[string][]*profile.Profile{}}, nil
+}
+
+func (cp *cellProfiler) sample(c *reports.Cell, f func() error) error {
+	var buf bytes.Buffer
+	if err := pprof.StartCPUProfile(&buf); err != nil {
+		return fmt.Errorf("--cpuprofile: %w", err)
+	}
+	err := f()
+	pprof.StopCPUProfile()
+	if p, perr := profile.Parse(&buf); perr == nil {
+		key := fmt.Sprintf("cpu-%s-%s-t%d.pprof", c.Kernel, strings.ReplaceAll(c.Workload, "/", "_"), c.Threads)
+		if cp.parts[key] == nil {
+			cp.order = append(cp.order, key)
+		}
+		cp.parts[key] = append(cp.parts[key], p)
+	}
+	return err
+}
+
+func (cp *cellProfiler) write(stderr io.Writer) {
+	for _, key := range cp.order {
+		p, err := profile.Merge(cp.parts[key])
+		if err == nil {
+			var b bytes.Buffer
+			if err = p.Write(&b); err == nil {
+				err = reports.WriteFileAtomic(filepath.Join(cp.dir, key), b.Bytes())
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "qkbench sweep: profile %s: %v\n", key, err)
+		}
+	}
+	if len(cp.order) > 0 {
+		fmt.Fprintf(stderr, "qkbench sweep: wrote %d CPU profiles to %s\n", len(cp.order), cp.dir)
+	}
+}
