@@ -135,7 +135,9 @@ func topFunctions(p *profile.Profile, n int) [][]string {
 	for name := range flat {
 		names = append(names, name)
 	}
-	sort.Slice(names, func(i, j int) bool { return flat[names[i]] > flat[names[j]] || flat[names[i]] == flat[names[j]] && names[i] < names[j] })
+	sort.Slice(names, func(i, j int) bool {
+		return flat[names[i]] > flat[names[j]] || flat[names[i]] == flat[names[j]] && names[i] < names[j]
+	})
 	if len(names) > n {
 		names = names[:n]
 	}
