@@ -1,22 +1,149 @@
 // Package kerneltest is the conformance suite every QK256 kernel passes: the
 // same shapes, codebooks, tails, guard bands and concurrency for every backend,
 // checked against the float64 oracle and the ref-i8 reference.
+//
+// A backend's test calls Run:
+//
+//	func TestMyKernel(t *testing.T) { kerneltest.Run(t, mypkg.MyKernel) }
+//
+// The suite is made of named parts (see Parts); each part is split into
+// groups (usually one per codebook) that become sub-tests
+// "<part>/cb=<codebook>". Check runs the same suite and returns its failures
+// instead of failing a test, so that the suite itself can be tested against
+// deliberately broken kernels (broken_test.go).
+//
+// What "correct" means depends on the kernel's mode (SPEC §2, §3):
+//
+//   - F32: every row within kernels.F32Tolerance of its L1 norm of the float64
+//     oracle (a row whose L1 norm is 0 must be exactly 0).
+//   - I8: every row bit-identical with ref-i8 (kernels.RefI8).
+//   - Peer: cosine >= kernels.MinCosine over the rows checked when there are at
+//     least 8 of them, and every row within PeerRowTolerance of its L1 norm (a
+//     loose bound that only catches garbage). Peers are restricted to realistic
+//     inputs: shapes with cols a multiple of 256 (the padding part is skipped)
+//     and, in the specialx part, only zero, outlier, spike and constant x.
 package kerneltest
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/qkbench/qkbench/kernels"
-	"github.com/qkbench/qkbench/workloads"
 )
 
-// Run runs the whole suite against k. An unavailable kernel is skipped with
-// its reason, unless QKBENCH_REQUIRE names it: then the test fails.
+// The parts of the suite, in the order they run. Each failure names the part
+// that found it.
+const (
+	// PartShapes: rows 1, 2, 3, 7, 8, 67 × cols 1 ... 8640 for every codebook,
+	// whole-range GEMV into a y inside NaN guard bands.
+	PartShapes = "shapes"
+	// PartScale: scales other than 1 (small, negative, zero).
+	PartScale = "scale"
+	// PartPadding: padding codes filled with 0, 1, 2, 3 and random junk must
+	// not change y.
+	PartPadding = "padding"
+	// PartUnaligned: x and y are windows of bigger buffers at odd float
+	// offsets from a 64-byte boundary; the floats around x are NaN or huge.
+	PartUnaligned = "unaligned"
+	// PartRanges: GEMV over [0,1), [r-1,r), a middle range, empty ranges and
+	// consecutive pieces; rows outside the range and the guard bands around y
+	// keep their NaN bit pattern.
+	PartRanges = "ranges"
+	// PartInputs: repeated Loads on one Input (no stale state), two Inputs and
+	// two Prepared interleaved (no shared mutable state), x and the matrix
+	// never written.
+	PartInputs = "inputs"
+	// PartConcurrent: goroutines sharing one Input on disjoint row ranges, and
+	// goroutines with their own Input and x on one Prepared. Run with -race.
+	PartConcurrent = "concurrent"
+	// PartErrors: GEMV before Load, wrong len(x)/len(y), nil slices, bad row
+	// ranges and invalid matrices are errors, not panics, and write nothing.
+	PartErrors = "errors"
+	// PartWorstCase: SPEC §2's i8 worst case, every |q| = 127 with every weight
+	// at the matching extreme, cols up to 16384, and the unsigned-bias
+	// extremes (all weights at cb+2 = 4 with q = +127 and q = -127).
+	PartWorstCase = "worstcase"
+	// PartSpecialX: all-zero x, outliers, exact rounding ties (round half to
+	// even), products that only become ties when rounded to float32, tiny,
+	// subnormal and huge x, a single spike.
+	PartSpecialX = "specialx"
+	// PartGuardPage: x, the matrix data and y placed right before (and right
+	// after) a PROT_NONE page, so that an over-read or under-read faults.
+	// Linux only; skipped elsewhere.
+	PartGuardPage = "guardpage"
+)
+
+// Parts lists every part in the order Check runs them.
+func Parts() []string {
+	return []string{PartShapes, PartScale, PartPadding, PartUnaligned, PartRanges, PartInputs,
+		PartConcurrent, PartErrors, PartWorstCase, PartSpecialX, PartGuardPage}
+}
+
+// PeerRowTolerance bounds |y - oracle| / rowL1 for every row of a Peer kernel.
+const PeerRowTolerance = 0.1
+
+// Options tune Check.
+type Options struct {
+	// Short trims the shape lists (Run sets it under `go test -short` and
+	// with the race detector).
+	Short bool
+	// Parts restricts the suite to these parts (nil means all of them).
+	Parts []string
+	// FaultsCrash leaves memory faults fatal. By default every kernel call
+	// runs with debug.SetPanicOnFault, so that a fault in Go or Go assembly
+	// code (a guard page hit) becomes a failure of the part that caused it.
+	// A fault in C code always kills the process.
+	FaultsCrash bool
+}
+
+// Failure is one broken rule.
+type Failure struct {
+	Part  string // one of the Part* names ("available" when the kernel cannot run)
+	Group string // "cb=qk256", or "" for parts with one group
+	Case  string // the workload and variant, e.g. "7x3200 pad=2"
+	Msg   string
+}
+
+func (f Failure) String() string {
+	var b strings.Builder
+	b.WriteString(f.Part)
+	if f.Group != "" {
+		b.WriteString("/" + f.Group)
+	}
+	if f.Case != "" {
+		b.WriteString(" [" + f.Case + "]")
+	}
+	b.WriteString(": " + f.Msg)
+	return b.String()
+}
+
+// Check runs the suite against k and returns every failure (at most a few per
+// group). An unusable kernel gives one failure of part "available".
+func Check(k kernels.Kernel, opt Options) []Failure {
+	if err := kernels.Usable(k); err != nil {
+		return []Failure{{Part: "available", Msg: fmt.Sprintf("%s is unavailable: %v", k.Info().ID, err)}}
+	}
+	var out []Failure
+	for _, g := range newSuite(k, opt).groups() {
+		if g.skip != "" {
+			continue
+		}
+		out = append(out, g.check()...)
+	}
+	return out
+}
+
+// Run runs the suite against k as sub-tests of t. An unavailable kernel is
+// skipped with its reason (after checking that Prepare refuses to run it),
+// unless QKBENCH_REQUIRE names it: then the test fails.
 func Run(t *testing.T, k kernels.Kernel) {
 	t.Helper()
 	id := k.Info().ID
 	if err := kernels.Usable(k); err != nil {
+		if msg := checkRefuses(k); msg != "" {
+			t.Errorf("%s is unavailable (%v) but %s", id, err, msg)
+		}
 		for _, r := range kernels.Required() {
 			if r == id {
 				t.Fatalf("%s is required by QKBENCH_REQUIRE but unavailable: %v", id, err)
@@ -24,26 +151,52 @@ func Run(t *testing.T, k kernels.Kernel) {
 		}
 		t.Skipf("%s unavailable: %v", id, err)
 	}
-	for _, cb := range []kernels.Codebook{kernels.QK256, kernels.Ternary} {
-		if k.Supports(cb) != nil {
+	opt := Options{Short: testing.Short() || raceEnabled}
+	byPart := map[string][]group{}
+	s := newSuite(k, opt)
+	for _, g := range s.groups() {
+		byPart[g.part] = append(byPart[g.part], g)
+	}
+	for _, name := range Parts() {
+		gs := byPart[name]
+		if len(gs) == 0 {
 			continue
 		}
-		for _, rows := range []int{1, 2, 3, 7, 8, 67} {
-			for _, cols := range []int{1, 7, 255, 256, 512, 1536, 3200, 4096} {
-				t.Run(fmt.Sprintf("cb=%s/%dx%d", cb.Name(), rows, cols), func(t *testing.T) {
-					w, err := workloads.Generate(workloads.Spec{Rows: rows, Cols: cols, Codebook: cb, Seed: uint64(rows*100000 + cols)})
-					if err != nil {
-						t.Fatal(err)
+		t.Run(name, func(t *testing.T) {
+			for _, g := range gs {
+				run := func(t *testing.T) {
+					if g.skip != "" {
+						t.Skip(g.skip)
 					}
-					y := make([]float32, rows)
-					if err := kernels.Run(k, w.M, w.X, y); err != nil {
-						t.Fatal(err)
+					for _, f := range g.check() {
+						t.Error(f)
 					}
-					if a := kernels.Expect(w.M, w.X).Agree(k.Info().Mode, y); a.ExactMatch != 1 && k.Info().Mode == kernels.I8 || !a.Pass && k.Info().Mode != kernels.I8 {
-						t.Fatalf("%s: %s", id, a.Why)
-					}
-				})
+				}
+				if g.name == "" {
+					run(t)
+					continue
+				}
+				t.Run(g.name, run)
 			}
-		}
+		})
 	}
+}
+
+// checkRefuses returns "" when Prepare of an unusable kernel fails, as it
+// must, and a description of what happened otherwise.
+func checkRefuses(k kernels.Kernel) string {
+	m, err := kernels.NewMatrix(2, 256, kernels.QK256, 1)
+	if err != nil {
+		return "harness: " + err.Error()
+	}
+	c := &checker{k: k}
+	var p kernels.Prepared
+	err = c.call(func() (err error) { p, err = k.Prepare(m); return err })
+	if err == nil || p != nil {
+		return "Prepare succeeded: an unavailable kernel must refuse to run, never fall back"
+	}
+	if _, ok := err.(*panicError); ok {
+		return "Prepare panicked instead of returning an error: " + err.Error()
+	}
+	return ""
 }
