@@ -1,7 +1,6 @@
 package scalar
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
 
@@ -188,42 +187,26 @@ func buildF32(t *[lutGroups][256]float32, x []float32, cb *[4]float32) {
 // 16*len(ys).
 func rowsF32(t *[lutGroups][256]float32, w []byte, ys []float32) {
 	for len(ys) >= 2 && len(w) >= 2*chunkBytes {
-		a := binary.LittleEndian.Uint64(w[0:8])
-		b := binary.LittleEndian.Uint64(w[8:16])
-		c := binary.LittleEndian.Uint64(w[16:24])
-		d := binary.LittleEndian.Uint64(w[24:32])
-		a0 := t[0][uint8(a)] + t[4][uint8(a>>32)]
-		a1 := t[1][uint8(a>>8)] + t[5][uint8(a>>40)]
-		a2 := t[2][uint8(a>>16)] + t[6][uint8(a>>48)]
-		a3 := t[3][uint8(a>>24)] + t[7][uint8(a>>56)]
-		c0 := t[0][uint8(c)] + t[4][uint8(c>>32)]
-		c1 := t[1][uint8(c>>8)] + t[5][uint8(c>>40)]
-		c2 := t[2][uint8(c>>16)] + t[6][uint8(c>>48)]
-		c3 := t[3][uint8(c>>24)] + t[7][uint8(c>>56)]
-		a0 += t[8][uint8(b)] + t[12][uint8(b>>32)]
-		a1 += t[9][uint8(b>>8)] + t[13][uint8(b>>40)]
-		a2 += t[10][uint8(b>>16)] + t[14][uint8(b>>48)]
-		a3 += t[11][uint8(b>>24)] + t[15][uint8(b>>56)]
-		c0 += t[8][uint8(d)] + t[12][uint8(d>>32)]
-		c1 += t[9][uint8(d>>8)] + t[13][uint8(d>>40)]
-		c2 += t[10][uint8(d>>16)] + t[14][uint8(d>>48)]
-		c3 += t[11][uint8(d>>24)] + t[15][uint8(d>>56)]
+		v := (*[2 * chunkBytes]byte)(w)
+		a0 := t[0][v[0]] + t[4][v[4]] + t[8][v[8]] + t[12][v[12]]
+		a1 := t[1][v[1]] + t[5][v[5]] + t[9][v[9]] + t[13][v[13]]
+		a2 := t[2][v[2]] + t[6][v[6]] + t[10][v[10]] + t[14][v[14]]
+		a3 := t[3][v[3]] + t[7][v[7]] + t[11][v[11]] + t[15][v[15]]
+		c0 := t[0][v[16]] + t[4][v[20]] + t[8][v[24]] + t[12][v[28]]
+		c1 := t[1][v[17]] + t[5][v[21]] + t[9][v[25]] + t[13][v[29]]
+		c2 := t[2][v[18]] + t[6][v[22]] + t[10][v[26]] + t[14][v[30]]
+		c3 := t[3][v[19]] + t[7][v[23]] + t[11][v[27]] + t[15][v[31]]
 		ys[0] += (a0 + a1) + (a2 + a3)
 		ys[1] += (c0 + c1) + (c2 + c3)
 		w = w[2*chunkBytes:]
 		ys = ys[2:]
 	}
 	if len(ys) == 1 && len(w) >= chunkBytes {
-		a := binary.LittleEndian.Uint64(w[0:8])
-		b := binary.LittleEndian.Uint64(w[8:16])
-		a0 := t[0][uint8(a)] + t[4][uint8(a>>32)]
-		a1 := t[1][uint8(a>>8)] + t[5][uint8(a>>40)]
-		a2 := t[2][uint8(a>>16)] + t[6][uint8(a>>48)]
-		a3 := t[3][uint8(a>>24)] + t[7][uint8(a>>56)]
-		a0 += t[8][uint8(b)] + t[12][uint8(b>>32)]
-		a1 += t[9][uint8(b>>8)] + t[13][uint8(b>>40)]
-		a2 += t[10][uint8(b>>16)] + t[14][uint8(b>>48)]
-		a3 += t[11][uint8(b>>24)] + t[15][uint8(b>>56)]
+		v := (*[chunkBytes]byte)(w)
+		a0 := t[0][v[0]] + t[4][v[4]] + t[8][v[8]] + t[12][v[12]]
+		a1 := t[1][v[1]] + t[5][v[5]] + t[9][v[9]] + t[13][v[13]]
+		a2 := t[2][v[2]] + t[6][v[6]] + t[10][v[10]] + t[14][v[14]]
+		a3 := t[3][v[3]] + t[7][v[7]] + t[11][v[11]] + t[15][v[15]]
 		ys[0] += (a0 + a1) + (a2 + a3)
 	}
 }
@@ -314,42 +297,26 @@ func addBits(y *float32, s int32) {
 // rowsI8 adds, for each row i, Σ_g t[g][w[16i+g]] to the int32 held in ys[i].
 func rowsI8(t *[lutGroups][256]int32, w []byte, ys []float32) {
 	for len(ys) >= 2 && len(w) >= 2*chunkBytes {
-		a := binary.LittleEndian.Uint64(w[0:8])
-		b := binary.LittleEndian.Uint64(w[8:16])
-		c := binary.LittleEndian.Uint64(w[16:24])
-		d := binary.LittleEndian.Uint64(w[24:32])
-		a0 := t[0][uint8(a)] + t[4][uint8(a>>32)]
-		a1 := t[1][uint8(a>>8)] + t[5][uint8(a>>40)]
-		a2 := t[2][uint8(a>>16)] + t[6][uint8(a>>48)]
-		a3 := t[3][uint8(a>>24)] + t[7][uint8(a>>56)]
-		c0 := t[0][uint8(c)] + t[4][uint8(c>>32)]
-		c1 := t[1][uint8(c>>8)] + t[5][uint8(c>>40)]
-		c2 := t[2][uint8(c>>16)] + t[6][uint8(c>>48)]
-		c3 := t[3][uint8(c>>24)] + t[7][uint8(c>>56)]
-		a0 += t[8][uint8(b)] + t[12][uint8(b>>32)]
-		a1 += t[9][uint8(b>>8)] + t[13][uint8(b>>40)]
-		a2 += t[10][uint8(b>>16)] + t[14][uint8(b>>48)]
-		a3 += t[11][uint8(b>>24)] + t[15][uint8(b>>56)]
-		c0 += t[8][uint8(d)] + t[12][uint8(d>>32)]
-		c1 += t[9][uint8(d>>8)] + t[13][uint8(d>>40)]
-		c2 += t[10][uint8(d>>16)] + t[14][uint8(d>>48)]
-		c3 += t[11][uint8(d>>24)] + t[15][uint8(d>>56)]
+		v := (*[2 * chunkBytes]byte)(w)
+		a0 := t[0][v[0]] + t[4][v[4]] + t[8][v[8]] + t[12][v[12]]
+		a1 := t[1][v[1]] + t[5][v[5]] + t[9][v[9]] + t[13][v[13]]
+		a2 := t[2][v[2]] + t[6][v[6]] + t[10][v[10]] + t[14][v[14]]
+		a3 := t[3][v[3]] + t[7][v[7]] + t[11][v[11]] + t[15][v[15]]
+		c0 := t[0][v[16]] + t[4][v[20]] + t[8][v[24]] + t[12][v[28]]
+		c1 := t[1][v[17]] + t[5][v[21]] + t[9][v[25]] + t[13][v[29]]
+		c2 := t[2][v[18]] + t[6][v[22]] + t[10][v[26]] + t[14][v[30]]
+		c3 := t[3][v[19]] + t[7][v[23]] + t[11][v[27]] + t[15][v[31]]
 		addBits(&ys[0], (a0+a1)+(a2+a3))
 		addBits(&ys[1], (c0+c1)+(c2+c3))
 		w = w[2*chunkBytes:]
 		ys = ys[2:]
 	}
 	if len(ys) == 1 && len(w) >= chunkBytes {
-		a := binary.LittleEndian.Uint64(w[0:8])
-		b := binary.LittleEndian.Uint64(w[8:16])
-		a0 := t[0][uint8(a)] + t[4][uint8(a>>32)]
-		a1 := t[1][uint8(a>>8)] + t[5][uint8(a>>40)]
-		a2 := t[2][uint8(a>>16)] + t[6][uint8(a>>48)]
-		a3 := t[3][uint8(a>>24)] + t[7][uint8(a>>56)]
-		a0 += t[8][uint8(b)] + t[12][uint8(b>>32)]
-		a1 += t[9][uint8(b>>8)] + t[13][uint8(b>>40)]
-		a2 += t[10][uint8(b>>16)] + t[14][uint8(b>>48)]
-		a3 += t[11][uint8(b>>24)] + t[15][uint8(b>>56)]
+		v := (*[chunkBytes]byte)(w)
+		a0 := t[0][v[0]] + t[4][v[4]] + t[8][v[8]] + t[12][v[12]]
+		a1 := t[1][v[1]] + t[5][v[5]] + t[9][v[9]] + t[13][v[13]]
+		a2 := t[2][v[2]] + t[6][v[6]] + t[10][v[10]] + t[14][v[14]]
+		a3 := t[3][v[3]] + t[7][v[7]] + t[11][v[11]] + t[15][v[15]]
 		addBits(&ys[0], (a0+a1)+(a2+a3))
 	}
 }
