@@ -9,3 +9,6 @@ import (
 
 func TestRefF32(t *testing.T) { kerneltest.Run(t, scalar.RefF32) }
 func TestRefI8(t *testing.T)  { kerneltest.Run(t, scalar.RefI8) }
+
+func TestGoF32(t *testing.T) { kerneltest.Run(t, scalar.GoF32) }
+func TestGoI8(t *testing.T)  { kerneltest.Run(t, scalar.GoI8) }

@@ -1,0 +1,322 @@
+package scalar
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/qkbench/qkbench/kernels"
+)
+
+// go-f32 and go-i8 are lookup-table kernels (T-MAC's idea, SPEC §2 numerics).
+//
+// A group is 4 consecutive columns 4k..4k+3: exactly the 4 codes in one
+// seq-packed byte. For a group, a table of 256 entries holds every possible
+// partial sum Σ_j cb[c_j] * x[4k+j] indexed by that byte, so a row's
+// contribution from the group is one lookup and one add. The tables depend on
+// x only; they are built inside GEMV per chunk of 64 columns (16 groups, 16
+// KiB of float32 or int32, which stays in L1) and every row of [r0, r1) is
+// streamed over them before the next chunk.
+//
+// Prepare repacks W chunk-major: for chunk c, the 16 bytes of row r (columns
+// 64c..64c+63) sit at [(c*rows+r)*16, (c*rows+r+1)*16), so a chunk's pass over
+// the rows reads one contiguous run. Padding codes need no care: x is copied
+// (f32) or quantized (i8) into a buffer padded with zeros to whole chunks, and
+// a table built from zero activations is all zeros, whatever the code.
+
+const (
+	lutGroups  = 16                  // groups of 4 columns per chunk
+	chunkCols  = 4 * lutGroups       // columns per chunk
+	chunkBytes = chunkCols / 4       // bytes of one row per chunk
+	tableBytes = lutGroups * 256 * 4 // bytes of one chunk's tables (L1-resident)
+)
+
+// GoF32 is the fastest portable f32 kernel: float32 lookup tables over groups
+// of 4 activations, rebuilt per 64 columns, 2 rows per pass.
+var GoF32 kernels.Kernel = &lutKernel{kernels.Base{I: kernels.Info{
+	ID: "go-f32", Backend: "scalar", ISA: "go", Mode: kernels.F32,
+	Code: fmt.Sprintf("Go: T-MAC lookup tables, one 256-entry float32 table per group of 4 columns (byte-indexed), "+
+		"rebuilt per chunk of %d columns (%d KiB); W repacked chunk-major (%d bytes per row per chunk); "+
+		"2 rows per pass, 4 float32 accumulators per row; scale applied once per row", chunkCols, tableBytes/1024, chunkBytes),
+}}}
+
+// GoI8 is the fastest portable i8 kernel: kernels.QuantizeI8, then exact int32
+// lookup tables of Σ cb*q over groups of 4, rebuilt per 64 columns, 2 rows per
+// pass; bit-exact with ref-i8.
+var GoI8 kernels.Kernel = &lutKernel{kernels.Base{I: kernels.Info{
+	ID: "go-i8", Backend: "scalar", ISA: "go", Mode: kernels.I8,
+	Code: fmt.Sprintf("Go: kernels.QuantizeI8, then T-MAC lookup tables of exact int32 sums Σ cb*q, one 256-entry table per group of 4 columns (byte-indexed), "+
+		"rebuilt per chunk of %d columns (%d KiB); W repacked chunk-major (%d bytes per row per chunk); "+
+		"2 rows per pass, int32 row sums; y = float32(isum) * inv", chunkCols, tableBytes/1024, chunkBytes),
+}}}
+
+func init() {
+	kernels.Register(GoF32)
+	kernels.Register(GoI8)
+}
+
+type lutKernel struct{ kernels.Base }
+
+// Available is always nil: plain Go runs everywhere.
+func (k *lutKernel) Available() error { return nil }
+
+// Prepare validates m and repacks it chunk-major.
+func (k *lutKernel) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
+	if err := kernels.CheckPrepare(k, m); err != nil {
+		return nil, err
+	}
+	return &lutPrepared{k: k, m: m, chunks: numChunks(m.Cols), w: repack(m)}, nil
+}
+
+func numChunks(cols int) int { return (cols + chunkCols - 1) / chunkCols }
+
+// repack copies m's codes chunk-major: out[(c*rows+r)*16 + j] = byte 16c+j of
+// row r. A row stride is a multiple of 64 bytes, so every chunk a row needs
+// lies inside it (the last one may hold padding codes).
+func repack(m *kernels.Matrix) []byte {
+	chunks, stride := numChunks(m.Cols), m.Stride()
+	out := make([]byte, chunks*m.Rows*chunkBytes)
+	for c := 0; c < chunks; c++ {
+		dst := out[c*m.Rows*chunkBytes : (c+1)*m.Rows*chunkBytes]
+		for r := 0; r < m.Rows; r++ {
+			src := m.Data[r*stride+c*chunkBytes : r*stride+(c+1)*chunkBytes]
+			copy(dst[r*chunkBytes:(r+1)*chunkBytes], src)
+		}
+	}
+	return out
+}
+
+type lutPrepared struct {
+	k      *lutKernel
+	m      *kernels.Matrix
+	chunks int
+	w      []byte // chunk-major codes, chunks*rows*chunkBytes
+}
+
+func (p *lutPrepared) Kernel() kernels.Kernel  { return p.k }
+func (p *lutPrepared) Matrix() *kernels.Matrix { return p.m }
+
+func (p *lutPrepared) NewInput() kernels.Input {
+	if p.k.I.Mode == kernels.I8 {
+		return &lutInputI8{p: p}
+	}
+	return &lutInputF32{p: p}
+}
+
+// chunkW returns the codes of rows [r0, r1) for chunk c.
+func (p *lutPrepared) chunkW(c, r0, r1 int) []byte {
+	base := c * p.m.Rows * chunkBytes
+	return p.w[base+r0*chunkBytes : base+r1*chunkBytes]
+}
+
+// ---- f32 ----
+
+type lutInputF32 struct {
+	p      *lutPrepared
+	xp     []float32 // x padded with zeros to chunks*chunkCols
+	loaded bool
+}
+
+func (in *lutInputF32) Load(x []float32) error {
+	m := in.p.m
+	if err := kernels.CheckX(in.p.k.I.ID, m, x); err != nil {
+		return err
+	}
+	if in.xp == nil {
+		in.xp = make([]float32, in.p.chunks*chunkCols) // tail stays zero
+	}
+	copy(in.xp, x)
+	in.loaded = true
+	return nil
+}
+
+func (in *lutInputF32) GEMV(y []float32, r0, r1 int) error {
+	p := in.p
+	m := p.m
+	if err := kernels.CheckY(p.k.I.ID, m, y, r0, r1); err != nil {
+		return err
+	}
+	if !in.loaded {
+		return kernels.ErrNotLoaded
+	}
+	ys := y[r0:r1]
+	if len(ys) == 0 {
+		return nil
+	}
+	clear(ys)
+	var cb [4]float32
+	for i, v := range m.Codebook {
+		cb[i] = float32(v)
+	}
+	var tab [lutGroups][256]float32
+	for c := 0; c < p.chunks; c++ {
+		buildF32(&tab, in.xp[c*chunkCols:(c+1)*chunkCols], &cb)
+		rowsF32(&tab, p.chunkW(c, r0, r1), ys)
+	}
+	if s := m.Scale; s != 1 {
+		for i := range ys {
+			ys[i] *= s
+		}
+	}
+	return nil
+}
+
+// buildF32 fills t[g][b] = Σ_j cb[(b>>2j)&3] * x[4g+j] for the 16 groups of
+// one chunk: the low nibble of b (codes 0, 1) and the high nibble (codes 2, 3)
+// each select one of 16 pair sums, and t is their 16x16 sum table.
+func buildF32(t *[lutGroups][256]float32, x []float32, cb *[4]float32) {
+	x = x[:chunkCols]
+	for g := range lutGroups {
+		x0, x1, x2, x3 := x[4*g], x[4*g+1], x[4*g+2], x[4*g+3]
+		var lo, hi [16]float32
+		for i := range 16 {
+			lo[i] = cb[i&3]*x0 + cb[i>>2]*x1
+			hi[i] = cb[i&3]*x2 + cb[i>>2]*x3
+		}
+		tg := &t[g]
+		for h := range 16 {
+			hv := hi[h]
+			row := (*[16]float32)(tg[16*h : 16*h+16])
+			for l := range 16 {
+				row[l] = lo[l] + hv
+			}
+		}
+	}
+}
+
+// rowsF32 adds, for each row i, Σ_g t[g][w[16i+g]] to ys[i]. len(w) must be
+// 16*len(ys).
+func rowsF32(t *[lutGroups][256]float32, w []byte, ys []float32) {
+	for len(ys) >= 2 && len(w) >= 2*chunkBytes {
+		v := (*[2 * chunkBytes]byte)(w)
+		a0 := t[0][v[0]] + t[4][v[4]] + t[8][v[8]] + t[12][v[12]]
+		a1 := t[1][v[1]] + t[5][v[5]] + t[9][v[9]] + t[13][v[13]]
+		a2 := t[2][v[2]] + t[6][v[6]] + t[10][v[10]] + t[14][v[14]]
+		a3 := t[3][v[3]] + t[7][v[7]] + t[11][v[11]] + t[15][v[15]]
+		c0 := t[0][v[16]] + t[4][v[20]] + t[8][v[24]] + t[12][v[28]]
+		c1 := t[1][v[17]] + t[5][v[21]] + t[9][v[25]] + t[13][v[29]]
+		c2 := t[2][v[18]] + t[6][v[22]] + t[10][v[26]] + t[14][v[30]]
+		c3 := t[3][v[19]] + t[7][v[23]] + t[11][v[27]] + t[15][v[31]]
+		ys[0] += (a0 + a1) + (a2 + a3)
+		ys[1] += (c0 + c1) + (c2 + c3)
+		w = w[2*chunkBytes:]
+		ys = ys[2:]
+	}
+	if len(ys) == 1 && len(w) >= chunkBytes {
+		v := (*[chunkBytes]byte)(w)
+		a0 := t[0][v[0]] + t[4][v[4]] + t[8][v[8]] + t[12][v[12]]
+		a1 := t[1][v[1]] + t[5][v[5]] + t[9][v[9]] + t[13][v[13]]
+		a2 := t[2][v[2]] + t[6][v[6]] + t[10][v[10]] + t[14][v[14]]
+		a3 := t[3][v[3]] + t[7][v[7]] + t[11][v[11]] + t[15][v[15]]
+		ys[0] += (a0 + a1) + (a2 + a3)
+	}
+}
+
+// ---- i8 ----
+
+type lutInputI8 struct {
+	p      *lutPrepared
+	q      []int8 // QuantizeI8(x), padded with zeros to chunks*chunkCols
+	inv    float32
+	loaded bool
+}
+
+func (in *lutInputI8) Load(x []float32) error {
+	m := in.p.m
+	if err := kernels.CheckX(in.p.k.I.ID, m, x); err != nil {
+		return err
+	}
+	if in.q == nil {
+		in.q = make([]int8, in.p.chunks*chunkCols) // tail stays zero
+	}
+	in.inv = kernels.I8Inv(m.Scale, kernels.QuantizeI8(x, in.q[:m.Cols]))
+	in.loaded = true
+	return nil
+}
+
+// GEMV keeps each row's exact int32 partial sum in y[r] (as its bit pattern)
+// between chunks, so it needs no scratch beyond its own rows of y; the last
+// step turns every sum into float32(isum) * inv. |isum| <= 254 * cols <=
+// 254 * kernels.MaxDim < 2^31, and every table entry and partial sum is
+// bounded by that, so no int32 overflows.
+func (in *lutInputI8) GEMV(y []float32, r0, r1 int) error {
+	p := in.p
+	m := p.m
+	if err := kernels.CheckY(p.k.I.ID, m, y, r0, r1); err != nil {
+		return err
+	}
+	if !in.loaded {
+		return kernels.ErrNotLoaded
+	}
+	ys := y[r0:r1]
+	if len(ys) == 0 {
+		return nil
+	}
+	clear(ys) // +0.0 has the bit pattern of int32 0
+	var cb [4]int32
+	for i, v := range m.Codebook {
+		cb[i] = int32(v)
+	}
+	var tab [lutGroups][256]int32
+	for c := 0; c < p.chunks; c++ {
+		buildI8(&tab, in.q[c*chunkCols:(c+1)*chunkCols], &cb)
+		rowsI8(&tab, p.chunkW(c, r0, r1), ys)
+	}
+	inv := in.inv
+	for i, v := range ys {
+		ys[i] = float32(int32(math.Float32bits(v))) * inv
+	}
+	return nil
+}
+
+// buildI8 is buildF32 over exact integers: |entry| <= 4 * 2 * 127.
+func buildI8(t *[lutGroups][256]int32, q []int8, cb *[4]int32) {
+	q = q[:chunkCols]
+	for g := range lutGroups {
+		q0, q1, q2, q3 := int32(q[4*g]), int32(q[4*g+1]), int32(q[4*g+2]), int32(q[4*g+3])
+		var lo, hi [16]int32
+		for i := range 16 {
+			lo[i] = cb[i&3]*q0 + cb[i>>2]*q1
+			hi[i] = cb[i&3]*q2 + cb[i>>2]*q3
+		}
+		tg := &t[g]
+		for h := range 16 {
+			hv := hi[h]
+			row := (*[16]int32)(tg[16*h : 16*h+16])
+			for l := range 16 {
+				row[l] = lo[l] + hv
+			}
+		}
+	}
+}
+
+// addBits adds s to the int32 stored as the bit pattern of *y.
+func addBits(y *float32, s int32) {
+	*y = math.Float32frombits(uint32(int32(math.Float32bits(*y)) + s))
+}
+
+// rowsI8 adds, for each row i, Σ_g t[g][w[16i+g]] to the int32 held in ys[i].
+func rowsI8(t *[lutGroups][256]int32, w []byte, ys []float32) {
+	for len(ys) >= 2 && len(w) >= 2*chunkBytes {
+		v := (*[2 * chunkBytes]byte)(w)
+		a0 := t[0][v[0]] + t[4][v[4]] + t[8][v[8]] + t[12][v[12]]
+		a1 := t[1][v[1]] + t[5][v[5]] + t[9][v[9]] + t[13][v[13]]
+		a2 := t[2][v[2]] + t[6][v[6]] + t[10][v[10]] + t[14][v[14]]
+		a3 := t[3][v[3]] + t[7][v[7]] + t[11][v[11]] + t[15][v[15]]
+		c0 := t[0][v[16]] + t[4][v[20]] + t[8][v[24]] + t[12][v[28]]
+		c1 := t[1][v[17]] + t[5][v[21]] + t[9][v[25]] + t[13][v[29]]
+		c2 := t[2][v[18]] + t[6][v[22]] + t[10][v[26]] + t[14][v[30]]
+		c3 := t[3][v[19]] + t[7][v[23]] + t[11][v[27]] + t[15][v[31]]
+		addBits(&ys[0], (a0+a1)+(a2+a3))
+		addBits(&ys[1], (c0+c1)+(c2+c3))
+		w = w[2*chunkBytes:]
+		ys = ys[2:]
+	}
+	if len(ys) == 1 && len(w) >= chunkBytes {
+		v := (*[chunkBytes]byte)(w)
+		a0 := t[0][v[0]] + t[4][v[4]] + t[8][v[8]] + t[12][v[12]]
+		a1 := t[1][v[1]] + t[5][v[5]] + t[9][v[9]] + t[13][v[13]]
+		a2 := t[2][v[2]] + t[6][v[6]] + t[10][v[10]] + t[14][v[14]]
+		a3 := t[3][v[3]] + t[7][v[7]] + t[11][v[11]] + t[15][v[15]]
+		addBits(&ys[0], (a0+a1)+(a2+a3))
+	}
+}
