@@ -1,0 +1,401 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/qkbench/qkbench/bench"
+	"github.com/qkbench/qkbench/kernels"
+	"github.com/qkbench/qkbench/workloads"
+)
+
+func init() {
+	verbs["check"] = verb{summary: "run every kernel on generated workloads, check it against the references, write a parity receipt", run: runCheck}
+}
+
+// ReceiptSchema names the format of the JSON that check --receipt writes.
+const ReceiptSchema = "qkbench/parity-receipt/v1"
+
+// Result statuses of one kernel on one workload.
+const (
+	statusPass        = "pass"
+	statusFail        = "fail"        // ran and disagreed, or the GEMV failed
+	statusError       = "error"       // Prepare failed
+	statusUnavailable = "unavailable" // cannot run here
+	statusUnsupported = "unsupported" // does not compute with this codebook
+)
+
+// Receipt is the parity receipt (SPEC §3, the agreement part of §6): what
+// ran where, and how well each kernel agreed with the references.
+type Receipt struct {
+	Schema    string            `json:"schema"`
+	Created   string            `json:"created"` // RFC 3339, UTC
+	Command   []string          `json:"command"`
+	Machine   *bench.Machine    `json:"machine"`
+	Commit    string            `json:"commit"`
+	Dirty     *bool             `json:"dirty"`
+	Preset    string            `json:"preset"`
+	Codebook  string            `json:"codebook"`
+	Seed      uint64            `json:"seed"`
+	Threads   int               `json:"threads"`
+	Required  []string          `json:"required,omitempty"` // QKBENCH_REQUIRE
+	Workloads []ReceiptWorkload `json:"workloads"`
+	Kernels   []ReceiptKernel   `json:"kernels"`
+	Pass      bool              `json:"pass"`
+	Failures  []string          `json:"failures,omitempty"`
+}
+
+// ReceiptWorkload is one generated workload.
+type ReceiptWorkload struct {
+	Name        string  `json:"name"`
+	Rows        int     `json:"rows"`
+	Cols        int     `json:"cols"`
+	Codebook    string  `json:"codebook"`
+	Scale       float32 `json:"scale"`
+	Source      string  `json:"source"`
+	WeightBytes int64   `json:"weight_bytes"`
+	MACs        int64   `json:"macs"`
+}
+
+// ReceiptKernel is one kernel and its result on every workload.
+type ReceiptKernel struct {
+	ID          string          `json:"id"`
+	Backend     string          `json:"backend"`
+	ISA         string          `json:"isa"`
+	Mode        string          `json:"mode"`
+	Code        string          `json:"code"` // what computed the result
+	Available   bool            `json:"available"`
+	Unavailable string          `json:"unavailable,omitempty"` // the reason
+	Requested   bool            `json:"requested"`             // named in --kernels
+	Required    bool            `json:"required"`              // named in QKBENCH_REQUIRE
+	Results     []ReceiptResult `json:"results"`
+}
+
+// ReceiptResult is one kernel on one workload.
+type ReceiptResult struct {
+	Workload  string         `json:"workload"`
+	Status    string         `json:"status"`
+	Reason    string         `json:"reason,omitempty"`
+	Failure   bool           `json:"failure"` // counts against the run
+	PrepareMS float64        `json:"prepare_ms,omitempty"`
+	Agreement *ReceiptMetric `json:"agreement,omitempty"`
+}
+
+// ReceiptMetric is kernels.Agreement with non-finite numbers (a kernel
+// that wrote NaN) as null, since JSON has no NaN or Inf.
+type ReceiptMetric struct {
+	Rows       int       `json:"rows"`
+	Reference  string    `json:"reference"`
+	Cosine     jsonFloat `json:"cosine"`
+	MaxAbs     jsonFloat `json:"max_abs_err"`
+	MaxRel     jsonFloat `json:"max_rel_err"`
+	NMSE       jsonFloat `json:"nmse"`
+	ExactMatch jsonFloat `json:"exact_match_rate"`
+	Pass       bool      `json:"pass"`
+	Why        string    `json:"why,omitempty"`
+}
+
+type jsonFloat float64
+
+func (f jsonFloat) MarshalJSON() ([]byte, error) {
+	if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(float64(f))
+}
+
+func metric(a kernels.Agreement) *ReceiptMetric {
+	return &ReceiptMetric{
+		Rows: a.Rows, Reference: a.Reference, Cosine: jsonFloat(a.Cosine), MaxAbs: jsonFloat(a.MaxAbs),
+		MaxRel: jsonFloat(a.MaxRel), NMSE: jsonFloat(a.NMSE), ExactMatch: jsonFloat(a.ExactMatch),
+		Pass: a.Pass, Why: a.Why,
+	}
+}
+
+type checkOptions struct {
+	preset   workloads.Preset
+	kernels  []kernels.Kernel
+	explicit map[string]bool // ids the user named in --kernels
+	codebook kernels.Codebook
+	seed     uint64
+	threads  int
+	receipt  string
+}
+
+func runCheck(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("check", stderr)
+	preset := fs.String("preset", "", "workload preset, one of: "+strings.Join(workloads.PresetNames(), ", ")+" (default \"default\")")
+	shapes := fs.String("shapes", "", "comma list of ROWSxCOLS shapes, e.g. 2048x4096,67x3200 (instead of --preset)")
+	list := fs.String("kernels", "", "comma list of kernel ids, \"all\" or \"available\" (default all registered kernels)")
+	codebook := fs.String("codebook", "qk256", "codebook: qk256, ternary or four integers in [-2, 2] such as -2,-1,1,2")
+	seed := fs.Uint64("seed", workloads.DefaultSeed, "workload generator seed")
+	threads := fs.Int("threads", 1, fmt.Sprintf("threads per GEMV (1..%d)", bench.MaxThreads))
+	receipt := fs.String("receipt", "", "write the parity receipt (JSON) to this file")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: qkbench check [--preset P | --shapes LIST] [--kernels LIST] [--codebook C] [--seed N] [--threads N] [--receipt FILE]\n\nRuns each kernel on each workload and checks it against the float64 oracle\nand ref-i8. Exit status 1 when a kernel disagrees or a requested kernel\ncannot run; 2 on a bad flag.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q; check takes only flags", fs.Arg(0))}
+	}
+	o := checkOptions{seed: *seed, threads: *threads, receipt: *receipt, explicit: map[string]bool{}}
+	var err error
+	if strings.TrimSpace(*preset) != "" && strings.TrimSpace(*shapes) != "" {
+		return usageError{errors.New("--preset and --shapes both given; use one of them")}
+	}
+	if o.preset, err = workloads.Resolve(*preset, *shapes); err != nil {
+		name := "--preset"
+		if strings.TrimSpace(*shapes) != "" {
+			name = "--shapes"
+		}
+		return usageError{fmt.Errorf("%s: %w", name, err)}
+	}
+	if o.kernels, err = kernels.Select(*list); err != nil {
+		return usageError{fmt.Errorf("--kernels: %w", err)}
+	}
+	if l := strings.TrimSpace(*list); l != "" && l != "all" && l != "available" {
+		for _, k := range o.kernels {
+			o.explicit[k.Info().ID] = true
+		}
+	}
+	if o.codebook, err = kernels.ParseCodebook(*codebook); err != nil {
+		return usageError{fmt.Errorf("--codebook: %w", err)}
+	}
+	if o.threads < 1 || o.threads > bench.MaxThreads {
+		return usageError{fmt.Errorf("--threads %d: want 1..%d", o.threads, bench.MaxThreads)}
+	}
+	if o.receipt != "" {
+		if st, err := os.Stat(filepath.Dir(o.receipt)); err != nil || !st.IsDir() {
+			return usageError{fmt.Errorf("--receipt %s: directory %s does not exist", o.receipt, filepath.Dir(o.receipt))}
+		}
+	}
+	rc, err := check(o)
+	if err != nil {
+		return err
+	}
+	rc.Command = append([]string{"qkbench", "check"}, args...)
+	printCheck(stdout, rc)
+	if o.receipt != "" {
+		b, err := json.MarshalIndent(rc, "", "  ")
+		if err != nil {
+			return fmt.Errorf("receipt: %w", err)
+		}
+		if err := writeFileAtomic(o.receipt, append(b, '\n')); err != nil {
+			return fmt.Errorf("receipt: %w", err)
+		}
+		fmt.Fprintf(stdout, "receipt written to %s\n", o.receipt)
+	}
+	if !rc.Pass {
+		return errExit1
+	}
+	return nil
+}
+
+// check runs every kernel on every workload and returns the receipt.
+func check(o checkOptions) (*Receipt, error) {
+	m := bench.Describe()
+	rc := &Receipt{
+		Schema: ReceiptSchema, Created: time.Now().UTC().Format(time.RFC3339),
+		Machine: m, Commit: m.Commit, Dirty: m.Dirty,
+		Preset: o.preset.Name, Codebook: o.codebook.Name(), Seed: o.seed, Threads: o.threads,
+		Required: kernels.Required(),
+	}
+	fail := func(format string, args ...any) {
+		rc.Failures = append(rc.Failures, fmt.Sprintf(format, args...))
+	}
+	for _, id := range rc.Required {
+		if _, err := kernels.Lookup(id); err != nil {
+			fail("QKBENCH_REQUIRE names %q, which is not registered in this build", id)
+		}
+	}
+	for _, k := range o.kernels {
+		i := k.Info()
+		rk := ReceiptKernel{
+			ID: i.ID, Backend: i.Backend, ISA: i.ISA, Mode: i.Mode.String(), Code: i.Code,
+			Available: true, Requested: o.explicit[i.ID], Required: bench.Required(i.ID),
+		}
+		if err := kernels.Usable(k); err != nil {
+			rk.Available, rk.Unavailable = false, err.Error()
+		}
+		rc.Kernels = append(rc.Kernels, rk)
+	}
+	for _, s := range o.preset.Shapes {
+		c, err := bench.NewCase(s, o.codebook, o.seed)
+		if err != nil {
+			return nil, err
+		}
+		w := c.W
+		rc.Workloads = append(rc.Workloads, ReceiptWorkload{
+			Name: w.Name, Rows: w.M.Rows, Cols: w.M.Cols, Codebook: w.M.Codebook.Name(), Scale: w.M.Scale,
+			Source: w.Source, WeightBytes: w.M.WeightBytes(), MACs: w.M.MACs(),
+		})
+		for ki, k := range o.kernels {
+			rk := &rc.Kernels[ki]
+			res := checkOne(k, rk, c, o.threads)
+			if res.Failure {
+				fail("%s on %s: %s: %s", rk.ID, w.Name, res.Status, res.Reason)
+			}
+			rk.Results = append(rk.Results, res)
+		}
+	}
+	rc.Pass = len(rc.Failures) == 0
+	return rc, nil
+}
+
+// checkOne prepares and runs one kernel on one workload. Whether a kernel
+// that cannot run is a failure depends on whether it was asked for.
+func checkOne(k kernels.Kernel, rk *ReceiptKernel, c *bench.Case, threads int) ReceiptResult {
+	res := ReceiptResult{Workload: c.W.Name}
+	asked := rk.Requested || rk.Required
+	if !rk.Available {
+		res.Status, res.Reason, res.Failure = statusUnavailable, rk.Unavailable, asked
+		return res
+	}
+	if err := k.Supports(c.W.M.Codebook); err != nil {
+		res.Status, res.Reason, res.Failure = statusUnsupported, err.Error(), asked
+		return res
+	}
+	start := time.Now()
+	p, err := prepare(k, c.W.M)
+	res.PrepareMS = float64(time.Since(start).Nanoseconds()) / 1e6
+	if err != nil {
+		res.Status, res.Reason, res.Failure = statusError, err.Error(), true
+		return res
+	}
+	r, err := bench.NewRunner(p, threads)
+	if err != nil {
+		res.Status, res.Reason, res.Failure = statusError, err.Error(), true
+		return res
+	}
+	defer r.Close()
+	a, err := bench.Verify(r, c)
+	if a.Rows > 0 {
+		res.Agreement = metric(a)
+	}
+	if err != nil {
+		res.Status, res.Reason, res.Failure = statusFail, err.Error(), true
+		return res
+	}
+	res.Status = statusPass
+	return res
+}
+
+// prepare calls k.Prepare, turning a panic into an error.
+func prepare(k kernels.Kernel, m *kernels.Matrix) (p kernels.Prepared, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			p, err = nil, fmt.Errorf("%s: Prepare panicked: %v", k.Info().ID, v)
+		}
+	}()
+	return k.Prepare(m)
+}
+
+// printCheck writes the agreement table and the failures.
+func printCheck(w io.Writer, rc *Receipt) {
+	fmt.Fprintf(w, "qkbench check: codebook %s, seed %d, %d thread(s), preset %s; %s\n", rc.Codebook, rc.Seed, rc.Threads, rc.Preset, rc.Machine.CPU)
+	t := tablewriter.NewTable(w,
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithAlignment(tw.Alignment{tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignLeft}),
+	)
+	t.Header("kernel", "shape", "cosine", "max |Δ|", "max |Δ|/L1", "NMSE", "exact", "result")
+	for _, k := range rc.Kernels {
+		// A kernel that could not run on any workload gets one row.
+		if len(k.Results) > 0 && (k.Results[0].Status == statusUnavailable || k.Results[0].Status == statusUnsupported) && sameStatus(k.Results) {
+			r := k.Results[0]
+			t.Append(k.ID, "all", "-", "-", "-", "-", "-", verdict(r))
+			continue
+		}
+		for _, r := range k.Results {
+			row := []string{k.ID, r.Workload, "-", "-", "-", "-", "-", verdict(r)}
+			if a := r.Agreement; a != nil {
+				row[2], row[3], row[4], row[5], row[6] = num("%.6f", a.Cosine), num("%.3g", a.MaxAbs), num("%.3g", a.MaxRel), num("%.3g", a.NMSE), num("%.4f", a.ExactMatch)
+			}
+			t.Append(row)
+		}
+	}
+	t.Render()
+	for _, f := range rc.Failures {
+		fmt.Fprintf(w, "FAIL %s\n", f)
+	}
+	if rc.Pass {
+		fmt.Fprintln(w, "PASS")
+	} else {
+		fmt.Fprintf(w, "FAIL: %d failure(s)\n", len(rc.Failures))
+	}
+}
+
+func sameStatus(rs []ReceiptResult) bool {
+	return !slices.ContainsFunc(rs, func(r ReceiptResult) bool { return r.Status != rs[0].Status || r.Reason != rs[0].Reason })
+}
+
+func verdict(r ReceiptResult) string {
+	var s string
+	switch r.Status {
+	case statusPass:
+		return "pass"
+	case statusUnavailable, statusUnsupported:
+		s = r.Status + ": " + r.Reason
+		if r.Status == statusUnsupported {
+			s = "unsupported codebook: " + r.Reason
+		}
+	case statusError:
+		return "FAIL (error)"
+	default:
+		return "FAIL"
+	}
+	if r.Failure {
+		s = "FAIL " + s
+	}
+	return s
+}
+
+func num(format string, f jsonFloat) string {
+	if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
+		return fmt.Sprint(float64(f))
+	}
+	return fmt.Sprintf(format, float64(f))
+}
+
+// writeFileAtomic writes data to a temporary file in path's directory and
+// renames it over path, so a reader never sees a half-written file.
+func writeFileAtomic(path string, data []byte) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
