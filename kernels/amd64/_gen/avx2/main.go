@@ -188,7 +188,7 @@ func f32Rows(n int) {
 	Doc(
 		name+fmt.Sprintf(" computes, for the %d rows starting at w (stride bytes apart),", n),
 		"out[r] = Σ_{c < 128*nchunk} tab[code(r, c)] * x[c] in float32, with codes in",
-		"the avx2-f32 layout (see f32Repack) and two accumulators per row.",
+		"the avx2-f32 layout (see f32Repack), with two accumulators per row (four for one row).",
 	)
 	w := Load(Param("w"), GP64())
 	stride := Load(Param("stride"), GP64())
