@@ -7,7 +7,8 @@ package amd64
 // i8Rows4AVX2 computes, for the 4 rows starting at w (stride bytes apart),
 // out[r] = Σ_{c < 128*nchunk} u(r, c) * q[c], where u = cb[code]+2 comes from tab
 // and codes are in the avx2-i8 layout (see i8Repack). int16 partial sums are
-// widened to int32 after every 256 columns, so no lane can overflow.
+// widened to int32 after every 1024 columns (and after each chunk of a
+// remainder), so no lane can overflow.
 //
 //go:noescape
 func i8Rows4AVX2(w *byte, stride int, q *int8, nchunk int, tab *[32]byte, out *int32)
@@ -15,21 +16,24 @@ func i8Rows4AVX2(w *byte, stride int, q *int8, nchunk int, tab *[32]byte, out *i
 // i8Rows1AVX2 computes, for the 1 rows starting at w (stride bytes apart),
 // out[r] = Σ_{c < 128*nchunk} u(r, c) * q[c], where u = cb[code]+2 comes from tab
 // and codes are in the avx2-i8 layout (see i8Repack). int16 partial sums are
-// widened to int32 after every 256 columns, so no lane can overflow.
+// widened to int32 after every 1024 columns (and after each chunk of a
+// remainder), so no lane can overflow.
 //
 //go:noescape
 func i8Rows1AVX2(w *byte, stride int, q *int8, nchunk int, tab *[32]byte, out *int32)
 
 // f32Rows4AVX2 computes, for the 4 rows starting at w (stride bytes apart),
 // out[r] = Σ_{c < 128*nchunk} tab[code(r, c)] * x[c] in float32, with codes in
-// the avx2-f32 layout (see f32Repack), with two accumulators per row (four for one row).
+// the avx2-f32 layout (see f32Repack), with two accumulators per row; n = 1 and
+// n = 4 add in the same order, so their results are bit-identical.
 //
 //go:noescape
 func f32Rows4AVX2(w *byte, stride int, x *float32, nchunk int, tab *[8]float32, out *float32)
 
 // f32Rows1AVX2 computes, for the 1 rows starting at w (stride bytes apart),
 // out[r] = Σ_{c < 128*nchunk} tab[code(r, c)] * x[c] in float32, with codes in
-// the avx2-f32 layout (see f32Repack), with two accumulators per row (four for one row).
+// the avx2-f32 layout (see f32Repack), with two accumulators per row; n = 1 and
+// n = 4 add in the same order, so their results are bit-identical.
 //
 //go:noescape
 func f32Rows1AVX2(w *byte, stride int, x *float32, nchunk int, tab *[8]float32, out *float32)

@@ -16,6 +16,14 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
+// chunkCols is the columns one 32-byte group of codes covers.
+const chunkCols = 128
+
+// i8Group is how many chunks the i8 kernels sum in int16 lanes before
+// widening: a VPMADDUBSW pair is at most 2*4*127 = 1016 in magnitude, a chunk
+// adds four of them per lane (4064), and 8 chunks reach 32512 <= 32767.
+const i8Group = 8
+
 var part = flag.String("part", "kernels", "what to generate: kernels or quant")
 
 func main() {
@@ -71,7 +79,8 @@ func i8Rows(n int) {
 		name+fmt.Sprintf(" computes, for the %d rows starting at w (stride bytes apart),", n),
 		"out[r] = Σ_{c < 128*nchunk} u(r, c) * q[c], where u = cb[code]+2 comes from tab",
 		"and codes are in the avx2-i8 layout (see i8Repack). int16 partial sums are",
-		"widened to int32 after every 256 columns, so no lane can overflow.",
+		"widened to int32 after every 1024 columns (and after each chunk of a",
+		"remainder), so no lane can overflow.",
 	)
 	w := Load(Param("w"), GP64())
 	stride := Load(Param("stride"), GP64())
@@ -100,9 +109,10 @@ func i8Rows(n int) {
 	}
 
 	// chunk adds the four VPMADDUBSW products of row r's chunk at byte
-	// offset off (q at 4*off) into s (or sets s when first).
+	// offset off (q at 4*off) into s (or sets s when first), as a tree so
+	// that s sees one dependent add per chunk.
 	chunk := func(r int, off int, s VecVirtual, first bool) {
-		b, n0, n1, u, p := YMM(), YMM(), YMM(), YMM(), YMM()
+		b, n0, n1 := YMM(), YMM(), YMM()
 		VMOVDQU(Mem{Base: rows[r], Disp: off}, b)
 		VPAND(mask, b, n0)
 		VPSRLW(U8(4), b, n1)
@@ -110,35 +120,43 @@ func i8Rows(n int) {
 		streams := []struct {
 			t, idx VecVirtual
 		}{{lo, n0}, {hi, n0}, {lo, n1}, {hi, n1}}
+		p := make([]VecVirtual, 4)
 		for j, st := range streams {
+			u := YMM()
 			VPSHUFB(st.idx, st.t, u)
-			qm := Mem{Base: q, Disp: 4*off + 32*j}
-			if first && j == 0 {
-				VPMADDUBSW(qm, u, s)
-				continue
-			}
-			VPMADDUBSW(qm, u, p)
-			VPADDW(p, s, s)
+			p[j] = YMM()
+			VPMADDUBSW(Mem{Base: q, Disp: 4*off + 32*j}, u, p[j])
 		}
+		VPADDW(p[1], p[0], p[0])
+		VPADDW(p[3], p[2], p[2])
+		if first {
+			VPADDW(p[2], p[0], s)
+			return
+		}
+		VPADDW(p[2], p[0], p[0])
+		VPADDW(p[0], s, s)
 	}
 
-	Label(name + "_pair")
-	CMPQ(nchunk, U32(2))
+	// Main loop: i8Group chunks per row before widening to int32.
+	Label(name + "_group")
+	CMPQ(nchunk, U32(i8Group))
 	JL(LabelRef(name + "_single"))
 	for r := 0; r < n; r++ {
 		s := YMM()
-		chunk(r, 0, s, true)
-		chunk(r, 32, s, false)
+		for c := 0; c < i8Group; c++ {
+			chunk(r, 32*c, s, c == 0)
+		}
 		VPMADDWD(ones, s, s)
 		VPADDD(s, acc[r], acc[r])
 	}
 	for r := 0; r < n; r++ {
-		ADDQ(U32(64), rows[r])
+		ADDQ(U32(32*i8Group), rows[r])
 	}
-	ADDQ(U32(256), q)
-	SUBQ(U32(2), nchunk)
-	JMP(LabelRef(name + "_pair"))
+	ADDQ(U32(chunkCols*i8Group), q)
+	SUBQ(U32(i8Group), nchunk)
+	JMP(LabelRef(name + "_group"))
 
+	// Remaining chunks one at a time.
 	Label(name + "_single")
 	TESTQ(nchunk, nchunk)
 	JZ(LabelRef(name + "_done"))
@@ -148,6 +166,12 @@ func i8Rows(n int) {
 		VPMADDWD(ones, s, s)
 		VPADDD(s, acc[r], acc[r])
 	}
+	for r := 0; r < n; r++ {
+		ADDQ(U32(32), rows[r])
+	}
+	ADDQ(U32(chunkCols), q)
+	DECQ(nchunk)
+	JMP(LabelRef(name + "_single"))
 
 	Label(name + "_done")
 	o := Load(Param("out"), GP64())
@@ -188,7 +212,8 @@ func f32Rows(n int) {
 	Doc(
 		name+fmt.Sprintf(" computes, for the %d rows starting at w (stride bytes apart),", n),
 		"out[r] = Σ_{c < 128*nchunk} tab[code(r, c)] * x[c] in float32, with codes in",
-		"the avx2-f32 layout (see f32Repack), with two accumulators per row (four for one row).",
+		"the avx2-f32 layout (see f32Repack), with two accumulators per row; n = 1 and",
+		"n = 4 add in the same order, so their results are bit-identical.",
 	)
 	w := Load(Param("w"), GP64())
 	stride := Load(Param("stride"), GP64())
@@ -204,10 +229,9 @@ func f32Rows(n int) {
 		rows[r] = GP64()
 		LEAQ(Mem{Base: rows[r-1], Index: stride, Scale: 1}, rows[r])
 	}
-	nacc := 2
-	if n == 1 {
-		nacc = 4
-	}
+	// Two accumulators per row, and the same reduction order for n = 1 and
+	// n = 4, so that a row's result does not depend on which code ran it.
+	const nacc = 2
 	acc := make([][]VecVirtual, n)
 	for r := range acc {
 		acc[r] = make([]VecVirtual, nacc)
@@ -263,11 +287,11 @@ func f32Rows(n int) {
 	} else {
 		for r := 0; r < n; r++ {
 			a := acc[r][0]
+			VHADDPS(a, a, a)
+			VHADDPS(a, a, a)
 			h := XMM()
 			VEXTRACTF128(U8(1), a, h)
 			VADDPS(h, a.AsX(), h)
-			VHADDPS(h, h, h)
-			VHADDPS(h, h, h)
 			VMOVSS(h, Mem{Base: o, Disp: 4 * r})
 		}
 	}
