@@ -1,0 +1,407 @@
+// Command avx2 generates the AVX2 assembly of package amd64 with avo:
+//
+//	-part kernels: avx2-i8 and avx2-f32 row kernels (avx2_amd64.s)
+//	-part quant:   the vectorized i8 activation quantizer (quant_amd64.s)
+//
+// Run it through go generate in kernels/amd64 (see avx2.go and quant.go).
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// chunkCols is the columns one 32-byte group of codes covers.
+const chunkCols = 128
+
+// i8Group is how many chunks the i8 kernels sum in int16 lanes before
+// widening: a VPMADDUBSW pair is at most 2*4*127 = 1016 in magnitude, a chunk
+// adds four of them per lane (4064), and 8 chunks reach 32512 <= 32767.
+const i8Group = 8
+
+var part = flag.String("part", "kernels", "what to generate: kernels or quant")
+
+func main() {
+	flag.Parse()
+	ConstraintExpr("amd64,!purego")
+	switch *part {
+	case "kernels":
+		i8Rows(4)
+		i8Rows(1)
+		f32Rows(4)
+		f32Rows(1)
+	case "quant":
+		absMax()
+		quantize()
+	default:
+		log.Fatalf("avx2: -part %q: want kernels or quant", *part)
+	}
+	Generate()
+}
+
+// broadcastByte fills a YMM register with the byte v.
+func broadcastByte(v byte) VecVirtual {
+	g := GP32()
+	MOVL(U32(uint32(v)*0x01010101), g)
+	x := XMM()
+	MOVD(g, x)
+	y := YMM()
+	VPBROADCASTD(x, y)
+	return y
+}
+
+// broadcastDword fills a YMM register with the 32-bit value v.
+func broadcastDword(v uint32) VecVirtual {
+	g := GP32()
+	MOVL(U32(v), g)
+	x := XMM()
+	MOVD(g, x)
+	y := YMM()
+	VPBROADCASTD(x, y)
+	return y
+}
+
+// i8Rows emits i8Rows<n>AVX2, the integer sums of n rows of the avx2-i8
+// layout: per 128-column chunk 32 bytes, byte k holding the codes of columns
+// 32j+k (j = 0..3) in bits [2j+1:2j]. tab holds two 16-byte tables,
+// lo[i] = cb[i&3]+2 and hi[i] = cb[i>>2]+2, so each nibble of a code byte
+// maps to two unsigned weights u = cb+2 in [0, 4] with one VPSHUFB each.
+func i8Rows(n int) {
+	name := fmt.Sprintf("i8Rows%dAVX2", n)
+	TEXT(name, NOSPLIT, "func(w *byte, stride int, q *int8, nchunk int, tab *[32]byte, out *int32)")
+	Pragma("noescape")
+	Doc(
+		name+fmt.Sprintf(" computes, for the %d rows starting at w (stride bytes apart),", n),
+		"out[r] = Σ_{c < 128*nchunk} u(r, c) * q[c], where u = cb[code]+2 comes from tab",
+		"and codes are in the avx2-i8 layout (see i8Repack). int16 partial sums are",
+		"widened to int32 after every 1024 columns (and after each chunk of a",
+		"remainder), so no lane can overflow.",
+	)
+	w := Load(Param("w"), GP64())
+	stride := Load(Param("stride"), GP64())
+	q := Load(Param("q"), GP64())
+	nchunk := Load(Param("nchunk"), GP64())
+	tab := Load(Param("tab"), GP64())
+
+	lo, hi := YMM(), YMM()
+	VBROADCASTI128(Mem{Base: tab}, lo)
+	VBROADCASTI128(Mem{Base: tab, Disp: 16}, hi)
+	mask := broadcastByte(0x0F)
+	ones := YMM()
+	VPCMPEQW(ones, ones, ones)
+	VPSRLW(U8(15), ones, ones)
+
+	rows := make([]Register, n)
+	rows[0] = w
+	for r := 1; r < n; r++ {
+		rows[r] = GP64()
+		LEAQ(Mem{Base: rows[r-1], Index: stride, Scale: 1}, rows[r])
+	}
+	acc := make([]VecVirtual, n)
+	for r := range acc {
+		acc[r] = YMM()
+		VPXOR(acc[r], acc[r], acc[r])
+	}
+
+	// chunk adds the four VPMADDUBSW products of row r's chunk at byte
+	// offset off (q at 4*off) into s (or sets s when first), as a tree so
+	// that s sees one dependent add per chunk.
+	chunk := func(r int, off int, s VecVirtual, first bool) {
+		b, n0, n1 := YMM(), YMM(), YMM()
+		VMOVDQU(Mem{Base: rows[r], Disp: off}, b)
+		VPAND(mask, b, n0)
+		VPSRLW(U8(4), b, n1)
+		VPAND(mask, n1, n1)
+		streams := []struct {
+			t, idx VecVirtual
+		}{{lo, n0}, {hi, n0}, {lo, n1}, {hi, n1}}
+		p := make([]VecVirtual, 4)
+		for j, st := range streams {
+			u := YMM()
+			VPSHUFB(st.idx, st.t, u)
+			p[j] = YMM()
+			VPMADDUBSW(Mem{Base: q, Disp: 4*off + 32*j}, u, p[j])
+		}
+		VPADDW(p[1], p[0], p[0])
+		VPADDW(p[3], p[2], p[2])
+		if first {
+			VPADDW(p[2], p[0], s)
+			return
+		}
+		VPADDW(p[2], p[0], p[0])
+		VPADDW(p[0], s, s)
+	}
+
+	// Main loop: i8Group chunks per row before widening to int32.
+	Label(name + "_group")
+	CMPQ(nchunk, U32(i8Group))
+	JL(LabelRef(name + "_single"))
+	for r := 0; r < n; r++ {
+		s := YMM()
+		for c := 0; c < i8Group; c++ {
+			chunk(r, 32*c, s, c == 0)
+		}
+		VPMADDWD(ones, s, s)
+		VPADDD(s, acc[r], acc[r])
+	}
+	for r := 0; r < n; r++ {
+		ADDQ(U32(32*i8Group), rows[r])
+	}
+	ADDQ(U32(chunkCols*i8Group), q)
+	SUBQ(U32(i8Group), nchunk)
+	JMP(LabelRef(name + "_group"))
+
+	// Remaining chunks one at a time.
+	Label(name + "_single")
+	TESTQ(nchunk, nchunk)
+	JZ(LabelRef(name + "_done"))
+	for r := 0; r < n; r++ {
+		s := YMM()
+		chunk(r, 0, s, true)
+		VPMADDWD(ones, s, s)
+		VPADDD(s, acc[r], acc[r])
+	}
+	for r := 0; r < n; r++ {
+		ADDQ(U32(32), rows[r])
+	}
+	ADDQ(U32(chunkCols), q)
+	DECQ(nchunk)
+	JMP(LabelRef(name + "_single"))
+
+	Label(name + "_done")
+	o := Load(Param("out"), GP64())
+	if n == 4 {
+		t01, t23 := YMM(), YMM()
+		VPHADDD(acc[1], acc[0], t01)
+		VPHADDD(acc[3], acc[2], t23)
+		VPHADDD(t23, t01, t01)
+		h := XMM()
+		VEXTRACTI128(U8(1), t01, h)
+		VPADDD(h, t01.AsX(), h)
+		VMOVDQU(h, Mem{Base: o})
+	} else {
+		for r := 0; r < n; r++ {
+			h := XMM()
+			VEXTRACTI128(U8(1), acc[r], h)
+			VPADDD(h, acc[r].AsX(), h)
+			VPSHUFD(U8(0x4E), h, acc[r].AsX())
+			VPADDD(h, acc[r].AsX(), h)
+			VPSHUFD(U8(0xB1), h, acc[r].AsX())
+			VPADDD(h, acc[r].AsX(), h)
+			VMOVD(h, Mem{Base: o, Disp: 4 * r})
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// f32Rows emits f32Rows<n>AVX2, the float32 sums of n rows of the avx2-f32
+// layout: per 128-column chunk 8 little-endian dwords, dword i holding the
+// code of column 8j+i (j = 0..15) in bits [2j+1:2j]. A dword shifted right by
+// 2j indexes tab (8 floats, cb[i&3] in both lanes) with VPERMILPS, which reads
+// only bits [1:0], so no mask is needed.
+func f32Rows(n int) {
+	name := fmt.Sprintf("f32Rows%dAVX2", n)
+	TEXT(name, NOSPLIT, "func(w *byte, stride int, x *float32, nchunk int, tab *[8]float32, out *float32)")
+	Pragma("noescape")
+	Doc(
+		name+fmt.Sprintf(" computes, for the %d rows starting at w (stride bytes apart),", n),
+		"out[r] = Σ_{c < 128*nchunk} tab[code(r, c)] * x[c] in float32, with codes in",
+		"the avx2-f32 layout (see f32Repack), with two accumulators per row; n = 1 and",
+		"n = 4 add in the same order, so their results are bit-identical.",
+	)
+	w := Load(Param("w"), GP64())
+	stride := Load(Param("stride"), GP64())
+	x := Load(Param("x"), GP64())
+	nchunk := Load(Param("nchunk"), GP64())
+	tabp := Load(Param("tab"), GP64())
+	tab := YMM()
+	VMOVUPS(Mem{Base: tabp}, tab)
+
+	rows := make([]Register, n)
+	rows[0] = w
+	for r := 1; r < n; r++ {
+		rows[r] = GP64()
+		LEAQ(Mem{Base: rows[r-1], Index: stride, Scale: 1}, rows[r])
+	}
+	// Two accumulators per row, and the same reduction order for n = 1 and
+	// n = 4, so that a row's result does not depend on which code ran it.
+	const nacc = 2
+	acc := make([][]VecVirtual, n)
+	for r := range acc {
+		acc[r] = make([]VecVirtual, nacc)
+		for a := range acc[r] {
+			acc[r][a] = YMM()
+			VXORPS(acc[r][a], acc[r][a], acc[r][a])
+		}
+	}
+
+	Label(name + "_loop")
+	TESTQ(nchunk, nchunk)
+	JZ(LabelRef(name + "_done"))
+	codes := make([]VecVirtual, n)
+	for r := range codes {
+		codes[r] = YMM()
+		VMOVDQU(Mem{Base: rows[r]}, codes[r])
+	}
+	for j := 0; j < 16; j++ {
+		xv := YMM()
+		VMOVUPS(Mem{Base: x, Disp: 32 * j}, xv)
+		for r := 0; r < n; r++ {
+			if j > 0 {
+				VPSRLD(U8(2), codes[r], codes[r])
+			}
+			wv := YMM()
+			VPERMILPS(codes[r], tab, wv)
+			VFMADD231PS(xv, wv, acc[r][j%nacc])
+		}
+	}
+	for r := 0; r < n; r++ {
+		ADDQ(U32(32), rows[r])
+	}
+	ADDQ(U32(512), x)
+	DECQ(nchunk)
+	JMP(LabelRef(name + "_loop"))
+
+	Label(name + "_done")
+	o := Load(Param("out"), GP64())
+	for r := 0; r < n; r++ {
+		for a := 1; a < nacc; a++ {
+			VADDPS(acc[r][a], acc[r][0], acc[r][0])
+		}
+	}
+	if n == 4 {
+		t01, t23 := acc[0][0], acc[2][0]
+		VHADDPS(acc[1][0], acc[0][0], t01)
+		VHADDPS(acc[3][0], acc[2][0], t23)
+		VHADDPS(t23, t01, t01)
+		h := XMM()
+		VEXTRACTF128(U8(1), t01, h)
+		VADDPS(h, t01.AsX(), h)
+		VMOVUPS(h, Mem{Base: o})
+	} else {
+		for r := 0; r < n; r++ {
+			a := acc[r][0]
+			VHADDPS(a, a, a)
+			VHADDPS(a, a, a)
+			h := XMM()
+			VEXTRACTF128(U8(1), a, h)
+			VADDPS(h, a.AsX(), h)
+			VMOVSS(h, Mem{Base: o, Disp: 4 * r})
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// absMax emits absMaxAVX2(x) = max |x[i]| over the first len(x)&^31 values.
+func absMax() {
+	TEXT("absMaxAVX2", NOSPLIT, "func(x []float32) float32")
+	Pragma("noescape")
+	Doc(
+		"absMaxAVX2 returns max_{i < len(x)&^31} |x[i]| (0 when that is empty):",
+		"the caller folds in the last len(x)%32 values.",
+	)
+	x := Load(Param("x").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	absMask := broadcastDword(0x7FFFFFFF)
+	acc := make([]VecVirtual, 4)
+	for i := range acc {
+		acc[i] = YMM()
+		VXORPS(acc[i], acc[i], acc[i])
+	}
+	SHRQ(U8(5), n)
+	Label("absmax_loop")
+	TESTQ(n, n)
+	JZ(LabelRef("absmax_done"))
+	for i := range acc {
+		v := YMM()
+		VANDPS(Mem{Base: x, Disp: 32 * i}, absMask, v)
+		VMAXPS(v, acc[i], acc[i])
+	}
+	ADDQ(U32(128), x)
+	DECQ(n)
+	JMP(LabelRef("absmax_loop"))
+	Label("absmax_done")
+	VMAXPS(acc[1], acc[0], acc[0])
+	VMAXPS(acc[3], acc[2], acc[2])
+	VMAXPS(acc[2], acc[0], acc[0])
+	h := XMM()
+	VEXTRACTF128(U8(1), acc[0], h)
+	VMAXPS(h, acc[0].AsX(), h)
+	t := XMM()
+	VPSHUFD(U8(0x4E), h, t)
+	VMAXPS(t, h, h)
+	VPSHUFD(U8(0xB1), h, t)
+	VMAXPS(t, h, h)
+	Store(h, ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}
+
+// quantize emits quantAVX2, the rounding step of SPEC §2's quantizer.
+func quantize() {
+	perm := GLOBL("quantPerm", RODATA|NOPTR)
+	for i, v := range []uint32{0, 4, 1, 5, 2, 6, 3, 7} {
+		DATA(4*i, U32(v))
+	}
+	TEXT("quantAVX2", NOSPLIT, "func(x []float32, q []int8, s float32) int32")
+	Pragma("noescape")
+	Doc(
+		"quantAVX2 sets q[i] = clamp(roundHalfEven(float32(x[i]*s)), -127, 127) for",
+		"i < len(x)&^31 (the caller checks len(q) >= len(x)) and returns the sum of",
+		"those q[i]. Rounding is VCVTPS2DQ's, under Go's default MXCSR (to nearest even).",
+	)
+	x := Load(Param("x").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	q := Load(Param("q").Base(), GP64())
+	s := YMM()
+	VBROADCASTSS(Load(Param("s"), XMM()), s)
+	hi := broadcastDword(127)
+	lo := broadcastDword(uint32(0xFFFFFF81)) // -127
+	pidx := YMM()
+	VMOVDQU(perm, pidx)
+	sum := YMM()
+	VPXOR(sum, sum, sum)
+	SHRQ(U8(5), n)
+	Label("quant_loop")
+	TESTQ(n, n)
+	JZ(LabelRef("quant_done"))
+	v := make([]VecVirtual, 4)
+	for i := range v {
+		v[i] = YMM()
+		VMULPS(Mem{Base: x, Disp: 32 * i}, s, v[i])
+		VCVTPS2DQ(v[i], v[i])
+		VPMINSD(hi, v[i], v[i])
+		VPMAXSD(lo, v[i], v[i])
+		VPADDD(v[i], sum, sum)
+	}
+	VPACKSSDW(v[1], v[0], v[0])
+	VPACKSSDW(v[3], v[2], v[2])
+	VPACKSSWB(v[2], v[0], v[0])
+	VPERMD(v[0], pidx, v[0])
+	VMOVDQU(v[0], Mem{Base: q})
+	ADDQ(U32(128), x)
+	ADDQ(U32(32), q)
+	DECQ(n)
+	JMP(LabelRef("quant_loop"))
+	Label("quant_done")
+	h := XMM()
+	VEXTRACTI128(U8(1), sum, h)
+	VPADDD(h, sum.AsX(), h)
+	t := XMM()
+	VPSHUFD(U8(0x4E), h, t)
+	VPADDD(t, h, h)
+	VPSHUFD(U8(0xB1), h, t)
+	VPADDD(t, h, h)
+	r := GP32()
+	MOVD(h, r)
+	Store(r, ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}

@@ -1,0 +1,229 @@
+package amd64
+
+import (
+	"fmt"
+
+	"github.com/qkbench/qkbench/kernels"
+)
+
+//go:generate sh -c "cd _gen && go run ./avx2 -out ../avx2_amd64.s -stubs ../avx2_stubs_amd64.go -pkg amd64"
+
+func init() {
+	kernels.Register(AVX2F32)
+	kernels.Register(AVX2I8)
+}
+
+// chunkCols is the number of columns one 32-byte group of codes covers in
+// the avx2 layouts; rows are cut into ceil(cols/128) chunks.
+const chunkCols = 128
+
+// AVX2F32 is avx2-f32: float32 FMA over codes mapped through the codebook
+// with VPERMILPS.
+var AVX2F32 kernels.Kernel = &avx2Kernel{
+	Base: kernels.Base{I: kernels.Info{
+		ID: "avx2-f32", Backend: "amd64", ISA: "avx2+fma", Mode: kernels.F32,
+		Code: "Go asm (avo), AVX2+FMA: W repacked per 128 columns so dword i holds columns 8j+i in bits 2j; " +
+			"VPSRLD+VPERMILPS codebook lookup, VFMADD231PS, 4 rows per pass with 2 accumulators each",
+	}},
+	feats: []Feature{AVX2, FMA3},
+}
+
+// AVX2I8 is avx2-i8: SPEC §2's i8 mode with VPSHUFB lookups of u = cb+2 and
+// VPMADDUBSW against the quantized activations.
+var AVX2I8 kernels.Kernel = &avx2Kernel{
+	Base: kernels.Base{I: kernels.Info{
+		ID: "avx2-i8", Backend: "amd64", ISA: "avx2", Mode: kernels.I8,
+		Code: "Go asm (avo), AVX2: x quantized with AVX2 (quantizeI8); W repacked per 128 columns so byte k holds columns 32j+k in bits 2j; " +
+			"VPSHUFB nibble lookup of u=cb+2, VPMADDUBSW+VPADDW, VPMADDWD widening every 256 columns, 4 rows per pass, minus 2*sum(q) per row",
+	}},
+	feats: []Feature{AVX2},
+}
+
+type avx2Kernel struct {
+	kernels.Base
+	feats []Feature
+}
+
+func (k *avx2Kernel) Available() error { return need(k.feats...) }
+
+func (k *avx2Kernel) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
+	if err := kernels.CheckPrepare(k, m); err != nil {
+		return nil, err
+	}
+	p := &avx2Prepared{k: k, m: m, stride: m.Stride(), nchunk: (m.Cols + chunkCols - 1) / chunkCols}
+	cb := m.Codebook
+	if k.I.Mode == kernels.I8 {
+		p.data = i8Repack(m)
+		for i := 0; i < 16; i++ {
+			p.i8tab[i] = byte(cb[i&3] + 2)
+			p.i8tab[16+i] = byte(cb[i>>2] + 2)
+		}
+	} else {
+		p.data = f32Repack(m)
+		for i := range p.f32tab {
+			p.f32tab[i] = float32(cb[i&3])
+		}
+	}
+	return p, nil
+}
+
+// i8Repack returns m's codes in the avx2-i8 layout: rows keep their stride;
+// within a row, chunk t (bytes 32t..32t+31) holds columns 128t..128t+127,
+// byte k the codes of columns 128t+32j+k (j = 0..3) in bits [2j+1:2j]. Then a
+// byte's low nibble holds the codes of streams 0 and 1 and its high nibble
+// those of streams 2 and 3, and stream j lines up with 32 consecutive q.
+func i8Repack(m *kernels.Matrix) []byte {
+	out := make([]byte, len(m.Data))
+	stride := m.Stride()
+	for r := 0; r < m.Rows; r++ {
+		row := out[r*stride : (r+1)*stride]
+		for t := 0; t < stride/32; t++ {
+			for k := 0; k < 32; k++ {
+				var b byte
+				for j := 0; j < 4; j++ {
+					b |= m.Code(r, chunkCols*t+32*j+k) << (2 * j)
+				}
+				row[32*t+k] = b
+			}
+		}
+	}
+	return out
+}
+
+// f32Repack returns m's codes in the avx2-f32 layout: rows keep their stride;
+// within a row, chunk t (bytes 32t..32t+31, eight little-endian dwords) holds
+// columns 128t..128t+127, dword i the code of column 128t+8j+i in bits
+// [2j+1:2j] (j = 0..15). Shifting the dwords right by 2j gives the codes of 8
+// consecutive columns in their low bits, VPERMILPS's index.
+func f32Repack(m *kernels.Matrix) []byte {
+	out := make([]byte, len(m.Data))
+	stride := m.Stride()
+	for r := 0; r < m.Rows; r++ {
+		row := out[r*stride : (r+1)*stride]
+		for t := 0; t < stride/32; t++ {
+			for i := 0; i < 8; i++ {
+				for j := 0; j < 16; j++ {
+					code := m.Code(r, chunkCols*t+8*j+i)
+					row[32*t+4*i+j/4] |= code << (2 * (j % 4))
+				}
+			}
+		}
+	}
+	return out
+}
+
+type avx2Prepared struct {
+	k      *avx2Kernel
+	m      *kernels.Matrix
+	data   []byte // repacked codes, rows*stride bytes
+	stride int
+	nchunk int // ceil(cols/128) chunks per row are computed
+	i8tab  [32]byte
+	f32tab [8]float32
+}
+
+func (p *avx2Prepared) Kernel() kernels.Kernel  { return p.k }
+func (p *avx2Prepared) Matrix() *kernels.Matrix { return p.m }
+
+func (p *avx2Prepared) NewInput() kernels.Input {
+	if p.k.I.Mode == kernels.I8 {
+		// q is padded with zeros to whole chunks: padding codes meet q = 0.
+		return &avx2I8Input{p: p, q: make([]int8, p.nchunk*chunkCols)}
+	}
+	in := &avx2F32Input{p: p}
+	if p.m.Cols%chunkCols != 0 {
+		// A padded copy of x, so the kernel never reads past x and padding
+		// codes meet x = 0.
+		in.pad = make([]float32, p.nchunk*chunkCols)
+	}
+	return in
+}
+
+type avx2I8Input struct {
+	p      *avx2Prepared
+	q      []int8
+	inv    float32
+	bias   int32 // 2 * Σ q: Σ (cb+2)*q - bias = Σ cb*q
+	loaded bool
+}
+
+func (in *avx2I8Input) Load(x []float32) error {
+	m := in.p.m
+	if err := kernels.CheckX(in.p.k.I.ID, m, x); err != nil {
+		return err
+	}
+	s, qsum := quantizeI8(x, in.q)
+	in.inv = kernels.I8Inv(m.Scale, s)
+	in.bias = 2 * qsum
+	in.loaded = true
+	return nil
+}
+
+func (in *avx2I8Input) GEMV(y []float32, r0, r1 int) error {
+	p := in.p
+	if err := kernels.CheckY(p.k.I.ID, p.m, y, r0, r1); err != nil {
+		return err
+	}
+	if !in.loaded {
+		return kernels.ErrNotLoaded
+	}
+	var out [4]int32
+	r := r0
+	for ; r+4 <= r1; r += 4 {
+		i8Rows4AVX2(&p.data[r*p.stride], p.stride, &in.q[0], p.nchunk, &p.i8tab, &out[0])
+		for i, v := range out {
+			y[r+i] = float32(v-in.bias) * in.inv
+		}
+	}
+	for ; r < r1; r++ {
+		i8Rows1AVX2(&p.data[r*p.stride], p.stride, &in.q[0], p.nchunk, &p.i8tab, &out[0])
+		y[r] = float32(out[0]-in.bias) * in.inv
+	}
+	return nil
+}
+
+type avx2F32Input struct {
+	p   *avx2Prepared
+	pad []float32 // nil when cols is a multiple of 128
+	x   []float32 // what the kernel reads: x itself or pad
+}
+
+func (in *avx2F32Input) Load(x []float32) error {
+	if err := kernels.CheckX(in.p.k.I.ID, in.p.m, x); err != nil {
+		return err
+	}
+	in.x = x
+	if in.pad != nil {
+		copy(in.pad, x)
+		in.x = in.pad
+	}
+	return nil
+}
+
+func (in *avx2F32Input) GEMV(y []float32, r0, r1 int) error {
+	p := in.p
+	if err := kernels.CheckY(p.k.I.ID, p.m, y, r0, r1); err != nil {
+		return err
+	}
+	if in.x == nil {
+		return kernels.ErrNotLoaded
+	}
+	if len(in.x) < p.nchunk*chunkCols {
+		// Unreachable (Load pads x), but the kernel must never read past x.
+		return fmt.Errorf("kernels: %s: loaded x has %d values, want %d", p.k.I.ID, len(in.x), p.nchunk*chunkCols)
+	}
+	var out [4]float32
+	sc := p.m.Scale
+	r := r0
+	for ; r+4 <= r1; r += 4 {
+		f32Rows4AVX2(&p.data[r*p.stride], p.stride, &in.x[0], p.nchunk, &p.f32tab, &out[0])
+		for i, v := range out {
+			y[r+i] = sc * v
+		}
+	}
+	for ; r < r1; r++ {
+		f32Rows1AVX2(&p.data[r*p.stride], p.stride, &in.x[0], p.nchunk, &p.f32tab, &out[0])
+		y[r] = sc * out[0]
+	}
+	return nil
+}

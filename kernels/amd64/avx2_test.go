@@ -1,0 +1,47 @@
+package amd64
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/qkbench/qkbench/kernels"
+	"github.com/qkbench/qkbench/kernels/kerneltest"
+	"github.com/qkbench/qkbench/kernels/scalar"
+	"github.com/qkbench/qkbench/workloads"
+)
+
+func TestAVX2F32(t *testing.T) { kerneltest.Run(t, AVX2F32) }
+func TestAVX2I8(t *testing.T)  { kerneltest.Run(t, AVX2I8) }
+
+// BenchmarkAVX2 times one whole GEMV (Load, which quantizes x, plus GEMV over
+// every row) at the seed's 2048x4096, hot, against the scalar references.
+func BenchmarkAVX2(b *testing.B) {
+	const rows, cols = 2048, 4096
+	w, err := workloads.Generate(workloads.Spec{Rows: rows, Cols: cols, Codebook: kernels.QK256, Seed: workloads.DefaultSeed})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, k := range []kernels.Kernel{AVX2I8, AVX2F32, scalar.RefI8, scalar.RefF32} {
+		b.Run(fmt.Sprintf("kernel=%s/shape=%dx%d/threads=1", k.Info().ID, rows, cols), func(b *testing.B) {
+			if err := kernels.Usable(k); err != nil {
+				b.Skip(err)
+			}
+			p, err := k.Prepare(w.M)
+			if err != nil {
+				b.Fatal(err)
+			}
+			in := p.NewInput()
+			y := make([]float32, rows)
+			b.SetBytes(w.M.WeightBytes())
+			for b.Loop() {
+				if err := in.Load(w.X); err != nil {
+					b.Fatal(err)
+				}
+				if err := in.GEMV(y, 0, rows); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(w.M.MACs())*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+		})
+	}
+}
