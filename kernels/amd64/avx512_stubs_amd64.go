@@ -19,3 +19,22 @@ func vnniRows8(w *byte, stride int, nb int, qp *int8, tbl *[192]byte, out *int32
 // with t = {0, 1, 2, 0} and sh = {0, 0, 0, 6}: VPERMB reads bits 0..5 of a
 // code byte, table j holds cb[(idx>>2j)&3]+2, and code 3 is shifted down.
 func vnniRows1(w *byte, stride int, nb int, qp *int8, tbl *[192]byte, out *int32)
+
+// lutTables writes, for g < ngroups (>= 1) and e < 64,
+//
+//	tbl[64g+e] = cb[e&3]*q[3g] + cb[(e>>2)&3]*q[3g+1] + cb[e>>4]*q[3g+2]
+//
+// from cbv = the 32-entry vectors cb[e&3], cb[(e>>2)&3] (both the same for the
+// two halves e < 32 and e >= 32), cb[e>>4] for e < 32 and cb[e>>4] for e >= 32.
+func lutTables(q *int8, ngroups int, cbv *[128]int16, tbl *int16)
+
+// lutChunk adds to acc[128*rb + 32*s + i] (rb < nrb >= 1, s < 4, i < 32), for the
+// group pairs p < 16*nper (nper >= 1) of one chunk,
+//
+//	Σ_p tbl[64*(2p) + word & 63] + tbl[64*(2p+1) + (word >> 8) & 63]
+//
+// where word = W16[((rb*16*nper + p)*4 + s)*32 + pos(i)], W16 the words at w, and
+// pos(i) = 2i for i < 16 and 2(i-16)+1 otherwise: each 64-byte vector holds the
+// indices of two groups of three columns for 32 rows (even words rows 0..15).
+// Lookups are summed in int16 for 16 pairs (|sum| <= 32*762) and then widened.
+func lutChunk(w *byte, tbl *int16, nper int, nrb int, acc *int32)

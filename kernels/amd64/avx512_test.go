@@ -9,7 +9,7 @@ import (
 	"github.com/qkbench/qkbench/workloads"
 )
 
-func avx512Kernels() []kernels.Kernel { return []kernels.Kernel{AVX512VNNII8} }
+func avx512Kernels() []kernels.Kernel { return []kernels.Kernel{AVX512VNNII8, AVX512LUTI8} }
 
 func TestAVX512Conformance(t *testing.T) {
 	for _, k := range avx512Kernels() {
