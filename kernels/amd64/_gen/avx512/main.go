@@ -109,7 +109,6 @@ func vnniRows(n int) {
 	RET()
 }
 
-
 // LUT kernel geometry; avx512.go mirrors these constants.
 const (
 	lutSets   = 4  // 32-row word vectors per row block (128 rows)
