@@ -1,0 +1,248 @@
+// Command avx512 generates kernels/amd64/avx512_amd64.s and its stubs: the
+// AVX-512 inner loops of the avx512vnni-i8 and avx512lut-i8 kernels.
+//
+//	cd kernels/amd64/_gen && go run ./avx512 -out ../avx512_amd64.s -stubs ../avx512_stubs_amd64.go -pkg amd64
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+func main() {
+	ConstraintExpr("amd64,!purego")
+	vnniRows(8)
+	vnniRows(1)
+	lutTables()
+	lutChunk()
+	Generate()
+}
+
+// hsumD reduces the 16 int32 lanes of z to one and stores it at dst.
+func hsumD(z VecVirtual, dst Mem) {
+	y := YMM()
+	VEXTRACTI64X4(U8(1), z, y)
+	VPADDD(z.AsY(), y, y)
+	x := XMM()
+	VEXTRACTI128(U8(1), y, x)
+	VPADDD(y.AsX(), x, x)
+	t := XMM()
+	VPSHUFD(U8(0x4e), x, t)
+	VPADDD(t, x, x)
+	VPSHUFD(U8(0xb1), x, t)
+	VPADDD(t, x, x)
+	VMOVD(x, dst)
+}
+
+// vnniRows emits vnniRows<n>: n rows of seq-packed codes against the
+// permuted int8 activations, one VPERMB per code plane and VPDPBUSD.
+func vnniRows(n int) {
+	name := fmt.Sprintf("vnniRows%d", n)
+	TEXT(name, NOSPLIT, "func(w *byte, stride int, nb int, qp *int8, tbl *[192]byte, out *int32)")
+	Doc(
+		name+" computes, for the "+fmt.Sprint(n)+" rows i at w + i*stride, each nb >= 1 blocks of 64 bytes,",
+		"",
+		"\tout[i] = Σ_{b<nb} Σ_{k<64} Σ_{j<4} tbl[64*t[j] + (w[i*stride+64b+k] >> sh[j]) & 63] * qp[256b+64j+k]",
+		"",
+		"with t = {0, 1, 2, 0} and sh = {0, 0, 0, 6}: VPERMB reads bits 0..5 of a",
+		"code byte, table j holds cb[(idx>>2j)&3]+2, and code 3 is shifted down.",
+	)
+	w := Load(Param("w"), GP64())
+	stride := Load(Param("stride"), GP64())
+	nb := Load(Param("nb"), GP64())
+	qp := Load(Param("qp"), GP64())
+	tp := Load(Param("tbl"), GP64())
+	out := Load(Param("out"), GP64())
+
+	tbl := []VecVirtual{ZMM(), ZMM(), ZMM()}
+	for j, t := range tbl {
+		VMOVDQU64(Mem{Base: tp, Disp: 64 * j}, t)
+	}
+	rows := make([]GPVirtual, n)
+	for i := range rows {
+		rows[i] = GP64()
+		if i == 0 {
+			MOVQ(w, rows[i])
+		} else {
+			LEAQ(Mem{Base: rows[i-1], Index: stride, Scale: 1}, rows[i])
+		}
+	}
+	acc := make([]VecVirtual, n)
+	for i := range acc {
+		acc[i] = ZMM()
+		VPXORD(acc[i], acc[i], acc[i])
+	}
+	off := GP64()
+	XORQ(off, off)
+
+	Label(name + "_block")
+	q := []VecVirtual{ZMM(), ZMM(), ZMM(), ZMM()}
+	for j := range q {
+		VMOVDQU64(Mem{Base: qp, Disp: 64 * j}, q[j])
+	}
+	for i := 0; i < n; i++ {
+		v := ZMM()
+		VMOVDQU64(Mem{Base: rows[i], Index: off, Scale: 1}, v)
+		u := []VecVirtual{ZMM(), ZMM(), ZMM(), ZMM()}
+		s := ZMM()
+		VPSRLW(U8(6), v, s)
+		VPERMB(tbl[0], v, u[0])
+		VPERMB(tbl[1], v, u[1])
+		VPERMB(tbl[2], v, u[2])
+		VPERMB(tbl[0], s, u[3])
+		for j := 0; j < 4; j++ {
+			VPDPBUSD(q[j], u[j], acc[i])
+		}
+	}
+	ADDQ(U8(64), off)
+	ADDQ(U32(256), qp)
+	DECQ(nb)
+	JNZ(LabelRef(name + "_block"))
+
+	for i := 0; i < n; i++ {
+		hsumD(acc[i], Mem{Base: out, Disp: 4 * i})
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// LUT kernel geometry; avx512.go mirrors these constants.
+const (
+	lutSets   = 4  // 32-row word vectors per row block (128 rows)
+	lutPeriod = 16 // group pairs between widenings: 32 lookups of |t| <= 762 stay below 32767
+)
+
+// lutTables emits lutTables: the int16 tables of avx512lut-i8, one per
+// group of three activations.
+func lutTables() {
+	TEXT("lutTables", NOSPLIT, "func(q *int8, ngroups int, cbv *[128]int16, tbl *int16)")
+	Doc(
+		"lutTables writes, for g < ngroups (>= 1) and e < 64,",
+		"",
+		"\ttbl[64g+e] = cb[e&3]*q[3g] + cb[(e>>2)&3]*q[3g+1] + cb[e>>4]*q[3g+2]",
+		"",
+		"from cbv = the 32-entry vectors cb[e&3], cb[(e>>2)&3] (both the same for the",
+		"two halves e < 32 and e >= 32), cb[e>>4] for e < 32 and cb[e>>4] for e >= 32.",
+	)
+	q := Load(Param("q"), GP64())
+	n := Load(Param("ngroups"), GP64())
+	cp := Load(Param("cbv"), GP64())
+	t := Load(Param("tbl"), GP64())
+	c0, c1, c2lo, c2hi := ZMM(), ZMM(), ZMM(), ZMM()
+	VMOVDQU64(Mem{Base: cp}, c0)
+	VMOVDQU64(Mem{Base: cp, Disp: 64}, c1)
+	VMOVDQU64(Mem{Base: cp, Disp: 128}, c2lo)
+	VMOVDQU64(Mem{Base: cp, Disp: 192}, c2hi)
+	Label("lutTables_group")
+	b := []VecVirtual{ZMM(), ZMM(), ZMM()}
+	for j := range b {
+		r := GP32()
+		MOVBLSX(Mem{Base: q, Disp: j}, r)
+		VPBROADCASTW(r, b[j])
+	}
+	base, tmp, lo, hi := ZMM(), ZMM(), ZMM(), ZMM()
+	VPMULLW(b[0], c0, base)
+	VPMULLW(b[1], c1, tmp)
+	VPADDW(tmp, base, base)
+	VPMULLW(b[2], c2lo, lo)
+	VPMULLW(b[2], c2hi, hi)
+	VPADDW(base, lo, lo)
+	VPADDW(base, hi, hi)
+	VMOVDQU64(lo, Mem{Base: t})
+	VMOVDQU64(hi, Mem{Base: t, Disp: 64})
+	ADDQ(U8(3), q)
+	ADDQ(U32(128), t)
+	DECQ(n)
+	JNZ(LabelRef("lutTables_group"))
+	VZEROUPPER()
+	RET()
+}
+
+// lutChunk emits lutChunk: one chunk of columns for nrb row blocks of 128 rows.
+func lutChunk() {
+	TEXT("lutChunk", NOSPLIT, "func(w *byte, tbl *int16, nper int, nrb int, acc *int32)")
+	Doc(
+		"lutChunk adds to acc[128*rb + 32*s + i] (rb < nrb >= 1, s < 4, i < 32), for the",
+		"group pairs p < 16*nper (nper >= 1) of one chunk,",
+		"",
+		"	Σ_p tbl[64*(2p) + word & 63] + tbl[64*(2p+1) + (word >> 8) & 63]",
+		"",
+		"where word = W16[((rb*16*nper + p)*4 + s)*32 + pos(i)], W16 the words at w, and",
+		"pos(i) = 2i for i < 16 and 2(i-16)+1 otherwise: each 64-byte vector holds the",
+		"indices of two groups of three columns for 32 rows (even words rows 0..15).",
+		"Lookups are summed in int16 for 16 pairs (|sum| <= 32*762) and then widened.",
+	)
+	w := Load(Param("w"), GP64())
+	tp := Load(Param("tbl"), GP64())
+	nper := Load(Param("nper"), GP64())
+	nrb := Load(Param("nrb"), GP64())
+	acc := Load(Param("acc"), GP64())
+
+	// Constants: 256 in every word (VPMULHUW by it shifts right by 8) and
+	// the word masks (1, 0) and (0, 1) that VPMADDWD widens with.
+	c256, even, odd := ZMM(), ZMM(), ZMM()
+	r := GP32()
+	MOVL(U32(256), r)
+	VPBROADCASTW(r, c256)
+	MOVL(U32(1), r)
+	VPBROADCASTD(r, even)
+	MOVL(U32(1<<16), r)
+	VPBROADCASTD(r, odd)
+
+	Label("lutChunk_rb")
+	a32 := make([]VecVirtual, 2*lutSets)
+	for i := range a32 {
+		a32[i] = ZMM()
+		VMOVDQU64(Mem{Base: acc, Disp: 64 * i}, a32[i])
+	}
+	t := GP64()
+	MOVQ(tp, t)
+	per := GP64()
+	MOVQ(nper, per)
+
+	Label("lutChunk_period")
+	a16 := make([]VecVirtual, lutSets)
+	for s := range a16 {
+		a16[s] = ZMM()
+		VPXORD(a16[s], a16[s], a16[s])
+	}
+	for p := 0; p < lutPeriod; p++ {
+		t0a, t1a, t0b, t1b := ZMM(), ZMM(), ZMM(), ZMM()
+		VMOVDQU64(Mem{Base: t, Disp: 256 * p}, t0a)
+		VMOVDQU64(Mem{Base: t, Disp: 256*p + 64}, t1a)
+		VMOVDQU64(Mem{Base: t, Disp: 256*p + 128}, t0b)
+		VMOVDQU64(Mem{Base: t, Disp: 256*p + 192}, t1b)
+		for s := 0; s < lutSets; s++ {
+			v, h := ZMM(), ZMM()
+			VMOVDQU64(Mem{Base: w, Disp: 64 * (lutSets*p + s)}, v)
+			VPMULHUW(c256, v, h)
+			VPERMI2W(t1a, t0a, v)
+			VPERMI2W(t1b, t0b, h)
+			VPADDW(v, a16[s], a16[s])
+			VPADDW(h, a16[s], a16[s])
+		}
+	}
+	for s := 0; s < lutSets; s++ {
+		e, o := ZMM(), ZMM()
+		VPMADDWD(even, a16[s], e)
+		VPMADDWD(odd, a16[s], o)
+		VPADDD(e, a32[2*s], a32[2*s])
+		VPADDD(o, a32[2*s+1], a32[2*s+1])
+	}
+	ADDQ(U32(256*lutPeriod), t)
+	ADDQ(U32(64*lutSets*lutPeriod), w)
+	DECQ(per)
+	JNZ(LabelRef("lutChunk_period"))
+
+	for i := range a32 {
+		VMOVDQU64(a32[i], Mem{Base: acc, Disp: 64 * i})
+	}
+	ADDQ(U32(4*32*lutSets), acc)
+	DECQ(nrb)
+	JNZ(LabelRef("lutChunk_rb"))
+	VZEROUPPER()
+	RET()
+}

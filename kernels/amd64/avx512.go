@@ -1,0 +1,138 @@
+package amd64
+
+//go:generate sh -c "cd _gen && go run ./avx512 -out ../avx512_amd64.s -stubs ../avx512_stubs_amd64.go -pkg amd64"
+
+import (
+	"github.com/qkbench/qkbench/kernels"
+)
+
+func init() {
+	kernels.Register(AVX512VNNII8)
+}
+
+// avx512Features are what both AVX-512 kernels need: VPERMB is VBMI,
+// VPDPBUSD is VNNI, VPERMI2W/VPMULHUW on zmm are BW.
+var avx512Features = []Feature{AVX512F, AVX512BW, AVX512VL, AVX512VNNI, AVX512VBMI}
+
+// avx512Quantize is SPEC §2's quantizer plus Σq, the bias that unsigned
+// weights (u = cb+2) add to every row sum. Switching to the package's
+// vectorized quantizer is a change to this one function.
+func avx512Quantize(x []float32, q []int8) (s float32, qsum int32) {
+	s = kernels.QuantizeI8(x, q)
+	for _, v := range q[:len(x)] {
+		qsum += int32(v)
+	}
+	return s, qsum
+}
+
+// vnniRowBlock is how many rows avx512vnni-i8 computes per pass.
+const vnniRowBlock = 8
+
+// AVX512VNNII8 is the avx512vnni-i8 kernel: W as given (seq packing, no
+// repack), x quantized per SPEC §2 and split into four byte streams
+// q[4k+j] (j = 0..3) per 256-column block, codes mapped through VPERMB to
+// u = cb+2 and multiplied by VPDPBUSD into int32, 8 rows per pass.
+var AVX512VNNII8 kernels.Kernel = &vnniKernel{kernels.Base{I: kernels.Info{
+	ID: "avx512vnni-i8", Backend: "amd64", ISA: "avx512vnni+vbmi", Mode: kernels.I8,
+	Code: "Go asm (avo): seq-packed W, x quantized and split into 4 byte streams per block, " +
+		"VPERMB codebook (u=cb+2) + VPDPBUSD int32, 8 rows per pass, 2*Σq bias per row",
+}}}
+
+type vnniKernel struct{ kernels.Base }
+
+func (k *vnniKernel) Available() error { return need(avx512Features...) }
+
+func (k *vnniKernel) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
+	if err := kernels.CheckPrepare(k, m); err != nil {
+		return nil, err
+	}
+	p := &vnniPrepared{k: k, m: m}
+	// Table j maps a code byte whose code j sits in bits 2j..2j+1 (VPERMB
+	// reads bits 0..5) to u = cb+2 in [0, 4]; code 3 is shifted into bits
+	// 0..1 and uses table 0.
+	for j := 0; j < 3; j++ {
+		for i := 0; i < 64; i++ {
+			p.tbl[64*j+i] = byte(m.Codebook[(i>>(2*j))&3] + 2)
+		}
+	}
+	return p, nil
+}
+
+type vnniPrepared struct {
+	k   *vnniKernel
+	m   *kernels.Matrix
+	tbl [192]byte
+}
+
+func (p *vnniPrepared) Kernel() kernels.Kernel  { return p.k }
+func (p *vnniPrepared) Matrix() *kernels.Matrix { return p.m }
+
+// RowBlock is the row blocking: row ranges that are multiples of it run
+// entirely in 8-row passes.
+func (p *vnniPrepared) RowBlock() int { return vnniRowBlock }
+
+func (p *vnniPrepared) NewInput() kernels.Input {
+	nb := p.m.Blocks()
+	return &vnniInput{p: p, q: make([]int8, p.m.Cols), qp: make([]int8, nb*kernels.BlockCols)}
+}
+
+type vnniInput struct {
+	p      *vnniPrepared
+	q      []int8 // quantized x, in order
+	qp     []int8 // q per 256-column block as 4 streams: qp[256b+64j+k] = q[256b+4k+j]; zero past cols
+	qsum   int32
+	inv    float32
+	loaded bool
+}
+
+func (in *vnniInput) Load(x []float32) error {
+	m := in.p.m
+	if err := kernels.CheckX(in.p.k.I.ID, m, x); err != nil {
+		return err
+	}
+	s, qsum := avx512Quantize(x, in.q)
+	permuteStreams(in.qp, in.q)
+	in.qsum, in.inv, in.loaded = qsum, kernels.I8Inv(m.Scale, s), true
+	return nil
+}
+
+// permuteStreams writes qp[256b+64j+k] = q[256b+4k+j] for every c = 256b+4k+j < len(q).
+func permuteStreams(qp, q []int8) {
+	full := len(q) &^ 255
+	for b := 0; b < full; b += 256 {
+		src := q[b : b+256 : b+256]
+		dst := qp[b : b+256 : b+256]
+		for k := 0; k < 64; k++ {
+			s := src[4*k : 4*k+4 : 4*k+4]
+			dst[k], dst[64+k], dst[128+k], dst[192+k] = s[0], s[1], s[2], s[3]
+		}
+	}
+	for c := full; c < len(q); c++ {
+		qp[full+(c&3)<<6+(c>>2)&63] = q[c]
+	}
+}
+
+func (in *vnniInput) GEMV(y []float32, r0, r1 int) error {
+	m := in.p.m
+	if err := kernels.CheckY(in.p.k.I.ID, m, y, r0, r1); err != nil {
+		return err
+	}
+	if !in.loaded {
+		return kernels.ErrNotLoaded
+	}
+	stride, nb := m.Stride(), m.Blocks()
+	bias, inv := 2*in.qsum, in.inv
+	var out [vnniRowBlock]int32
+	r := r0
+	for ; r+vnniRowBlock <= r1; r += vnniRowBlock {
+		vnniRows8(&m.Data[r*stride], stride, nb, &in.qp[0], &in.p.tbl, &out[0])
+		for i, v := range out {
+			y[r+i] = float32(v-bias) * inv
+		}
+	}
+	for ; r < r1; r++ {
+		vnniRows1(&m.Data[r*stride], stride, nb, &in.qp[0], &in.p.tbl, &out[0])
+		y[r] = float32(out[0]-bias) * inv
+	}
+	return nil
+}

@@ -1,0 +1,195 @@
+package amd64
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/qkbench/qkbench/kernels"
+	"github.com/qkbench/qkbench/kernels/kerneltest"
+	"github.com/qkbench/qkbench/workloads"
+)
+
+func avx512Kernels() []kernels.Kernel { return []kernels.Kernel{AVX512VNNII8, AVX512LUTI8} }
+
+func TestAVX512Conformance(t *testing.T) {
+	for _, k := range avx512Kernels() {
+		t.Run(k.Info().ID, func(t *testing.T) { kerneltest.Run(t, k) })
+	}
+}
+
+// skipUnusable skips (or, under QKBENCH_REQUIRE, fails) when k cannot run.
+func skipUnusable(t testing.TB, k kernels.Kernel) {
+	t.Helper()
+	if err := kernels.Usable(k); err != nil {
+		for _, r := range kernels.Required() {
+			if r == k.Info().ID {
+				t.Fatalf("%s required but unavailable: %v", r, err)
+			}
+		}
+		t.Skipf("%s unavailable: %v", k.Info().ID, err)
+	}
+}
+
+// extremeMatrix returns a rows×cols matrix and x where every |q| = 127 and
+// every weight has the sign of its q and the largest magnitude the codebook
+// offers (or the opposite sign when neg), so every row sum is at the limit.
+func extremeMatrix(t testing.TB, rows, cols int, cb kernels.Codebook, neg bool) (*kernels.Matrix, []float32) {
+	t.Helper()
+	hi, lo := 0, 0 // codes of the largest and smallest entries
+	for i, v := range cb {
+		if v > cb[hi] {
+			hi = i
+		}
+		if v < cb[lo] {
+			lo = i
+		}
+	}
+	if neg {
+		hi, lo = lo, hi
+	}
+	m, err := kernels.NewMatrix(rows, cols, cb, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float32, cols)
+	for c := range x {
+		x[c] = 1
+		if (c*7+c/3)%5 < 2 {
+			x[c] = -1
+		}
+	}
+	for r := 0; r < rows; r++ {
+		for c := 0; c < cols; c++ {
+			if x[c] > 0 {
+				m.SetCode(r, c, uint8(hi))
+			} else {
+				m.SetCode(r, c, uint8(lo))
+			}
+		}
+	}
+	m.FillPadding(uint8(hi))
+	return m, x
+}
+
+func checkExact(t *testing.T, k kernels.Kernel, m *kernels.Matrix, x []float32) {
+	t.Helper()
+	y := make([]float32, m.Rows)
+	if err := kernels.Run(k, m, x, y); err != nil {
+		t.Fatal(err)
+	}
+	want := kernels.RefI8(m, x)
+	for r := range y {
+		if y[r] != want[r] {
+			t.Fatalf("%s %s: y[%d] = %v, want %v (ref-i8)", k.Info().ID, m.Shape(), r, y[r], want[r])
+		}
+	}
+}
+
+func TestAVX512Extremes(t *testing.T) {
+	for _, k := range avx512Kernels() {
+		skipUnusable(t, k)
+		for _, cb := range []kernels.Codebook{kernels.QK256, kernels.Ternary, {2, 2, 2, 2}, {-2, -2, -2, -2}, {2, -2, 0, 1}} {
+			for _, shape := range [][2]int{{33, 16384}, {8, 16383}, {40, 97}, {1, 6}} {
+				for _, neg := range []bool{false, true} {
+					t.Run(fmt.Sprintf("%s/cb=%s/%dx%d/neg=%v", k.Info().ID, cb.Values(), shape[0], shape[1], neg), func(t *testing.T) {
+						m, x := extremeMatrix(t, shape[0], shape[1], cb, neg)
+						checkExact(t, k, m, x)
+					})
+				}
+			}
+		}
+	}
+}
+
+// TestAVX512RowRanges runs GEMV on split, unaligned row ranges and checks
+// that nothing outside each range is written.
+func TestAVX512RowRanges(t *testing.T) {
+	for _, k := range avx512Kernels() {
+		skipUnusable(t, k)
+		w, err := workloads.Generate(workloads.Spec{Rows: 75, Cols: 1000, Codebook: kernels.QK256, Seed: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := kernels.RefI8(w.M, w.X)
+		p, err := k.Prepare(w.M)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := p.NewInput()
+		if err := in.Load(w.X); err != nil {
+			t.Fatal(err)
+		}
+		for _, rg := range [][2]int{{0, 75}, {3, 5}, {5, 37}, {37, 38}, {38, 75}, {64, 75}, {10, 10}} {
+			y := make([]float32, 75)
+			for i := range y {
+				y[i] = -12345
+			}
+			if err := in.GEMV(y, rg[0], rg[1]); err != nil {
+				t.Fatal(err)
+			}
+			for r := range y {
+				inside := r >= rg[0] && r < rg[1]
+				if inside && y[r] != want[r] || !inside && y[r] != -12345 {
+					t.Fatalf("%s range %v: y[%d] = %v (want %v inside the range, untouched outside)", k.Info().ID, rg, r, y[r], want[r])
+				}
+			}
+		}
+		if err := in.GEMV(make([]float32, 75), 5, 76); err == nil {
+			t.Fatalf("%s: GEMV past rows: no error", k.Info().ID)
+		}
+		if err := in.Load(w.X[:999]); err == nil {
+			t.Fatalf("%s: Load of a short x: no error", k.Info().ID)
+		}
+		if err := p.NewInput().GEMV(make([]float32, 75), 0, 75); err == nil {
+			t.Fatalf("%s: GEMV before Load: no error", k.Info().ID)
+		}
+	}
+}
+
+func TestAVX512RowBlock(t *testing.T) {
+	for _, k := range avx512Kernels() {
+		skipUnusable(t, k)
+		w, err := workloads.Generate(workloads.Spec{Rows: 3, Cols: 3, Codebook: kernels.QK256, Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := k.Prepare(w.M)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rb, ok := p.(interface{ RowBlock() int })
+		if !ok || rb.RowBlock() < 1 {
+			t.Fatalf("%s: Prepared has no positive RowBlock()", k.Info().ID)
+		}
+	}
+}
+
+func BenchmarkGEMV(b *testing.B) {
+	for _, k := range avx512Kernels() {
+		for _, sh := range [][2]int{{2048, 4096}} {
+			b.Run(fmt.Sprintf("kernel=%s/shape=%dx%d/threads=1", k.Info().ID, sh[0], sh[1]), func(b *testing.B) {
+				skipUnusable(b, k)
+				w, err := workloads.Generate(workloads.Spec{Rows: sh[0], Cols: sh[1], Codebook: kernels.QK256, Seed: 42})
+				if err != nil {
+					b.Fatal(err)
+				}
+				p, err := k.Prepare(w.M)
+				if err != nil {
+					b.Fatal(err)
+				}
+				in := p.NewInput()
+				y := make([]float32, sh[0])
+				b.SetBytes(w.M.WeightBytes())
+				for b.Loop() {
+					if err := in.Load(w.X); err != nil {
+						b.Fatal(err)
+					}
+					if err := in.GEMV(y, 0, sh[0]); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(w.M.MACs())*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+			})
+		}
+	}
+}

@@ -1,0 +1,195 @@
+package amd64
+
+import (
+	"github.com/qkbench/qkbench/kernels"
+)
+
+func init() {
+	kernels.Register(AVX512LUTI8)
+}
+
+// Geometry of avx512lut-i8 (the generator's lutSets and lutPeriod).
+const (
+	lutGroup    = 3                        // activations per table (64 entries)
+	lutSets     = 4                        // 32-row word vectors per row block
+	lutRowBlock = 32 * lutSets             // rows per pass
+	lutPeriod   = 16                       // group pairs between int16 -> int32 widenings
+	lutPadCols  = 2 * lutGroup * lutPeriod // columns are padded to a multiple of this (96)
+	lutChunkPer = 4                        // periods per column chunk: 128 tables = 16 KiB, L1-resident
+)
+
+// AVX512LUTI8 is the avx512lut-i8 kernel (T-MAC style): at Load, one exact
+// int16 table of Σ_j cb[c_j]*q_j per group of three quantized activations
+// (64 entries, |entry| <= 762), shared by every row; W repacked at Prepare
+// into 6-bit group indices, two groups per 16-bit word, 32 rows side by side,
+// so one VPERMI2W looks up 32 rows. Sums stay in int16 for 32 lookups and
+// are then widened into int32; columns run in 384-column chunks whose
+// tables stay in L1, 128 rows per pass.
+var AVX512LUTI8 kernels.Kernel = &lutKernel{kernels.Base{I: kernels.Info{
+	ID: "avx512lut-i8", Backend: "amd64", ISA: "avx512vnni+vbmi", Mode: kernels.I8,
+	Code: "Go asm (avo): T-MAC lookup tables of 3 q values (64 int16 entries) built per Load, " +
+		"W repacked to 6-bit indices (2.67 bits/weight) with 32 rows interleaved, VPERMI2W per 32 rows, " +
+		"int16 sums widened every 32 lookups, 384-column chunks x 128 rows per pass",
+}}}
+
+type lutKernel struct{ kernels.Base }
+
+func (k *lutKernel) Available() error { return need(avx512Features...) }
+
+type lutPrepared struct {
+	k      *lutKernel
+	m      *kernels.Matrix
+	rowsP  int   // rows padded to lutRowBlock
+	colsP  int   // cols padded to lutPadCols
+	pairs  int   // colsP / 6
+	chunks []int // first pair of each chunk, then pairs
+	w      []byte
+	cbv    [128]int16
+}
+
+func (k *lutKernel) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
+	if err := kernels.CheckPrepare(k, m); err != nil {
+		return nil, err
+	}
+	p := &lutPrepared{k: k, m: m}
+	p.rowsP = (m.Rows + lutRowBlock - 1) / lutRowBlock * lutRowBlock
+	p.colsP = (m.Cols + lutPadCols - 1) / lutPadCols * lutPadCols
+	p.pairs = p.colsP / (2 * lutGroup)
+	for p0 := 0; p0 < p.pairs; p0 += lutChunkPer * lutPeriod {
+		p.chunks = append(p.chunks, p0)
+	}
+	p.chunks = append(p.chunks, p.pairs)
+	cb := m.Codebook
+	for e := 0; e < 32; e++ {
+		p.cbv[e] = int16(cb[e&3])
+		p.cbv[32+e] = int16(cb[(e>>2)&3])
+		p.cbv[64+e] = int16(cb[e>>4])
+		p.cbv[96+e] = int16(cb[(e+32)>>4])
+	}
+	p.repack()
+	return p, nil
+}
+
+// repack writes, for chunk [p0, p1) of group pairs, row block rb, pair p,
+// set s and word position i, at byte offset
+//
+//	2*p0*rowsP + (((rb*(p1-p0) + p-p0)*lutSets + s)*32 + i)*2
+//
+// the word idx(R, 2p) | idx(R, 2p+1)<<8 of row R = 128rb + 32s + i/2 + 16*(i&1),
+// idx(R, g) = code(R, 3g) | code(R, 3g+1)<<2 | code(R, 3g+2)<<4. Codes past
+// cols (their q is zero) and rows past rows (never written to y) are 0.
+func (p *lutPrepared) repack() {
+	m := p.m
+	p.w = make([]byte, 2*p.rowsP*p.pairs)
+	stride := m.Stride()
+	idx := func(row []byte, g int) byte {
+		var v byte
+		for j := 0; j < lutGroup; j++ {
+			if c := lutGroup*g + j; c < m.Cols {
+				v |= (row[c>>2] >> (2 * uint(c&3)) & 3) << (2 * uint(j))
+			}
+		}
+		return v
+	}
+	for ci := 0; ci+1 < len(p.chunks); ci++ {
+		p0, p1 := p.chunks[ci], p.chunks[ci+1]
+		base := 2 * p0 * p.rowsP
+		for r := 0; r < m.Rows; r++ {
+			row := m.Data[r*stride : (r+1)*stride]
+			rb, s, i := r/lutRowBlock, r%lutRowBlock/32, r%32
+			pos := 2*(i%16) + i/16
+			for pp := p0; pp < p1; pp++ {
+				o := base + (((rb*(p1-p0)+pp-p0)*lutSets+s)*32+pos)*2
+				p.w[o] = idx(row, 2*pp)
+				p.w[o+1] = idx(row, 2*pp+1)
+			}
+		}
+	}
+}
+
+func (p *lutPrepared) Kernel() kernels.Kernel  { return p.k }
+func (p *lutPrepared) Matrix() *kernels.Matrix { return p.m }
+
+// RowBlock is the row blocking: ranges aligned to it avoid recomputing
+// shared 128-row blocks.
+func (p *lutPrepared) RowBlock() int { return lutRowBlock }
+
+func (p *lutPrepared) NewInput() kernels.Input {
+	return &lutInput{
+		p:   p,
+		q:   make([]int8, p.colsP),
+		tbl: make([]int16, p.colsP/lutGroup*64),
+		acc: make([]int32, p.rowsP),
+	}
+}
+
+type lutInput struct {
+	p      *lutPrepared
+	q      []int8  // quantized x, zero past cols
+	tbl    []int16 // 64 entries per group of 3 columns
+	acc    []int32 // row sums of whole row blocks (disjoint per GEMV range)
+	inv    float32
+	loaded bool
+}
+
+func (in *lutInput) Load(x []float32) error {
+	m := in.p.m
+	if err := kernels.CheckX(in.p.k.I.ID, m, x); err != nil {
+		return err
+	}
+	s, _ := avx512Quantize(x, in.q[:m.Cols])
+	lutTables(&in.q[0], in.p.colsP/lutGroup, &in.p.cbv, &in.tbl[0])
+	in.inv, in.loaded = kernels.I8Inv(m.Scale, s), true
+	return nil
+}
+
+// blocks adds the sums of row blocks [rb0, rb0+nrb) into acc (128 per block).
+func (in *lutInput) blocks(rb0, nrb int, acc []int32) {
+	p := in.p
+	for ci := 0; ci+1 < len(p.chunks); ci++ {
+		p0, p1 := p.chunks[ci], p.chunks[ci+1]
+		o := 2*p0*p.rowsP + rb0*(p1-p0)*lutSets*64
+		lutChunk(&p.w[o], &in.tbl[2*p0*64], (p1-p0)/lutPeriod, nrb, &acc[0])
+	}
+}
+
+func (in *lutInput) GEMV(y []float32, r0, r1 int) error {
+	m := in.p.m
+	if err := kernels.CheckY(in.p.k.I.ID, m, y, r0, r1); err != nil {
+		return err
+	}
+	if !in.loaded {
+		return kernels.ErrNotLoaded
+	}
+	if r0 == r1 {
+		return nil
+	}
+	inv := in.inv
+	// Row blocks wholly inside [r0, r1) (the last one may end past rows)
+	// share in.acc, which no other range touches; the at most two blocks a
+	// range only partly covers are summed on the stack.
+	f0 := (r0 + lutRowBlock - 1) / lutRowBlock
+	f1 := r1 / lutRowBlock
+	if r1 == m.Rows {
+		f1 = in.p.rowsP / lutRowBlock
+	}
+	if f0 < f1 {
+		acc := in.acc[f0*lutRowBlock : f1*lutRowBlock]
+		clear(acc)
+		in.blocks(f0, f1-f0, acc)
+		for r := f0 * lutRowBlock; r < min(r1, f1*lutRowBlock); r++ {
+			y[r] = float32(in.acc[r]) * inv
+		}
+	}
+	for rb := r0 / lutRowBlock; rb*lutRowBlock < r1; rb++ {
+		if rb >= f0 && rb < f1 {
+			continue
+		}
+		var acc [lutRowBlock]int32
+		in.blocks(rb, 1, acc[:])
+		for r := max(r0, rb*lutRowBlock); r < min(r1, (rb+1)*lutRowBlock); r++ {
+			y[r] = float32(acc[r-rb*lutRowBlock]) * inv
+		}
+	}
+	return nil
+}
