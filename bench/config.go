@@ -94,6 +94,23 @@ func ParseThreads(list string) ([]int, error) {
 // Required reports whether QKBENCH_REQUIRE names the kernel id.
 func Required(id string) bool { return slices.Contains(kernels.Required(), id) }
 
+// CannotRun says why k cannot run with codebook cb ("" when it can), and
+// whether that is fatal: it is when QKBENCH_REQUIRE names the kernel.
+func CannotRun(k kernels.Kernel, cb kernels.Codebook) (why string, fatal bool) {
+	id := k.Info().ID
+	if err := kernels.Usable(k); err != nil {
+		why = fmt.Sprintf("%s is unavailable: %v", id, err)
+	} else if err := k.Supports(cb); err != nil {
+		why = fmt.Sprintf("%s does not support codebook %s: %v", id, cb.Name(), err)
+	} else {
+		return "", false
+	}
+	if Required(id) {
+		return "required by QKBENCH_REQUIRE: " + why, true
+	}
+	return why, false
+}
+
 // Case is one generated workload with what a correct kernel must produce.
 // Expected is computed on first use (it runs the slow reference loops).
 type Case struct {

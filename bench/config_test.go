@@ -71,3 +71,23 @@ func TestConfigFromEnvErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestCannotRun(t *testing.T) {
+	k := newProbe()
+	if why, fatal := CannotRun(k, kernels.Ternary); why != "" || fatal {
+		t.Errorf("usable kernel: %q %v", why, fatal)
+	}
+	t.Setenv("QKBENCH_DISABLE", "probe")
+	if why, fatal := CannotRun(k, kernels.QK256); !strings.Contains(why, "probe-i8 is unavailable: disabled by QKBENCH_DISABLE") || fatal {
+		t.Errorf("disabled kernel: %q %v", why, fatal)
+	}
+	t.Setenv("QKBENCH_REQUIRE", "ref-i8, probe-i8")
+	if why, fatal := CannotRun(k, kernels.QK256); !strings.HasPrefix(why, "required by QKBENCH_REQUIRE: probe-i8 is unavailable") || !fatal {
+		t.Errorf("required disabled kernel: %q %v", why, fatal)
+	}
+	t.Setenv("QKBENCH_DISABLE", "")
+	k.qk256Only = true
+	if why, fatal := CannotRun(k, kernels.Ternary); !strings.Contains(why, "probe-i8 does not support codebook ternary") || !fatal {
+		t.Errorf("required kernel without the codebook: %q %v", why, fatal)
+	}
+}

@@ -72,18 +72,10 @@ func (cs *caseSet) get(s workloads.Shape) (*Case, error) {
 // the codebook, is skipped with the reason unless QKBENCH_REQUIRE names it.
 func benchKernel(b *testing.B, k kernels.Kernel, c *Case, threads []int) {
 	id := k.Info().ID
-	skip := func(format string, args ...any) {
-		b.Helper()
-		if Required(id) {
-			b.Fatalf("%s is required by QKBENCH_REQUIRE but "+format, append([]any{id}, args...)...)
-		}
-		b.Skipf("%s "+format, append([]any{id}, args...)...)
-	}
-	if err := kernels.Usable(k); err != nil {
-		skip("is unavailable: %v", err)
-	}
-	if err := k.Supports(c.W.M.Codebook); err != nil {
-		skip("does not support codebook %s: %v", c.W.M.Codebook.Name(), err)
+	if why, fatal := CannotRun(k, c.W.M.Codebook); fatal {
+		b.Fatal(why)
+	} else if why != "" {
+		b.Skip(why)
 	}
 	start := time.Now()
 	p, err := k.Prepare(c.W.M)

@@ -112,6 +112,14 @@ type probe struct {
 	fail      bool
 	panics    bool
 	wrongRows bool // writes y[r0] wrongly: an agreement check must catch it
+	qk256Only bool
+}
+
+func (k *probe) Supports(cb kernels.Codebook) error {
+	if k.qk256Only && cb != kernels.QK256 {
+		return errors.New("probe: qk256 only")
+	}
+	return cb.Validate()
 }
 
 func newProbe() *probe {
