@@ -1,0 +1,115 @@
+//go:build cgo && linux && amd64 && !purego
+
+package cgo
+
+import (
+	"bytes"
+	"math"
+	"testing"
+
+	"github.com/qkbench/qkbench/kernels"
+	"github.com/qkbench/qkbench/workloads"
+)
+
+// TestQuantizeBitExact compares both C quantizers with kernels.QuantizeI8.
+func TestQuantizeBitExact(t *testing.T) {
+	var cases [][]float32
+	for _, n := range []int{1, 2, 7, 15, 16, 17, 31, 32, 33, 63, 64, 100, 255, 256, 1000, 4096, 3200} {
+		x, err := workloads.GenerateX(n, workloads.Outliers, uint64(n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, x)
+		g, _ := workloads.GenerateX(n, workloads.Gaussian, uint64(n)+7)
+		cases = append(cases, g)
+	}
+	// Ties: with amax 127, s = 1 and x*s = k + 0.5 exactly.
+	tie := make([]float32, 70)
+	for i := range tie {
+		tie[i] = float32(i%9) - 4.5
+	}
+	tie[3] = 127
+	tie[5] = -127.5 // amax 127.5: s = 127/127.5
+	cases = append(cases, tie)
+	tie2 := append([]float32(nil), tie...)
+	tie2[5] = 0
+	cases = append(cases, tie2)
+	cases = append(cases, make([]float32, 40))                                              // all zero
+	cases = append(cases, []float32{1e-7, -3e-6, 9e-6, 0, 2e-6, 1e-38, -1e-45, 5e-6, 1e-6}) // amax < 1e-5
+	cases = append(cases, []float32{float32(math.Copysign(0, -1)), 3e38, -3e38, 1, -1, 1e-30})
+	big := make([]float32, 65)
+	for i := range big {
+		big[i] = float32(i) * 0.123456789 * float32(1-2*(i%2))
+	}
+	cases = append(cases, big)
+
+	for ci, x := range cases {
+		want := make([]int8, len(x))
+		ws := kernels.QuantizeI8(x, want)
+		var wsum int32
+		for _, v := range want {
+			wsum += int32(v)
+		}
+		for _, avx2 := range []bool{false, true} {
+			if avx2 && i2sAvailable(true) != nil {
+				continue
+			}
+			q := make([]int8, len(x)+37)
+			for i := range q {
+				q[i] = 99 // the tail must be zeroed
+			}
+			s, sum := i2sQuantize(avx2, x, q)
+			if s != ws || sum != wsum {
+				t.Fatalf("case %d (n=%d) avx2=%v: s=%g sum=%d, want %g %d", ci, len(x), avx2, s, sum, ws, wsum)
+			}
+			for i := range q {
+				w := int8(0)
+				if i < len(x) {
+					w = want[i]
+				}
+				if q[i] != w {
+					t.Fatalf("case %d (n=%d) avx2=%v: q[%d]=%d, want %d (x=%g)", ci, len(x), avx2, i, q[i], w, x[min(i, len(x)-1)])
+				}
+			}
+		}
+	}
+}
+
+// TestPackTQ2MatchesGGML compares PackTQ2 with the library's own
+// quantize_row_tq2_0_ref on the float weights.
+func TestPackTQ2MatchesGGML(t *testing.T) {
+	lib, err := ggmlOpen("haswell")
+	if err != nil {
+		t.Skipf("ggml unavailable: %v", err)
+	}
+	for _, cols := range []int{256, 512, 3200} {
+		w, err := workloads.Generate(workloads.Spec{Rows: 4, Cols: cols, Codebook: kernels.Ternary, Seed: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Row 3: one all-zero block (code 1), where ggml's d is 0.
+		for c := 0; c < 256; c++ {
+			w.M.SetCode(3, c, 1)
+		}
+		packed := PackTQ2(w.M)
+		nb := (cols + 255) / 256
+		rowBytes := nb * TQ2BlockBytes
+		for r := 0; r < 4; r++ {
+			f := make([]float32, nb*256)
+			for c := 0; c < cols; c++ {
+				f[c] = w.M.Weight(r, c)
+			}
+			ref := ggmlTQ2Ref(lib, f)
+			got := packed[r*rowBytes : (r+1)*rowBytes]
+			for b := 0; b < nb; b++ {
+				g, e := got[b*66:(b+1)*66], ref[b*66:(b+1)*66]
+				if !bytes.Equal(g[:64], e[:64]) {
+					t.Fatalf("cols %d row %d block %d: codes differ from quantize_row_tq2_0_ref", cols, r, b)
+				}
+				if d := uint16(e[64]) | uint16(e[65])<<8; d != 0 && !bytes.Equal(g[64:], e[64:]) {
+					t.Fatalf("cols %d row %d block %d: d = %x, ggml %x", cols, r, b, g[64:], e[64:])
+				}
+			}
+		}
+	}
+}
