@@ -69,7 +69,7 @@ type accessor struct {
 	weight    func(e int64) float32
 	code      func(e int64) uint8 // nil for F32/F16
 	cb        kernels.Codebook
-	block     int64                  // elements per scale block (0: one scale)
+	block     int64                   // elements per scale block (0: one scale)
 	scale     func(blk int64) float32 // scale of block blk
 	layout    I2SLayout
 	tensorScl float32
