@@ -16,6 +16,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/qkbench/qkbench/bench"
+	"github.com/qkbench/qkbench/gguf"
 	"github.com/qkbench/qkbench/kernels"
 	"github.com/qkbench/qkbench/workloads"
 )
@@ -131,6 +132,9 @@ type checkOptions struct {
 	seed     uint64
 	threads  int
 	receipt  string
+	// gguf, when set, replaces the preset with the model's own matrices.
+	gguf       string
+	allTensors bool
 }
 
 func runCheck(args []string, stdout, stderr io.Writer) error {
@@ -142,6 +146,8 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", workloads.DefaultSeed, "workload generator seed")
 	threads := fs.Int("threads", 1, fmt.Sprintf("threads per GEMV (1..%d)", bench.MaxThreads))
 	receipt := fs.String("receipt", "", "write the parity receipt (JSON) to this file")
+	ggufPath := fs.String("gguf", "", "use this GGUF model's weight matrices (real weights, generated x) as the workloads")
+	allTensors := fs.Bool("all-tensors", false, "with --gguf: every weight tensor, not each distinct shape once")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: qkbench check [--preset P | --shapes LIST] [--kernels LIST] [--codebook C] [--seed N] [--threads N] [--receipt FILE]\n\nRuns each kernel on each workload and checks it against the float64 oracle\nand ref-i8. Exit status 1 when a kernel disagrees or a requested kernel\ncannot run; 2 on a bad flag.\n\nFlags:")
 		fs.PrintDefaults()
@@ -152,7 +158,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected argument %q; check takes only flags", fs.Arg(0))}
 	}
-	o := checkOptions{seed: *seed, threads: *threads, receipt: *receipt, explicit: map[string]bool{}}
+	o := checkOptions{seed: *seed, threads: *threads, receipt: *receipt, explicit: map[string]bool{}, gguf: *ggufPath, allTensors: *allTensors}
 	var err error
 	if strings.TrimSpace(*preset) != "" && strings.TrimSpace(*shapes) != "" {
 		return usageError{errors.New("--preset and --shapes both given; use one of them")}
@@ -233,11 +239,15 @@ func check(o checkOptions) (*Receipt, error) {
 		}
 		rc.Kernels = append(rc.Kernels, rk)
 	}
-	for _, s := range o.preset.Shapes {
-		c, err := bench.NewCase(s, o.codebook, o.seed)
-		if err != nil {
-			return nil, err
-		}
+	cases, closeCases, err := checkCases(o)
+	if err != nil {
+		return nil, err
+	}
+	defer closeCases()
+	if o.gguf != "" {
+		rc.Preset, rc.Codebook = "gguf:"+o.gguf, "model"
+	}
+	for _, c := range cases {
 		w := c.W
 		rc.Workloads = append(rc.Workloads, ReceiptWorkload{
 			Name: w.Name, Rows: w.M.Rows, Cols: w.M.Cols, Codebook: w.M.Codebook.Name(), Scale: w.M.Scale,
@@ -254,6 +264,31 @@ func check(o checkOptions) (*Receipt, error) {
 	}
 	rc.Pass = len(rc.Failures) == 0
 	return rc, nil
+}
+
+// checkCases returns the workloads of a check: the preset's generated shapes,
+// or a GGUF model's own matrices.
+func checkCases(o checkOptions) ([]*bench.Case, func() error, error) {
+	if o.gguf != "" {
+		ws, closeFn, err := gguf.ModelWorkloads(o.gguf, gguf.ModelOptions{All: o.allTensors, Seed: o.seed})
+		if err != nil {
+			return nil, nil, err
+		}
+		var cs []*bench.Case
+		for _, w := range ws {
+			cs = append(cs, &bench.Case{W: w})
+		}
+		return cs, closeFn, nil
+	}
+	var cs []*bench.Case
+	for _, s := range o.preset.Shapes {
+		c, err := bench.NewCase(s, o.codebook, o.seed)
+		if err != nil {
+			return nil, nil, err
+		}
+		cs = append(cs, c)
+	}
+	return cs, func() error { return nil }, nil
 }
 
 // checkOne prepares and runs one kernel on one workload. Whether a kernel

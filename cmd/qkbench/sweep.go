@@ -181,7 +181,7 @@ func (f *sweepFlags) build(stderr io.Writer) (*bench.Sweep, *reports.Run, error)
 		return nil, nil, usageError{errors.New("--preset and --shapes: give one of them")}
 	}
 	run := &reports.Run{Schema: reports.Schema, Started: time.Now()}
-	sw, err := f.workloads(cb, run)
+	sw, err := f.workloads(cb, run, stderr)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -204,9 +204,9 @@ func (f *sweepFlags) build(stderr io.Writer) (*bench.Sweep, *reports.Run, error)
 }
 
 // workloads generates the sweep's workloads and records them in run.
-func (f *sweepFlags) workloads(cb kernels.Codebook, run *reports.Run) ([]bench.SweepWorkload, error) {
+func (f *sweepFlags) workloads(cb kernels.Codebook, run *reports.Run, stderr io.Writer) ([]bench.SweepWorkload, error) {
 	if f.gguf != "" {
-		return ggufWorkloads(f.gguf, f.allTensors, f.seed, run)
+		return ggufWorkloads(f.gguf, f.allTensors, f.seed, run, stderr)
 	}
 	p, err := workloads.Resolve(f.preset, f.shapes)
 	if err != nil {

@@ -4,5 +4,6 @@ package all
 
 import (
 	_ "github.com/qkbench/qkbench/kernels/amd64"
+	_ "github.com/qkbench/qkbench/kernels/cgo"
 	_ "github.com/qkbench/qkbench/kernels/scalar"
 )
