@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -70,22 +71,40 @@ func (r *Run) Plots() ([]Plot, error) {
 	return out, nil
 }
 
-// SavePlots writes each chart as PNG and SVG into dir (atomically) and
-// returns the file stems written.
-func SavePlots(dir string, plots []Plot) error {
+// SavePlots writes each chart as PNG and SVG into dir (atomically). It
+// returns the charts written; a chart that fails to render is left out and
+// named in the error, and the others are still written.
+func SavePlots(dir string, plots []Plot) ([]Plot, error) {
+	var ok []Plot
+	var errs []error
 	for _, p := range plots {
-		for _, ext := range []string{"png", "svg"} {
-			wt, err := p.P.WriterTo(9*vg.Inch, 5*vg.Inch, ext)
-			if err != nil {
-				return err
-			}
-			var b bytes.Buffer
-			if _, err := wt.WriteTo(&b); err != nil {
-				return err
-			}
-			if err := WriteFileAtomic(filepath.Join(dir, p.Name+"."+ext), b.Bytes()); err != nil {
-				return err
-			}
+		if err := savePlot(dir, p); err != nil {
+			errs = append(errs, fmt.Errorf("plot %s: %w", p.Name, err))
+			continue
+		}
+		ok = append(ok, p)
+	}
+	return ok, errors.Join(errs...)
+}
+
+func savePlot(dir string, p Plot) (err error) {
+	defer func() {
+		// gonum/plot panics on some degenerate data (e.g. log axes).
+		if v := recover(); v != nil {
+			err = fmt.Errorf("rendering failed: %v", v)
+		}
+	}()
+	for _, ext := range []string{"png", "svg"} {
+		wt, err := p.P.WriterTo(9*vg.Inch, 5*vg.Inch, ext)
+		if err != nil {
+			return err
+		}
+		var b bytes.Buffer
+		if _, err := wt.WriteTo(&b); err != nil {
+			return err
+		}
+		if err := WriteFileAtomic(filepath.Join(dir, p.Name+"."+ext), b.Bytes()); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -239,6 +258,10 @@ func (r *Run) rooflinePlot() (*Plot, error) {
 	p.Y.Scale = plot.LogScale{}
 	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 	lo, hi = lo/2, hi*2
+	ylo, yhi := math.Inf(1), 0.0
+	for _, c := range cells {
+		ylo, yhi = math.Min(ylo, c.GMACps), math.Max(yhi, c.GMACps)
+	}
 	if pr := r.Machine.Probe; pr != nil {
 		// Bandwidth roof: MACs per weight byte (4 for QK256 without tails) × read bandwidth.
 		var roof plotter.XYs
@@ -248,7 +271,10 @@ func (r *Run) rooflinePlot() (*Plot, error) {
 			if r.Config.Mode == "cold" && len(pr.ReadGBps) > 0 {
 				bw = pr.ReadGBps[len(pr.ReadGBps)-1].GBps
 			}
-			roof = append(roof, plotter.XY{X: x, Y: bw * macPerByte})
+			if bw > 0 {
+				roof = append(roof, plotter.XY{X: x, Y: bw * macPerByte})
+				ylo, yhi = math.Min(ylo, bw*macPerByte), math.Max(yhi, bw*macPerByte)
+			}
 		}
 		if len(roof) > 1 {
 			l, err := plotter.NewLine(roof)
@@ -279,6 +305,10 @@ func (r *Run) rooflinePlot() (*Plot, error) {
 		}
 		sort.Strings(pn)
 		for i, n := range pn {
+			if peaks[n] <= 0 {
+				continue
+			}
+			ylo, yhi = math.Min(ylo, peaks[n]), math.Max(yhi, peaks[n])
 			l, err := plotter.NewLine(plotter.XYs{{X: lo, Y: peaks[n]}, {X: hi, Y: peaks[n]}})
 			if err != nil {
 				return nil, err
@@ -309,6 +339,10 @@ func (r *Run) rooflinePlot() (*Plot, error) {
 		p.Add(s)
 		p.Legend.Add(k, s)
 	}
+	// Log axes need positive, non-empty ranges: set them rather than let an
+	// axis of one value be padded to zero.
+	p.X.Min, p.X.Max = lo, hi
+	p.Y.Min, p.Y.Max = ylo/2, yhi*2
 	p.Legend.Left = false
 	p.Legend.Top = false
 	p.Legend.XOffs = vg.Points(-4)

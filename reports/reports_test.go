@@ -83,7 +83,7 @@ func TestMarkdownAndPlots(t *testing.T) {
 		t.Errorf("plots = %s", got)
 	}
 	dir := t.TempDir()
-	if err := SavePlots(dir, plots); err != nil {
+	if saved, err := SavePlots(dir, plots); err != nil || len(saved) != len(plots) {
 		t.Fatal(err)
 	}
 	for _, n := range names {

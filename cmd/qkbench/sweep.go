@@ -277,8 +277,8 @@ func writeRun(dir string, run *reports.Run, final bool) error {
 		if plots, err = run.Plots(); err != nil {
 			return err
 		}
-		if err := reports.SavePlots(dir, plots); err != nil {
-			return err
+		if plots, err = reports.SavePlots(dir, plots); err != nil {
+			fmt.Fprintf(os.Stderr, "qkbench sweep: %v\n", err) // the results stand without the chart
 		}
 	}
 	var md bytes.Buffer

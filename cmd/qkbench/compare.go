@@ -1,0 +1,110 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/qkbench/qkbench/reports"
+)
+
+func init() {
+	verbs["compare"] = verb{summary: "benchstat-style tables (delta, p-value, ~) over results files", run: runCompare}
+	verbs["report"] = verb{summary: "merge sweep runs from several machines into one report, machines as columns", run: runReport}
+}
+
+func runCompare(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("compare", stderr)
+	row := fs.String("row", ".fullname", "projection for rows (benchstat syntax, e.g. /shape)")
+	col := fs.String("col", ".file", "projection for columns (e.g. /kernel, .file, commit)")
+	filter := fs.String("filter", "*", "benchstat filter expression, e.g. /kernel:go-i8")
+	units := fs.String("units", "sec/op,GMAC/s", "comma list of units to tabulate")
+	alpha := fs.Float64("alpha", 0.05, "significance level")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: qkbench compare [flags] A.txt [B.txt ...]\n\nReads Go benchmark results (sweep's results.txt, go test -bench output) and\nprints the median ± 95% interval per column, and each column's change against\nthe first with its Mann-Whitney p-value (~ when not significant). A file may be\ngiven as label=path.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usageError{errors.New("give at least one results file")}
+	}
+	if *alpha <= 0 || *alpha >= 1 {
+		return usageError{fmt.Errorf("--alpha %g: want a value in (0, 1)", *alpha)}
+	}
+	for _, f := range fs.Args() {
+		path := f
+		if _, p, ok := strings.Cut(f, "="); ok {
+			path = p
+		}
+		if _, err := os.Stat(path); err != nil {
+			return usageError{fmt.Errorf("results file: %w", err)}
+		}
+	}
+	cs, err := reports.Compare(fs.Args(), reports.CompareOptions{Row: *row, Col: *col, Filter: *filter, Units: strings.Split(*units, ","), Alpha: *alpha})
+	if err != nil {
+		return err
+	}
+	if len(cs) == 0 {
+		return fmt.Errorf("no results in the units %s", *units)
+	}
+	return reports.WriteComparisons(stdout, cs)
+}
+
+func runReport(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("report", stderr)
+	out := fs.String("out", "", "output folder (default reports/compare-<time>)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: qkbench report [--out DIR] RUN_DIR [RUN_DIR ...]\n\nMerges sweep runs (folders holding receipt.json), typically from several\nmachines, into one report.md with the machines as columns and a chart.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usageError{errors.New("give at least one run folder (holding receipt.json)")}
+	}
+	var runs []*reports.Run
+	for _, d := range fs.Args() {
+		r, err := reports.ReadRun(filepath.Join(d, "receipt.json"))
+		if err != nil {
+			return err
+		}
+		runs = append(runs, r)
+	}
+	dir := *out
+	if dir == "" {
+		dir = filepath.Join("reports", "compare-"+time.Now().Format("20060102-150405"))
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var plots []reports.Plot
+	p, err := reports.MergedPlot(runs)
+	if err != nil {
+		return err
+	}
+	if p != nil {
+		if plots, err = reports.SavePlots(dir, []reports.Plot{*p}); err != nil {
+			fmt.Fprintf(stderr, "qkbench report: %v\n", err)
+		}
+	}
+	var md strings.Builder
+	if err := reports.WriteMergedMarkdown(&md, runs, fs.Args(), plots); err != nil {
+		return err
+	}
+	if err := reports.WriteFileAtomic(filepath.Join(dir, "report.md"), []byte(md.String())); err != nil {
+		return err
+	}
+	h, rows := reports.MergedRows(runs)
+	if err := reports.WriteTable(stdout, h, rows); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nWrote %s/report.md\n", dir)
+	return nil
+}

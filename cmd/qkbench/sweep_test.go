@@ -1,0 +1,110 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/perf/benchfmt"
+
+	"github.com/qkbench/qkbench/reports"
+)
+
+func TestSweepWritesEverything(t *testing.T) {
+	dir := t.TempDir()
+	code, out, stderr := runCmd(t, "sweep", "--shapes", "8x256,5x300", "--kernels", "ref-i8,go-i8", "--threads", "1,2",
+		"--count", "6", "--min-time", "1ms", "--no-probe", "--out", dir)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+	}
+	for _, f := range []string{"results.txt", "receipt.json", "report.md", "gmacps.png", "gmacps.svg", "speedup.png", "threads.png"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	run, err := reports.ReadRun(filepath.Join(dir, "receipt.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Partial || len(run.Cells) != 2*2*2 || run.Command == "" || run.Machine.CPU == "" {
+		t.Errorf("receipt: partial %v, %d cells, command %q, cpu %q", run.Partial, len(run.Cells), run.Command, run.Machine.CPU)
+	}
+	f, err := os.Open(filepath.Join(dir, "results.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	n := 0
+	rd := benchfmt.NewReader(f, "results.txt")
+	for rd.Scan() {
+		res, ok := rd.Result().(*benchfmt.Result)
+		if !ok {
+			t.Errorf("results.txt: %v", rd.Result())
+			continue
+		}
+		if res.GetConfig("cpu") == "" || !strings.HasPrefix(string(res.Name.Full()), "GEMV/kernel=") {
+			t.Errorf("result %q lacks its configuration", res.Name.Full())
+		}
+		n++
+	}
+	if n != 8*6 {
+		t.Errorf("results.txt has %d results, want 48 (8 cells × 6 samples)", n)
+	}
+	if code, out, stderr := runCmd(t, "compare", "--col", "/kernel", "--row", "/shape", filepath.Join(dir, "results.txt")); code != 0 || !strings.Contains(out, "vs base") {
+		t.Errorf("compare: exit %d\n%s\n%s", code, out, stderr)
+	}
+	rep := t.TempDir()
+	if code, out, stderr := runCmd(t, "report", "--out", rep, dir, dir); code != 0 || !strings.Contains(out, "1.00×") {
+		t.Errorf("report: exit %d\n%s\n%s", code, out, stderr)
+	}
+	if b, err := os.ReadFile(filepath.Join(rep, "report.md")); err != nil || !strings.Contains(string(b), "speed vs first") {
+		t.Errorf("merged report.md: %v", err)
+	}
+}
+
+func TestSweepBrokenKernelFails(t *testing.T) {
+	withBroken(t, brokenWrongRow)
+	dir := t.TempDir()
+	code, out, stderr := runCmd(t, "sweep", "--shapes", "8x256", "--kernels", "ref-i8,test-broken-i8", "--threads", "1", "--count", "2", "--min-time", "1ms", "--no-probe", "--out", dir)
+	if code != 1 || !strings.Contains(stderr, "test-broken-i8 on 8x256 (1 threads): failed") {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, out, stderr)
+	}
+	run, err := reports.ReadRun(filepath.Join(dir, "receipt.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range run.Cells {
+		if c.Kernel == "test-broken-i8" && (c.Status != reports.StatusFailed || len(c.Samples) > 0) {
+			t.Errorf("broken kernel cell: %+v", c)
+		}
+	}
+}
+
+func TestSweepBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"--mode", "warm"}, {"--threads", "0"}, {"--kernels", "nope-i8"}, {"--count", "0"}, {"--shapes", "0x5"},
+		{"--codebook", "3,3,3,3"}, {"--preset", "seed", "--shapes", "1x1"}, {"--min-time", "-1s"}, {"extra"},
+	} {
+		code, _, stderr := runCmd(t, append([]string{"sweep", "--out", t.TempDir()}, args...)...)
+		if code != 2 || stderr == "" {
+			t.Errorf("sweep %v: exit %d, want 2 with a message; stderr %q", args, code, stderr)
+		}
+	}
+	for _, args := range [][]string{{"compare"}, {"compare", "/nonexistent.txt"}, {"report"}, {"profile"}, {"profile", "--kernel", "nope"}} {
+		if code, _, _ := runCmd(t, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}
+
+func TestProfile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "cpu.pprof")
+	code, out, stderr := runCmd(t, "profile", "--kernel", "ref-i8", "--shape", "64x1024", "--seconds", "0.3", "--out", p)
+	if code != 0 || !strings.Contains(out, "scalar") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+	}
+	if st, err := os.Stat(p); err != nil || st.Size() == 0 {
+		t.Errorf("cpu.pprof: %v", err)
+	}
+}

@@ -1,0 +1,145 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+)
+
+// Label names a run in a multi-machine report: CPU, host and short commit.
+func (r *Run) Label() string {
+	c := r.Machine.Commit
+	if len(c) > 8 {
+		c = c[:8]
+	}
+	if r.Machine.Dirty {
+		c += "+"
+	}
+	return fmt.Sprintf("%s (%s, %s)", r.Machine.CPU, r.Machine.Host, c)
+}
+
+type mergeKey struct {
+	kernel, workload string
+	threads          int
+}
+
+// mergedKeys lists every timed kernel × workload × threads of the runs, in
+// first-seen order.
+func mergedKeys(runs []*Run) []mergeKey {
+	seen := map[mergeKey]bool{}
+	var keys []mergeKey
+	for _, r := range runs {
+		for i := range r.Cells {
+			c := &r.Cells[i]
+			k := mergeKey{c.Kernel, c.Workload, c.Threads}
+			if c.Timed() && !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	return keys
+}
+
+// MergedRows is the hardware comparison table: one row per kernel × workload
+// × threads, one column per run (machine) with its median and GMAC/s, and
+// each later run's speed relative to the first.
+func MergedRows(runs []*Run) (header []string, rows [][]string) {
+	header = []string{"kernel", "workload", "threads"}
+	for i, r := range runs {
+		header = append(header, r.Label())
+		if i > 0 {
+			header = append(header, "speed vs first")
+		}
+	}
+	for _, k := range mergedKeys(runs) {
+		row := []string{k.kernel, k.workload, fmt.Sprint(k.threads)}
+		var first *Cell
+		for i, r := range runs {
+			c := r.Find(k.kernel, k.workload, k.threads)
+			if c == nil || !c.Timed() {
+				row = append(row, "-")
+				if i > 0 {
+					row = append(row, "-")
+				}
+				continue
+			}
+			row = append(row, fmt.Sprintf("%s %s (%.1f GMAC/s)", Duration(c.Median), Interval(c), c.GMACps))
+			if i == 0 {
+				first = c
+			} else if first != nil {
+				row = append(row, fmt.Sprintf("%.2f×", first.Median/c.Median))
+			} else {
+				row = append(row, "-")
+			}
+		}
+		rows = append(rows, row)
+	}
+	return header, rows
+}
+
+// MergedPlot is a grouped bar chart of GMAC/s per kernel (bars) per machine
+// (groups) on one workload at the smallest thread count.
+func MergedPlot(runs []*Run) (*Plot, error) {
+	keys := mergedKeys(runs)
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	w, th := keys[0].workload, math.MaxInt
+	for _, k := range keys {
+		if k.workload == w {
+			th = min(th, k.threads)
+		}
+	}
+	var ks []string
+	for _, k := range keys {
+		if k.workload == w && k.threads == th {
+			ks = append(ks, k.kernel)
+		}
+	}
+	var labels []string
+	for i, r := range runs {
+		labels = append(labels, fmt.Sprintf("#%d %s", i+1, r.Machine.CPU))
+	}
+	p := newPlot(fmt.Sprintf("GMAC/s on %s, %d thread(s), by machine", w, th), "machine", "GMAC/s")
+	err := groupedBars(p, ks, labels, func(k, label string) float64 {
+		for i, l := range labels {
+			if l == label {
+				if c := runs[i].Find(k, w, th); c != nil && c.Timed() {
+					return c.GMACps
+				}
+			}
+		}
+		return math.NaN()
+	})
+	return &Plot{Name: "machines", Title: "GMAC/s by machine", P: p}, err
+}
+
+// WriteMergedMarkdown writes the hardware comparison report of several runs.
+func WriteMergedMarkdown(w io.Writer, runs []*Run, dirs []string, plots []Plot) error {
+	var b strings.Builder
+	b.WriteString("# qkbench: runs compared across machines\n\n")
+	var mr [][]string
+	for i, r := range runs {
+		m := r.Machine
+		part := ""
+		if r.Partial {
+			part = " (partial)"
+		}
+		mr = append(mr, []string{fmt.Sprintf("#%d", i+1), dirs[i] + part, m.CPU, fmt.Sprintf("%d/%d", m.Cores, m.Threads), m.OS + "/" + m.Arch, m.GoVersion, commitText(m.Commit, m.Dirty), r.Config.Mode, r.Started.Format("2006-01-02 15:04")})
+	}
+	if err := WriteMarkdownTable(&b, []string{"#", "run", "CPU", "cores", "OS/arch", "Go", "commit", "mode", "started"}, mr); err != nil {
+		return err
+	}
+	b.WriteString("\nMedians per GEMV with ±95% interval and GMAC/s; \"speed vs first\" is the first machine's median over this one's (above 1 means faster).\n\n")
+	h, rows := MergedRows(runs)
+	if err := WriteMarkdownTable(&b, h, rows); err != nil {
+		return err
+	}
+	for _, p := range plots {
+		fmt.Fprintf(&b, "\n![%s](%s.png)\n", p.Title, p.Name)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
