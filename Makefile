@@ -1,37 +1,55 @@
-# qkbench: `make test` runs every test; `make sweep` the main job.
+# qkbench. Quick start: `make sweep` runs the main job, `make test` the tests.
 GO ?= go
 QEMU ?= qemu-aarch64-static
+SWEEP_FLAGS ?=
 
-.PHONY: test test-arm64 bench vet fmt generate check-generate peers sweep
+.PHONY: test test-arm64 bench vet fmt generate check-generate peers sweep check build
+
+build:
+	$(GO) build -o qkbench ./cmd/qkbench
+
+# The main job: every kernel on the default preset, written to reports/runs/.
+sweep: peers
+	$(GO) run ./cmd/qkbench sweep $(SWEEP_FLAGS)
+
+check:
+	$(GO) run ./cmd/qkbench check --shapes 2048x4096,67x3200,3x1
 
 test: vet
 	$(GO) test -race ./...
 	$(MAKE) --no-print-directory test-arm64
 
-# The portable kernels and the generators again on arm64, under QEMU user
-# emulation when it is installed (apt-get install qemu-user-static).
+# The portable kernels (and NEON kernels, with dotprod) again on arm64 under
+# QEMU user emulation, when it is installed (apt-get install qemu-user-static).
 test-arm64:
 	@if command -v $(QEMU) >/dev/null 2>&1; then \
 		echo "GOARCH=arm64 go test under $(QEMU)"; \
-		GOARCH=arm64 CGO_ENABLED=0 $(GO) test -short -exec $(QEMU) ./kernels/... ./workloads/...; \
+		QEMU_CPU=max GOARCH=arm64 CGO_ENABLED=0 $(GO) test -short -exec $(QEMU) ./kernels/... ./workloads/...; \
 	else \
 		echo "skipping arm64 tests: $(QEMU) is not installed (apt-get install qemu-user-static)"; \
 	fi
 
 bench:
-	$(GO) test -run '^$$' -bench . ./bench/
+	$(GO) test -run '^$$' -bench GEMV ./bench/
 
 vet:
 	$(GO) vet ./...
 	GOARCH=arm64 CGO_ENABLED=0 $(GO) vet ./...
 	$(GO) vet -tags purego ./...
+	CGO_ENABLED=0 $(GO) build ./...
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
+
+# llama.cpp's prebuilt ggml CPU backends (npm package, no install scripts run)
+# for the ggml-tq2_0-* peer kernels; they land in peers/, which git ignores.
+peers:
+	@bash kernels/cgo/peers.sh
 
 # Regenerate the avo assembly; check-generate fails when the committed files differ.
 generate:
 	$(GO) generate ./...
 
 check-generate: generate
-	git diff --exit-code -- '*.s' '*_amd64.go'
+	@git diff --exit-code -- '*.s' '*stubs*.go' || { echo "generated files differ from the committed ones: run make generate and commit"; exit 1; }
+	@if [ -n "$$(git status --porcelain --untracked-files=all -- '*.s' '*stubs*.go')" ]; then echo "make generate wrote files that are not committed:"; git status --short -- '*.s' '*stubs*.go'; exit 1; fi
