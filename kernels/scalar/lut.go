@@ -176,9 +176,22 @@ func buildF32(t *[lutGroups][256]float32, x []float32, cb *[4]float32) {
 		for h := range 16 {
 			hv := hi[h]
 			row := (*[16]float32)(tg[16*h : 16*h+16])
-			for l := range 16 {
-				row[l] = lo[l] + hv
-			}
+			row[0] = lo[0] + hv
+			row[1] = lo[1] + hv
+			row[2] = lo[2] + hv
+			row[3] = lo[3] + hv
+			row[4] = lo[4] + hv
+			row[5] = lo[5] + hv
+			row[6] = lo[6] + hv
+			row[7] = lo[7] + hv
+			row[8] = lo[8] + hv
+			row[9] = lo[9] + hv
+			row[10] = lo[10] + hv
+			row[11] = lo[11] + hv
+			row[12] = lo[12] + hv
+			row[13] = lo[13] + hv
+			row[14] = lo[14] + hv
+			row[15] = lo[15] + hv
 		}
 	}
 }
@@ -282,9 +295,22 @@ func buildI8(t *[lutGroups][256]int32, q []int8, cb *[4]int32) {
 		for h := range 16 {
 			hv := hi[h]
 			row := (*[16]int32)(tg[16*h : 16*h+16])
-			for l := range 16 {
-				row[l] = lo[l] + hv
-			}
+			row[0] = lo[0] + hv
+			row[1] = lo[1] + hv
+			row[2] = lo[2] + hv
+			row[3] = lo[3] + hv
+			row[4] = lo[4] + hv
+			row[5] = lo[5] + hv
+			row[6] = lo[6] + hv
+			row[7] = lo[7] + hv
+			row[8] = lo[8] + hv
+			row[9] = lo[9] + hv
+			row[10] = lo[10] + hv
+			row[11] = lo[11] + hv
+			row[12] = lo[12] + hv
+			row[13] = lo[13] + hv
+			row[14] = lo[14] + hv
+			row[15] = lo[15] + hv
 		}
 	}
 }
