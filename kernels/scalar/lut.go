@@ -31,22 +31,22 @@ const (
 )
 
 // GoF32 is the fastest portable f32 kernel: float32 lookup tables over groups
-// of 4 activations, rebuilt per 64 columns, 2 rows per pass.
+// of 4 activations, rebuilt per 64 columns, 4 rows per pass.
 var GoF32 kernels.Kernel = &lutKernel{kernels.Base{I: kernels.Info{
 	ID: "go-f32", Backend: "scalar", ISA: "go", Mode: kernels.F32,
 	Code: fmt.Sprintf("Go: T-MAC lookup tables, one 256-entry float32 table per group of 4 columns (byte-indexed), "+
 		"rebuilt per chunk of %d columns (%d KiB); W repacked chunk-major (%d bytes per row per chunk); "+
-		"2 rows per pass, 4 float32 accumulators per row; scale applied once per row", chunkCols, tableBytes/1024, chunkBytes),
+		"4 rows per pass, 2 float32 accumulators per row; scale applied once per row", chunkCols, tableBytes/1024, chunkBytes),
 }}}
 
 // GoI8 is the fastest portable i8 kernel: kernels.QuantizeI8, then exact int32
-// lookup tables of Σ cb*q over groups of 4, rebuilt per 64 columns, 2 rows per
+// lookup tables of Σ cb*q over groups of 4, rebuilt per 64 columns, 4 rows per
 // pass; bit-exact with ref-i8.
 var GoI8 kernels.Kernel = &lutKernel{kernels.Base{I: kernels.Info{
 	ID: "go-i8", Backend: "scalar", ISA: "go", Mode: kernels.I8,
 	Code: fmt.Sprintf("Go: kernels.QuantizeI8, then T-MAC lookup tables of exact int32 sums Σ cb*q, one 256-entry table per group of 4 columns (byte-indexed), "+
 		"rebuilt per chunk of %d columns (%d KiB); W repacked chunk-major (%d bytes per row per chunk); "+
-		"2 rows per pass, int32 row sums; y = float32(isum) * inv", chunkCols, tableBytes/1024, chunkBytes),
+		"4 rows per pass, int32 row sums; y = float32(isum) * inv", chunkCols, tableBytes/1024, chunkBytes),
 }}}
 
 func init() {
@@ -176,38 +176,55 @@ func buildF32(t *[lutGroups][256]float32, x []float32, cb *[4]float32) {
 		for h := range 16 {
 			hv := hi[h]
 			row := (*[16]float32)(tg[16*h : 16*h+16])
-			for l := range 16 {
-				row[l] = lo[l] + hv
-			}
+			row[0] = lo[0] + hv
+			row[1] = lo[1] + hv
+			row[2] = lo[2] + hv
+			row[3] = lo[3] + hv
+			row[4] = lo[4] + hv
+			row[5] = lo[5] + hv
+			row[6] = lo[6] + hv
+			row[7] = lo[7] + hv
+			row[8] = lo[8] + hv
+			row[9] = lo[9] + hv
+			row[10] = lo[10] + hv
+			row[11] = lo[11] + hv
+			row[12] = lo[12] + hv
+			row[13] = lo[13] + hv
+			row[14] = lo[14] + hv
+			row[15] = lo[15] + hv
 		}
 	}
 }
 
 // rowsF32 adds, for each row i, Σ_g t[g][w[16i+g]] to ys[i]. len(w) must be
-// 16*len(ys).
+// 16*len(ys). Four rows per pass, two accumulators per row;
+// the rows left over use the same sums in the same order, so a row's result
+// does not depend on how [r0, r1) is cut.
 func rowsF32(t *[lutGroups][256]float32, w []byte, ys []float32) {
-	for len(ys) >= 2 && len(w) >= 2*chunkBytes {
-		v := (*[2 * chunkBytes]byte)(w)
-		a0 := t[0][v[0]] + t[4][v[4]] + t[8][v[8]] + t[12][v[12]]
-		a1 := t[1][v[1]] + t[5][v[5]] + t[9][v[9]] + t[13][v[13]]
-		a2 := t[2][v[2]] + t[6][v[6]] + t[10][v[10]] + t[14][v[14]]
-		a3 := t[3][v[3]] + t[7][v[7]] + t[11][v[11]] + t[15][v[15]]
-		c0 := t[0][v[16]] + t[4][v[20]] + t[8][v[24]] + t[12][v[28]]
-		c1 := t[1][v[17]] + t[5][v[21]] + t[9][v[25]] + t[13][v[29]]
-		c2 := t[2][v[18]] + t[6][v[22]] + t[10][v[26]] + t[14][v[30]]
-		c3 := t[3][v[19]] + t[7][v[23]] + t[11][v[27]] + t[15][v[31]]
-		ys[0] += (a0 + a1) + (a2 + a3)
-		ys[1] += (c0 + c1) + (c2 + c3)
-		w = w[2*chunkBytes:]
-		ys = ys[2:]
+	for len(ys) >= 4 && len(w) >= 4*chunkBytes {
+		v := (*[4 * chunkBytes]byte)(w)
+		r0a0 := t[0][v[0]] + t[2][v[2]] + t[4][v[4]] + t[6][v[6]] + t[8][v[8]] + t[10][v[10]] + t[12][v[12]] + t[14][v[14]]
+		r0a1 := t[1][v[1]] + t[3][v[3]] + t[5][v[5]] + t[7][v[7]] + t[9][v[9]] + t[11][v[11]] + t[13][v[13]] + t[15][v[15]]
+		r1a0 := t[0][v[16]] + t[2][v[18]] + t[4][v[20]] + t[6][v[22]] + t[8][v[24]] + t[10][v[26]] + t[12][v[28]] + t[14][v[30]]
+		r1a1 := t[1][v[17]] + t[3][v[19]] + t[5][v[21]] + t[7][v[23]] + t[9][v[25]] + t[11][v[27]] + t[13][v[29]] + t[15][v[31]]
+		r2a0 := t[0][v[32]] + t[2][v[34]] + t[4][v[36]] + t[6][v[38]] + t[8][v[40]] + t[10][v[42]] + t[12][v[44]] + t[14][v[46]]
+		r2a1 := t[1][v[33]] + t[3][v[35]] + t[5][v[37]] + t[7][v[39]] + t[9][v[41]] + t[11][v[43]] + t[13][v[45]] + t[15][v[47]]
+		r3a0 := t[0][v[48]] + t[2][v[50]] + t[4][v[52]] + t[6][v[54]] + t[8][v[56]] + t[10][v[58]] + t[12][v[60]] + t[14][v[62]]
+		r3a1 := t[1][v[49]] + t[3][v[51]] + t[5][v[53]] + t[7][v[55]] + t[9][v[57]] + t[11][v[59]] + t[13][v[61]] + t[15][v[63]]
+		ys[0] += r0a0 + r0a1
+		ys[1] += r1a0 + r1a1
+		ys[2] += r2a0 + r2a1
+		ys[3] += r3a0 + r3a1
+		w = w[4*chunkBytes:]
+		ys = ys[4:]
 	}
-	if len(ys) == 1 && len(w) >= chunkBytes {
+	for len(ys) >= 1 && len(w) >= chunkBytes {
 		v := (*[chunkBytes]byte)(w)
-		a0 := t[0][v[0]] + t[4][v[4]] + t[8][v[8]] + t[12][v[12]]
-		a1 := t[1][v[1]] + t[5][v[5]] + t[9][v[9]] + t[13][v[13]]
-		a2 := t[2][v[2]] + t[6][v[6]] + t[10][v[10]] + t[14][v[14]]
-		a3 := t[3][v[3]] + t[7][v[7]] + t[11][v[11]] + t[15][v[15]]
-		ys[0] += (a0 + a1) + (a2 + a3)
+		a0 := t[0][v[0]] + t[2][v[2]] + t[4][v[4]] + t[6][v[6]] + t[8][v[8]] + t[10][v[10]] + t[12][v[12]] + t[14][v[14]]
+		a1 := t[1][v[1]] + t[3][v[3]] + t[5][v[5]] + t[7][v[7]] + t[9][v[9]] + t[11][v[11]] + t[13][v[13]] + t[15][v[15]]
+		ys[0] += a0 + a1
+		w = w[chunkBytes:]
+		ys = ys[1:]
 	}
 }
 
@@ -282,9 +299,22 @@ func buildI8(t *[lutGroups][256]int32, q []int8, cb *[4]int32) {
 		for h := range 16 {
 			hv := hi[h]
 			row := (*[16]int32)(tg[16*h : 16*h+16])
-			for l := range 16 {
-				row[l] = lo[l] + hv
-			}
+			row[0] = lo[0] + hv
+			row[1] = lo[1] + hv
+			row[2] = lo[2] + hv
+			row[3] = lo[3] + hv
+			row[4] = lo[4] + hv
+			row[5] = lo[5] + hv
+			row[6] = lo[6] + hv
+			row[7] = lo[7] + hv
+			row[8] = lo[8] + hv
+			row[9] = lo[9] + hv
+			row[10] = lo[10] + hv
+			row[11] = lo[11] + hv
+			row[12] = lo[12] + hv
+			row[13] = lo[13] + hv
+			row[14] = lo[14] + hv
+			row[15] = lo[15] + hv
 		}
 	}
 }
@@ -295,28 +325,33 @@ func addBits(y *float32, s int32) {
 }
 
 // rowsI8 adds, for each row i, Σ_g t[g][w[16i+g]] to the int32 held in ys[i].
+// len(w) must be 16*len(ys). Four rows per pass, two accumulators per row;
+// the rows left over use the same sums in the same order, so a row's result
+// does not depend on how [r0, r1) is cut.
 func rowsI8(t *[lutGroups][256]int32, w []byte, ys []float32) {
-	for len(ys) >= 2 && len(w) >= 2*chunkBytes {
-		v := (*[2 * chunkBytes]byte)(w)
-		a0 := t[0][v[0]] + t[4][v[4]] + t[8][v[8]] + t[12][v[12]]
-		a1 := t[1][v[1]] + t[5][v[5]] + t[9][v[9]] + t[13][v[13]]
-		a2 := t[2][v[2]] + t[6][v[6]] + t[10][v[10]] + t[14][v[14]]
-		a3 := t[3][v[3]] + t[7][v[7]] + t[11][v[11]] + t[15][v[15]]
-		c0 := t[0][v[16]] + t[4][v[20]] + t[8][v[24]] + t[12][v[28]]
-		c1 := t[1][v[17]] + t[5][v[21]] + t[9][v[25]] + t[13][v[29]]
-		c2 := t[2][v[18]] + t[6][v[22]] + t[10][v[26]] + t[14][v[30]]
-		c3 := t[3][v[19]] + t[7][v[23]] + t[11][v[27]] + t[15][v[31]]
-		addBits(&ys[0], (a0+a1)+(a2+a3))
-		addBits(&ys[1], (c0+c1)+(c2+c3))
-		w = w[2*chunkBytes:]
-		ys = ys[2:]
+	for len(ys) >= 4 && len(w) >= 4*chunkBytes {
+		v := (*[4 * chunkBytes]byte)(w)
+		r0a0 := t[0][v[0]] + t[2][v[2]] + t[4][v[4]] + t[6][v[6]] + t[8][v[8]] + t[10][v[10]] + t[12][v[12]] + t[14][v[14]]
+		r0a1 := t[1][v[1]] + t[3][v[3]] + t[5][v[5]] + t[7][v[7]] + t[9][v[9]] + t[11][v[11]] + t[13][v[13]] + t[15][v[15]]
+		r1a0 := t[0][v[16]] + t[2][v[18]] + t[4][v[20]] + t[6][v[22]] + t[8][v[24]] + t[10][v[26]] + t[12][v[28]] + t[14][v[30]]
+		r1a1 := t[1][v[17]] + t[3][v[19]] + t[5][v[21]] + t[7][v[23]] + t[9][v[25]] + t[11][v[27]] + t[13][v[29]] + t[15][v[31]]
+		r2a0 := t[0][v[32]] + t[2][v[34]] + t[4][v[36]] + t[6][v[38]] + t[8][v[40]] + t[10][v[42]] + t[12][v[44]] + t[14][v[46]]
+		r2a1 := t[1][v[33]] + t[3][v[35]] + t[5][v[37]] + t[7][v[39]] + t[9][v[41]] + t[11][v[43]] + t[13][v[45]] + t[15][v[47]]
+		r3a0 := t[0][v[48]] + t[2][v[50]] + t[4][v[52]] + t[6][v[54]] + t[8][v[56]] + t[10][v[58]] + t[12][v[60]] + t[14][v[62]]
+		r3a1 := t[1][v[49]] + t[3][v[51]] + t[5][v[53]] + t[7][v[55]] + t[9][v[57]] + t[11][v[59]] + t[13][v[61]] + t[15][v[63]]
+		addBits(&ys[0], r0a0+r0a1)
+		addBits(&ys[1], r1a0+r1a1)
+		addBits(&ys[2], r2a0+r2a1)
+		addBits(&ys[3], r3a0+r3a1)
+		w = w[4*chunkBytes:]
+		ys = ys[4:]
 	}
-	if len(ys) == 1 && len(w) >= chunkBytes {
+	for len(ys) >= 1 && len(w) >= chunkBytes {
 		v := (*[chunkBytes]byte)(w)
-		a0 := t[0][v[0]] + t[4][v[4]] + t[8][v[8]] + t[12][v[12]]
-		a1 := t[1][v[1]] + t[5][v[5]] + t[9][v[9]] + t[13][v[13]]
-		a2 := t[2][v[2]] + t[6][v[6]] + t[10][v[10]] + t[14][v[14]]
-		a3 := t[3][v[3]] + t[7][v[7]] + t[11][v[11]] + t[15][v[15]]
-		addBits(&ys[0], (a0+a1)+(a2+a3))
+		a0 := t[0][v[0]] + t[2][v[2]] + t[4][v[4]] + t[6][v[6]] + t[8][v[8]] + t[10][v[10]] + t[12][v[12]] + t[14][v[14]]
+		a1 := t[1][v[1]] + t[3][v[3]] + t[5][v[5]] + t[7][v[7]] + t[9][v[9]] + t[11][v[11]] + t[13][v[13]] + t[15][v[15]]
+		addBits(&ys[0], a0+a1)
+		w = w[chunkBytes:]
+		ys = ys[1:]
 	}
 }
