@@ -1,0 +1,297 @@
+package kerneltest_test
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"github.com/qkbench/qkbench/kernels"
+	"github.com/qkbench/qkbench/kernels/kerneltest"
+)
+
+// A flaw is one way to get a kernel wrong.
+type flaw int
+
+const (
+	sound         flaw = iota
+	overread           // reads x[cols] (and ignores it)
+	underread          // reads x[-1] (and ignores it)
+	lastRow            // never computes the matrix's last row
+	halfAway           // quantizes with round half away from zero
+	padCounts          // padding codes count, with the last x
+	writeOutside       // also writes (the right value of) row r1
+	int16Acc           // sums u*q of a 256-column block in a wrapping int16
+	unalignedBug       // skips the first floats of an x that is not 16-byte aligned
+	sharedScratch      // one quantization buffer per Prepared, shared by its Inputs
+	staleLoad          // a second Load on an Input keeps the first x's codes
+	noRangeCheck       // GEMV trusts r0, r1 and len(y)
+	yAlias             // writes y[r] through y[0]'s address rounded down to 16 bytes
+)
+
+var flawNames = map[flaw]string{
+	sound: "sound", overread: "overread", underread: "underread", lastRow: "lastrow",
+	halfAway: "halfaway", padCounts: "padcounts", writeOutside: "writeoutside",
+	int16Acc: "int16acc", unalignedBug: "unaligned", sharedScratch: "sharedscratch",
+	staleLoad: "staleload", noRangeCheck: "norangecheck", yAlias: "yalias",
+}
+
+// brokenKernel is a small but realistic i8 (or f32) kernel: it unpacks the
+// codes at Prepare, computes Σ (cb+2)*q - 2*Σq like the SIMD kernels do, and
+// carries one deliberate flaw.
+type brokenKernel struct {
+	kernels.Base
+	flaw flaw
+}
+
+func newBroken(f flaw, mode kernels.Mode) *brokenKernel {
+	return &brokenKernel{Base: kernels.Base{I: kernels.Info{
+		ID: "broken-" + flawNames[f] + "-" + mode.String(), Backend: "test", ISA: "go", Mode: mode,
+		Code: "test kernel with a deliberate flaw: " + flawNames[f],
+	}}, flaw: f}
+}
+
+func (k *brokenKernel) Available() error { return nil }
+
+func (k *brokenKernel) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
+	if err := kernels.CheckPrepare(k, m); err != nil {
+		return nil, err
+	}
+	padded := m.Blocks() * kernels.BlockCols
+	p := &brokenPrepared{k: k, m: m, padded: padded, u: make([]uint8, m.Rows*padded)}
+	for r := 0; r < m.Rows; r++ {
+		for c := 0; c < padded; c++ {
+			p.u[r*padded+c] = uint8(m.Codebook[m.Code(r, c)] + 2)
+		}
+	}
+	if k.flaw == sharedScratch {
+		p.shared = make([]int8, padded)
+	}
+	return p, nil
+}
+
+type brokenPrepared struct {
+	k      *brokenKernel
+	m      *kernels.Matrix
+	padded int
+	u      []uint8 // cb[code]+2 for every element, padding included
+	shared []int8
+}
+
+func (p *brokenPrepared) Kernel() kernels.Kernel  { return p.k }
+func (p *brokenPrepared) Matrix() *kernels.Matrix { return p.m }
+func (p *brokenPrepared) NewInput() kernels.Input {
+	in := &brokenInput{p: p, q: p.shared}
+	if in.q == nil {
+		in.q = make([]int8, p.padded)
+	}
+	in.xf = make([]float32, p.padded)
+	return in
+}
+
+type brokenInput struct {
+	p      *brokenPrepared
+	loaded bool
+	q      []int8    // padded quantized x (zeros in the padding)
+	xf     []float32 // padded x for f32 mode
+	sumQ   int64
+	inv    float32
+}
+
+var sink float32
+
+func (in *brokenInput) Load(x []float32) error {
+	m, f := in.p.m, in.p.k.flaw
+	if err := kernels.CheckX(in.p.k.I.ID, m, x); err != nil {
+		return err
+	}
+	switch f {
+	case overread:
+		sink += *(*float32)(unsafe.Add(unsafe.Pointer(&x[0]), 4*len(x)))
+	case underread:
+		sink += *(*float32)(unsafe.Add(unsafe.Pointer(&x[0]), -4))
+	case staleLoad:
+		if in.loaded {
+			return nil
+		}
+	}
+	skip := 0
+	if a := uintptr(unsafe.Pointer(&x[0])) % 16; f == unalignedBug && a != 0 {
+		skip = min(len(x), int(16-a)/4)
+	}
+	for i := range in.xf {
+		in.xf[i] = 0
+		in.q[i] = 0
+	}
+	copy(in.xf[skip:], x[skip:])
+	if f == padCounts {
+		for i := m.Cols; i < in.p.padded; i++ {
+			in.xf[i] = x[m.Cols-1]
+		}
+	}
+	s := kernels.QuantizeI8(in.xf[:m.Cols], in.q)
+	if f == halfAway {
+		for i, v := range in.xf[:m.Cols] {
+			in.q[i] = int8(max(-127, min(127, math.Round(float64(v*s)))))
+		}
+	}
+	if f == padCounts {
+		for i := m.Cols; i < in.p.padded; i++ {
+			in.q[i] = in.q[m.Cols-1]
+		}
+	}
+	in.sumQ = 0
+	for _, v := range in.q {
+		in.sumQ += int64(v)
+	}
+	in.inv = kernels.I8Inv(m.Scale, s)
+	in.loaded = true
+	return nil
+}
+
+func (in *brokenInput) GEMV(y []float32, r0, r1 int) error {
+	m, f := in.p.m, in.p.k.flaw
+	if f != noRangeCheck {
+		if err := kernels.CheckY(in.p.k.I.ID, m, y, r0, r1); err != nil {
+			return err
+		}
+	}
+	if !in.loaded {
+		return kernels.ErrNotLoaded
+	}
+	for r := r0; r < r1; r++ {
+		if f == lastRow && r == m.Rows-1 {
+			continue
+		}
+		v := in.row(r)
+		if f == yAlias {
+			a := uintptr(unsafe.Pointer(&y[0])) % 16
+			base := unsafe.Add(unsafe.Pointer(&y[0]), -int(a))
+			*(*float32)(unsafe.Add(base, 4*r)) = v
+			continue
+		}
+		y[r] = v
+	}
+	if f == writeOutside && r1 < len(y) {
+		y[r1] = in.row(r1)
+	}
+	return nil
+}
+
+func (in *brokenInput) row(r int) float32 {
+	p := in.p
+	u := p.u[r*p.padded : (r+1)*p.padded]
+	if p.k.I.Mode == kernels.F32 {
+		var s float32
+		for c, w := range u {
+			s += float32(int(w)-2) * in.xf[c]
+		}
+		return p.m.Scale * s
+	}
+	var isum int64
+	for b := 0; b < p.padded; b += kernels.BlockCols {
+		var acc int32
+		var acc16 int16
+		for c := b; c < b+kernels.BlockCols; c++ {
+			if p.k.flaw == int16Acc {
+				acc16 += int16(u[c]) * int16(in.q[c])
+			} else {
+				acc += int32(u[c]) * int32(in.q[c])
+			}
+		}
+		isum += int64(acc) + int64(acc16)
+	}
+	return float32(isum-2*in.sumQ) * in.inv
+}
+
+// TestBrokenKernelsAreCaught runs each broken kernel through the parts that
+// must catch it and checks that they do; the sound one must pass everything.
+func TestBrokenKernelsAreCaught(t *testing.T) {
+	cases := []struct {
+		f     flaw
+		mode  kernels.Mode
+		parts []string // parts to run (nil: all)
+		want  string   // the part that must report it ("" for none)
+	}{
+		{sound, kernels.I8, nil, ""},
+		{sound, kernels.F32, nil, ""},
+		{overread, kernels.I8, []string{kerneltest.PartGuardPage}, kerneltest.PartGuardPage},
+		{underread, kernels.I8, []string{kerneltest.PartGuardPage}, kerneltest.PartGuardPage},
+		{lastRow, kernels.I8, []string{kerneltest.PartShapes}, kerneltest.PartShapes},
+		{lastRow, kernels.F32, []string{kerneltest.PartShapes}, kerneltest.PartShapes},
+		{halfAway, kernels.I8, []string{kerneltest.PartSpecialX}, kerneltest.PartSpecialX},
+		{padCounts, kernels.I8, []string{kerneltest.PartPadding}, kerneltest.PartPadding},
+		{padCounts, kernels.F32, []string{kerneltest.PartPadding}, kerneltest.PartPadding},
+		{writeOutside, kernels.I8, []string{kerneltest.PartRanges}, kerneltest.PartRanges},
+		{int16Acc, kernels.I8, []string{kerneltest.PartWorstCase}, kerneltest.PartWorstCase},
+		{unalignedBug, kernels.I8, []string{kerneltest.PartUnaligned}, kerneltest.PartUnaligned},
+		{unalignedBug, kernels.F32, []string{kerneltest.PartUnaligned}, kerneltest.PartUnaligned},
+		{sharedScratch, kernels.I8, []string{kerneltest.PartInputs}, kerneltest.PartInputs},
+		{staleLoad, kernels.I8, []string{kerneltest.PartInputs}, kerneltest.PartInputs},
+		{noRangeCheck, kernels.I8, []string{kerneltest.PartErrors}, kerneltest.PartErrors},
+		{yAlias, kernels.F32, []string{kerneltest.PartUnaligned}, kerneltest.PartUnaligned},
+	}
+	for _, tc := range cases {
+		k := newBroken(tc.f, tc.mode)
+		t.Run(k.I.ID, func(t *testing.T) {
+			if tc.f == overread || tc.f == underread {
+				if kerneltest.RaceEnabled() {
+					t.Skip("-race turns on checkptr, which stops the unsafe read of Go memory outside x itself")
+				}
+			}
+			fs := kerneltest.Check(k, kerneltest.Options{Short: true, Parts: tc.parts})
+			if tc.want == "" {
+				for _, f := range fs {
+					t.Errorf("sound kernel failed: %v", f)
+				}
+				return
+			}
+			caught := false
+			for _, f := range fs {
+				if f.Part == tc.want {
+					caught = true
+				}
+			}
+			if !caught {
+				t.Fatalf("flaw %q not caught by part %q; failures: %v", flawNames[tc.f], tc.want, fs)
+			}
+			t.Logf("caught, first failure: %v", fs[0])
+		})
+	}
+}
+
+// TestBrokenOverreadFaults proves the guard page really faults: in a child
+// process, the over-reading kernel runs the guardpage part with faults left
+// fatal (as they are for C code) and must die of SIGSEGV.
+func TestBrokenOverreadFaults(t *testing.T) {
+	if os.Getenv("KERNELTEST_CHILD") == "overread" {
+		fs := kerneltest.Check(newBroken(overread, kernels.I8), kerneltest.Options{Parts: []string{kerneltest.PartGuardPage}, FaultsCrash: true})
+		fmt.Printf("child survived with %d failures\n", len(fs))
+		os.Exit(0)
+	}
+	if kerneltest.RaceEnabled() {
+		t.Skip("-race turns on checkptr, which stops the unsafe read before the guard page can")
+	}
+	if testing.Short() {
+		t.Skip("starts a child process")
+	}
+	if _, free, err := kerneltest.GuardProbe(); err != nil {
+		t.Skip(err)
+	} else {
+		free()
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenOverreadFaults$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "KERNELTEST_CHILD=overread")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("child exited 0; want a SIGSEGV. Output:\n%s", out)
+	}
+	if !strings.Contains(string(out), "SIGSEGV") {
+		t.Fatalf("child failed (%v) but not with SIGSEGV. Output:\n%s", err, out)
+	}
+	i := strings.Index(string(out), "unexpected fault address")
+	t.Logf("child died as expected: %v; %.80s", err, string(out[max(i, 0):]))
+}
