@@ -120,3 +120,25 @@ func TestQuantizeI8Asm(t *testing.T) {
 		t.Fatal("quantAsm is false on a machine with AVX2")
 	}
 }
+
+// BenchmarkQuantizeI8 compares quantizeI8 with kernels.QuantizeI8 on 4096 values.
+func BenchmarkQuantizeI8(b *testing.B) {
+	x := make([]float32, 4096)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	q := make([]int8, len(x))
+	b.Run("impl=avx2", func(b *testing.B) {
+		b.SetBytes(int64(4 * len(x)))
+		for b.Loop() {
+			quantizeI8(x, q)
+		}
+	})
+	b.Run("impl=go", func(b *testing.B) {
+		b.SetBytes(int64(4 * len(x)))
+		for b.Loop() {
+			kernels.QuantizeI8(x, q)
+		}
+	})
+}
