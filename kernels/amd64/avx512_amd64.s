@@ -243,6 +243,89 @@ vnniRows1_block:
 	VZEROUPPER
 	RET
 
+// func amaxF32(x *float32, n int) float32
+// Requires: AVX, AVX512F, SSE
+TEXT ·amaxF32(SB), NOSPLIT, $0-20
+	MOVQ         x+0(FP), AX
+	MOVQ         n+8(FP), CX
+	MOVL         $0x7fffffff, DX
+	VPBROADCASTD DX, Z0
+	VPXORD       Z1, Z1, Z1
+	VPXORD       Z2, Z2, Z2
+
+amaxF32_two:
+	CMPQ   CX, $0x20
+	JL     amaxF32_one
+	VPANDD (AX), Z0, Z3
+	VPANDD 64(AX), Z0, Z4
+	VMAXPS Z3, Z1, Z1
+	VMAXPS Z4, Z2, Z2
+	ADDQ   $0x80, AX
+	SUBQ   $0x20, CX
+	JMP    amaxF32_two
+
+amaxF32_one:
+	TESTQ  CX, CX
+	JZ     amaxF32_reduce
+	VPANDD (AX), Z0, Z0
+	VMAXPS Z0, Z1, Z1
+
+amaxF32_reduce:
+	VMAXPS        Z2, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VMAXPS        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VMAXPS        X0, X1, X1
+	VPSHUFD       $0x4e, X1, X0
+	VMAXPS        X0, X1, X1
+	VPSHUFD       $0xb1, X1, X0
+	VMAXPS        X0, X1, X1
+	VZEROUPPER
+	MOVSS         X1, ret+16(FP)
+	RET
+
+// func quantI8(x *float32, n int, s float32, q *int8) int32
+// Requires: AVX, AVX2, AVX512F, SSE
+TEXT ·quantI8(SB), NOSPLIT, $0-36
+	MOVQ         x+0(FP), AX
+	MOVQ         n+8(FP), CX
+	MOVSS        s+16(FP), X0
+	MOVQ         q+24(FP), DX
+	VBROADCASTSS X0, Z0
+	MOVL         $-127, BX
+	VPBROADCASTD BX, Z2
+	MOVL         $0x0000007f, BX
+	VPBROADCASTD BX, Z3
+	VPXORD       Z1, Z1, Z1
+	TESTQ        CX, CX
+	JZ           quantI8_done
+
+quantI8_loop:
+	VMULPS    (AX), Z0, Z4
+	VCVTPS2DQ Z4, Z4
+	VPMAXSD   Z2, Z4, Z4
+	VPMINSD   Z3, Z4, Z4
+	VPMOVDB   Z4, (DX)
+	VPADDD    Z4, Z1, Z1
+	ADDQ      $0x40, AX
+	ADDQ      $0x10, DX
+	SUBQ      $0x10, CX
+	JNZ       quantI8_loop
+
+quantI8_done:
+	VEXTRACTI64X4 $0x01, Z1, Y0
+	VPADDD        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDD        X0, X1, X1
+	VPSHUFD       $0x4e, X1, X0
+	VPADDD        X0, X1, X1
+	VPSHUFD       $0xb1, X1, X0
+	VPADDD        X0, X1, X1
+	VMOVD         X1, AX
+	VZEROUPPER
+	MOVL          AX, ret+32(FP)
+	RET
+
 // func lutTables(q *int8, ngroups int, cbv *[128]int16, tbl *int16)
 // Requires: AVX, AVX512BW, AVX512F
 TEXT ·lutTables(SB), NOSPLIT, $0-32

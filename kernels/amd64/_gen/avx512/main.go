@@ -16,13 +16,18 @@ func main() {
 	ConstraintExpr("amd64,!purego")
 	vnniRows(8)
 	vnniRows(1)
+	amaxF32()
+	quantI8()
 	lutTables()
-	lutChunk()
+	lutChunk("lutChunk", lutSets)
 	Generate()
 }
 
 // hsumD reduces the 16 int32 lanes of z to one and stores it at dst.
-func hsumD(z VecVirtual, dst Mem) {
+func hsumD(z VecVirtual, dst Mem) { VMOVD(hsumX(z), dst) }
+
+// hsumX reduces the 16 int32 lanes of z into lane 0 of the returned register.
+func hsumX(z VecVirtual) VecVirtual {
 	y := YMM()
 	VEXTRACTI64X4(U8(1), z, y)
 	VPADDD(z.AsY(), y, y)
@@ -34,7 +39,7 @@ func hsumD(z VecVirtual, dst Mem) {
 	VPADDD(t, x, x)
 	VPSHUFD(U8(0xb1), x, t)
 	VPADDD(t, x, x)
-	VMOVD(x, dst)
+	return x
 }
 
 // vnniRows emits vnniRows<n>: n rows of seq-packed codes against the
@@ -162,15 +167,15 @@ func lutTables() {
 }
 
 // lutChunk emits lutChunk: one chunk of columns for nrb row blocks of 128 rows.
-func lutChunk() {
-	TEXT("lutChunk", NOSPLIT, "func(w *byte, tbl *int16, nper int, nrb int, acc *int32)")
+func lutChunk(name string, lutSets int) {
+	TEXT(name, NOSPLIT, "func(w *byte, tbl *int16, nper int, nrb int, acc *int32)")
 	Doc(
-		"lutChunk adds to acc[128*rb + 32*s + i] (rb < nrb >= 1, s < 4, i < 32), for the",
+		name+" adds to acc[32*S*rb + 32*s + i] (rb < nrb >= 1, s < S = "+fmt.Sprint(lutSets)+", i < 32), for the",
 		"group pairs p < 16*nper (nper >= 1) of one chunk,",
 		"",
 		"	Σ_p tbl[64*(2p) + word & 63] + tbl[64*(2p+1) + (word >> 8) & 63]",
 		"",
-		"where word = W16[((rb*16*nper + p)*4 + s)*32 + pos(i)], W16 the words at w, and",
+		"where word = W16[((rb*16*nper + p)*S + s)*32 + pos(i)], W16 the words at w, and",
 		"pos(i) = 2i for i < 16 and 2(i-16)+1 otherwise: each 64-byte vector holds the",
 		"indices of two groups of three columns for 32 rows (even words rows 0..15).",
 		"Lookups are summed in int16 for 16 pairs (|sum| <= 32*762) and then widened.",
@@ -192,18 +197,23 @@ func lutChunk() {
 	MOVL(U32(1<<16), r)
 	VPBROADCASTD(r, odd)
 
-	Label("lutChunk_rb")
-	a32 := make([]VecVirtual, 2*lutSets)
-	for i := range a32 {
-		a32[i] = ZMM()
-		VMOVDQU64(Mem{Base: acc, Disp: 64 * i}, a32[i])
+	Label(name + "_rb")
+	// With more than 4 sets the int32 sums live in acc, not in registers.
+	inRegs := lutSets <= 4
+	var a32 []VecVirtual
+	if inRegs {
+		a32 = make([]VecVirtual, 2*lutSets)
+		for i := range a32 {
+			a32[i] = ZMM()
+			VMOVDQU64(Mem{Base: acc, Disp: 64 * i}, a32[i])
+		}
 	}
 	t := GP64()
 	MOVQ(tp, t)
 	per := GP64()
 	MOVQ(nper, per)
 
-	Label("lutChunk_period")
+	Label(name + "_period")
 	a16 := make([]VecVirtual, lutSets)
 	for s := range a16 {
 		a16[s] = ZMM()
@@ -229,20 +239,119 @@ func lutChunk() {
 		e, o := ZMM(), ZMM()
 		VPMADDWD(even, a16[s], e)
 		VPMADDWD(odd, a16[s], o)
-		VPADDD(e, a32[2*s], a32[2*s])
-		VPADDD(o, a32[2*s+1], a32[2*s+1])
+		if inRegs {
+			VPADDD(e, a32[2*s], a32[2*s])
+			VPADDD(o, a32[2*s+1], a32[2*s+1])
+		} else {
+			VPADDD(Mem{Base: acc, Disp: 128 * s}, e, e)
+			VPADDD(Mem{Base: acc, Disp: 128*s + 64}, o, o)
+			VMOVDQU64(e, Mem{Base: acc, Disp: 128 * s})
+			VMOVDQU64(o, Mem{Base: acc, Disp: 128*s + 64})
+		}
 	}
 	ADDQ(U32(256*lutPeriod), t)
 	ADDQ(U32(64*lutSets*lutPeriod), w)
 	DECQ(per)
-	JNZ(LabelRef("lutChunk_period"))
+	JNZ(LabelRef(name + "_period"))
 
 	for i := range a32 {
 		VMOVDQU64(a32[i], Mem{Base: acc, Disp: 64 * i})
 	}
 	ADDQ(U32(4*32*lutSets), acc)
 	DECQ(nrb)
-	JNZ(LabelRef("lutChunk_rb"))
+	JNZ(LabelRef(name + "_rb"))
 	VZEROUPPER()
+	RET()
+}
+
+// amaxF32 emits amaxF32: max |x[i]| over n floats (n a multiple of 16).
+func amaxF32() {
+	TEXT("amaxF32", NOSPLIT, "func(x *float32, n int) float32")
+	Doc(
+		"amaxF32 returns max_{i<n} |x[i]| (0 when n == 0); n is a multiple of 16.",
+	)
+	x := Load(Param("x"), GP64())
+	n := Load(Param("n"), GP64())
+	mask, m0, m1 := ZMM(), ZMM(), ZMM()
+	r := GP32()
+	MOVL(U32(0x7fffffff), r)
+	VPBROADCASTD(r, mask)
+	VPXORD(m0, m0, m0)
+	VPXORD(m1, m1, m1)
+	Label("amaxF32_two")
+	CMPQ(n, U8(32))
+	JL(LabelRef("amaxF32_one"))
+	a, b := ZMM(), ZMM()
+	VPANDD(Mem{Base: x}, mask, a)
+	VPANDD(Mem{Base: x, Disp: 64}, mask, b)
+	VMAXPS(a, m0, m0)
+	VMAXPS(b, m1, m1)
+	ADDQ(U8(128), x)
+	SUBQ(U8(32), n)
+	JMP(LabelRef("amaxF32_two"))
+	Label("amaxF32_one")
+	TESTQ(n, n)
+	JZ(LabelRef("amaxF32_reduce"))
+	c := ZMM()
+	VPANDD(Mem{Base: x}, mask, c)
+	VMAXPS(c, m0, m0)
+	Label("amaxF32_reduce")
+	VMAXPS(m1, m0, m0)
+	y := YMM()
+	VEXTRACTF64X4(U8(1), m0, y)
+	VMAXPS(m0.AsY(), y, y)
+	xx := XMM()
+	VEXTRACTF128(U8(1), y, xx)
+	VMAXPS(y.AsX(), xx, xx)
+	t := XMM()
+	VPSHUFD(U8(0x4e), xx, t)
+	VMAXPS(t, xx, xx)
+	VPSHUFD(U8(0xb1), xx, t)
+	VMAXPS(t, xx, xx)
+	VZEROUPPER()
+	Store(xx, ReturnIndex(0))
+	RET()
+}
+
+// quantI8 emits quantI8: SPEC §2's rounding for n floats (n a multiple of 16).
+func quantI8() {
+	TEXT("quantI8", NOSPLIT, "func(x *float32, n int, s float32, q *int8) int32")
+	Doc(
+		"quantI8 writes q[i] = clamp(roundHalfEven(float32(x[i]*s)), -127, 127) for i < n",
+		"(a multiple of 16; VCVTPS2DQ rounds to nearest even under Go's MXCSR) and",
+		"returns Σ q[i].",
+	)
+	x := Load(Param("x"), GP64())
+	n := Load(Param("n"), GP64())
+	sx := Load(Param("s"), XMM())
+	q := Load(Param("q"), GP64())
+	s, lo, hi, sum := ZMM(), ZMM(), ZMM(), ZMM()
+	VBROADCASTSS(sx, s)
+	r := GP32()
+	MOVL(I32(-127), r)
+	VPBROADCASTD(r, lo)
+	MOVL(U32(127), r)
+	VPBROADCASTD(r, hi)
+	VPXORD(sum, sum, sum)
+	TESTQ(n, n)
+	JZ(LabelRef("quantI8_done"))
+	Label("quantI8_loop")
+	v := ZMM()
+	VMULPS(Mem{Base: x}, s, v)
+	VCVTPS2DQ(v, v)
+	VPMAXSD(lo, v, v)
+	VPMINSD(hi, v, v)
+	VPMOVDB(v, Mem{Base: q})
+	VPADDD(v, sum, sum)
+	ADDQ(U8(64), x)
+	ADDQ(U8(16), q)
+	SUBQ(U8(16), n)
+	JNZ(LabelRef("quantI8_loop"))
+	Label("quantI8_done")
+	// Σ of at most 2^22 values of at most 127 fits int32 (kernels.MaxDim).
+	ret := GP32()
+	VMOVD(hsumX(sum), ret)
+	VZEROUPPER()
+	Store(ret, ReturnIndex(0))
 	RET()
 }
