@@ -38,3 +38,21 @@ func BenchmarkAVX512Parts(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAVX512Prepare times the one-time repack (none for avx512vnni-i8).
+func BenchmarkAVX512Prepare(b *testing.B) {
+	w, err := workloads.Generate(workloads.Spec{Rows: 2048, Cols: 4096, Codebook: kernels.QK256, Seed: 42})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, k := range avx512Kernels() {
+		b.Run("kernel="+k.Info().ID, func(b *testing.B) {
+			skipUnusable(b, k)
+			for b.Loop() {
+				if _, err := k.Prepare(w.M); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -193,3 +193,42 @@ func BenchmarkGEMV(b *testing.B) {
 		}
 	}
 }
+
+// TestAVX512Concurrent runs disjoint row ranges of one Input from several
+// goroutines, aligned to RowBlock and not (two ranges sharing a block).
+func TestAVX512Concurrent(t *testing.T) {
+	for _, k := range avx512Kernels() {
+		skipUnusable(t, k)
+		w, err := workloads.Generate(workloads.Spec{Rows: 300, Cols: 777, Codebook: kernels.Ternary, Seed: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := kernels.RefI8(w.M, w.X)
+		p, err := k.Prepare(w.M)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := p.NewInput()
+		if err := in.Load(w.X); err != nil {
+			t.Fatal(err)
+		}
+		rb := p.(interface{ RowBlock() int }).RowBlock()
+		for _, cuts := range [][]int{{0, rb, 2 * rb, 300}, {0, 1, 50, 51, 130, 299, 300}, {0, 150, 300}} {
+			y := make([]float32, 300)
+			errs := make(chan error, len(cuts))
+			for i := 0; i+1 < len(cuts); i++ {
+				go func(r0, r1 int) { errs <- in.GEMV(y, r0, r1) }(min(cuts[i], 300), min(cuts[i+1], 300))
+			}
+			for i := 0; i+1 < len(cuts); i++ {
+				if err := <-errs; err != nil {
+					t.Fatal(err)
+				}
+			}
+			for r := range y {
+				if y[r] != want[r] {
+					t.Fatalf("%s cuts %v: y[%d] = %v, want %v", k.Info().ID, cuts, r, y[r], want[r])
+				}
+			}
+		}
+	}
+}

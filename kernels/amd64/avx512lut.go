@@ -82,26 +82,26 @@ func (p *lutPrepared) repack() {
 	m := p.m
 	p.w = make([]byte, 2*p.rowsP*p.pairs)
 	stride := m.Stride()
-	idx := func(row []byte, g int) byte {
-		var v byte
-		for j := 0; j < lutGroup; j++ {
-			if c := lutGroup*g + j; c < m.Cols {
-				v |= (row[c>>2] >> (2 * uint(c&3)) & 3) << (2 * uint(j))
-			}
+	codes := make([]byte, p.colsP) // one row's codes; zero past cols
+	idx := make([]byte, p.colsP/lutGroup)
+	for r := 0; r < m.Rows; r++ {
+		row := m.Data[r*stride : (r+1)*stride]
+		for c := 0; c < m.Cols; c++ {
+			codes[c] = row[c>>2] >> (2 * uint(c&3)) & 3
 		}
-		return v
-	}
-	for ci := 0; ci+1 < len(p.chunks); ci++ {
-		p0, p1 := p.chunks[ci], p.chunks[ci+1]
-		base := 2 * p0 * p.rowsP
-		for r := 0; r < m.Rows; r++ {
-			row := m.Data[r*stride : (r+1)*stride]
-			rb, s, i := r/lutRowBlock, r%lutRowBlock/32, r%32
-			pos := 2*(i%16) + i/16
+		for g := range idx {
+			c := codes[lutGroup*g : lutGroup*g+3 : lutGroup*g+3]
+			idx[g] = c[0] | c[1]<<2 | c[2]<<4
+		}
+		rb, s, i := r/lutRowBlock, r%lutRowBlock/32, r%32
+		pos := 2*(i%16) + i/16
+		for ci := 0; ci+1 < len(p.chunks); ci++ {
+			p0, p1 := p.chunks[ci], p.chunks[ci+1]
+			o := 2*p0*p.rowsP + ((rb*(p1-p0)*lutSets+s)*32+pos)*2
 			for pp := p0; pp < p1; pp++ {
-				o := base + (((rb*(p1-p0)+pp-p0)*lutSets+s)*32+pos)*2
-				p.w[o] = idx(row, 2*pp)
-				p.w[o+1] = idx(row, 2*pp+1)
+				p.w[o] = idx[2*pp]
+				p.w[o+1] = idx[2*pp+1]
+				o += lutSets * 64
 			}
 		}
 	}
