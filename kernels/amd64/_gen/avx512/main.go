@@ -19,7 +19,7 @@ func main() {
 	amaxF32()
 	quantI8()
 	lutTables()
-	lutChunk("lutChunk", lutSets)
+	lutChunkOct("lutChunk", lutSets)
 	Generate()
 }
 
@@ -353,5 +353,133 @@ func quantI8() {
 	VMOVD(hsumX(sum), ret)
 	VZEROUPPER()
 	Store(ret, ReturnIndex(0))
+	RET()
+}
+
+// lutChunkOct emits the 2-bit-per-weight form of lutChunk: for 32 rows, the
+// indices of 8 groups (24 columns, 48 bits a row) sit in three word vectors
+//
+//	A = g0 | g1<<6 | (g6&15)<<12
+//	B = g2 | g3<<6 | (g7&15)<<12
+//	C = g4 | g5<<6 | (g6>>4)<<12 | (g7>>4)<<14
+//
+// VPERMI2W reads only bits 0..5 of an index word, so g0, g2, g4 need no
+// work, g1, g3, g5 one VPMULHUW (a shift on the multiply pipes), and g6, g7
+// two shifts and a VPTERNLOGD each.
+func lutChunkOct(name string, sets int) {
+	TEXT(name, NOSPLIT, "func(w *byte, tbl *int16, nper int, nrb int, acc *int32)")
+	Doc(
+		name+" adds to acc[32*S*rb + 32*s + i] (rb < nrb >= 1, s < S = "+fmt.Sprint(sets)+", i < 32)",
+		"the lookups of one chunk of 4*nper (nper >= 1) octets of 8 groups:",
+		"",
+		"\tΣ_o Σ_{k<8} tbl[64*(8o+k) + g_k(o, rb, s, i)]",
+		"",
+		"where the octet's vectors A, B, C (see lutChunkOct in the generator) are the",
+		"three 64-byte vectors at w + ((rb*4*nper + o)*S + s)*192, word pos(i) of each,",
+		"pos(i) = 2i for i < 16 and 2(i-16)+1 otherwise (even words are rows 0..15).",
+		"Lookups are summed in int16 for 4 octets (|sum| <= 32*762) and then widened.",
+	)
+	w := Load(Param("w"), GP64())
+	tp := Load(Param("tbl"), GP64())
+	nper := Load(Param("nper"), GP64())
+	nrb := Load(Param("nrb"), GP64())
+	acc := Load(Param("acc"), GP64())
+
+	// VPMULHUW by 2^(16-k) shifts an unsigned word right by k.
+	r := GP32()
+	bcastW := func(v uint32) VecVirtual {
+		z := ZMM()
+		MOVL(U32(v), r)
+		VPBROADCASTW(r, z)
+		return z
+	}
+	sh6, sh8, sh10, sh12 := bcastW(1<<10), bcastW(1<<8), bcastW(1<<6), bcastW(1<<4)
+	m30 := bcastW(0x30)
+	even, odd := ZMM(), ZMM()
+	MOVL(U32(1), r)
+	VPBROADCASTD(r, even)
+	MOVL(U32(1<<16), r)
+	VPBROADCASTD(r, odd)
+
+	Label(name + "_rb")
+	t := GP64()
+	MOVQ(tp, t)
+	per := GP64()
+	MOVQ(nper, per)
+	Label(name + "_period")
+	a16 := make([]VecVirtual, sets)
+	for s := range a16 {
+		a16[s] = ZMM()
+		VPXORD(a16[s], a16[s], a16[s])
+	}
+	const octets = 4 // per period: 32 lookups per int16 sum
+	for o := 0; o < octets; o++ {
+		A, B, C := make([]VecVirtual, sets), make([]VecVirtual, sets), make([]VecVirtual, sets)
+		for s := 0; s < sets; s++ {
+			A[s], B[s], C[s] = ZMM(), ZMM(), ZMM()
+			base := 192 * (sets*o + s)
+			VMOVDQU64(Mem{Base: w, Disp: base}, A[s])
+			VMOVDQU64(Mem{Base: w, Disp: base + 64}, B[s])
+			VMOVDQU64(Mem{Base: w, Disp: base + 128}, C[s])
+		}
+		// look applies group g's table to the index made by idx for every set.
+		look := func(g int, idx func(s int) VecVirtual) {
+			t0, t1 := ZMM(), ZMM()
+			VMOVDQU64(Mem{Base: t, Disp: 1024*o + 128*g}, t0)
+			VMOVDQU64(Mem{Base: t, Disp: 1024*o + 128*g + 64}, t1)
+			for s := 0; s < sets; s++ {
+				v := idx(s)
+				VPERMI2W(t1, t0, v)
+				VPADDW(v, a16[s], a16[s])
+			}
+		}
+		shifted := func(x []VecVirtual, c VecVirtual) func(int) VecVirtual {
+			return func(s int) VecVirtual {
+				v := ZMM()
+				VPMULHUW(c, x[s], v)
+				return v
+			}
+		}
+		// hiGroup builds x>>12 | (c>>k)&0x30 (k = 8 for g6, 10 for g7).
+		hiGroup := func(x []VecVirtual, ck VecVirtual) func(int) VecVirtual {
+			return func(s int) VecVirtual {
+				lo, hi := ZMM(), ZMM()
+				VPMULHUW(sh12, x[s], lo)
+				VPMULHUW(ck, C[s], hi)
+				// lo | (hi & m30): truth table over (lo, hi, m30) = 0xF8.
+				VPTERNLOGD(U8(0xf8), m30, hi, lo)
+				return lo
+			}
+		}
+		direct := func(x []VecVirtual) func(int) VecVirtual {
+			return func(s int) VecVirtual { return x[s] }
+		}
+		// Order: each source vector's direct lookup (which overwrites it) last.
+		look(1, shifted(A, sh6))
+		look(6, hiGroup(A, sh8))
+		look(0, direct(A))
+		look(3, shifted(B, sh6))
+		look(7, hiGroup(B, sh10))
+		look(2, direct(B))
+		look(5, shifted(C, sh6))
+		look(4, direct(C))
+	}
+	for s := 0; s < sets; s++ {
+		e, od := ZMM(), ZMM()
+		VPMADDWD(even, a16[s], e)
+		VPMADDWD(odd, a16[s], od)
+		VPADDD(Mem{Base: acc, Disp: 128 * s}, e, e)
+		VPADDD(Mem{Base: acc, Disp: 128*s + 64}, od, od)
+		VMOVDQU64(e, Mem{Base: acc, Disp: 128 * s})
+		VMOVDQU64(od, Mem{Base: acc, Disp: 128*s + 64})
+	}
+	ADDQ(U32(1024*octets), t)
+	ADDQ(U32(192*sets*octets), w)
+	DECQ(per)
+	JNZ(LabelRef(name + "_period"))
+	ADDQ(U32(4*32*sets), acc)
+	DECQ(nrb)
+	JNZ(LabelRef(name + "_rb"))
+	VZEROUPPER()
 	RET()
 }
