@@ -3,6 +3,8 @@ package amd64
 //go:generate sh -c "cd _gen && go run ./avx512 -out ../avx512_amd64.s -stubs ../avx512_stubs_amd64.go -pkg amd64"
 
 import (
+	"math"
+
 	"github.com/qkbench/qkbench/kernels"
 )
 
@@ -15,12 +17,32 @@ func init() {
 var avx512Features = []Feature{AVX512F, AVX512BW, AVX512VL, AVX512VNNI, AVX512VBMI}
 
 // avx512Quantize is SPEC §2's quantizer plus Σq, the bias that unsigned
-// weights (u = cb+2) add to every row sum. Switching to the package's
-// vectorized quantizer is a change to this one function.
+// weights (u = cb+2) add to every row sum: q[:len(x)] gets exactly what
+// kernels.QuantizeI8 writes. Full 16-float pieces run in AVX-512
+// (amaxF32, quantI8), the rest in Go with QuantizeI8's formula. Switching
+// to the package's shared vectorized quantizer is a change to this one
+// function.
 func avx512Quantize(x []float32, q []int8) (s float32, qsum int32) {
-	s = kernels.QuantizeI8(x, q)
-	for _, v := range q[:len(x)] {
-		qsum += int32(v)
+	q = q[:len(x)]
+	n := len(x) &^ 15
+	var amax float32
+	if n > 0 {
+		amax = amaxF32(&x[0], n)
+	}
+	for _, v := range x[n:] {
+		if a := float32(math.Abs(float64(v))); a > amax {
+			amax = a
+		}
+	}
+	s = float32(127) / max(amax, float32(1e-5))
+	if n > 0 {
+		qsum = quantI8(&x[0], n, s, &q[0])
+	}
+	for i := n; i < len(x); i++ {
+		r := math.RoundToEven(float64(float32(x[i] * s)))
+		r = max(-127, min(127, r))
+		q[i] = int8(r)
+		qsum += int32(q[i])
 	}
 	return s, qsum
 }

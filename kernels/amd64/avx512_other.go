@@ -20,3 +20,11 @@ func lutTables(q *int8, ngroups int, cbv *[128]int16, tbl *int16) {
 func lutChunk(w *byte, tbl *int16, nper int, nrb int, acc *int32) {
 	panic("amd64: lutChunk called without AVX-512 assembly")
 }
+
+func amaxF32(x *float32, n int) float32 {
+	panic("amd64: amaxF32 called without AVX-512 assembly")
+}
+
+func quantI8(x *float32, n int, s float32, q *int8) int32 {
+	panic("amd64: quantI8 called without AVX-512 assembly")
+}

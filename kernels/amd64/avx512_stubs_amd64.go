@@ -20,6 +20,14 @@ func vnniRows8(w *byte, stride int, nb int, qp *int8, tbl *[192]byte, out *int32
 // code byte, table j holds cb[(idx>>2j)&3]+2, and code 3 is shifted down.
 func vnniRows1(w *byte, stride int, nb int, qp *int8, tbl *[192]byte, out *int32)
 
+// amaxF32 returns max_{i<n} |x[i]| (0 when n == 0); n is a multiple of 16.
+func amaxF32(x *float32, n int) float32
+
+// quantI8 writes q[i] = clamp(roundHalfEven(float32(x[i]*s)), -127, 127) for i < n
+// (a multiple of 16; VCVTPS2DQ rounds to nearest even under Go's MXCSR) and
+// returns Σ q[i].
+func quantI8(x *float32, n int, s float32, q *int8) int32
+
 // lutTables writes, for g < ngroups (>= 1) and e < 64,
 //
 //	tbl[64g+e] = cb[e&3]*q[3g] + cb[(e>>2)&3]*q[3g+1] + cb[e>>4]*q[3g+2]
@@ -28,13 +36,13 @@ func vnniRows1(w *byte, stride int, nb int, qp *int8, tbl *[192]byte, out *int32
 // two halves e < 32 and e >= 32), cb[e>>4] for e < 32 and cb[e>>4] for e >= 32.
 func lutTables(q *int8, ngroups int, cbv *[128]int16, tbl *int16)
 
-// lutChunk adds to acc[128*rb + 32*s + i] (rb < nrb >= 1, s < 4, i < 32), for the
-// group pairs p < 16*nper (nper >= 1) of one chunk,
+// lutChunk adds to acc[32*S*rb + 32*s + i] (rb < nrb >= 1, s < S = 4, i < 32)
+// the lookups of one chunk of 4*nper (nper >= 1) octets of 8 groups:
 //
-//	Σ_p tbl[64*(2p) + word & 63] + tbl[64*(2p+1) + (word >> 8) & 63]
+//	Σ_o Σ_{k<8} tbl[64*(8o+k) + g_k(o, rb, s, i)]
 //
-// where word = W16[((rb*16*nper + p)*4 + s)*32 + pos(i)], W16 the words at w, and
-// pos(i) = 2i for i < 16 and 2(i-16)+1 otherwise: each 64-byte vector holds the
-// indices of two groups of three columns for 32 rows (even words rows 0..15).
-// Lookups are summed in int16 for 16 pairs (|sum| <= 32*762) and then widened.
+// where the octet's vectors A, B, C (see lutChunkOct in the generator) are the
+// three 64-byte vectors at w + ((rb*4*nper + o)*S + s)*192, word pos(i) of each,
+// pos(i) = 2i for i < 16 and 2(i-16)+1 otherwise (even words are rows 0..15).
+// Lookups are summed in int16 for 4 octets (|sum| <= 32*762) and then widened.
 func lutChunk(w *byte, tbl *int16, nper int, nrb int, acc *int32)

@@ -164,32 +164,62 @@ func TestAVX512RowBlock(t *testing.T) {
 	}
 }
 
+// splitRows cuts [0, rows) into n ranges aligned to the Prepared's RowBlock.
+func splitRows(p kernels.Prepared, rows, n int) [][2]int {
+	rb := 1
+	if r, ok := p.(interface{ RowBlock() int }); ok {
+		rb = r.RowBlock()
+	}
+	blocks := (rows + rb - 1) / rb
+	var out [][2]int
+	for i := 0; i < n; i++ {
+		r0, r1 := min(rows, blocks*i/n*rb), min(rows, blocks*(i+1)/n*rb)
+		if r0 < r1 {
+			out = append(out, [2]int{r0, r1})
+		}
+	}
+	return out
+}
+
 func BenchmarkGEMV(b *testing.B) {
 	for _, k := range avx512Kernels() {
-		for _, sh := range [][2]int{{2048, 4096}} {
-			b.Run(fmt.Sprintf("kernel=%s/shape=%dx%d/threads=1", k.Info().ID, sh[0], sh[1]), func(b *testing.B) {
-				skipUnusable(b, k)
-				w, err := workloads.Generate(workloads.Spec{Rows: sh[0], Cols: sh[1], Codebook: kernels.QK256, Seed: 42})
-				if err != nil {
-					b.Fatal(err)
-				}
-				p, err := k.Prepare(w.M)
-				if err != nil {
-					b.Fatal(err)
-				}
-				in := p.NewInput()
-				y := make([]float32, sh[0])
-				b.SetBytes(w.M.WeightBytes())
-				for b.Loop() {
-					if err := in.Load(w.X); err != nil {
+		for _, sh := range [][2]int{{2048, 4096}, {2560, 2560}, {640, 2560}, {6912, 2560}, {2560, 6912}, {3200, 8640}} {
+			for _, threads := range []int{1, 2} {
+				b.Run(fmt.Sprintf("kernel=%s/shape=%dx%d/threads=%d", k.Info().ID, sh[0], sh[1], threads), func(b *testing.B) {
+					skipUnusable(b, k)
+					w, err := workloads.Generate(workloads.Spec{Rows: sh[0], Cols: sh[1], Codebook: kernels.QK256, Seed: 42})
+					if err != nil {
 						b.Fatal(err)
 					}
-					if err := in.GEMV(y, 0, sh[0]); err != nil {
+					p, err := k.Prepare(w.M)
+					if err != nil {
 						b.Fatal(err)
 					}
-				}
-				b.ReportMetric(float64(w.M.MACs())*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
-			})
+					in := p.NewInput()
+					y := make([]float32, sh[0])
+					parts := splitRows(p, sh[0], threads)
+					b.SetBytes(w.M.WeightBytes())
+					for b.Loop() {
+						if err := in.Load(w.X); err != nil {
+							b.Fatal(err)
+						}
+						if len(parts) == 1 {
+							_ = in.GEMV(y, 0, sh[0])
+							continue
+						}
+						done := make(chan error, len(parts))
+						for _, r := range parts {
+							go func() { done <- in.GEMV(y, r[0], r[1]) }()
+						}
+						for range parts {
+							if err := <-done; err != nil {
+								b.Fatal(err)
+							}
+						}
+					}
+					b.ReportMetric(float64(w.M.MACs())*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+				})
+			}
 		}
 	}
 }

@@ -8,27 +8,28 @@ func init() {
 	kernels.Register(AVX512LUTI8)
 }
 
-// Geometry of avx512lut-i8 (the generator's lutSets and lutPeriod).
+// Geometry of avx512lut-i8 (the generator's lutSets and lutChunkOct).
 const (
-	lutGroup    = 3                        // activations per table (64 entries)
-	lutSets     = 4                        // 32-row word vectors per row block
-	lutRowBlock = 32 * lutSets             // rows per pass
-	lutPeriod   = 16                       // group pairs between int16 -> int32 widenings
-	lutPadCols  = 2 * lutGroup * lutPeriod // columns are padded to a multiple of this (96)
-	lutChunkPer = 4                        // periods per column chunk: 128 tables = 16 KiB, L1-resident
+	lutGroup    = 3                               // activations per table (64 entries)
+	lutOctet    = 8                               // groups whose indices fill 3 words a row (2 bits per weight)
+	lutSets     = 4                               // 32-row word vectors per row block
+	lutRowBlock = 32 * lutSets                    // rows per pass
+	lutPeriod   = 4                               // octets between int16 -> int32 widenings (32 lookups)
+	lutPadCols  = lutGroup * lutOctet * lutPeriod // columns are padded to a multiple of this (96)
+	lutChunkPer = 4                               // periods per column chunk: 128 tables = 16 KiB, L1-resident
 )
 
 // AVX512LUTI8 is the avx512lut-i8 kernel (T-MAC style): at Load, one exact
 // int16 table of Σ_j cb[c_j]*q_j per group of three quantized activations
 // (64 entries, |entry| <= 762), shared by every row; W repacked at Prepare
-// into 6-bit group indices, two groups per 16-bit word, 32 rows side by side,
-// so one VPERMI2W looks up 32 rows. Sums stay in int16 for 32 lookups and
+// into 6-bit group indices, 8 groups in three 16-bit words per row (2 bits
+// per weight), 32 rows side by side, so one VPERMI2W looks up 32 rows. Sums stay in int16 for 32 lookups and
 // are then widened into int32; columns run in 384-column chunks whose
 // tables stay in L1, 128 rows per pass.
 var AVX512LUTI8 kernels.Kernel = &lutKernel{kernels.Base{I: kernels.Info{
 	ID: "avx512lut-i8", Backend: "amd64", ISA: "avx512vnni+vbmi", Mode: kernels.I8,
 	Code: "Go asm (avo): T-MAC lookup tables of 3 q values (64 int16 entries) built per Load, " +
-		"W repacked to 6-bit indices (2.67 bits/weight) with 32 rows interleaved, VPERMI2W per 32 rows, " +
+		"W repacked to 6-bit indices (8 groups in 3 words: 2 bits/weight) with 32 rows interleaved, VPERMI2W per 32 rows, " +
 		"int16 sums widened every 32 lookups, 384-column chunks x 128 rows per pass",
 }}}
 
@@ -41,8 +42,8 @@ type lutPrepared struct {
 	m      *kernels.Matrix
 	rowsP  int   // rows padded to lutRowBlock
 	colsP  int   // cols padded to lutPadCols
-	pairs  int   // colsP / 6
-	chunks []int // first pair of each chunk, then pairs
+	octets int   // colsP / 24
+	chunks []int // first octet of each chunk, then octets
 	w      []byte
 	cbv    [128]int16
 }
@@ -54,11 +55,11 @@ func (k *lutKernel) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
 	p := &lutPrepared{k: k, m: m}
 	p.rowsP = (m.Rows + lutRowBlock - 1) / lutRowBlock * lutRowBlock
 	p.colsP = (m.Cols + lutPadCols - 1) / lutPadCols * lutPadCols
-	p.pairs = p.colsP / (2 * lutGroup)
-	for p0 := 0; p0 < p.pairs; p0 += lutChunkPer * lutPeriod {
-		p.chunks = append(p.chunks, p0)
+	p.octets = p.colsP / (lutGroup * lutOctet)
+	for o0 := 0; o0 < p.octets; o0 += lutChunkPer * lutPeriod {
+		p.chunks = append(p.chunks, o0)
 	}
-	p.chunks = append(p.chunks, p.pairs)
+	p.chunks = append(p.chunks, p.octets)
 	cb := m.Codebook
 	for e := 0; e < 32; e++ {
 		p.cbv[e] = int16(cb[e&3])
@@ -70,38 +71,51 @@ func (k *lutKernel) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
 	return p, nil
 }
 
-// repack writes, for chunk [p0, p1) of group pairs, row block rb, pair p,
-// set s and word position i, at byte offset
+// repack writes, for chunk [o0, o1) of octets, row block rb, octet o, set
+// s, vector v (A, B, C) and word position i, at byte offset
 //
-//	2*p0*rowsP + (((rb*(p1-p0) + p-p0)*lutSets + s)*32 + i)*2
+//	6*o0*rowsP + ((rb*(o1-o0) + o-o0)*lutSets + s)*192 + 64v + 2i
 //
-// the word idx(R, 2p) | idx(R, 2p+1)<<8 of row R = 128rb + 32s + i/2 + 16*(i&1),
-// idx(R, g) = code(R, 3g) | code(R, 3g+1)<<2 | code(R, 3g+2)<<4. Codes past
-// cols (their q is zero) and rows past rows (never written to y) are 0.
+// the word of row R = 128rb + 32s + i/2 + 16*(i&1) (see lutChunkOct):
+//
+//	A = g0 | g1<<6 | (g6&15)<<12, B = g2 | g3<<6 | (g7&15)<<12,
+//	C = g4 | g5<<6 | (g6>>4)<<12 | (g7>>4)<<14
+//
+// with gk = idx(R, 8o+k), idx(R, g) = code(R, 3g) | code(R, 3g+1)<<2 |
+// code(R, 3g+2)<<4. Codes past cols (their q is zero) and rows past rows
+// (never written to y) are 0.
 func (p *lutPrepared) repack() {
 	m := p.m
-	p.w = make([]byte, 2*p.rowsP*p.pairs)
+	p.w = make([]byte, 6*p.rowsP*p.octets)
 	stride := m.Stride()
-	idx := func(row []byte, g int) byte {
-		var v byte
-		for j := 0; j < lutGroup; j++ {
-			if c := lutGroup*g + j; c < m.Cols {
-				v |= (row[c>>2] >> (2 * uint(c&3)) & 3) << (2 * uint(j))
-			}
+	codes := make([]byte, p.colsP) // one row's codes; zero past cols
+	idx := make([]uint16, p.colsP/lutGroup)
+	for r := 0; r < m.Rows; r++ {
+		row := m.Data[r*stride : (r+1)*stride]
+		for c := 0; c < m.Cols; c++ {
+			codes[c] = row[c>>2] >> (2 * uint(c&3)) & 3
 		}
-		return v
-	}
-	for ci := 0; ci+1 < len(p.chunks); ci++ {
-		p0, p1 := p.chunks[ci], p.chunks[ci+1]
-		base := 2 * p0 * p.rowsP
-		for r := 0; r < m.Rows; r++ {
-			row := m.Data[r*stride : (r+1)*stride]
-			rb, s, i := r/lutRowBlock, r%lutRowBlock/32, r%32
-			pos := 2*(i%16) + i/16
-			for pp := p0; pp < p1; pp++ {
-				o := base + (((rb*(p1-p0)+pp-p0)*lutSets+s)*32+pos)*2
-				p.w[o] = idx(row, 2*pp)
-				p.w[o+1] = idx(row, 2*pp+1)
+		for g := range idx {
+			c := codes[lutGroup*g : lutGroup*g+3 : lutGroup*g+3]
+			idx[g] = uint16(c[0] | c[1]<<2 | c[2]<<4)
+		}
+		rb, s, i := r/lutRowBlock, r%lutRowBlock/32, r%32
+		pos := 2*(i%16) + i/16
+		for ci := 0; ci+1 < len(p.chunks); ci++ {
+			o0, o1 := p.chunks[ci], p.chunks[ci+1]
+			off := 6*o0*p.rowsP + (rb*(o1-o0)*lutSets+s)*192 + 2*pos
+			for o := o0; o < o1; o++ {
+				g := idx[8*o : 8*o+8 : 8*o+8]
+				words := [3]uint16{
+					g[0] | g[1]<<6 | (g[6]&15)<<12,
+					g[2] | g[3]<<6 | (g[7]&15)<<12,
+					g[4] | g[5]<<6 | (g[6]>>4)<<12 | (g[7]>>4)<<14,
+				}
+				for v, wd := range words {
+					p.w[off+64*v] = byte(wd)
+					p.w[off+64*v+1] = byte(wd >> 8)
+				}
+				off += lutSets * 192
 			}
 		}
 	}
@@ -147,9 +161,9 @@ func (in *lutInput) Load(x []float32) error {
 func (in *lutInput) blocks(rb0, nrb int, acc []int32) {
 	p := in.p
 	for ci := 0; ci+1 < len(p.chunks); ci++ {
-		p0, p1 := p.chunks[ci], p.chunks[ci+1]
-		o := 2*p0*p.rowsP + rb0*(p1-p0)*lutSets*64
-		lutChunk(&p.w[o], &in.tbl[2*p0*64], (p1-p0)/lutPeriod, nrb, &acc[0])
+		o0, o1 := p.chunks[ci], p.chunks[ci+1]
+		off := 6*o0*p.rowsP + rb0*(o1-o0)*lutSets*192
+		lutChunk(&p.w[off], &in.tbl[lutOctet*o0*64], (o1-o0)/lutPeriod, nrb, &acc[0])
 	}
 }
 

@@ -16,13 +16,18 @@ func main() {
 	ConstraintExpr("amd64,!purego")
 	vnniRows(8)
 	vnniRows(1)
+	amaxF32()
+	quantI8()
 	lutTables()
-	lutChunk()
+	lutChunkOct("lutChunk", lutSets)
 	Generate()
 }
 
 // hsumD reduces the 16 int32 lanes of z to one and stores it at dst.
-func hsumD(z VecVirtual, dst Mem) {
+func hsumD(z VecVirtual, dst Mem) { VMOVD(hsumX(z), dst) }
+
+// hsumX reduces the 16 int32 lanes of z into lane 0 of the returned register.
+func hsumX(z VecVirtual) VecVirtual {
 	y := YMM()
 	VEXTRACTI64X4(U8(1), z, y)
 	VPADDD(z.AsY(), y, y)
@@ -34,7 +39,7 @@ func hsumD(z VecVirtual, dst Mem) {
 	VPADDD(t, x, x)
 	VPSHUFD(U8(0xb1), x, t)
 	VPADDD(t, x, x)
-	VMOVD(x, dst)
+	return x
 }
 
 // vnniRows emits vnniRows<n>: n rows of seq-packed codes against the
@@ -162,15 +167,15 @@ func lutTables() {
 }
 
 // lutChunk emits lutChunk: one chunk of columns for nrb row blocks of 128 rows.
-func lutChunk() {
-	TEXT("lutChunk", NOSPLIT, "func(w *byte, tbl *int16, nper int, nrb int, acc *int32)")
+func lutChunk(name string, lutSets int) {
+	TEXT(name, NOSPLIT, "func(w *byte, tbl *int16, nper int, nrb int, acc *int32)")
 	Doc(
-		"lutChunk adds to acc[128*rb + 32*s + i] (rb < nrb >= 1, s < 4, i < 32), for the",
+		name+" adds to acc[32*S*rb + 32*s + i] (rb < nrb >= 1, s < S = "+fmt.Sprint(lutSets)+", i < 32), for the",
 		"group pairs p < 16*nper (nper >= 1) of one chunk,",
 		"",
 		"	Σ_p tbl[64*(2p) + word & 63] + tbl[64*(2p+1) + (word >> 8) & 63]",
 		"",
-		"where word = W16[((rb*16*nper + p)*4 + s)*32 + pos(i)], W16 the words at w, and",
+		"where word = W16[((rb*16*nper + p)*S + s)*32 + pos(i)], W16 the words at w, and",
 		"pos(i) = 2i for i < 16 and 2(i-16)+1 otherwise: each 64-byte vector holds the",
 		"indices of two groups of three columns for 32 rows (even words rows 0..15).",
 		"Lookups are summed in int16 for 16 pairs (|sum| <= 32*762) and then widened.",
@@ -192,18 +197,23 @@ func lutChunk() {
 	MOVL(U32(1<<16), r)
 	VPBROADCASTD(r, odd)
 
-	Label("lutChunk_rb")
-	a32 := make([]VecVirtual, 2*lutSets)
-	for i := range a32 {
-		a32[i] = ZMM()
-		VMOVDQU64(Mem{Base: acc, Disp: 64 * i}, a32[i])
+	Label(name + "_rb")
+	// With more than 4 sets the int32 sums live in acc, not in registers.
+	inRegs := lutSets <= 4
+	var a32 []VecVirtual
+	if inRegs {
+		a32 = make([]VecVirtual, 2*lutSets)
+		for i := range a32 {
+			a32[i] = ZMM()
+			VMOVDQU64(Mem{Base: acc, Disp: 64 * i}, a32[i])
+		}
 	}
 	t := GP64()
 	MOVQ(tp, t)
 	per := GP64()
 	MOVQ(nper, per)
 
-	Label("lutChunk_period")
+	Label(name + "_period")
 	a16 := make([]VecVirtual, lutSets)
 	for s := range a16 {
 		a16[s] = ZMM()
@@ -229,20 +239,247 @@ func lutChunk() {
 		e, o := ZMM(), ZMM()
 		VPMADDWD(even, a16[s], e)
 		VPMADDWD(odd, a16[s], o)
-		VPADDD(e, a32[2*s], a32[2*s])
-		VPADDD(o, a32[2*s+1], a32[2*s+1])
+		if inRegs {
+			VPADDD(e, a32[2*s], a32[2*s])
+			VPADDD(o, a32[2*s+1], a32[2*s+1])
+		} else {
+			VPADDD(Mem{Base: acc, Disp: 128 * s}, e, e)
+			VPADDD(Mem{Base: acc, Disp: 128*s + 64}, o, o)
+			VMOVDQU64(e, Mem{Base: acc, Disp: 128 * s})
+			VMOVDQU64(o, Mem{Base: acc, Disp: 128*s + 64})
+		}
 	}
 	ADDQ(U32(256*lutPeriod), t)
 	ADDQ(U32(64*lutSets*lutPeriod), w)
 	DECQ(per)
-	JNZ(LabelRef("lutChunk_period"))
+	JNZ(LabelRef(name + "_period"))
 
 	for i := range a32 {
 		VMOVDQU64(a32[i], Mem{Base: acc, Disp: 64 * i})
 	}
 	ADDQ(U32(4*32*lutSets), acc)
 	DECQ(nrb)
-	JNZ(LabelRef("lutChunk_rb"))
+	JNZ(LabelRef(name + "_rb"))
+	VZEROUPPER()
+	RET()
+}
+
+// amaxF32 emits amaxF32: max |x[i]| over n floats (n a multiple of 16).
+func amaxF32() {
+	TEXT("amaxF32", NOSPLIT, "func(x *float32, n int) float32")
+	Doc(
+		"amaxF32 returns max_{i<n} |x[i]| (0 when n == 0); n is a multiple of 16.",
+	)
+	x := Load(Param("x"), GP64())
+	n := Load(Param("n"), GP64())
+	mask, m0, m1 := ZMM(), ZMM(), ZMM()
+	r := GP32()
+	MOVL(U32(0x7fffffff), r)
+	VPBROADCASTD(r, mask)
+	VPXORD(m0, m0, m0)
+	VPXORD(m1, m1, m1)
+	Label("amaxF32_two")
+	CMPQ(n, U8(32))
+	JL(LabelRef("amaxF32_one"))
+	a, b := ZMM(), ZMM()
+	VPANDD(Mem{Base: x}, mask, a)
+	VPANDD(Mem{Base: x, Disp: 64}, mask, b)
+	VMAXPS(a, m0, m0)
+	VMAXPS(b, m1, m1)
+	ADDQ(U8(128), x)
+	SUBQ(U8(32), n)
+	JMP(LabelRef("amaxF32_two"))
+	Label("amaxF32_one")
+	TESTQ(n, n)
+	JZ(LabelRef("amaxF32_reduce"))
+	c := ZMM()
+	VPANDD(Mem{Base: x}, mask, c)
+	VMAXPS(c, m0, m0)
+	Label("amaxF32_reduce")
+	VMAXPS(m1, m0, m0)
+	y := YMM()
+	VEXTRACTF64X4(U8(1), m0, y)
+	VMAXPS(m0.AsY(), y, y)
+	xx := XMM()
+	VEXTRACTF128(U8(1), y, xx)
+	VMAXPS(y.AsX(), xx, xx)
+	t := XMM()
+	VPSHUFD(U8(0x4e), xx, t)
+	VMAXPS(t, xx, xx)
+	VPSHUFD(U8(0xb1), xx, t)
+	VMAXPS(t, xx, xx)
+	VZEROUPPER()
+	Store(xx, ReturnIndex(0))
+	RET()
+}
+
+// quantI8 emits quantI8: SPEC §2's rounding for n floats (n a multiple of 16).
+func quantI8() {
+	TEXT("quantI8", NOSPLIT, "func(x *float32, n int, s float32, q *int8) int32")
+	Doc(
+		"quantI8 writes q[i] = clamp(roundHalfEven(float32(x[i]*s)), -127, 127) for i < n",
+		"(a multiple of 16; VCVTPS2DQ rounds to nearest even under Go's MXCSR) and",
+		"returns Σ q[i].",
+	)
+	x := Load(Param("x"), GP64())
+	n := Load(Param("n"), GP64())
+	sx := Load(Param("s"), XMM())
+	q := Load(Param("q"), GP64())
+	s, lo, hi, sum := ZMM(), ZMM(), ZMM(), ZMM()
+	VBROADCASTSS(sx, s)
+	r := GP32()
+	MOVL(I32(-127), r)
+	VPBROADCASTD(r, lo)
+	MOVL(U32(127), r)
+	VPBROADCASTD(r, hi)
+	VPXORD(sum, sum, sum)
+	TESTQ(n, n)
+	JZ(LabelRef("quantI8_done"))
+	Label("quantI8_loop")
+	v := ZMM()
+	VMULPS(Mem{Base: x}, s, v)
+	VCVTPS2DQ(v, v)
+	VPMAXSD(lo, v, v)
+	VPMINSD(hi, v, v)
+	VPMOVDB(v, Mem{Base: q})
+	VPADDD(v, sum, sum)
+	ADDQ(U8(64), x)
+	ADDQ(U8(16), q)
+	SUBQ(U8(16), n)
+	JNZ(LabelRef("quantI8_loop"))
+	Label("quantI8_done")
+	// Σ of at most 2^22 values of at most 127 fits int32 (kernels.MaxDim).
+	ret := GP32()
+	VMOVD(hsumX(sum), ret)
+	VZEROUPPER()
+	Store(ret, ReturnIndex(0))
+	RET()
+}
+
+// lutChunkOct emits the 2-bit-per-weight form of lutChunk: for 32 rows, the
+// indices of 8 groups (24 columns, 48 bits a row) sit in three word vectors
+//
+//	A = g0 | g1<<6 | (g6&15)<<12
+//	B = g2 | g3<<6 | (g7&15)<<12
+//	C = g4 | g5<<6 | (g6>>4)<<12 | (g7>>4)<<14
+//
+// VPERMI2W reads only bits 0..5 of an index word, so g0, g2, g4 need no
+// work, g1, g3, g5 one VPMULHUW (a shift on the multiply pipes), and g6, g7
+// two shifts and a VPTERNLOGD each.
+func lutChunkOct(name string, sets int) {
+	TEXT(name, NOSPLIT, "func(w *byte, tbl *int16, nper int, nrb int, acc *int32)")
+	Doc(
+		name+" adds to acc[32*S*rb + 32*s + i] (rb < nrb >= 1, s < S = "+fmt.Sprint(sets)+", i < 32)",
+		"the lookups of one chunk of 4*nper (nper >= 1) octets of 8 groups:",
+		"",
+		"\tΣ_o Σ_{k<8} tbl[64*(8o+k) + g_k(o, rb, s, i)]",
+		"",
+		"where the octet's vectors A, B, C (see lutChunkOct in the generator) are the",
+		"three 64-byte vectors at w + ((rb*4*nper + o)*S + s)*192, word pos(i) of each,",
+		"pos(i) = 2i for i < 16 and 2(i-16)+1 otherwise (even words are rows 0..15).",
+		"Lookups are summed in int16 for 4 octets (|sum| <= 32*762) and then widened.",
+	)
+	w := Load(Param("w"), GP64())
+	tp := Load(Param("tbl"), GP64())
+	nper := Load(Param("nper"), GP64())
+	nrb := Load(Param("nrb"), GP64())
+	acc := Load(Param("acc"), GP64())
+
+	// VPMULHUW by 2^(16-k) shifts an unsigned word right by k.
+	r := GP32()
+	bcastW := func(v uint32) VecVirtual {
+		z := ZMM()
+		MOVL(U32(v), r)
+		VPBROADCASTW(r, z)
+		return z
+	}
+	sh6, sh8, sh10, sh12 := bcastW(1<<10), bcastW(1<<8), bcastW(1<<6), bcastW(1<<4)
+	m30 := bcastW(0x30)
+	even, odd := ZMM(), ZMM()
+	MOVL(U32(1), r)
+	VPBROADCASTD(r, even)
+	MOVL(U32(1<<16), r)
+	VPBROADCASTD(r, odd)
+
+	Label(name + "_rb")
+	t := GP64()
+	MOVQ(tp, t)
+	per := GP64()
+	MOVQ(nper, per)
+	Label(name + "_period")
+	a16 := make([]VecVirtual, sets)
+	for s := range a16 {
+		a16[s] = ZMM()
+		VPXORD(a16[s], a16[s], a16[s])
+	}
+	const octets = 4 // per period: 32 lookups per int16 sum
+	for o := 0; o < octets; o++ {
+		A, B, C := make([]VecVirtual, sets), make([]VecVirtual, sets), make([]VecVirtual, sets)
+		for s := 0; s < sets; s++ {
+			A[s], B[s], C[s] = ZMM(), ZMM(), ZMM()
+			base := 192 * (sets*o + s)
+			VMOVDQU64(Mem{Base: w, Disp: base}, A[s])
+			VMOVDQU64(Mem{Base: w, Disp: base + 64}, B[s])
+			VMOVDQU64(Mem{Base: w, Disp: base + 128}, C[s])
+		}
+		// look applies group g's table to the index made by idx for every set.
+		look := func(g int, idx func(s int) VecVirtual) {
+			t0, t1 := ZMM(), ZMM()
+			VMOVDQU64(Mem{Base: t, Disp: 1024*o + 128*g}, t0)
+			VMOVDQU64(Mem{Base: t, Disp: 1024*o + 128*g + 64}, t1)
+			for s := 0; s < sets; s++ {
+				v := idx(s)
+				VPERMI2W(t1, t0, v)
+				VPADDW(v, a16[s], a16[s])
+			}
+		}
+		shifted := func(x []VecVirtual, c VecVirtual) func(int) VecVirtual {
+			return func(s int) VecVirtual {
+				v := ZMM()
+				VPMULHUW(c, x[s], v)
+				return v
+			}
+		}
+		// hiGroup builds x>>12 | (c>>k)&0x30 (k = 8 for g6, 10 for g7).
+		hiGroup := func(x []VecVirtual, ck VecVirtual) func(int) VecVirtual {
+			return func(s int) VecVirtual {
+				lo, hi := ZMM(), ZMM()
+				VPMULHUW(sh12, x[s], lo)
+				VPMULHUW(ck, C[s], hi)
+				// lo | (hi & m30): truth table over (lo, hi, m30) = 0xF8.
+				VPTERNLOGD(U8(0xf8), m30, hi, lo)
+				return lo
+			}
+		}
+		direct := func(x []VecVirtual) func(int) VecVirtual {
+			return func(s int) VecVirtual { return x[s] }
+		}
+		// Order: each source vector's direct lookup (which overwrites it) last.
+		look(1, shifted(A, sh6))
+		look(6, hiGroup(A, sh8))
+		look(0, direct(A))
+		look(3, shifted(B, sh6))
+		look(7, hiGroup(B, sh10))
+		look(2, direct(B))
+		look(5, shifted(C, sh6))
+		look(4, direct(C))
+	}
+	for s := 0; s < sets; s++ {
+		e, od := ZMM(), ZMM()
+		VPMADDWD(even, a16[s], e)
+		VPMADDWD(odd, a16[s], od)
+		VPADDD(Mem{Base: acc, Disp: 128 * s}, e, e)
+		VPADDD(Mem{Base: acc, Disp: 128*s + 64}, od, od)
+		VMOVDQU64(e, Mem{Base: acc, Disp: 128 * s})
+		VMOVDQU64(od, Mem{Base: acc, Disp: 128*s + 64})
+	}
+	ADDQ(U32(1024*octets), t)
+	ADDQ(U32(192*sets*octets), w)
+	DECQ(per)
+	JNZ(LabelRef(name + "_period"))
+	ADDQ(U32(4*32*sets), acc)
+	DECQ(nrb)
+	JNZ(LabelRef(name + "_rb"))
 	VZEROUPPER()
 	RET()
 }

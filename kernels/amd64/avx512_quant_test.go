@@ -1,0 +1,60 @@
+package amd64
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/qkbench/qkbench/kernels"
+	"github.com/qkbench/qkbench/workloads"
+)
+
+// TestAVX512Quantize compares avx512Quantize with kernels.QuantizeI8 on
+// lengths around the 16-float pieces, on exact .5 ties, on an all-zero x
+// and on tiny x (s clamped by the 1e-5 floor).
+func TestAVX512Quantize(t *testing.T) {
+	skipUnusable(t, AVX512VNNII8)
+	var cases [][]float32
+	for _, n := range []int{1, 5, 15, 16, 17, 31, 32, 33, 100, 4096, 4099} {
+		x, err := workloads.GenerateX(n, workloads.Outliers, uint64(n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, x)
+	}
+	// amax = 127 gives s = 1: every x[i] = k + 0.5 is a tie.
+	ties := make([]float32, 40)
+	for i := range ties {
+		ties[i] = float32(i-20) + 0.5
+	}
+	ties[7] = 127
+	tiny := make([]float32, 37)
+	for i := range tiny {
+		tiny[i] = float32(i-18) * 1e-7
+	}
+	cases = append(cases, ties, tiny, make([]float32, 48), []float32{-127, 126.5, -0.5, 0.5, 1.5, -1.5, 2.5, -2.5, 3, 4, 5, 6, 7, 8, 9, 10, 11.5})
+	for i, x := range cases {
+		t.Run(fmt.Sprintf("case%d/n=%d", i, len(x)), func(t *testing.T) {
+			want := make([]int8, len(x))
+			ws := kernels.QuantizeI8(x, want)
+			var wsum int32
+			for _, v := range want {
+				wsum += int32(v)
+			}
+			got := make([]int8, len(x)+3)
+			got[len(x)], got[len(x)+1], got[len(x)+2] = 99, 99, 99
+			s, qsum := avx512Quantize(x, got)
+			if math.Float32bits(s) != math.Float32bits(ws) || qsum != wsum {
+				t.Fatalf("s, Σq = %v, %d; want %v, %d", s, qsum, ws, wsum)
+			}
+			for j := range want {
+				if got[j] != want[j] {
+					t.Fatalf("q[%d] = %d, want %d (x = %v, s = %v)", j, got[j], want[j], x[j], s)
+				}
+			}
+			if got[len(x)] != 99 || got[len(x)+2] != 99 {
+				t.Fatalf("wrote past len(x)")
+			}
+		})
+	}
+}
