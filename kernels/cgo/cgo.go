@@ -320,10 +320,17 @@ func (in *ggmlInput) GEMV(y []float32, r0, r1 int) error {
 }
 
 // GGMLDir returns the folder the ggml libraries are loaded from:
-// $QKBENCH_GGML_DIR, or peers/<package>/bins/linux-x64 under the first
-// parent of the working directory holding go.mod and peers/.
+// $QKBENCH_GGML_DIR (the folder holding the .so files, or a peers/ folder or
+// unpacked package above it), or peers/<package>/bins/linux-x64 under the
+// first parent of the working directory holding go.mod and peers/.
 func GGMLDir() (string, error) {
 	if d := os.Getenv("QKBENCH_GGML_DIR"); d != "" {
+		// Also accept the peers/ folder itself, or the unpacked package.
+		for _, sub := range []string{filepath.FromSlash(ggmlSubdir), filepath.Join("bins", "linux-x64")} {
+			if c := filepath.Join(d, sub); !isFile(filepath.Join(d, "libggml-base.so")) && isFile(filepath.Join(c, "libggml-base.so")) {
+				return c, nil
+			}
+		}
 		return d, nil
 	}
 	wd, err := os.Getwd()
