@@ -89,14 +89,17 @@ func TestI2SNoOverflow(t *testing.T) {
 			continue
 		}
 		for _, cb := range []kernels.Codebook{kernels.QK256, {2, 2, 2, 2}, {-2, -2, -2, -2}, {2, -2, 2, -2}} {
-			for _, sign := range []float32{1, -1} {
+			for _, sign := range []float32{1, -1, 2, -2} { // |sign| 2: every third x flips sign
 				const rows, cols = 5, 16384
 				codes := make([]uint8, rows*cols)
 				x := make([]float32, cols)
 				for c := range x {
 					x[c] = sign
-					if c%3 == 1 {
-						x[c] = -sign
+					if sign == 2 || sign == -2 {
+						x[c] = sign / 2
+						if c%3 == 1 {
+							x[c] = -sign / 2
+						}
 					}
 				}
 				for r := 0; r < rows; r++ {
