@@ -194,3 +194,41 @@ func BenchmarkGEMV(b *testing.B) {
 		}
 	}
 }
+
+// TestGGMLPaddedCols covers what the conformance suite leaves out for peers:
+// cols that are not a multiple of 256 (x and W padded with zeros to whole
+// TQ2_0 blocks). The padding codes of the QK256 matrix must not matter.
+func TestGGMLPaddedCols(t *testing.T) {
+	for _, k := range []kernels.Kernel{cgo.GGMLHaswell, cgo.GGMLZen4} {
+		if err := kernels.Usable(k); err != nil {
+			t.Logf("%s unavailable: %v", k.Info().ID, err)
+			continue
+		}
+		for _, sh := range [][2]int{{67, 3200}, {16, 8640}, {9, 300}, {8, 1}, {8, 257}} {
+			w, err := workloads.Generate(workloads.Spec{Rows: sh[0], Cols: sh[1], Codebook: kernels.Ternary, Seed: uint64(sh[1])})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var first []float32
+			for pad := uint8(0); pad < 4; pad++ {
+				w.M.FillPadding(pad)
+				y := make([]float32, sh[0])
+				if err := kernels.Run(k, w.M, w.X, y); err != nil {
+					t.Fatal(err)
+				}
+				if a := kernels.Expect(w.M, w.X).Agree(kernels.Peer, y); !a.Pass {
+					t.Fatalf("%s %dx%d pad=%d: %s", k.Info().ID, sh[0], sh[1], pad, a.Why)
+				}
+				if first == nil {
+					first = y
+					continue
+				}
+				for r := range y {
+					if y[r] != first[r] {
+						t.Fatalf("%s %dx%d: padding code %d changes row %d: %g vs %g", k.Info().ID, sh[0], sh[1], pad, r, y[r], first[r])
+					}
+				}
+			}
+		}
+	}
+}
