@@ -198,7 +198,7 @@ func (k *ggmlKernel) Supports(cb kernels.Codebook) error {
 		return err
 	}
 	if cb != kernels.Ternary {
-		return fmt.Errorf("%s: codebook %s: ggml's TQ2_0 peer runs only the ternary codebook %s (weights -1, 0, +1 as bitnet.cpp codes them)", k.I.ID, cb.Name(), kernels.Ternary.Values())
+		return fmt.Errorf("ggml's TQ2_0 peer runs only the ternary codebook (%s), not %s", kernels.Ternary.Values(), cb.Name())
 	}
 	return nil
 }
