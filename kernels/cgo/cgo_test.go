@@ -152,7 +152,7 @@ func TestGGMLMissing(t *testing.T) {
 var benchShapes = []string{"2048x4096", "2560x2560", "640x2560", "6912x2560", "2560x6912"}
 
 func BenchmarkGEMV(b *testing.B) {
-	ids := []string{"ref-i8", "go-i8", "c-i2s-i8", "c-portable-i8", "ggml-tq2_0-haswell", "ggml-tq2_0-zen4"}
+	ids := []string{"ref-i8", "go-i8", "avx2-i8", "c-i2s-i8", "c-portable-i8", "ggml-tq2_0-haswell", "ggml-tq2_0-zen4"}
 	if s := os.Getenv("QKBENCH_KERNELS"); s != "" {
 		ids = strings.Split(s, ",")
 	}

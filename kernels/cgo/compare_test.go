@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/qkbench/qkbench/kernels"
-	_ "github.com/qkbench/qkbench/kernels/scalar" // ref-i8 (and go-i8 where it exists) for the comparisons
+	_ "github.com/qkbench/qkbench/kernels/all" // ref-i8, go-i8, avx2-i8... for the comparisons
 	"github.com/qkbench/qkbench/workloads"
 )
 
@@ -25,7 +25,7 @@ func TestCompare(t *testing.T) {
 	if os.Getenv("QKBENCH_COMPARE") != "1" {
 		t.Skip("set QKBENCH_COMPARE=1 to run the interleaved timing comparison")
 	}
-	ids := []string{"c-i2s-i8", "go-i8", "ref-i8", "c-portable-i8", "ggml-tq2_0-haswell", "ggml-tq2_0-zen4"}
+	ids := []string{"c-i2s-i8", "avx2-i8", "go-i8", "ref-i8", "c-portable-i8", "ggml-tq2_0-haswell", "ggml-tq2_0-zen4"}
 	if s := os.Getenv("QKBENCH_KERNELS"); s != "" {
 		ids = strings.Split(s, ",")
 	}
