@@ -189,16 +189,16 @@ type ggmlKernel struct {
 	variant string
 }
 
-// Supports accepts codebooks whose weights are all -1, 0 or +1: TQ2_0 holds
-// ternary weights only.
+// Supports accepts the ternary codebook only. TQ2_0 could hold any codebook
+// of -1, 0, +1 weights, but ggml's dot product is exact only up to float
+// rounding (it subtracts the Q8_K block sums in float), so a matrix of zero
+// weights gives tiny nonzero y; a peer runs on the weights it was made for.
 func (k *ggmlKernel) Supports(cb kernels.Codebook) error {
 	if err := cb.Validate(); err != nil {
 		return err
 	}
-	for i, v := range cb {
-		if v < -1 || v > 1 {
-			return fmt.Errorf("%s: codebook %s: entry %d is %d, but ggml's TQ2_0 holds only weights -1, 0, +1 (use the ternary codebook)", k.I.ID, cb.Name(), i, v)
-		}
+	if cb != kernels.Ternary {
+		return fmt.Errorf("ggml's TQ2_0 peer runs only the ternary codebook (%s), not %s", kernels.Ternary.Values(), cb.Name())
 	}
 	return nil
 }
@@ -228,7 +228,7 @@ func PackTQ2(m *kernels.Matrix) []byte {
 	nb := (m.Cols + TQ2BlockCols - 1) / TQ2BlockCols
 	stride := nb * TQ2BlockBytes
 	out := make([]byte, m.Rows*stride)
-	var tern [4]uint8
+	var tern [4]uint8 // code -> TQ2_0 code (weight + 1)
 	for i, v := range m.Codebook {
 		tern[i] = uint8(v + 1)
 	}
@@ -320,10 +320,17 @@ func (in *ggmlInput) GEMV(y []float32, r0, r1 int) error {
 }
 
 // GGMLDir returns the folder the ggml libraries are loaded from:
-// $QKBENCH_GGML_DIR, or peers/<package>/bins/linux-x64 under the first
-// parent of the working directory holding go.mod and peers/.
+// $QKBENCH_GGML_DIR (the folder holding the .so files, or a peers/ folder or
+// unpacked package above it), or peers/<package>/bins/linux-x64 under the
+// first parent of the working directory holding go.mod and peers/.
 func GGMLDir() (string, error) {
 	if d := os.Getenv("QKBENCH_GGML_DIR"); d != "" {
+		// Also accept the peers/ folder itself, or the unpacked package.
+		for _, sub := range []string{filepath.FromSlash(ggmlSubdir), filepath.Join("bins", "linux-x64")} {
+			if c := filepath.Join(d, sub); !isFile(filepath.Join(d, "libggml-base.so")) && isFile(filepath.Join(c, "libggml-base.so")) {
+				return c, nil
+			}
+		}
 		return d, nil
 	}
 	wd, err := os.Getwd()

@@ -189,6 +189,9 @@ void qk_i2s_gemv_avx2(const uint8_t *w, int64_t stride, int64_t nblk, const int8
 
 void qk_i2s_gemv_c(const uint8_t *w, int64_t stride, int64_t nblk, const int8_t *q,
                    const int8_t *cb, float inv, float *y, int64_t nrows) {
+	// Decode each block to 128 int8 weights, then a plain dot product that
+	// the compiler can vectorize with the baseline instruction set.
+	int8_t wt[128];
 	for (int64_t r = 0; r < nrows; r++) {
 		const uint8_t *wr = w + r * stride;
 		int32_t sum = 0;
@@ -197,9 +200,14 @@ void qk_i2s_gemv_c(const uint8_t *w, int64_t stride, int64_t nblk, const int8_t 
 			const int8_t *qb = q + b * 128;
 			for (int j = 0; j < 32; j++) {
 				uint8_t v = wb[j];
-				sum += cb[v >> 6] * qb[j] + cb[(v >> 4) & 3] * qb[j + 32] +
-				       cb[(v >> 2) & 3] * qb[j + 64] + cb[v & 3] * qb[j + 96];
+				wt[j] = cb[v >> 6];
+				wt[j + 32] = cb[(v >> 4) & 3];
+				wt[j + 64] = cb[(v >> 2) & 3];
+				wt[j + 96] = cb[v & 3];
 			}
+			int32_t s = 0;
+			for (int i = 0; i < 128; i++) s += wt[i] * qb[i];
+			sum += s;
 		}
 		y[r] = (float)sum * inv;
 	}

@@ -5,7 +5,9 @@ package cgo
 import (
 	"bytes"
 	"math"
+	"path/filepath"
 	"testing"
+	"unsafe"
 
 	"github.com/qkbench/qkbench/kernels"
 	"github.com/qkbench/qkbench/workloads"
@@ -113,3 +115,62 @@ func TestPackTQ2MatchesGGML(t *testing.T) {
 		}
 	}
 }
+
+// TestGGMLUnalignedX feeds x at a 4-byte offset from a 64-byte boundary and
+// checks that the result equals the aligned run bit for bit.
+func TestGGMLUnalignedX(t *testing.T) {
+	for _, k := range []*ggmlKernel{GGMLHaswell.(*ggmlKernel), GGMLZen4.(*ggmlKernel)} {
+		if err := k.Available(); err != nil {
+			t.Logf("%s unavailable: %v", k.I.ID, err)
+			continue
+		}
+		for _, cols := range []int{256, 1024, 300} {
+			w, err := workloads.Generate(workloads.Spec{Rows: 5, Cols: cols, Codebook: kernels.Ternary, Seed: 9})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := make([]float32, 5)
+			if err := kernels.Run(k, w.M, w.X, want); err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]float32, cols+32)
+			off := 1
+			for uintptr(unsafePointer(&buf[off]))%64 != 4 {
+				off++
+			}
+			x := buf[off : off+cols : off+cols]
+			copy(x, w.X)
+			y := make([]float32, 5)
+			if err := kernels.Run(k, w.M, x, y); err != nil {
+				t.Fatal(err)
+			}
+			for r := range y {
+				if y[r] != want[r] {
+					t.Fatalf("%s cols %d row %d: unaligned x gives %g, aligned %g", k.I.ID, cols, r, y[r], want[r])
+				}
+			}
+		}
+	}
+}
+
+// TestGGMLDirForms accepts QKBENCH_GGML_DIR as the library folder, the peers
+// folder or the unpacked package.
+func TestGGMLDirForms(t *testing.T) {
+	dir, err := GGMLDir()
+	if err != nil || !isFile(dir+"/libggml-base.so") {
+		t.Skipf("no ggml libraries: %v", err)
+	}
+	peers := dir
+	for i := 0; i < 3; i++ {
+		peers = filepath.Dir(peers)
+	}
+	for _, d := range []string{dir, peers, filepath.Dir(filepath.Dir(dir))} {
+		t.Setenv("QKBENCH_GGML_DIR", d)
+		got, err := GGMLDir()
+		if err != nil || got != dir {
+			t.Errorf("QKBENCH_GGML_DIR=%s: GGMLDir = %q, %v; want %q", d, got, err, dir)
+		}
+	}
+}
+
+func unsafePointer(p *float32) unsafe.Pointer { return unsafe.Pointer(p) }
