@@ -209,6 +209,11 @@ func (f *File) DecodeMatrix(t *TensorInfo, opt Options) (*kernels.Matrix, I2SLay
 		return nil, a.layout, fmt.Errorf("gguf: tensor %q (%s): %w", t.Name, t.Shape(), err)
 	}
 	rows, cols := int(rows64), int(cols64)
+	// Bound memory by the file: a QK256 matrix is never more than 16 times
+	// the bytes it decodes from (8 when cols >= 32) plus a little.
+	if mb := rows64 * int64(kernels.RowStride(cols)); mb > 16*t.Available+1<<16 {
+		return nil, a.layout, fmt.Errorf("gguf: tensor %q (%s): a %d-byte QK256 matrix from %d bytes of data: refusing a shape that expands the data more than 16 times", t.Name, t.Shape(), mb, t.Available)
+	}
 	scale := a.tensorScl
 	if a.block > 0 {
 		nblk := (t.Elems + a.block - 1) / a.block
