@@ -209,6 +209,11 @@ func (f *File) DecodeMatrix(t *TensorInfo, opt Options) (*kernels.Matrix, I2SLay
 		return nil, a.layout, fmt.Errorf("gguf: tensor %q (%s): %w", t.Name, t.Shape(), err)
 	}
 	rows, cols := int(rows64), int(cols64)
+	// Bound memory by the file: a QK256 matrix is never more than 16 times
+	// the bytes it decodes from (8 when cols >= 32) plus a little.
+	if mb := rows64 * int64(kernels.RowStride(cols)); mb > 16*t.Available+1<<16 {
+		return nil, a.layout, fmt.Errorf("gguf: tensor %q (%s): a %d-byte QK256 matrix from %d bytes of data: refusing a shape that expands the data more than 16 times", t.Name, t.Shape(), mb, t.Available)
+	}
 	scale := a.tensorScl
 	if a.block > 0 {
 		nblk := (t.Elems + a.block - 1) / a.block
@@ -285,18 +290,31 @@ func repackBitnet(dst, src []byte, rows, cols int) {
 		drow := dst[r*stride : r*stride+per*32]
 		srow := src[r*per*32 : (r+1)*per*32]
 		for b := 0; b < per; b++ {
-			s := srow[b*32 : b*32+32]
-			d := drow[b*32 : b*32+32]
-			for m := 0; m < 8; m++ {
-				w := binary.LittleEndian.Uint32(s[4*m:])
-				for g := 0; g < 4; g++ {
-					x := w >> (6 - 2*uint(g)) & 0x03030303
-					y := x | x>>6
-					d[g*8+m] = byte(y&0xf | y>>12&0xf0)
-				}
+			s := (*[32]byte)(srow[b*32:])
+			d := (*[32]byte)(drow[b*32:])
+			w0 := binary.LittleEndian.Uint64(s[0:])
+			w1 := binary.LittleEndian.Uint64(s[8:])
+			w2 := binary.LittleEndian.Uint64(s[16:])
+			w3 := binary.LittleEndian.Uint64(s[24:])
+			for g := 0; g < 4; g++ {
+				sh := 6 - 2*uint(g)
+				out := pair(w0, sh) | pair(w1, sh)<<16 | pair(w2, sh)<<32 | pair(w3, sh)<<48
+				binary.LittleEndian.PutUint64(d[g*8:g*8+8], out)
 			}
 		}
 	}
+}
+
+// pair takes 8 bitnet bytes (m, ..., m+7 of a block), extracts the 2-bit
+// field at shift sh from each and packs them seq-style into two bytes: the
+// low byte holds the fields of bytes 0..3 in bits [1:0], [3:2], [5:4],
+// [7:6], the high byte those of bytes 4..7.
+func pair(w uint64, sh uint) uint64 {
+	x := w >> sh & 0x0303030303030303
+	y := x | x>>6 // nibbles at bytes 0, 2, 4, 6
+	z := y & 0x000f000f000f000f
+	z |= z >> 12 // bytes 0 and 4 complete
+	return z&0xff | z>>24&0xff00
 }
 
 // PackBitnet packs a ternary matrix (codes 0, 1, 2 meaning -1, 0, +1) into

@@ -133,7 +133,6 @@ func (f *File) DetectI2S(t *TensorInfo, opt Options) (I2SLayout, error) {
 	rows, cols := t.Rows(), t.Cols()
 	seed, bitnet, split32, f16 := i2sSizes(rows, cols)
 	l := I2SLayout{Rows: rows, Cols: cols, Available: t.Available}
-	sizes := fmt.Sprintf("GgmlQk256NoScale/seed %d, GgmlQk256NoScale/bitnet-cpp %d, Split32WithSibling %d, BitNet32F16 %d", seed, bitnet, split32, f16)
 	fits := func(exp int64) bool { d := t.Available - exp; return d >= 0 && d <= MaxPadding }
 	bitnetScale := func() (float32, error) {
 		if t.Available < bitnet {
@@ -229,6 +228,7 @@ func (f *File) DetectI2S(t *TensorInfo, opt Options) (I2SLayout, error) {
 		}
 	}
 	if best < 0 {
+		sizes := fmt.Sprintf("GgmlQk256NoScale/seed %d, GgmlQk256NoScale/bitnet-cpp %d, Split32WithSibling %d, BitNet32F16 %d", seed, bitnet, split32, f16)
 		msg := fmt.Sprintf("gguf: tensor %q (I2_S, %s): %d bytes available match no I2_S flavor (expected, up to %d bytes more: %s)", t.Name, t.Shape(), t.Available, MaxPadding, sizes)
 		if scaleErr != nil {
 			msg += "; " + scaleErr.Error()

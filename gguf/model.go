@@ -3,7 +3,6 @@ package gguf
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 
 	"github.com/qkbench/qkbench/workloads"
 )
@@ -72,7 +71,7 @@ func ModelWorkloads(path string, opt ModelOptions) ([]*workloads.Workload, func(
 		out = append(out, &workloads.Workload{
 			Name: t.Name, M: m, X: x,
 			Source: fmt.Sprintf("gguf: file=%s tensor=%s type=%s codebook=%s scale=%g activations=%s seed=%d",
-				filepath.Base(path), t.Name, layout, m.Codebook.Name(), m.Scale, opt.Activations, opt.Seed),
+				path, t.Name, layout, m.Codebook.Name(), m.Scale, opt.Activations, opt.Seed),
 		})
 	}
 	if len(out) == 0 {

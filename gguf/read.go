@@ -277,9 +277,9 @@ func (d *decoder) value(t ValueType, what string, depth int) (Value, error) {
 		v.Elem = elem
 		v.Items = make([]Value, n)
 		for i := range v.Items {
-			it, err := d.value(elem, fmt.Sprintf("%s[%d]", what, i), depth+1)
+			it, err := d.value(elem, what, depth+1)
 			if err != nil {
-				return v, err
+				return v, fmt.Errorf("%w (item %d of the array)", err, i)
 			}
 			v.Items[i] = it
 		}

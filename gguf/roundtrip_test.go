@@ -243,3 +243,18 @@ func fromParser(v any) any {
 	}
 	return v
 }
+
+// TestTypeTableMatchesIndependent compares our ggml block geometry with
+// gguf-parser-go's for every type we know except I2_S (36 is a different,
+// deprecated type upstream).
+func TestTypeTableMatchesIndependent(t *testing.T) {
+	for id, ti := range ggmlTypes {
+		if id == I2S {
+			continue
+		}
+		tr, ok := parser.GGMLType(id).Trait()
+		if !ok || int64(tr.BlockSize) != ti.blockSize || int64(tr.TypeSize) != ti.typeSize {
+			t.Errorf("type %d %s: ours %d/%d, gguf-parser-go %+v %v", id, ti.name, ti.blockSize, ti.typeSize, tr, ok)
+		}
+	}
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/qkbench/qkbench/gguf"
+	"github.com/qkbench/qkbench/workloads"
+)
+
+func init() {
+	verbs["gguf"] = verb{summary: "GGUF tools: synth writes a model-shaped I2_S (bitnet.cpp layout) GGUF", run: runGGUF}
+}
+
+func runGGUF(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintln(stderr, "Usage: qkbench gguf synth --preset P -o FILE [--layers N] [--seed S]")
+		if len(args) == 0 {
+			return usageError{fmt.Errorf("missing subcommand; want synth")}
+		}
+		return nil
+	}
+	switch args[0] {
+	case "synth":
+		return runSynth(args[1:], stdout, stderr)
+	}
+	return usageError{fmt.Errorf("unknown subcommand %q; want synth", args[0])}
+}
+
+func runSynth(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("gguf synth", stderr)
+	preset := fs.String("preset", "bitnet-2b", "model preset whose layer shapes to write (qkbench list of presets: "+fmt.Sprint(workloads.PresetNames())+")")
+	out := fs.String("o", "", "output GGUF file (required)")
+	layers := fs.Int("layers", 1, "number of layers to write")
+	seed := fs.Uint64("seed", workloads.DefaultSeed, "generator seed (tensor i gets seed+i)")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usageError{fmt.Errorf("unexpected arguments %q", pos)}
+	}
+	if *out == "" {
+		return usageError{fmt.Errorf("-o FILE is required")}
+	}
+	if *layers < 1 || *layers > 1024 {
+		return usageError{fmt.Errorf("--layers %d: want 1..1024", *layers)}
+	}
+	w, err := gguf.Synth(*preset, *layers, *seed)
+	if err != nil {
+		return err
+	}
+	if err := w.WriteFile(*out); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: preset %s, %d layer(s), seed %d, I2_S tensors in the bitnet-cpp reading\n", *out, *preset, *layers, *seed)
+	return nil
+}
