@@ -21,7 +21,7 @@ func need(fs ...cpuid.FeatureID) func() error {
 			}
 		}
 		if len(missing) > 0 {
-			return fmt.Errorf("CPU %q lacks %s", cpuid.CPU.BrandName, strings.Join(missing, ", "))
+			return fmt.Errorf("CPU (%s) lacks %s", cpuName(), strings.Join(missing, ", "))
 		}
 		return nil
 	}

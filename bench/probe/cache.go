@@ -25,7 +25,6 @@ func describe() *Machine {
 	cache := func(n int) int64 { return int64(max(n, 0)) }
 	m := &Machine{
 		Version:   FormatVersion,
-		CPU:       strings.TrimSpace(c.BrandName),
 		GOOS:      runtime.GOOS,
 		GOARCH:    runtime.GOARCH,
 		Features:  feats,
@@ -33,11 +32,18 @@ func describe() *Machine {
 		Caches:    Caches{L1D: cache(c.Cache.L1D), L2: cache(c.Cache.L2), L3: cache(c.Cache.L3)},
 		GoVersion: runtime.Version(),
 	}
-	if m.CPU == "" {
-		m.CPU = "unknown " + runtime.GOARCH + " CPU"
-	}
+	m.CPU = cpuName()
 	m.Key = key(m, asmUnavailable())
 	return m
+}
+
+// cpuName returns the CPU's brand string, or "unknown <GOARCH> CPU" when
+// the CPU gives none (many arm64 cores, QEMU).
+func cpuName() string {
+	if b := strings.TrimSpace(cpuid.CPU.BrandName); b != "" {
+		return b
+	}
+	return "unknown " + runtime.GOARCH + " CPU"
 }
 
 // key hashes what the figures depend on: CPU brand, features, caches, core

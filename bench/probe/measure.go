@@ -177,8 +177,12 @@ func bestMedian(rs []float64) (best, median float64) {
 // not sum to zero.
 func newBuffer(size int64) []byte {
 	b := make([]byte, size)
-	for i := range b {
-		b[i] = byte(i*131 + i>>11)
+	n := min(len(b), 4093) // a prime period, so 64-bit lanes differ
+	for i := range n {
+		b[i] = byte(i*131 + i>>7)
+	}
+	for i := n; i < len(b); i += n {
+		copy(b[i:], b[:n])
 	}
 	return b
 }
