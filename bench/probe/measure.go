@@ -55,18 +55,38 @@ func newTimer(quick bool) timer {
 	if quick {
 		return timer{target: 2 * time.Millisecond, samples: 2}
 	}
-	return timer{target: 20 * time.Millisecond, samples: 7}
+	return timer{target: 10 * time.Millisecond, samples: 9}
 }
 
-// compute measures a compute loop on one locked OS thread.
-func (t timer) compute(l computeLoop) Figure {
-	f := Figure{Name: l.name, Kind: l.kind, ISA: l.isa, Instr: l.instr, Threads: 1, Unit: l.unit}
+// A job is one figure being measured: sample times one run and returns
+// its rate in units of 1e9 per second. Run interleaves the samples of all
+// jobs, so that a burst of load from other processes spoils one sample of
+// many figures rather than every sample of one.
+type job struct {
+	fig    Figure
+	sample func() float64
+	rates  []float64
+}
+
+// finish computes the figure from the samples taken.
+func (j *job) finish() Figure {
+	f := j.fig
+	if f.Unavailable == "" {
+		f.Best, f.Median = bestMedian(j.rates)
+		f.Samples = len(j.rates)
+	}
+	return f
+}
+
+// compute prepares a compute loop: it finds the iteration count that takes
+// about t.target; each sample runs it on one locked OS thread.
+func (t timer) compute(l computeLoop) *job {
+	j := &job{fig: Figure{Name: l.name, Kind: l.kind, ISA: l.isa, Instr: l.instr, Threads: 1, Unit: l.unit}}
 	if err := l.avail(); err != nil {
-		f.Unavailable = err.Error()
-		return f
+		j.fig.Unavailable = err.Error()
+		return j
 	}
 	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	// Grow n until a run takes an eighth of the target, then scale it up.
 	n := 16
 	var d time.Duration
@@ -79,49 +99,61 @@ func (t timer) compute(l computeLoop) Figure {
 		}
 		n *= 2
 	}
+	runtime.UnlockOSThread()
 	n = max(1, int(float64(n)*float64(t.target)/float64(max(d, time.Microsecond))))
-	rates := make([]float64, 0, t.samples)
-	for range t.samples {
-		start := time.Now()
-		ops := l.run(n)
-		d := time.Since(start)
-		rates = append(rates, float64(ops)/max(d.Seconds(), 1e-9)/1e9)
+	j.sample = func() float64 {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		var ops int
+		d := timeThread(func() { ops = l.run(n) })
+		return float64(ops) / max(d.Seconds(), 1e-9) / 1e9
 	}
-	f.Best, f.Median = bestMedian(rates)
-	f.Samples = len(rates)
-	return f
+	return j
 }
 
-// read measures a read loop over size bytes of buf, split evenly between
-// threads goroutines (each on its own locked OS thread, started together);
-// the rate is the bytes all of them read over the wall time.
-func (t timer) read(l readLoop, buf []byte, size int64, threads int) Figure {
-	f := Figure{
+// read prepares a read loop over size bytes of buf, split evenly between
+// threads goroutines. Each sample starts them (each on its own locked OS
+// thread, its share read once to warm caches and TLB) together and divides
+// the bytes all of them read by the wall time. A single thread is timed
+// like the compute loops (timeThread).
+func (t timer) read(l readLoop, buf []byte, size int64, threads int) *job {
+	j := &job{fig: Figure{
 		Name: fmt.Sprintf("read %s %s", l.width, sizeName(size)), Kind: KindRead, ISA: l.isa,
 		Instr: l.instr, WorkingSet: size, Threads: threads, Unit: "GB/s",
-	}
+	}}
 	if err := l.avail(); err != nil {
-		f.Unavailable = err.Error()
-		return f
+		j.fig.Unavailable = err.Error()
+		return j
 	}
 	share := size / int64(threads) / readBlock * readBlock
 	if share <= 0 || int64(threads)*share > int64(len(buf)) {
-		f.Unavailable = fmt.Sprintf("working set %d B does not fit %d threads x %d-byte blocks in the %d-byte buffer", size, threads, readBlock, len(buf))
-		return f
+		j.fig.Unavailable = fmt.Sprintf("working set %d B does not fit %d threads x %d-byte blocks in the %d-byte buffer", size, threads, readBlock, len(buf))
+		return j
 	}
 	part := func(i int) *byte { return &buf[int64(i)*share] }
 
-	// Warm up (caches, TLB) and find how many passes make a sample.
+	// Find how many passes make a sample.
 	runtime.LockOSThread()
+	l.run(part(0), int(share), 1)
 	start := time.Now()
-	sum := l.run(part(0), int(share), 1)
+	sink ^= l.run(part(0), int(share), 1)
 	d := time.Since(start)
 	runtime.UnlockOSThread()
 	reps := max(1, int((t.target+d-1)/max(d, time.Microsecond)))
 
-	rates := make([]float64, 0, t.samples)
 	sums := make([]uint64, threads)
-	for range t.samples {
+	if threads == 1 {
+		j.sample = func() float64 {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			l.run(part(0), int(share), 1) // warm caches and TLB
+			d := timeThread(func() { sums[0] ^= l.run(part(0), int(share), reps) })
+			sink ^= sums[0]
+			return float64(share) * float64(reps) / max(d.Seconds(), 1e-9) / 1e9
+		}
+		return j
+	}
+	j.sample = func() float64 {
 		var ready, done sync.WaitGroup
 		begin := make(chan struct{})
 		ready.Add(threads)
@@ -131,9 +163,7 @@ func (t timer) read(l readLoop, buf []byte, size int64, threads int) Figure {
 				defer done.Done()
 				runtime.LockOSThread()
 				defer runtime.UnlockOSThread()
-				if threads > 1 {
-					l.run(part(i), int(share), 1) // bring this thread's share into its caches
-				}
+				l.run(part(i), int(share), 1) // bring this thread's share into its caches
 				ready.Done()
 				<-begin
 				sums[i] ^= l.run(part(i), int(share), reps)
@@ -144,16 +174,27 @@ func (t timer) read(l readLoop, buf []byte, size int64, threads int) Figure {
 		close(begin)
 		done.Wait()
 		d := time.Since(start)
+		for _, s := range sums {
+			sink ^= s
+		}
 		bytes := float64(share) * float64(threads) * float64(reps)
-		rates = append(rates, bytes/max(d.Seconds(), 1e-9)/1e9)
+		return bytes / max(d.Seconds(), 1e-9) / 1e9
 	}
-	for _, s := range sums {
-		sum ^= s
+	return j
+}
+
+// timeThread times f on the calling (locked) OS thread by its CPU time
+// where the OS gives it (see threadClock), else by wall time.
+func timeThread(f func()) time.Duration {
+	if t0, ok := threadClock(); ok {
+		f()
+		if t1, ok := threadClock(); ok && t1 > t0 {
+			return time.Duration(t1 - t0)
+		}
 	}
-	sink = sum
-	f.Best, f.Median = bestMedian(rates)
-	f.Samples = len(rates)
-	return f
+	start := time.Now()
+	f()
+	return time.Since(start)
 }
 
 // sink keeps the read checksums alive.

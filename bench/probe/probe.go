@@ -160,50 +160,57 @@ func Run(opts Options) (*Machine, error) {
 	m.MeasuredAt = start.UTC().Truncate(time.Second)
 	m.Unavailable = asmUnavailable()
 	t := newTimer(opts.Quick)
-	m.Statistic = fmt.Sprintf("best (highest rate) of %d samples of about %v each; median also recorded", t.samples, t.target)
+	m.Statistic = fmt.Sprintf("best (highest rate) of %d samples of about %v each, taken in rounds over all figures, timed by %s (multi-thread reads: wall time); median also recorded", t.samples, t.target, threadClockName)
 
-	progress := func(f Figure) {
-		m.Figures = append(m.Figures, f)
-		if opts.Progress != nil {
-			fmt.Fprintln(opts.Progress, f.String())
-		}
-	}
-
-	// The clock first: it is the cheapest check that the timer works.
+	// Prepare every job (availability, calibration), then take the samples
+	// in rounds over all jobs.
+	var jobs []*job
 	for _, l := range computeLoops() {
 		if l.kind == KindClock {
-			progress(t.compute(l))
+			jobs = append(jobs, t.compute(l))
 		}
 	}
-
 	dram := dramSize(m.Caches)
 	all := append(append([]int64(nil), sizes...), dram)
 	buf := newBuffer(dram)
 	for _, l := range readLoops() {
 		for _, s := range all {
-			f := t.read(l, buf, s, 1)
-			progress(f)
-			if f.Ok() {
-				m.Read = addPoint(m.Read, Point{WorkingSet: s, BytesPerSec: f.Rate(), Figure: f.Name})
-			}
+			jobs = append(jobs, t.read(l, buf, s, 1))
 		}
 	}
 	if opts.Threads > 1 {
 		// One size in L2 per core, one in L3, and DRAM; the widest loop only.
 		if l, ok := widestRead(); ok {
 			for _, s := range []int64{int64(opts.Threads) * (256 << 10), 4 << 20, dram} {
-				f := t.read(l, buf, s, opts.Threads)
-				progress(f)
-				if f.Ok() {
-					m.ReadThreads = addPoint(m.ReadThreads, Point{WorkingSet: s, BytesPerSec: f.Rate(), Figure: f.Name})
-				}
+				jobs = append(jobs, t.read(l, buf, s, opts.Threads))
 			}
 		}
 	}
-
 	for _, l := range computeLoops() {
 		if l.kind != KindClock {
-			progress(t.compute(l))
+			jobs = append(jobs, t.compute(l))
+		}
+	}
+	for round := range t.samples {
+		for _, j := range jobs {
+			if j.sample != nil {
+				j.rates = append(j.rates, j.sample())
+			}
+		}
+		if opts.Progress != nil {
+			fmt.Fprintf(opts.Progress, "probe: round %d of %d done (%.1f s)\n", round+1, t.samples, time.Since(start).Seconds())
+		}
+	}
+	for _, j := range jobs {
+		f := j.finish()
+		m.Figures = append(m.Figures, f)
+		if f.Kind == KindRead && f.Ok() {
+			p := Point{WorkingSet: f.WorkingSet, BytesPerSec: f.Rate(), Figure: f.Name}
+			if f.Threads == 1 {
+				m.Read = addPoint(m.Read, p)
+			} else {
+				m.ReadThreads = addPoint(m.ReadThreads, p)
+			}
 		}
 	}
 	for _, f := range m.Figures {
