@@ -167,11 +167,17 @@ type CacheOptions struct {
 // a valid one for this machine (a quick measurement does not stand in for
 // a full one), and otherwise measures with Run and saves the result. It
 // also returns the cache file's path and whether it measured now. When
-// saving fails it returns the measured Machine together with the error.
+// there is no cache directory or saving fails it returns the measured
+// Machine together with the error.
 func Cached(opts CacheOptions) (m *Machine, path string, measured bool, err error) {
 	path, err = CachePath(opts.Dir)
 	if err != nil {
-		return nil, "", false, err
+		// No cache directory: measure anyway, and say why nothing is kept.
+		m, rerr := Run(opts.Options)
+		if rerr != nil {
+			return nil, "", true, rerr
+		}
+		return m, "", true, err
 	}
 	if !opts.Refresh {
 		m, err := Load(path)

@@ -136,10 +136,11 @@ var sizes = []int64{32 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20}
 
 // dramSize returns a working set that has to come from DRAM: 4x the last
 // level cache (at least 64 MiB when cpuid reports no cache, and 4x the
-// largest cache size measured), rounded to readBlock.
+// largest cache size measured; at most 1 GiB, so that a huge L3 cannot make
+// the probe allocate gigabytes), rounded to readBlock.
 func dramSize(c Caches) int64 {
 	s := 4 * c.Last()
-	s = max(s, 64<<20, 4*sizes[len(sizes)-1])
+	s = min(max(s, 64<<20, 4*sizes[len(sizes)-1]), 1<<30)
 	return s / readBlock * readBlock
 }
 

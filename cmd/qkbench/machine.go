@@ -61,15 +61,17 @@ func printMachine(w io.Writer, m *probe.Machine, path string, measured bool) {
 		quick = ", QUICK (not for results)"
 	}
 	fmt.Fprintf(w, "figures:  %s, %s in %.1f s%s; %s\n", how, m.MeasuredAt.Format("2006-01-02 15:04:05Z07:00"), m.Seconds, quick, m.Statistic)
-	fmt.Fprintf(w, "cache:    %s (qkbench machine --refresh measures again)\n", path)
+	if path != "" {
+		fmt.Fprintf(w, "cache:    %s (qkbench machine --refresh measures again)\n", path)
+	}
 	if m.Unavailable != "" {
 		fmt.Fprintf(w, "assembly: unavailable: %s\n", m.Unavailable)
 	}
 	if m.ClockGHz > 0 {
 		fmt.Fprintf(w, "clock:    ~%.2f GHz (dependent integer adds)\n", m.ClockGHz)
 	}
-	fmt.Fprintf(w, "roofline: best int8 %.1f GMAC/s, best f32 %.1f GFMA/s, read %.1f GB/s at 4 MiB, %.1f GB/s from DRAM\n\n",
-		m.BestInt8()/1e9, m.BestF32()/1e9, m.ReadBandwidth(4<<20)/1e9, dram(m)/1e9)
+	fmt.Fprintf(w, "roofline: best int8 %.1f GMAC/s, best f32 %.1f GFMA/s, read %.1f GB/s at 4 MiB, %s\n\n",
+		m.BestInt8()/1e9, m.BestF32()/1e9, m.ReadBandwidth(4<<20)/1e9, dram(m))
 
 	fmt.Fprintf(w, "%-32s %7s %9s %9s  %-6s  %s\n", "figure", "threads", "best", "median", "unit", "isa")
 	for _, f := range m.Figures {
@@ -81,11 +83,13 @@ func printMachine(w io.Writer, m *probe.Machine, path string, measured bool) {
 	}
 }
 
-func dram(m *probe.Machine) float64 {
+// dram describes the largest (DRAM) read figure.
+func dram(m *probe.Machine) string {
 	if len(m.Read) == 0 {
-		return 0
+		return "no DRAM figure"
 	}
-	return m.Read[len(m.Read)-1].BytesPerSec
+	p := m.Read[len(m.Read)-1]
+	return fmt.Sprintf("%.1f GB/s from DRAM (%s working set)", p.BytesPerSec/1e9, kib(p.WorkingSet))
 }
 
 func kib(n int64) string {
