@@ -127,7 +127,7 @@ type Options struct {
 	Quick bool
 	// Threads for the aggregate read bandwidth; 0 means min(2, NumCPU).
 	Threads int
-	// Progress, when not nil, gets a line per figure as it is measured.
+	// Progress, when not nil, gets a line per round of samples.
 	Progress io.Writer
 }
 
@@ -324,14 +324,20 @@ func (m *Machine) BestF32() float64 {
 //
 //   - i8/peer: ISA with "vnni": VPDPBUSD; other "avx512": the VPMADDUBSW
 //     chains (zmm or ymm); "avx2", "avx", "c", "cgo", "ggml": the ymm
-//     VPMADDUBSW chains; "dotprod"/"sdot": SDOT; "go", "scalar", "ref": the
-//     plain-Go int8 loop (table-driven Go kernels can beat it).
+//     VPMADDUBSW chains; "dotprod", "sdot", "neondot", "asimddp": SDOT;
+//     "go", "scalar", "ref": the plain-Go int8 loop.
 //   - f32: "avx512": VFMADD231PS zmm or ymm; "avx2"/"fma"/"avx": ymm;
 //     "neon": FMLA; "go", "scalar", "ref": the plain-Go f32 loop.
 //
 // For any other ISA, "" or a figure this machine did not measure, it
 // returns the machine's best rate for the mode (BestInt8 or BestF32): a
 // floor from it is never too high. It returns 0 when nothing was measured.
+//
+// These are rates of multiply-add instructions: a kernel that replaces
+// MACs by table lookups (T-MAC style, in Go or AVX-512) is not bound by
+// them and can beat its ISA's figure. The roofline of SPEC §5 (Floor, and
+// Bound with ISA "") uses the machine's best rate, which is safe for every
+// kernel.
 func (m *Machine) PeakMACs(mode, isa string) float64 {
 	isa = strings.ToLower(isa)
 	has := func(subs ...string) bool {
@@ -383,7 +389,7 @@ func (m *Machine) PeakMACs(mode, isa string) float64 {
 			r = pick("avx512bw", "avx2")
 		case has("avx2", "avx", "ggml") || isa == "c" || isa == "cgo" || strings.HasPrefix(isa, "c-"):
 			r = pick("avx2")
-		case has("dotprod", "sdot"):
+		case has("dotprod", "sdot", "neondot", "asimddp"):
 			r = pick("neon+dotprod")
 		case has("go", "scalar", "ref"):
 			r = pick("go")
