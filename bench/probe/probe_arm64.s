@@ -1,0 +1,188 @@
+//go:build arm64 && !purego
+
+#include "textflag.h"
+
+// Hand-written: the Go arm64 assembler has no SDOT, so each SDOT is a WORD
+// whose comment gives the instruction; arm64enc.go computes the encodings
+// and arm64enc_test.go checks every WORD in this file against them.
+
+// func readV(p *byte, n, reps int) uint64
+TEXT ·readV(SB), NOSPLIT, $0-32
+	MOVD p+0(FP), R0
+	MOVD n+8(FP), R1
+	MOVD reps+16(FP), R2
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
+	VEOR V20.B16, V20.B16, V20.B16
+	VEOR V21.B16, V21.B16, V21.B16
+	VEOR V22.B16, V22.B16, V22.B16
+	VEOR V23.B16, V23.B16, V23.B16
+
+readV_pass:
+	MOVD R0, R3
+	MOVD R1, R4
+
+readV_block:
+	VLD1.P 64(R3), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1.P 64(R3), [V4.D2, V5.D2, V6.D2, V7.D2]
+	VADD   V0.D2, V16.D2, V16.D2
+	VADD   V1.D2, V17.D2, V17.D2
+	VADD   V2.D2, V18.D2, V18.D2
+	VADD   V3.D2, V19.D2, V19.D2
+	VADD   V4.D2, V20.D2, V20.D2
+	VADD   V5.D2, V21.D2, V21.D2
+	VADD   V6.D2, V22.D2, V22.D2
+	VADD   V7.D2, V23.D2, V23.D2
+	SUBS   $128, R4, R4
+	BNE    readV_block
+	SUBS   $1, R2, R2
+	BNE    readV_pass
+
+	VEOR V17.B16, V16.B16, V16.B16
+	VEOR V18.B16, V16.B16, V16.B16
+	VEOR V19.B16, V16.B16, V16.B16
+	VEOR V20.B16, V16.B16, V16.B16
+	VEOR V21.B16, V16.B16, V16.B16
+	VEOR V22.B16, V16.B16, V16.B16
+	VEOR V23.B16, V16.B16, V16.B16
+	VMOV V16.D[0], R5
+	VMOV V16.D[1], R6
+	EOR  R6, R5, R5
+	MOVD R5, ret+24(FP)
+	RET
+
+// func addChain(n int) int
+TEXT ·addChain(SB), NOSPLIT, $0-16
+	MOVD n+0(FP), R1
+	MOVD $1, R2
+	MOVD $0, R3
+
+addChain_loop:
+	ADD  R2, R3, R3
+	ADD  R2, R3, R3
+	ADD  R2, R3, R3
+	ADD  R2, R3, R3
+	ADD  R2, R3, R3
+	ADD  R2, R3, R3
+	ADD  R2, R3, R3
+	ADD  R2, R3, R3
+	ADD  R2, R3, R3
+	ADD  R2, R3, R3
+	ADD  R2, R3, R3
+	ADD  R2, R3, R3
+	ADD  R2, R3, R3
+	ADD  R2, R3, R3
+	ADD  R2, R3, R3
+	ADD  R2, R3, R3
+	ADD  R2, R3, R3
+	ADD  R2, R3, R3
+	ADD  R2, R3, R3
+	ADD  R2, R3, R3
+	ADD  R2, R3, R3
+	ADD  R2, R3, R3
+	ADD  R2, R3, R3
+	ADD  R2, R3, R3
+	ADD  R2, R3, R3
+	ADD  R2, R3, R3
+	ADD  R2, R3, R3
+	ADD  R2, R3, R3
+	ADD  R2, R3, R3
+	ADD  R2, R3, R3
+	ADD  R2, R3, R3
+	ADD  R2, R3, R3
+	SUBS $1, R1, R1
+	BNE  addChain_loop
+	MOVD R3, ret+8(FP)
+	RET
+
+// func sdotLoop(n int) int
+TEXT ·sdotLoop(SB), NOSPLIT, $0-16
+	MOVD n+0(FP), R0
+	MOVD R0, R1
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	VEOR V8.B16, V8.B16, V8.B16
+	VEOR V9.B16, V9.B16, V9.B16
+	VEOR V10.B16, V10.B16, V10.B16
+	VEOR V11.B16, V11.B16, V11.B16
+	VEOR V12.B16, V12.B16, V12.B16
+	VEOR V13.B16, V13.B16, V13.B16
+
+sdotLoop_loop:
+	WORD $0x4e8d9580 // sdot v0.4s, v12.16b, v13.16b
+	WORD $0x4e8d9581 // sdot v1.4s, v12.16b, v13.16b
+	WORD $0x4e8d9582 // sdot v2.4s, v12.16b, v13.16b
+	WORD $0x4e8d9583 // sdot v3.4s, v12.16b, v13.16b
+	WORD $0x4e8d9584 // sdot v4.4s, v12.16b, v13.16b
+	WORD $0x4e8d9585 // sdot v5.4s, v12.16b, v13.16b
+	WORD $0x4e8d9586 // sdot v6.4s, v12.16b, v13.16b
+	WORD $0x4e8d9587 // sdot v7.4s, v12.16b, v13.16b
+	WORD $0x4e8d9588 // sdot v8.4s, v12.16b, v13.16b
+	WORD $0x4e8d9589 // sdot v9.4s, v12.16b, v13.16b
+	WORD $0x4e8d958a // sdot v10.4s, v12.16b, v13.16b
+	WORD $0x4e8d958b // sdot v11.4s, v12.16b, v13.16b
+	SUBS $1, R1, R1
+	BNE  sdotLoop_loop
+	MOVD $192, R2
+	MUL  R2, R0, R0
+	MOVD R0, ret+8(FP)
+	RET
+
+// func fmlaLoop(n int) int
+TEXT ·fmlaLoop(SB), NOSPLIT, $0-16
+	MOVD n+0(FP), R0
+	MOVD R0, R1
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	VEOR V8.B16, V8.B16, V8.B16
+	VEOR V9.B16, V9.B16, V9.B16
+	VEOR V10.B16, V10.B16, V10.B16
+	VEOR V11.B16, V11.B16, V11.B16
+	VEOR V12.B16, V12.B16, V12.B16
+	VEOR V13.B16, V13.B16, V13.B16
+
+fmlaLoop_loop:
+	VFMLA V13.S4, V12.S4, V0.S4
+	VFMLA V13.S4, V12.S4, V1.S4
+	VFMLA V13.S4, V12.S4, V2.S4
+	VFMLA V13.S4, V12.S4, V3.S4
+	VFMLA V13.S4, V12.S4, V4.S4
+	VFMLA V13.S4, V12.S4, V5.S4
+	VFMLA V13.S4, V12.S4, V6.S4
+	VFMLA V13.S4, V12.S4, V7.S4
+	VFMLA V13.S4, V12.S4, V8.S4
+	VFMLA V13.S4, V12.S4, V9.S4
+	VFMLA V13.S4, V12.S4, V10.S4
+	VFMLA V13.S4, V12.S4, V11.S4
+	SUBS $1, R1, R1
+	BNE  fmlaLoop_loop
+	MOVD $48, R2
+	MUL  R2, R0, R0
+	MOVD R0, ret+8(FP)
+	RET
+
+// func sdotOnce(acc *[4]int32, a, b *[16]int8)
+TEXT ·sdotOnce(SB), NOSPLIT, $0-24
+	MOVD acc+0(FP), R0
+	MOVD a+8(FP), R1
+	MOVD b+16(FP), R2
+	VLD1 (R0), [V0.S4]
+	VLD1 (R1), [V1.B16]
+	VLD1 (R2), [V2.B16]
+	WORD $0x4e829420 // sdot v0.4s, v1.16b, v2.16b
+	VST1 [V0.S4], (R0)
+	RET

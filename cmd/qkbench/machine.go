@@ -1,0 +1,103 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/qkbench/qkbench/bench/probe"
+)
+
+func init() {
+	verbs["machine"] = verb{summary: "measure (or show the cached) read bandwidth, int8/f32 peaks and clock", run: runMachine}
+}
+
+func runMachine(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("machine", stderr)
+	refresh := fs.Bool("refresh", false, "measure again even if this machine's figures are cached")
+	asJSON := fs.Bool("json", false, "print the figures as JSON")
+	quick := fs.Bool("quick", false, "measure briefly (a few ms per figure): for tests, not for results")
+	verbose := fs.Bool("v", false, "print each figure on stderr as it is measured")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q (machine takes only flags)", fs.Arg(0))}
+	}
+	opts := probe.CacheOptions{Options: probe.Options{Quick: *quick}, Refresh: *refresh}
+	if *verbose {
+		opts.Progress = stderr
+	}
+	m, path, measured, err := probe.Cached(opts)
+	if err != nil && m == nil {
+		return err
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "qkbench machine: warning: figures not cached: %v\n", err)
+	}
+	if *asJSON {
+		out := struct {
+			CacheFile string         `json:"cache_file"`
+			Measured  bool           `json:"measured_now"`
+			Machine   *probe.Machine `json:"machine"`
+		}{path, measured, m}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	printMachine(stdout, m, path, measured)
+	return nil
+}
+
+func printMachine(w io.Writer, m *probe.Machine, path string, measured bool) {
+	fmt.Fprintf(w, "cpu:      %s (%s/%s, %d cores; L1d %s, L2 %s, L3 %s)\n", m.CPU, m.GOOS, m.GOARCH, m.Cores,
+		kib(m.Caches.L1D), kib(m.Caches.L2), kib(m.Caches.L3))
+	how := "cached"
+	if measured {
+		how = "measured now"
+	}
+	quick := ""
+	if m.Quick {
+		quick = ", QUICK (not for results)"
+	}
+	fmt.Fprintf(w, "figures:  %s, %s in %.1f s%s; %s\n", how, m.MeasuredAt.Format("2006-01-02 15:04:05Z07:00"), m.Seconds, quick, m.Statistic)
+	if path != "" {
+		fmt.Fprintf(w, "cache:    %s (qkbench machine --refresh measures again)\n", path)
+	}
+	if m.Unavailable != "" {
+		fmt.Fprintf(w, "assembly: unavailable: %s\n", m.Unavailable)
+	}
+	if m.ClockGHz > 0 {
+		fmt.Fprintf(w, "clock:    ~%.2f GHz (dependent integer adds)\n", m.ClockGHz)
+	}
+	fmt.Fprintf(w, "roofline: best int8 %.1f GMAC/s, best f32 %.1f GFMA/s, read %.1f GB/s at 4 MiB, %s\n\n",
+		m.BestInt8()/1e9, m.BestF32()/1e9, m.ReadBandwidth(4<<20)/1e9, dram(m))
+
+	fmt.Fprintf(w, "%-32s %7s %9s %9s  %-6s  %s\n", "figure", "threads", "best", "median", "unit", "isa")
+	for _, f := range m.Figures {
+		if !f.Ok() {
+			fmt.Fprintf(w, "%-32s %7d %9s %9s  %-6s  %-14s unavailable: %s\n", f.Name, f.Threads, "-", "-", f.Unit, f.ISA, f.Unavailable)
+			continue
+		}
+		fmt.Fprintf(w, "%-32s %7d %9.2f %9.2f  %-6s  %s\n", f.Name, f.Threads, f.Best, f.Median, f.Unit, f.ISA)
+	}
+}
+
+// dram describes the largest (DRAM) read figure.
+func dram(m *probe.Machine) string {
+	if len(m.Read) == 0 {
+		return "no DRAM figure"
+	}
+	p := m.Read[len(m.Read)-1]
+	return fmt.Sprintf("%.1f GB/s from DRAM (%s working set)", p.BytesPerSec/1e9, kib(p.WorkingSet))
+}
+
+func kib(n int64) string {
+	switch {
+	case n <= 0:
+		return "?"
+	case n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d KiB", n>>10)
+}
