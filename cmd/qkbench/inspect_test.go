@@ -12,18 +12,12 @@ import (
 	"github.com/qkbench/qkbench/workloads"
 )
 
-func runCmd(args ...string) (int, string, string) {
-	var out, errb bytes.Buffer
-	code := run(args, &out, &errb)
-	return code, out.String(), errb.String()
-}
-
 func TestSynthThenInspect(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "m.gguf")
-	if code, _, e := runCmd("gguf", "synth", "--preset", "bitnet-0.7b", "-o", path, "--layers", "2", "--seed", "7"); code != 0 {
+	if code, _, e := runCmd(t, "gguf", "synth", "--preset", "bitnet-0.7b", "-o", path, "--layers", "2", "--seed", "7"); code != 0 {
 		t.Fatalf("synth exit %d: %s", code, e)
 	}
-	code, out, e := runCmd("inspect", path)
+	code, out, e := runCmd(t, "inspect", path)
 	if code != 0 {
 		t.Fatalf("inspect exit %d: %s", code, e)
 	}
@@ -35,7 +29,7 @@ func TestSynthThenInspect(t *testing.T) {
 	}
 	// A row line of blk.1.ffn_gate.weight (4096x1536): 1536 values, each the
 	// generated ternary weight (tensor 7+4 = 11 of the plan gets seed 7+11).
-	code, out, e = runCmd("inspect", path, "--tensor", "blk.1.ffn_gate.weight", "--rows", "3")
+	code, out, e = runCmd(t, "inspect", path, "--tensor", "blk.1.ffn_gate.weight", "--rows", "3")
 	if code != 0 {
 		t.Fatalf("inspect --tensor exit %d: %s", code, e)
 	}
@@ -57,7 +51,7 @@ func TestSynthThenInspect(t *testing.T) {
 		}
 	}
 	// Forcing the other reading changes the numbers.
-	_, out2, _ := runCmd("inspect", path, "--tensor", "blk.1.ffn_gate.weight", "--rows", "3", "--reading", "seed")
+	_, out2, _ := runCmd(t, "inspect", path, "--tensor", "blk.1.ffn_gate.weight", "--rows", "3", "--reading", "seed")
 	if out2 == out {
 		t.Error("--reading seed printed the same weights as bitnet-cpp")
 	}
@@ -90,13 +84,13 @@ func TestInspectErrors(t *testing.T) {
 		{[]string{"gguf", "frobnicate"}, 2, "unknown subcommand"},
 	}
 	for _, c := range cases {
-		code, _, e := runCmd(c.args...)
+		code, _, e := runCmd(t, c.args...)
 		if code != c.code || !strings.Contains(e, c.want) {
 			t.Errorf("%v: exit %d stderr %q, want exit %d and %q", c.args, code, e, c.code, c.want)
 		}
 	}
 	// The table still lists the tensor with ERROR before failing.
-	_, out, _ := runCmd("inspect", noflavor)
+	_, out, _ := runCmd(t, "inspect", noflavor)
 	if !strings.Contains(out, "ERROR") {
 		t.Errorf("table lacks ERROR:\n%s", out)
 	}
@@ -104,7 +98,7 @@ func TestInspectErrors(t *testing.T) {
 
 func TestModelWorkloadsFromSynth(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "m.gguf")
-	if code, _, e := runCmd("gguf", "synth", "--preset", "bitnet-2b", "-o", path); code != 0 {
+	if code, _, e := runCmd(t, "gguf", "synth", "--preset", "bitnet-2b", "-o", path); code != 0 {
 		t.Fatal(e)
 	}
 	ws, closeFn, err := gguf.ModelWorkloads(path, gguf.ModelOptions{Seed: 1})

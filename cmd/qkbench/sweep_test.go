@@ -101,7 +101,7 @@ func TestSweepBadFlags(t *testing.T) {
 func TestProfile(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "cpu.pprof")
 	code, out, stderr := runCmd(t, "profile", "--kernel", "ref-i8", "--shape", "64x1024", "--seconds", "0.3", "--out", p)
-	if code != 0 || !strings.Contains(out, "scalar") {
+	if code != 0 || !strings.Contains(out, "GEMVs in") || !strings.Contains(out, "flat %") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
 	}
 	if st, err := os.Stat(p); err != nil || st.Size() == 0 {
