@@ -287,14 +287,15 @@ func (r *Run) rooflinePlot() (*Plot, error) {
 			p.Add(l)
 			p.Legend.Add("bandwidth roof (read GB/s × MAC/byte)", l)
 		}
-		var names []string
-		for n := range pr.Int8GMACps {
-			names = append(names, n)
-		}
-		sort.Strings(names)
 		peaks := map[string]float64{}
-		for _, n := range names {
-			peaks["int8 "+n] = pr.Int8GMACps[n]
+		best, bestName := 0.0, ""
+		for n, v := range pr.Int8GMACps {
+			if v > best || v == best && n < bestName {
+				best, bestName = v, n
+			}
+		}
+		if best > 0 {
+			peaks["int8 "+bestName] = best
 		}
 		if pr.F32GFMAps > 0 {
 			peaks["f32 fma"] = pr.F32GFMAps

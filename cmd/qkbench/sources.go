@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/qkbench/qkbench/bench"
+	"github.com/qkbench/qkbench/bench/probe"
 	"github.com/qkbench/qkbench/gguf"
 	"github.com/qkbench/qkbench/reports"
 )
@@ -33,5 +34,38 @@ func ggufWorkloads(path string, all bool, seed uint64, run *reports.Run, stderr 
 	return out, nil
 }
 
-// machineProbe returns the machine's measured peaks, or nil.
-func machineProbe(stderr io.Writer) *reports.Probe { return nil }
+// machineProbe returns the machine's measured peaks (cached per machine by
+// qkbench machine; measured now, about 15 s, when there is no cache), or nil
+// when the probe cannot run.
+func machineProbe(stderr io.Writer) *reports.Probe {
+	m, path, measured, err := probe.Cached(probe.CacheOptions{})
+	if m == nil {
+		fmt.Fprintf(stderr, "qkbench: machine probe failed, no roofline figures: %v\n", err)
+		return nil
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "qkbench: machine probe not cached: %v\n", err)
+	}
+	src := "cached in " + path
+	if measured {
+		src = "measured now"
+	}
+	return probeSummary(m, src)
+}
+
+// probeSummary keeps what a receipt and the roofline need of the probe.
+func probeSummary(m *probe.Machine, source string) *reports.Probe {
+	p := &reports.Probe{ClockGHz: m.ClockGHz, Int8GMACps: map[string]float64{}, F32GFMAps: m.BestF32() / 1e9, Source: source}
+	for _, pt := range m.Read {
+		p.ReadGBps = append(p.ReadGBps, reports.BandwidthPoint{Bytes: pt.WorkingSet, GBps: pt.BytesPerSec / 1e9})
+	}
+	if n := len(m.ReadThreads); n > 0 {
+		p.DRAMGBpsAllThreads = m.ReadThreads[n-1].BytesPerSec / 1e9
+	}
+	for _, f := range m.Figures {
+		if f.Ok() && f.Kind == probe.KindInt8 && f.Threads == 1 {
+			p.Int8GMACps[f.Name] = f.Best
+		}
+	}
+	return p
+}
