@@ -42,14 +42,17 @@ func i2sQuantize(avx2 bool, x []float32, q []int8) (float32, int32) {
 }
 
 // i2sGEMV computes y (rows r0 .. r0+len(y)) in one cgo call.
-func i2sGEMV(p *i2sPrepared, in *i2sInput, y []float32, r0 int) {
+func i2sGEMV(p *i2sPrepared, in *i2sInput, y []float32, r0 int) { i2sGEMVRows(p, in, y, r0, true) }
+
+// i2sGEMVRows is i2sGEMV with the AVX2 kernel's four-row blocking optional.
+func i2sGEMVRows(p *i2sPrepared, in *i2sInput, y []float32, r0 int, multirow bool) {
 	w := (*C.uint8_t)(unsafe.Pointer(&p.w[r0*p.stride]))
 	q := (*C.int8_t)(unsafe.Pointer(&in.q[0]))
 	yp := (*C.float)(unsafe.Pointer(&y[0]))
 	if p.k.avx2 {
 		C.qk_i2s_gemv_avx2(w, C.int64_t(p.stride), C.int64_t(p.nblk), q,
 			(*C.uint8_t)(unsafe.Pointer(&p.t0[0])), (*C.uint8_t)(unsafe.Pointer(&p.t1[0])),
-			C.int32_t(in.sumq), C.float(in.inv), yp, C.int64_t(len(y)))
+			C.int32_t(in.sumq), C.float(in.inv), yp, C.int64_t(len(y)), C.int(b2i(multirow)))
 		return
 	}
 	C.qk_i2s_gemv_c(w, C.int64_t(p.stride), C.int64_t(p.nblk), q,
@@ -123,4 +126,11 @@ func ggmlTQ2Ref(lib *ggmlLib, x []float32) []byte {
 	out := make([]byte, len(x)/TQ2BlockCols*TQ2BlockBytes)
 	C.qk_ggml_tq2ref(lib.c, (*C.float)(unsafe.Pointer(&x[0])), unsafe.Pointer(&out[0]), C.int64_t(len(x)))
 	return out
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -172,13 +172,13 @@ static int32_t row1(const uint8_t *w, int64_t nblk, const int8_t *q, __m256i t0,
 __attribute__((target("avx2,fma")))
 void qk_i2s_gemv_avx2(const uint8_t *w, int64_t stride, int64_t nblk, const int8_t *q,
                       const uint8_t *t0p, const uint8_t *t1p, int32_t sumq, float inv,
-                      float *y, int64_t nrows) {
+                      float *y, int64_t nrows, int multirow) {
 	const __m256i t0 = _mm256_loadu_si256((const __m256i *)t0p);
 	const __m256i t1 = _mm256_loadu_si256((const __m256i *)t1p);
 	// isum = sum((cb+2)*q) - 2*sum(q); |isum| < 2^31 because cols <= 2^22.
 	const int32_t bias = 2 * sumq;
 	int64_t r = 0;
-	for (; r + 4 <= nrows; r += 4) {
+	for (; multirow && r + 4 <= nrows; r += 4) {
 		int32_t s[4];
 		rows4(w + r * stride, stride, nblk, q, t0, t1, s);
 		for (int k = 0; k < 4; k++) y[r + k] = (float)(s[k] - bias) * inv;

@@ -17,10 +17,12 @@ float qk_i2s_quantize_c(const float *x, int64_t n, int8_t *q, int64_t npad, int3
 //   y[r] = (float)isum * inv
 // from w (row r at w + r*stride, stride >= nblk*32) and two 32-byte tables:
 // t0[i] = cb[(i>>2)&3] + 2 and t1[i] = cb[i&3] + 2 for i in 0..15, each
-// repeated in both 16-byte halves.
+// repeated in both 16-byte halves. multirow != 0 runs four rows per pass
+// (what c-i2s-i8 does); 0 runs one row at a time (bitnet.cpp's one-row
+// path, for comparisons).
 void qk_i2s_gemv_avx2(const uint8_t *w, int64_t stride, int64_t nblk, const int8_t *q,
                       const uint8_t *t0, const uint8_t *t1, int32_t sumq, float inv,
-                      float *y, int64_t nrows);
+                      float *y, int64_t nrows, int multirow);
 
 // qk_i2s_gemv_c is the same computation in portable C with cb itself:
 //   y[r] = (float)(sum_c cb[code(r,c)] * q[c]) * inv

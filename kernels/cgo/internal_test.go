@@ -5,8 +5,11 @@ package cgo
 import (
 	"bytes"
 	"math"
+	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/qkbench/qkbench/kernels"
@@ -174,3 +177,107 @@ func TestGGMLDirForms(t *testing.T) {
 }
 
 func unsafePointer(p *float32) unsafe.Pointer { return unsafe.Pointer(p) }
+
+// TestI2SOneRowPath checks the AVX2 kernel's one-row path (used for the
+// four-row remainder, and alone by BenchmarkI2SRows) on every row count.
+func TestI2SOneRowPath(t *testing.T) {
+	if err := i2sAvailable(true); err != nil {
+		t.Skip(err)
+	}
+	for _, cb := range []kernels.Codebook{kernels.QK256, kernels.Ternary} {
+		w, err := workloads.Generate(workloads.Spec{Rows: 11, Cols: 1000, Codebook: cb, Seed: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := CI2SI8.Prepare(w.M)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := p.NewInput().(*i2sInput)
+		if err := in.Load(w.X); err != nil {
+			t.Fatal(err)
+		}
+		want := kernels.RefI8(w.M, w.X)
+		y := make([]float32, 11)
+		i2sGEMVRows(p.(*i2sPrepared), in, y, 0, false)
+		for r := range y {
+			if y[r] != want[r] {
+				t.Fatalf("cb=%s row %d: one-row path gives %g, ref-i8 %g", cb.Name(), r, y[r], want[r])
+			}
+		}
+	}
+}
+
+// BenchmarkI2SRows compares c-i2s-i8's four-row blocking with its one-row
+// path at 2048x4096 (bitnet.cpp's own kernel has both).
+func BenchmarkI2SRows(b *testing.B) {
+	if err := i2sAvailable(true); err != nil {
+		b.Skip(err)
+	}
+	w, err := workloads.Generate(workloads.Spec{Rows: 2048, Cols: 4096, Codebook: kernels.Ternary, Seed: workloads.DefaultSeed})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := CI2SI8.Prepare(w.M)
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := p.NewInput().(*i2sInput)
+	y := make([]float32, w.M.Rows)
+	for _, multi := range []bool{true, false} {
+		name := "rows=4"
+		if !multi {
+			name = "rows=1"
+		}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if err := in.Load(w.X); err != nil {
+					b.Fatal(err)
+				}
+				i2sGEMVRows(p.(*i2sPrepared), in, y, 0, multi)
+			}
+		})
+	}
+}
+
+// TestI2SRowsCompare is BenchmarkI2SRows interleaved: 9 rounds of 40 calls
+// each, per-round median, median over rounds (QKBENCH_COMPARE=1).
+func TestI2SRowsCompare(t *testing.T) {
+	if os.Getenv("QKBENCH_COMPARE") != "1" {
+		t.Skip("set QKBENCH_COMPARE=1")
+	}
+	if err := i2sAvailable(true); err != nil {
+		t.Skip(err)
+	}
+	w, err := workloads.Generate(workloads.Spec{Rows: 2048, Cols: 4096, Codebook: kernels.Ternary, Seed: workloads.DefaultSeed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := CI2SI8.Prepare(w.M)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := p.NewInput().(*i2sInput)
+	y := make([]float32, w.M.Rows)
+	med := func(v []float64) float64 { v = slices.Clone(v); slices.Sort(v); return v[len(v)/2] }
+	var r4, r1 []float64
+	for round := 0; round < 9; round++ {
+		for _, multi := range []bool{true, false} {
+			var ts []float64
+			for i := 0; i < 40; i++ {
+				t0 := time.Now()
+				if err := in.Load(w.X); err != nil {
+					t.Fatal(err)
+				}
+				i2sGEMVRows(p.(*i2sPrepared), in, y, 0, multi)
+				ts = append(ts, float64(time.Since(t0).Nanoseconds())/1e3)
+			}
+			if multi {
+				r4 = append(r4, med(ts))
+			} else {
+				r1 = append(r1, med(ts))
+			}
+		}
+	}
+	t.Logf("c-i2s-i8 2048x4096 Load+GEMV: 4 rows per pass %.1f µs, 1 row per pass %.1f µs (median of 9 interleaved rounds)", med(r4), med(r1))
+}
