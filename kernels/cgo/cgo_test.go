@@ -16,11 +16,12 @@ func TestCI2SI8(t *testing.T)      { kerneltest.Run(t, cgo.CI2SI8) }
 func TestCPortableI8(t *testing.T) { kerneltest.Run(t, cgo.CPortableI8) }
 func TestGGMLHaswell(t *testing.T) { kerneltest.Run(t, cgo.GGMLHaswell) }
 func TestGGMLZen4(t *testing.T)    { kerneltest.Run(t, cgo.GGMLZen4) }
+func TestCPlainF32(t *testing.T)   { kerneltest.Run(t, cgo.CPlainF32) }
 
 // TestRegistered checks that every kernel of the package is listed, usable or
 // with a reason, in every build.
 func TestRegistered(t *testing.T) {
-	for _, id := range []string{"c-i2s-i8", "c-portable-i8", "ggml-tq2_0-haswell", "ggml-tq2_0-zen4"} {
+	for _, id := range []string{"c-i2s-i8", "c-portable-i8", "c-plain-f32", "ggml-tq2_0-haswell", "ggml-tq2_0-zen4"} {
 		k, err := kernels.Lookup(id)
 		if err != nil {
 			t.Fatal(err)
@@ -152,7 +153,7 @@ func TestGGMLMissing(t *testing.T) {
 var benchShapes = []string{"2048x4096", "2560x2560", "640x2560", "6912x2560", "2560x6912"}
 
 func BenchmarkGEMV(b *testing.B) {
-	ids := []string{"ref-i8", "go-i8", "avx2-i8", "c-i2s-i8", "c-portable-i8", "ggml-tq2_0-haswell", "ggml-tq2_0-zen4"}
+	ids := []string{"ref-i8", "go-i8", "avx2-i8", "c-i2s-i8", "c-portable-i8", "c-plain-f32", "ggml-tq2_0-haswell", "ggml-tq2_0-zen4"}
 	if s := os.Getenv("QKBENCH_KERNELS"); s != "" {
 		ids = strings.Split(s, ",")
 	}

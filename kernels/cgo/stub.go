@@ -25,3 +25,7 @@ func ggmlQuantize(*ggmlLib, []float32, []byte) { panic(errNoCgo) }
 func ggmlGEMV(*ggmlPrepared, *ggmlInput, []float32, int) { panic(errNoCgo) }
 
 func ggmlTQ2Ref(*ggmlLib, []float32) []byte { panic(errNoCgo) }
+
+func plainAvailable() error { return errNoCgo }
+
+func plainGEMV(*plainPrepared, []float32, []float32, int) { panic(errNoCgo) }

@@ -1,0 +1,18 @@
+// The baseline every fast kernel is measured against: SPEC section 2's GEMV
+// as the plain loop a C programmer writes first (one float accumulator per
+// row, codes unpacked one at a time), compiled at -O2 as the issue states.
+#include "plain.h"
+
+__attribute__((optimize("O2")))
+void qk_plain_gemv_f32(const uint8_t *w, int64_t stride, int64_t cols, const int8_t *cb,
+                       float scale, const float *x, float *y, int64_t rows) {
+	for (int64_t r = 0; r < rows; r++) {
+		const uint8_t *row = w + r * stride;
+		float acc = 0.0f;
+		for (int64_t c = 0; c < cols; c++) {
+			int code = (row[c >> 2] >> (2 * (c & 3))) & 3;
+			acc += (float)cb[code] * x[c];
+		}
+		y[r] = scale * acc;
+	}
+}
