@@ -47,6 +47,7 @@ func hsumX(z VecVirtual) VecVirtual {
 func vnniRows(n int) {
 	name := fmt.Sprintf("vnniRows%d", n)
 	TEXT(name, NOSPLIT, "func(w *byte, stride int, nb int, qp *int8, tbl *[192]byte, out *int32)")
+	Pragma("noescape")
 	Doc(
 		name+" computes, for the "+fmt.Sprint(n)+" rows i at w + i*stride, each nb >= 1 blocks of 64 bytes,",
 		"",
@@ -124,6 +125,7 @@ const (
 // group of three activations.
 func lutTables() {
 	TEXT("lutTables", NOSPLIT, "func(q *int8, ngroups int, cbv *[128]int16, tbl *int16)")
+	Pragma("noescape")
 	Doc(
 		"lutTables writes, for g < ngroups (>= 1) and e < 64,",
 		"",
@@ -169,6 +171,7 @@ func lutTables() {
 // lutChunk emits lutChunk: one chunk of columns for nrb row blocks of 128 rows.
 func lutChunk(name string, lutSets int) {
 	TEXT(name, NOSPLIT, "func(w *byte, tbl *int16, nper int, nrb int, acc *int32)")
+	Pragma("noescape")
 	Doc(
 		name+" adds to acc[32*S*rb + 32*s + i] (rb < nrb >= 1, s < S = "+fmt.Sprint(lutSets)+", i < 32), for the",
 		"group pairs p < 16*nper (nper >= 1) of one chunk,",
@@ -267,6 +270,7 @@ func lutChunk(name string, lutSets int) {
 // amaxF32 emits amaxF32: max |x[i]| over n floats (n a multiple of 16).
 func amaxF32() {
 	TEXT("amaxF32", NOSPLIT, "func(x *float32, n int) float32")
+	Pragma("noescape")
 	Doc(
 		"amaxF32 returns max_{i<n} |x[i]| (0 when n == 0); n is a multiple of 16.",
 	)
@@ -316,6 +320,7 @@ func amaxF32() {
 // quantI8 emits quantI8: SPEC §2's rounding for n floats (n a multiple of 16).
 func quantI8() {
 	TEXT("quantI8", NOSPLIT, "func(x *float32, n int, s float32, q *int8) int32")
+	Pragma("noescape")
 	Doc(
 		"quantI8 writes q[i] = clamp(roundHalfEven(float32(x[i]*s)), -127, 127) for i < n",
 		"(a multiple of 16; VCVTPS2DQ rounds to nearest even under Go's MXCSR) and",
@@ -368,6 +373,7 @@ func quantI8() {
 // two shifts and a VPTERNLOGD each.
 func lutChunkOct(name string, sets int) {
 	TEXT(name, NOSPLIT, "func(w *byte, tbl *int16, nper int, nrb int, acc *int32)")
+	Pragma("noescape")
 	Doc(
 		name+" adds to acc[32*S*rb + 32*s + i] (rb < nrb >= 1, s < S = "+fmt.Sprint(sets)+", i < 32)",
 		"the lookups of one chunk of 4*nper (nper >= 1) octets of 8 groups:",
