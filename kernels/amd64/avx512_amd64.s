@@ -243,9 +243,9 @@ vnniRows1_block:
 	VZEROUPPER
 	RET
 
-// func amaxF32(x *float32, n int) float32
+// func avx512Amax(x *float32, n int) float32
 // Requires: AVX, AVX512F, SSE
-TEXT ·amaxF32(SB), NOSPLIT, $0-20
+TEXT ·avx512Amax(SB), NOSPLIT, $0-20
 	MOVQ         x+0(FP), AX
 	MOVQ         n+8(FP), CX
 	MOVL         $0x7fffffff, DX
@@ -253,24 +253,24 @@ TEXT ·amaxF32(SB), NOSPLIT, $0-20
 	VPXORD       Z1, Z1, Z1
 	VPXORD       Z2, Z2, Z2
 
-amaxF32_two:
+avx512Amax_two:
 	CMPQ   CX, $0x20
-	JL     amaxF32_one
+	JL     avx512Amax_one
 	VPANDD (AX), Z0, Z3
 	VPANDD 64(AX), Z0, Z4
 	VMAXPS Z3, Z1, Z1
 	VMAXPS Z4, Z2, Z2
 	ADDQ   $0x80, AX
 	SUBQ   $0x20, CX
-	JMP    amaxF32_two
+	JMP    avx512Amax_two
 
-amaxF32_one:
+avx512Amax_one:
 	TESTQ  CX, CX
-	JZ     amaxF32_reduce
+	JZ     avx512Amax_reduce
 	VPANDD (AX), Z0, Z0
 	VMAXPS Z0, Z1, Z1
 
-amaxF32_reduce:
+avx512Amax_reduce:
 	VMAXPS        Z2, Z1, Z1
 	VEXTRACTF64X4 $0x01, Z1, Y0
 	VMAXPS        Y1, Y0, Y0
@@ -284,9 +284,9 @@ amaxF32_reduce:
 	MOVSS         X1, ret+16(FP)
 	RET
 
-// func quantI8(x *float32, n int, s float32, q *int8) int32
+// func avx512Quant(x *float32, n int, s float32, q *int8) int32
 // Requires: AVX, AVX2, AVX512F, SSE
-TEXT ·quantI8(SB), NOSPLIT, $0-36
+TEXT ·avx512Quant(SB), NOSPLIT, $0-36
 	MOVQ         x+0(FP), AX
 	MOVQ         n+8(FP), CX
 	MOVSS        s+16(FP), X0
@@ -298,9 +298,9 @@ TEXT ·quantI8(SB), NOSPLIT, $0-36
 	VPBROADCASTD BX, Z3
 	VPXORD       Z1, Z1, Z1
 	TESTQ        CX, CX
-	JZ           quantI8_done
+	JZ           avx512Quant_done
 
-quantI8_loop:
+avx512Quant_loop:
 	VMULPS    (AX), Z0, Z4
 	VCVTPS2DQ Z4, Z4
 	VPMAXSD   Z2, Z4, Z4
@@ -310,9 +310,9 @@ quantI8_loop:
 	ADDQ      $0x40, AX
 	ADDQ      $0x10, DX
 	SUBQ      $0x10, CX
-	JNZ       quantI8_loop
+	JNZ       avx512Quant_loop
 
-quantI8_done:
+avx512Quant_done:
 	VEXTRACTI64X4 $0x01, Z1, Y0
 	VPADDD        Y1, Y0, Y0
 	VEXTRACTI128  $0x01, Y0, X1

@@ -13,7 +13,7 @@ import (
 // lengths around the 16-float pieces, on exact .5 ties, on an all-zero x
 // and on tiny x (s clamped by the 1e-5 floor).
 func TestAVX512Quantize(t *testing.T) {
-	skipUnusable(t, AVX512VNNII8)
+	avx512Skip(t, AVX512VNNII8)
 	var cases [][]float32
 	for _, n := range []int{1, 5, 15, 16, 17, 31, 32, 33, 100, 4096, 4099} {
 		x, err := workloads.GenerateX(n, workloads.Outliers, uint64(n))

@@ -24,17 +24,17 @@ func vnniRows8(w *byte, stride int, nb int, qp *int8, tbl *[192]byte, out *int32
 //go:noescape
 func vnniRows1(w *byte, stride int, nb int, qp *int8, tbl *[192]byte, out *int32)
 
-// amaxF32 returns max_{i<n} |x[i]| (0 when n == 0); n is a multiple of 16.
+// avx512Amax returns max_{i<n} |x[i]| (0 when n == 0); n is a multiple of 16.
 //
 //go:noescape
-func amaxF32(x *float32, n int) float32
+func avx512Amax(x *float32, n int) float32
 
-// quantI8 writes q[i] = clamp(roundHalfEven(float32(x[i]*s)), -127, 127) for i < n
+// avx512Quant writes q[i] = clamp(roundHalfEven(float32(x[i]*s)), -127, 127) for i < n
 // (a multiple of 16; VCVTPS2DQ rounds to nearest even under Go's MXCSR) and
 // returns Σ q[i].
 //
 //go:noescape
-func quantI8(x *float32, n int, s float32, q *int8) int32
+func avx512Quant(x *float32, n int, s float32, q *int8) int32
 
 // lutTables writes, for g < ngroups (>= 1) and e < 64,
 //

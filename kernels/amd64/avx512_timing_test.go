@@ -39,7 +39,7 @@ func TestAVX512Timing(t *testing.T) {
 	}
 	var runs []*run
 	for _, k := range avx512Kernels() {
-		skipUnusable(t, k)
+		avx512Skip(t, k)
 		p, err := k.Prepare(w.M)
 		if err != nil {
 			t.Fatal(err)
@@ -59,7 +59,7 @@ func TestAVX512Timing(t *testing.T) {
 			if threads == 1 {
 				_ = r.in.GEMV(y, 0, w.M.Rows)
 			} else {
-				parts := splitRows(r.p, w.M.Rows, threads)
+				parts := avx512SplitRows(r.p, w.M.Rows, threads)
 				var wg sync.WaitGroup
 				for _, pr := range parts[1:] {
 					wg.Go(func() { _ = r.in.GEMV(y, pr[0], pr[1]) })

@@ -16,8 +16,8 @@ func main() {
 	ConstraintExpr("amd64,!purego")
 	vnniRows(8)
 	vnniRows(1)
-	amaxF32()
-	quantI8()
+	avx512Amax()
+	avx512Quant()
 	lutTables()
 	lutChunkOct("lutChunk", lutSets)
 	Generate()
@@ -267,12 +267,12 @@ func lutChunk(name string, lutSets int) {
 	RET()
 }
 
-// amaxF32 emits amaxF32: max |x[i]| over n floats (n a multiple of 16).
-func amaxF32() {
-	TEXT("amaxF32", NOSPLIT, "func(x *float32, n int) float32")
+// avx512Amax emits avx512Amax: max |x[i]| over n floats (n a multiple of 16).
+func avx512Amax() {
+	TEXT("avx512Amax", NOSPLIT, "func(x *float32, n int) float32")
 	Pragma("noescape")
 	Doc(
-		"amaxF32 returns max_{i<n} |x[i]| (0 when n == 0); n is a multiple of 16.",
+		"avx512Amax returns max_{i<n} |x[i]| (0 when n == 0); n is a multiple of 16.",
 	)
 	x := Load(Param("x"), GP64())
 	n := Load(Param("n"), GP64())
@@ -282,9 +282,9 @@ func amaxF32() {
 	VPBROADCASTD(r, mask)
 	VPXORD(m0, m0, m0)
 	VPXORD(m1, m1, m1)
-	Label("amaxF32_two")
+	Label("avx512Amax_two")
 	CMPQ(n, U8(32))
-	JL(LabelRef("amaxF32_one"))
+	JL(LabelRef("avx512Amax_one"))
 	a, b := ZMM(), ZMM()
 	VPANDD(Mem{Base: x}, mask, a)
 	VPANDD(Mem{Base: x, Disp: 64}, mask, b)
@@ -292,14 +292,14 @@ func amaxF32() {
 	VMAXPS(b, m1, m1)
 	ADDQ(U8(128), x)
 	SUBQ(U8(32), n)
-	JMP(LabelRef("amaxF32_two"))
-	Label("amaxF32_one")
+	JMP(LabelRef("avx512Amax_two"))
+	Label("avx512Amax_one")
 	TESTQ(n, n)
-	JZ(LabelRef("amaxF32_reduce"))
+	JZ(LabelRef("avx512Amax_reduce"))
 	c := ZMM()
 	VPANDD(Mem{Base: x}, mask, c)
 	VMAXPS(c, m0, m0)
-	Label("amaxF32_reduce")
+	Label("avx512Amax_reduce")
 	VMAXPS(m1, m0, m0)
 	y := YMM()
 	VEXTRACTF64X4(U8(1), m0, y)
@@ -317,12 +317,12 @@ func amaxF32() {
 	RET()
 }
 
-// quantI8 emits quantI8: SPEC §2's rounding for n floats (n a multiple of 16).
-func quantI8() {
-	TEXT("quantI8", NOSPLIT, "func(x *float32, n int, s float32, q *int8) int32")
+// avx512Quant emits avx512Quant: SPEC §2's rounding for n floats (n a multiple of 16).
+func avx512Quant() {
+	TEXT("avx512Quant", NOSPLIT, "func(x *float32, n int, s float32, q *int8) int32")
 	Pragma("noescape")
 	Doc(
-		"quantI8 writes q[i] = clamp(roundHalfEven(float32(x[i]*s)), -127, 127) for i < n",
+		"avx512Quant writes q[i] = clamp(roundHalfEven(float32(x[i]*s)), -127, 127) for i < n",
 		"(a multiple of 16; VCVTPS2DQ rounds to nearest even under Go's MXCSR) and",
 		"returns Σ q[i].",
 	)
@@ -339,8 +339,8 @@ func quantI8() {
 	VPBROADCASTD(r, hi)
 	VPXORD(sum, sum, sum)
 	TESTQ(n, n)
-	JZ(LabelRef("quantI8_done"))
-	Label("quantI8_loop")
+	JZ(LabelRef("avx512Quant_done"))
+	Label("avx512Quant_loop")
 	v := ZMM()
 	VMULPS(Mem{Base: x}, s, v)
 	VCVTPS2DQ(v, v)
@@ -351,8 +351,8 @@ func quantI8() {
 	ADDQ(U8(64), x)
 	ADDQ(U8(16), q)
 	SUBQ(U8(16), n)
-	JNZ(LabelRef("quantI8_loop"))
-	Label("quantI8_done")
+	JNZ(LabelRef("avx512Quant_loop"))
+	Label("avx512Quant_done")
 	// Σ of at most 2^22 values of at most 127 fits int32 (kernels.MaxDim).
 	ret := GP32()
 	VMOVD(hsumX(sum), ret)
