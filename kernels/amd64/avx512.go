@@ -118,19 +118,15 @@ func (in *vnniInput) Load(x []float32) error {
 	return nil
 }
 
-// avx512PermuteStreams writes qp[256b+64j+k] = q[256b+4k+j] for every c = 256b+4k+j < len(q).
+// avx512PermuteStreams writes qp[256b+64j+k] = q[256b+4k+j] for every c = 256b+4k+j < len(q):
+// whole 64-column pieces in AVX-512 (one VPERMB each), the rest in Go.
 func avx512PermuteStreams(qp, q []int8) {
-	full := len(q) &^ 255
-	for b := 0; b < full; b += 256 {
-		src := q[b : b+256 : b+256]
-		dst := qp[b : b+256 : b+256]
-		for k := 0; k < 64; k++ {
-			s := src[4*k : 4*k+4 : 4*k+4]
-			dst[k], dst[64+k], dst[128+k], dst[192+k] = s[0], s[1], s[2], s[3]
-		}
+	n64 := len(q) / 64
+	if n64 > 0 {
+		avx512Streams(&q[0], n64, &qp[0])
 	}
-	for c := full; c < len(q); c++ {
-		qp[full+(c&3)<<6+(c>>2)&63] = q[c]
+	for c := 64 * n64; c < len(q); c++ {
+		qp[c&^255+(c&3)<<6+(c>>2)&63] = q[c]
 	}
 }
 

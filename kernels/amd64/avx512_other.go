@@ -28,3 +28,7 @@ func avx512Amax(x *float32, n int) float32 {
 func avx512Quant(x *float32, n int, s float32, q *int8) int32 {
 	panic("amd64: avx512Quant called without AVX-512 assembly")
 }
+
+func avx512Streams(q *int8, n64 int, qp *int8) {
+	panic("amd64: avx512Streams called without AVX-512 assembly")
+}

@@ -58,3 +58,32 @@ func TestAVX512Quantize(t *testing.T) {
 		})
 	}
 }
+
+// TestAVX512Streams compares the stream split with its definition for
+// lengths around the 64-byte pieces and 256-column blocks.
+func TestAVX512Streams(t *testing.T) {
+	avx512Skip(t, AVX512VNNII8)
+	for _, n := range []int{1, 63, 64, 65, 128, 200, 255, 256, 257, 320, 1000, 4096} {
+		q := make([]int8, n)
+		for i := range q {
+			q[i] = int8(i*37 + i/256)
+		}
+		nb := (n + 255) / 256
+		got := make([]int8, nb*256+64)
+		for i := range got {
+			got[i] = -100
+		}
+		avx512PermuteStreams(got, q)
+		want := make([]int8, len(got))
+		copy(want, got)
+		for c := 0; c < n; c++ {
+			b, k, j := c/256, c%256/4, c%4
+			want[256*b+64*j+k] = q[c]
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("n=%d: qp[%d] = %d, want %d", n, i, got[i], want[i])
+			}
+		}
+	}
+}

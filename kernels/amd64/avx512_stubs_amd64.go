@@ -29,6 +29,12 @@ func vnniRows1(w *byte, stride int, nb int, qp *int8, tbl *[192]byte, out *int32
 //go:noescape
 func avx512Amax(x *float32, n int) float32
 
+// avx512Streams writes qp[256b + 64j + k] = q[256b + 4k + j] for every
+// 256b + 4k + j < 64*n64 (n64 >= 0 whole 64-byte pieces of q).
+//
+//go:noescape
+func avx512Streams(q *int8, n64 int, qp *int8)
+
 // avx512Quant writes q[i] = clamp(roundHalfEven(float32(x[i]*s)), -127, 127) for i < n
 // (a multiple of 16; VCVTPS2DQ rounds to nearest even under Go's MXCSR) and
 // returns Σ q[i].

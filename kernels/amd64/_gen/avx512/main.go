@@ -17,6 +17,7 @@ func main() {
 	vnniRows(8)
 	vnniRows(1)
 	avx512Amax()
+	streams()
 	avx512Quant()
 	lutTables()
 	lutChunkOct("lutChunk", lutSets)
@@ -486,6 +487,57 @@ func lutChunkOct(name string, sets int) {
 	ADDQ(U32(4*32*sets), acc)
 	DECQ(nrb)
 	JNZ(LabelRef(name + "_rb"))
+	VZEROUPPER()
+	RET()
+}
+
+// streams emits avx512Streams, the 4-stream split of avx512vnni-i8's q.
+func streams() {
+	// perm gathers byte 4k+j of a 64-byte piece into byte 16j+k.
+	perm := GLOBL("avx512StreamPerm", RODATA|NOPTR)
+	for j := 0; j < 4; j++ {
+		for k := 0; k < 16; k++ {
+			DATA(16*j+k, U8(4*k+j))
+		}
+	}
+	TEXT("avx512Streams", NOSPLIT, "func(q *int8, n64 int, qp *int8)")
+	Pragma("noescape")
+	Doc(
+		"avx512Streams writes qp[256b + 64j + k] = q[256b + 4k + j] for every",
+		"256b + 4k + j < 64*n64 (n64 >= 0 whole 64-byte pieces of q).",
+	)
+	q := Load(Param("q"), GP64())
+	n := Load(Param("n64"), GP64())
+	qp := Load(Param("qp"), GP64())
+	idx := ZMM()
+	VMOVDQU64(perm, idx)
+	// Piece i (64 bytes at q + 64i) goes to qp + 256(i/4) + 16(i%4) + 64j.
+	off := GP64()
+	XORQ(off, off)
+	TESTQ(n, n)
+	JZ(LabelRef("avx512Streams_done"))
+	Label("avx512Streams_piece")
+	v := ZMM()
+	VPERMB(Mem{Base: q}, idx, v)
+	t := GP64()
+	MOVQ(off, t)
+	ANDQ(U8(3), t)
+	SHLQ(U8(4), t)
+	d := GP64()
+	MOVQ(off, d)
+	SHRQ(U8(2), d)
+	SHLQ(U8(8), d)
+	ADDQ(t, d)
+	ADDQ(qp, d)
+	VMOVDQU(v.AsX(), Mem{Base: d})
+	for j := 1; j < 4; j++ {
+		VEXTRACTI32X4(U8(j), v, Mem{Base: d, Disp: 64 * j})
+	}
+	ADDQ(U8(64), q)
+	INCQ(off)
+	CMPQ(off, n)
+	JNE(LabelRef("avx512Streams_piece"))
+	Label("avx512Streams_done")
 	VZEROUPPER()
 	RET()
 }
