@@ -118,8 +118,7 @@ func vnniRows(n int) {
 
 // LUT kernel geometry; avx512.go mirrors these constants.
 const (
-	lutSets   = 4  // 32-row word vectors per row block (128 rows)
-	lutPeriod = 16 // group pairs between widenings: 32 lookups of |t| <= 762 stay below 32767
+	lutSets = 4 // 32-row word vectors per row block (128 rows)
 )
 
 // lutTables emits lutTables: the int16 tables of avx512lut-i8, one per
@@ -165,105 +164,6 @@ func lutTables() {
 	ADDQ(U32(128), t)
 	DECQ(n)
 	JNZ(LabelRef("lutTables_group"))
-	VZEROUPPER()
-	RET()
-}
-
-// lutChunk emits lutChunk: one chunk of columns for nrb row blocks of 128 rows.
-func lutChunk(name string, lutSets int) {
-	TEXT(name, NOSPLIT, "func(w *byte, tbl *int16, nper int, nrb int, acc *int32)")
-	Pragma("noescape")
-	Doc(
-		name+" adds to acc[32*S*rb + 32*s + i] (rb < nrb >= 1, s < S = "+fmt.Sprint(lutSets)+", i < 32), for the",
-		"group pairs p < 16*nper (nper >= 1) of one chunk,",
-		"",
-		"	Σ_p tbl[64*(2p) + word & 63] + tbl[64*(2p+1) + (word >> 8) & 63]",
-		"",
-		"where word = W16[((rb*16*nper + p)*S + s)*32 + pos(i)], W16 the words at w, and",
-		"pos(i) = 2i for i < 16 and 2(i-16)+1 otherwise: each 64-byte vector holds the",
-		"indices of two groups of three columns for 32 rows (even words rows 0..15).",
-		"Lookups are summed in int16 for 16 pairs (|sum| <= 32*762) and then widened.",
-	)
-	w := Load(Param("w"), GP64())
-	tp := Load(Param("tbl"), GP64())
-	nper := Load(Param("nper"), GP64())
-	nrb := Load(Param("nrb"), GP64())
-	acc := Load(Param("acc"), GP64())
-
-	// Constants: 256 in every word (VPMULHUW by it shifts right by 8) and
-	// the word masks (1, 0) and (0, 1) that VPMADDWD widens with.
-	c256, even, odd := ZMM(), ZMM(), ZMM()
-	r := GP32()
-	MOVL(U32(256), r)
-	VPBROADCASTW(r, c256)
-	MOVL(U32(1), r)
-	VPBROADCASTD(r, even)
-	MOVL(U32(1<<16), r)
-	VPBROADCASTD(r, odd)
-
-	Label(name + "_rb")
-	// With more than 4 sets the int32 sums live in acc, not in registers.
-	inRegs := lutSets <= 4
-	var a32 []VecVirtual
-	if inRegs {
-		a32 = make([]VecVirtual, 2*lutSets)
-		for i := range a32 {
-			a32[i] = ZMM()
-			VMOVDQU64(Mem{Base: acc, Disp: 64 * i}, a32[i])
-		}
-	}
-	t := GP64()
-	MOVQ(tp, t)
-	per := GP64()
-	MOVQ(nper, per)
-
-	Label(name + "_period")
-	a16 := make([]VecVirtual, lutSets)
-	for s := range a16 {
-		a16[s] = ZMM()
-		VPXORD(a16[s], a16[s], a16[s])
-	}
-	for p := 0; p < lutPeriod; p++ {
-		t0a, t1a, t0b, t1b := ZMM(), ZMM(), ZMM(), ZMM()
-		VMOVDQU64(Mem{Base: t, Disp: 256 * p}, t0a)
-		VMOVDQU64(Mem{Base: t, Disp: 256*p + 64}, t1a)
-		VMOVDQU64(Mem{Base: t, Disp: 256*p + 128}, t0b)
-		VMOVDQU64(Mem{Base: t, Disp: 256*p + 192}, t1b)
-		for s := 0; s < lutSets; s++ {
-			v, h := ZMM(), ZMM()
-			VMOVDQU64(Mem{Base: w, Disp: 64 * (lutSets*p + s)}, v)
-			VPMULHUW(c256, v, h)
-			VPERMI2W(t1a, t0a, v)
-			VPERMI2W(t1b, t0b, h)
-			VPADDW(v, a16[s], a16[s])
-			VPADDW(h, a16[s], a16[s])
-		}
-	}
-	for s := 0; s < lutSets; s++ {
-		e, o := ZMM(), ZMM()
-		VPMADDWD(even, a16[s], e)
-		VPMADDWD(odd, a16[s], o)
-		if inRegs {
-			VPADDD(e, a32[2*s], a32[2*s])
-			VPADDD(o, a32[2*s+1], a32[2*s+1])
-		} else {
-			VPADDD(Mem{Base: acc, Disp: 128 * s}, e, e)
-			VPADDD(Mem{Base: acc, Disp: 128*s + 64}, o, o)
-			VMOVDQU64(e, Mem{Base: acc, Disp: 128 * s})
-			VMOVDQU64(o, Mem{Base: acc, Disp: 128*s + 64})
-		}
-	}
-	ADDQ(U32(256*lutPeriod), t)
-	ADDQ(U32(64*lutSets*lutPeriod), w)
-	DECQ(per)
-	JNZ(LabelRef(name + "_period"))
-
-	for i := range a32 {
-		VMOVDQU64(a32[i], Mem{Base: acc, Disp: 64 * i})
-	}
-	ADDQ(U32(4*32*lutSets), acc)
-	DECQ(nrb)
-	JNZ(LabelRef(name + "_rb"))
 	VZEROUPPER()
 	RET()
 }
