@@ -19,7 +19,7 @@ var avx512Features = []Feature{AVX512F, AVX512BW, AVX512VL, AVX512VNNI, AVX512VB
 // avx512Quantize is SPEC §2's quantizer plus Σq, the bias that unsigned
 // weights (u = cb+2) add to every row sum: q[:len(x)] gets exactly what
 // kernels.QuantizeI8 writes. Full 16-float pieces run in AVX-512
-// (amaxF32, quantI8), the rest in Go with QuantizeI8's formula. Switching
+// (avx512Amax, avx512Quant), the rest in Go with QuantizeI8's formula. Switching
 // to the package's shared vectorized quantizer is a change to this one
 // function.
 func avx512Quantize(x []float32, q []int8) (s float32, qsum int32) {
@@ -27,7 +27,7 @@ func avx512Quantize(x []float32, q []int8) (s float32, qsum int32) {
 	n := len(x) &^ 15
 	var amax float32
 	if n > 0 {
-		amax = amaxF32(&x[0], n)
+		amax = avx512Amax(&x[0], n)
 	}
 	for _, v := range x[n:] {
 		if a := float32(math.Abs(float64(v))); a > amax {
@@ -36,7 +36,7 @@ func avx512Quantize(x []float32, q []int8) (s float32, qsum int32) {
 	}
 	s = float32(127) / max(amax, float32(1e-5))
 	if n > 0 {
-		qsum = quantI8(&x[0], n, s, &q[0])
+		qsum = avx512Quant(&x[0], n, s, &q[0])
 	}
 	for i := n; i < len(x); i++ {
 		r := math.RoundToEven(float64(float32(x[i] * s)))
@@ -113,24 +113,20 @@ func (in *vnniInput) Load(x []float32) error {
 		return err
 	}
 	s, qsum := avx512Quantize(x, in.q)
-	permuteStreams(in.qp, in.q)
+	avx512PermuteStreams(in.qp, in.q)
 	in.qsum, in.inv, in.loaded = qsum, kernels.I8Inv(m.Scale, s), true
 	return nil
 }
 
-// permuteStreams writes qp[256b+64j+k] = q[256b+4k+j] for every c = 256b+4k+j < len(q).
-func permuteStreams(qp, q []int8) {
-	full := len(q) &^ 255
-	for b := 0; b < full; b += 256 {
-		src := q[b : b+256 : b+256]
-		dst := qp[b : b+256 : b+256]
-		for k := 0; k < 64; k++ {
-			s := src[4*k : 4*k+4 : 4*k+4]
-			dst[k], dst[64+k], dst[128+k], dst[192+k] = s[0], s[1], s[2], s[3]
-		}
+// avx512PermuteStreams writes qp[256b+64j+k] = q[256b+4k+j] for every c = 256b+4k+j < len(q):
+// whole 64-column pieces in AVX-512 (one VPERMB each), the rest in Go.
+func avx512PermuteStreams(qp, q []int8) {
+	n64 := len(q) / 64
+	if n64 > 0 {
+		avx512Streams(&q[0], n64, &qp[0])
 	}
-	for c := full; c < len(q); c++ {
-		qp[full+(c&3)<<6+(c>>2)&63] = q[c]
+	for c := 64 * n64; c < len(q); c++ {
+		qp[c&^255+(c&3)<<6+(c>>2)&63] = q[c]
 	}
 }
 

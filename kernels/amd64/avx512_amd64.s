@@ -243,9 +243,9 @@ vnniRows1_block:
 	VZEROUPPER
 	RET
 
-// func amaxF32(x *float32, n int) float32
+// func avx512Amax(x *float32, n int) float32
 // Requires: AVX, AVX512F, SSE
-TEXT ·amaxF32(SB), NOSPLIT, $0-20
+TEXT ·avx512Amax(SB), NOSPLIT, $0-20
 	MOVQ         x+0(FP), AX
 	MOVQ         n+8(FP), CX
 	MOVL         $0x7fffffff, DX
@@ -253,24 +253,24 @@ TEXT ·amaxF32(SB), NOSPLIT, $0-20
 	VPXORD       Z1, Z1, Z1
 	VPXORD       Z2, Z2, Z2
 
-amaxF32_two:
+avx512Amax_two:
 	CMPQ   CX, $0x20
-	JL     amaxF32_one
+	JL     avx512Amax_one
 	VPANDD (AX), Z0, Z3
 	VPANDD 64(AX), Z0, Z4
 	VMAXPS Z3, Z1, Z1
 	VMAXPS Z4, Z2, Z2
 	ADDQ   $0x80, AX
 	SUBQ   $0x20, CX
-	JMP    amaxF32_two
+	JMP    avx512Amax_two
 
-amaxF32_one:
+avx512Amax_one:
 	TESTQ  CX, CX
-	JZ     amaxF32_reduce
+	JZ     avx512Amax_reduce
 	VPANDD (AX), Z0, Z0
 	VMAXPS Z0, Z1, Z1
 
-amaxF32_reduce:
+avx512Amax_reduce:
 	VMAXPS        Z2, Z1, Z1
 	VEXTRACTF64X4 $0x01, Z1, Y0
 	VMAXPS        Y1, Y0, Y0
@@ -284,9 +284,109 @@ amaxF32_reduce:
 	MOVSS         X1, ret+16(FP)
 	RET
 
-// func quantI8(x *float32, n int, s float32, q *int8) int32
+DATA avx512StreamPerm<>+0(SB)/1, $0x00
+DATA avx512StreamPerm<>+1(SB)/1, $0x04
+DATA avx512StreamPerm<>+2(SB)/1, $0x08
+DATA avx512StreamPerm<>+3(SB)/1, $0x0c
+DATA avx512StreamPerm<>+4(SB)/1, $0x10
+DATA avx512StreamPerm<>+5(SB)/1, $0x14
+DATA avx512StreamPerm<>+6(SB)/1, $0x18
+DATA avx512StreamPerm<>+7(SB)/1, $0x1c
+DATA avx512StreamPerm<>+8(SB)/1, $0x20
+DATA avx512StreamPerm<>+9(SB)/1, $0x24
+DATA avx512StreamPerm<>+10(SB)/1, $0x28
+DATA avx512StreamPerm<>+11(SB)/1, $0x2c
+DATA avx512StreamPerm<>+12(SB)/1, $0x30
+DATA avx512StreamPerm<>+13(SB)/1, $0x34
+DATA avx512StreamPerm<>+14(SB)/1, $0x38
+DATA avx512StreamPerm<>+15(SB)/1, $0x3c
+DATA avx512StreamPerm<>+16(SB)/1, $0x01
+DATA avx512StreamPerm<>+17(SB)/1, $0x05
+DATA avx512StreamPerm<>+18(SB)/1, $0x09
+DATA avx512StreamPerm<>+19(SB)/1, $0x0d
+DATA avx512StreamPerm<>+20(SB)/1, $0x11
+DATA avx512StreamPerm<>+21(SB)/1, $0x15
+DATA avx512StreamPerm<>+22(SB)/1, $0x19
+DATA avx512StreamPerm<>+23(SB)/1, $0x1d
+DATA avx512StreamPerm<>+24(SB)/1, $0x21
+DATA avx512StreamPerm<>+25(SB)/1, $0x25
+DATA avx512StreamPerm<>+26(SB)/1, $0x29
+DATA avx512StreamPerm<>+27(SB)/1, $0x2d
+DATA avx512StreamPerm<>+28(SB)/1, $0x31
+DATA avx512StreamPerm<>+29(SB)/1, $0x35
+DATA avx512StreamPerm<>+30(SB)/1, $0x39
+DATA avx512StreamPerm<>+31(SB)/1, $0x3d
+DATA avx512StreamPerm<>+32(SB)/1, $0x02
+DATA avx512StreamPerm<>+33(SB)/1, $0x06
+DATA avx512StreamPerm<>+34(SB)/1, $0x0a
+DATA avx512StreamPerm<>+35(SB)/1, $0x0e
+DATA avx512StreamPerm<>+36(SB)/1, $0x12
+DATA avx512StreamPerm<>+37(SB)/1, $0x16
+DATA avx512StreamPerm<>+38(SB)/1, $0x1a
+DATA avx512StreamPerm<>+39(SB)/1, $0x1e
+DATA avx512StreamPerm<>+40(SB)/1, $0x22
+DATA avx512StreamPerm<>+41(SB)/1, $0x26
+DATA avx512StreamPerm<>+42(SB)/1, $0x2a
+DATA avx512StreamPerm<>+43(SB)/1, $0x2e
+DATA avx512StreamPerm<>+44(SB)/1, $0x32
+DATA avx512StreamPerm<>+45(SB)/1, $0x36
+DATA avx512StreamPerm<>+46(SB)/1, $0x3a
+DATA avx512StreamPerm<>+47(SB)/1, $0x3e
+DATA avx512StreamPerm<>+48(SB)/1, $0x03
+DATA avx512StreamPerm<>+49(SB)/1, $0x07
+DATA avx512StreamPerm<>+50(SB)/1, $0x0b
+DATA avx512StreamPerm<>+51(SB)/1, $0x0f
+DATA avx512StreamPerm<>+52(SB)/1, $0x13
+DATA avx512StreamPerm<>+53(SB)/1, $0x17
+DATA avx512StreamPerm<>+54(SB)/1, $0x1b
+DATA avx512StreamPerm<>+55(SB)/1, $0x1f
+DATA avx512StreamPerm<>+56(SB)/1, $0x23
+DATA avx512StreamPerm<>+57(SB)/1, $0x27
+DATA avx512StreamPerm<>+58(SB)/1, $0x2b
+DATA avx512StreamPerm<>+59(SB)/1, $0x2f
+DATA avx512StreamPerm<>+60(SB)/1, $0x33
+DATA avx512StreamPerm<>+61(SB)/1, $0x37
+DATA avx512StreamPerm<>+62(SB)/1, $0x3b
+DATA avx512StreamPerm<>+63(SB)/1, $0x3f
+GLOBL avx512StreamPerm<>(SB), RODATA|NOPTR, $64
+
+// func avx512Streams(q *int8, n64 int, qp *int8)
+// Requires: AVX, AVX512F, AVX512VBMI
+TEXT ·avx512Streams(SB), NOSPLIT, $0-24
+	MOVQ      q+0(FP), AX
+	MOVQ      n64+8(FP), CX
+	MOVQ      qp+16(FP), DX
+	VMOVDQU64 avx512StreamPerm<>+0(SB), Z0
+	XORQ      BX, BX
+	TESTQ     CX, CX
+	JZ        avx512Streams_done
+
+avx512Streams_piece:
+	VPERMB        (AX), Z0, Z1
+	MOVQ          BX, SI
+	ANDQ          $0x03, SI
+	SHLQ          $0x04, SI
+	MOVQ          BX, DI
+	SHRQ          $0x02, DI
+	SHLQ          $0x08, DI
+	ADDQ          SI, DI
+	ADDQ          DX, DI
+	VMOVDQU       X1, (DI)
+	VEXTRACTI32X4 $0x01, Z1, 64(DI)
+	VEXTRACTI32X4 $0x02, Z1, 128(DI)
+	VEXTRACTI32X4 $0x03, Z1, 192(DI)
+	ADDQ          $0x40, AX
+	INCQ          BX
+	CMPQ          BX, CX
+	JNE           avx512Streams_piece
+
+avx512Streams_done:
+	VZEROUPPER
+	RET
+
+// func avx512Quant(x *float32, n int, s float32, q *int8) int32
 // Requires: AVX, AVX2, AVX512F, SSE
-TEXT ·quantI8(SB), NOSPLIT, $0-36
+TEXT ·avx512Quant(SB), NOSPLIT, $0-36
 	MOVQ         x+0(FP), AX
 	MOVQ         n+8(FP), CX
 	MOVSS        s+16(FP), X0
@@ -298,9 +398,9 @@ TEXT ·quantI8(SB), NOSPLIT, $0-36
 	VPBROADCASTD BX, Z3
 	VPXORD       Z1, Z1, Z1
 	TESTQ        CX, CX
-	JZ           quantI8_done
+	JZ           avx512Quant_done
 
-quantI8_loop:
+avx512Quant_loop:
 	VMULPS    (AX), Z0, Z4
 	VCVTPS2DQ Z4, Z4
 	VPMAXSD   Z2, Z4, Z4
@@ -310,9 +410,9 @@ quantI8_loop:
 	ADDQ      $0x40, AX
 	ADDQ      $0x10, DX
 	SUBQ      $0x10, CX
-	JNZ       quantI8_loop
+	JNZ       avx512Quant_loop
 
-quantI8_done:
+avx512Quant_done:
 	VEXTRACTI64X4 $0x01, Z1, Y0
 	VPADDD        Y1, Y0, Y0
 	VEXTRACTI128  $0x01, Y0, X1

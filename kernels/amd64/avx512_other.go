@@ -21,10 +21,14 @@ func lutChunk(w *byte, tbl *int16, nper int, nrb int, acc *int32) {
 	panic("amd64: lutChunk called without AVX-512 assembly")
 }
 
-func amaxF32(x *float32, n int) float32 {
-	panic("amd64: amaxF32 called without AVX-512 assembly")
+func avx512Amax(x *float32, n int) float32 {
+	panic("amd64: avx512Amax called without AVX-512 assembly")
 }
 
-func quantI8(x *float32, n int, s float32, q *int8) int32 {
-	panic("amd64: quantI8 called without AVX-512 assembly")
+func avx512Quant(x *float32, n int, s float32, q *int8) int32 {
+	panic("amd64: avx512Quant called without AVX-512 assembly")
+}
+
+func avx512Streams(q *int8, n64 int, qp *int8) {
+	panic("amd64: avx512Streams called without AVX-512 assembly")
 }

@@ -17,7 +17,7 @@ func BenchmarkAVX512Parts(b *testing.B) {
 		}
 		for _, part := range []string{"load", "gemv"} {
 			b.Run(fmt.Sprintf("kernel=%s/part=%s", k.Info().ID, part), func(b *testing.B) {
-				skipUnusable(b, k)
+				avx512Skip(b, k)
 				p, err := k.Prepare(w.M)
 				if err != nil {
 					b.Fatal(err)
@@ -47,7 +47,7 @@ func BenchmarkAVX512Prepare(b *testing.B) {
 	}
 	for _, k := range avx512Kernels() {
 		b.Run("kernel="+k.Info().ID, func(b *testing.B) {
-			skipUnusable(b, k)
+			avx512Skip(b, k)
 			for b.Loop() {
 				if _, err := k.Prepare(w.M); err != nil {
 					b.Fatal(err)

@@ -13,7 +13,7 @@ import (
 // lengths around the 16-float pieces, on exact .5 ties, on an all-zero x
 // and on tiny x (s clamped by the 1e-5 floor).
 func TestAVX512Quantize(t *testing.T) {
-	skipUnusable(t, AVX512VNNII8)
+	avx512Skip(t, AVX512VNNII8)
 	var cases [][]float32
 	for _, n := range []int{1, 5, 15, 16, 17, 31, 32, 33, 100, 4096, 4099} {
 		x, err := workloads.GenerateX(n, workloads.Outliers, uint64(n))
@@ -56,5 +56,34 @@ func TestAVX512Quantize(t *testing.T) {
 				t.Fatalf("wrote past len(x)")
 			}
 		})
+	}
+}
+
+// TestAVX512Streams compares the stream split with its definition for
+// lengths around the 64-byte pieces and 256-column blocks.
+func TestAVX512Streams(t *testing.T) {
+	avx512Skip(t, AVX512VNNII8)
+	for _, n := range []int{1, 63, 64, 65, 128, 200, 255, 256, 257, 320, 1000, 4096} {
+		q := make([]int8, n)
+		for i := range q {
+			q[i] = int8(i*37 + i/256)
+		}
+		nb := (n + 255) / 256
+		got := make([]int8, nb*256+64)
+		for i := range got {
+			got[i] = -100
+		}
+		avx512PermuteStreams(got, q)
+		want := make([]int8, len(got))
+		copy(want, got)
+		for c := 0; c < n; c++ {
+			b, k, j := c/256, c%256/4, c%4
+			want[256*b+64*j+k] = q[c]
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("n=%d: qp[%d] = %d, want %d", n, i, got[i], want[i])
+			}
+		}
 	}
 }

@@ -10,6 +10,8 @@ package amd64
 //
 // with t = {0, 1, 2, 0} and sh = {0, 0, 0, 6}: VPERMB reads bits 0..5 of a
 // code byte, table j holds cb[(idx>>2j)&3]+2, and code 3 is shifted down.
+//
+//go:noescape
 func vnniRows8(w *byte, stride int, nb int, qp *int8, tbl *[192]byte, out *int32)
 
 // vnniRows1 computes, for the 1 rows i at w + i*stride, each nb >= 1 blocks of 64 bytes,
@@ -18,15 +20,27 @@ func vnniRows8(w *byte, stride int, nb int, qp *int8, tbl *[192]byte, out *int32
 //
 // with t = {0, 1, 2, 0} and sh = {0, 0, 0, 6}: VPERMB reads bits 0..5 of a
 // code byte, table j holds cb[(idx>>2j)&3]+2, and code 3 is shifted down.
+//
+//go:noescape
 func vnniRows1(w *byte, stride int, nb int, qp *int8, tbl *[192]byte, out *int32)
 
-// amaxF32 returns max_{i<n} |x[i]| (0 when n == 0); n is a multiple of 16.
-func amaxF32(x *float32, n int) float32
+// avx512Amax returns max_{i<n} |x[i]| (0 when n == 0); n is a multiple of 16.
+//
+//go:noescape
+func avx512Amax(x *float32, n int) float32
 
-// quantI8 writes q[i] = clamp(roundHalfEven(float32(x[i]*s)), -127, 127) for i < n
+// avx512Streams writes qp[256b + 64j + k] = q[256b + 4k + j] for every
+// 256b + 4k + j < 64*n64 (n64 >= 0 whole 64-byte pieces of q).
+//
+//go:noescape
+func avx512Streams(q *int8, n64 int, qp *int8)
+
+// avx512Quant writes q[i] = clamp(roundHalfEven(float32(x[i]*s)), -127, 127) for i < n
 // (a multiple of 16; VCVTPS2DQ rounds to nearest even under Go's MXCSR) and
 // returns Σ q[i].
-func quantI8(x *float32, n int, s float32, q *int8) int32
+//
+//go:noescape
+func avx512Quant(x *float32, n int, s float32, q *int8) int32
 
 // lutTables writes, for g < ngroups (>= 1) and e < 64,
 //
@@ -34,6 +48,8 @@ func quantI8(x *float32, n int, s float32, q *int8) int32
 //
 // from cbv = the 32-entry vectors cb[e&3], cb[(e>>2)&3] (both the same for the
 // two halves e < 32 and e >= 32), cb[e>>4] for e < 32 and cb[e>>4] for e >= 32.
+//
+//go:noescape
 func lutTables(q *int8, ngroups int, cbv *[128]int16, tbl *int16)
 
 // lutChunk adds to acc[32*S*rb + 32*s + i] (rb < nrb >= 1, s < S = 4, i < 32)
@@ -45,4 +61,6 @@ func lutTables(q *int8, ngroups int, cbv *[128]int16, tbl *int16)
 // three 64-byte vectors at w + ((rb*4*nper + o)*S + s)*192, word pos(i) of each,
 // pos(i) = 2i for i < 16 and 2(i-16)+1 otherwise (even words are rows 0..15).
 // Lookups are summed in int16 for 4 octets (|sum| <= 32*762) and then widened.
+//
+//go:noescape
 func lutChunk(w *byte, tbl *int16, nper int, nrb int, acc *int32)

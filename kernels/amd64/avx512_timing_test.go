@@ -3,6 +3,7 @@ package amd64
 import (
 	"os"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,17 +33,22 @@ func TestAVX512Timing(t *testing.T) {
 	}
 	type run struct {
 		id        string
+		p         kernels.Prepared
 		in        kernels.Input
 		load, all []time.Duration
 	}
 	var runs []*run
 	for _, k := range avx512Kernels() {
-		skipUnusable(t, k)
+		avx512Skip(t, k)
 		p, err := k.Prepare(w.M)
 		if err != nil {
 			t.Fatal(err)
 		}
-		runs = append(runs, &run{id: k.Info().ID, in: p.NewInput()})
+		runs = append(runs, &run{id: k.Info().ID, p: p, in: p.NewInput()})
+	}
+	threads := 1
+	if os.Getenv("QKBENCH_AVX512_THREADS") == "2" {
+		threads = 2
 	}
 	y := make([]float32, w.M.Rows)
 	for i := 0; i < 4000; i++ {
@@ -50,7 +56,17 @@ func TestAVX512Timing(t *testing.T) {
 			t0 := time.Now()
 			_ = r.in.Load(w.X)
 			t1 := time.Now()
-			_ = r.in.GEMV(y, 0, w.M.Rows)
+			if threads == 1 {
+				_ = r.in.GEMV(y, 0, w.M.Rows)
+			} else {
+				parts := avx512SplitRows(r.p, w.M.Rows, threads)
+				var wg sync.WaitGroup
+				for _, pr := range parts[1:] {
+					wg.Go(func() { _ = r.in.GEMV(y, pr[0], pr[1]) })
+				}
+				_ = r.in.GEMV(y, parts[0][0], parts[0][1])
+				wg.Wait()
+			}
 			t2 := time.Now()
 			r.load = append(r.load, t1.Sub(t0))
 			r.all = append(r.all, t2.Sub(t0))
@@ -62,7 +78,7 @@ func TestAVX512Timing(t *testing.T) {
 		q := func(d []time.Duration, f float64) float64 {
 			return float64(d[int(f*float64(len(d)-1))].Nanoseconds()) / 1e3
 		}
-		t.Logf("%s %-14s load+gemv us: min %.1f p10 %.1f p50 %.1f | load: min %.1f p50 %.1f", w.M.Shape(), r.id,
+		t.Logf("%s threads=%d %-14s load+gemv us: min %.1f p10 %.1f p50 %.1f | load: min %.1f p50 %.1f", w.M.Shape(), threads, r.id,
 			q(r.all, 0), q(r.all, 0.1), q(r.all, 0.5), q(r.load, 0), q(r.load, 0.5))
 	}
 }

@@ -23,9 +23,10 @@ const (
 // int16 table of Σ_j cb[c_j]*q_j per group of three quantized activations
 // (64 entries, |entry| <= 762), shared by every row; W repacked at Prepare
 // into 6-bit group indices, 8 groups in three 16-bit words per row (2 bits
-// per weight), 32 rows side by side, so one VPERMI2W looks up 32 rows. Sums stay in int16 for 32 lookups and
-// are then widened into int32; columns run in 384-column chunks whose
-// tables stay in L1, 128 rows per pass.
+// per weight), 32 rows side by side, so one VPERMI2W looks up 32 rows.
+// Sums stay in int16 for 32 lookups (<= 24384) and are then widened into
+// int32; columns run in 384-column chunks whose tables (16 KiB) stay in L1,
+// 128 rows per pass.
 var AVX512LUTI8 kernels.Kernel = &lutKernel{kernels.Base{I: kernels.Info{
 	ID: "avx512lut-i8", Backend: "amd64", ISA: "avx512vnni+vbmi", Mode: kernels.I8,
 	Code: "Go asm (avo): T-MAC lookup tables of 3 q values (64 int16 entries) built per Load, " +

@@ -16,8 +16,9 @@ func main() {
 	ConstraintExpr("amd64,!purego")
 	vnniRows(8)
 	vnniRows(1)
-	amaxF32()
-	quantI8()
+	avx512Amax()
+	streams()
+	avx512Quant()
 	lutTables()
 	lutChunkOct("lutChunk", lutSets)
 	Generate()
@@ -47,6 +48,7 @@ func hsumX(z VecVirtual) VecVirtual {
 func vnniRows(n int) {
 	name := fmt.Sprintf("vnniRows%d", n)
 	TEXT(name, NOSPLIT, "func(w *byte, stride int, nb int, qp *int8, tbl *[192]byte, out *int32)")
+	Pragma("noescape")
 	Doc(
 		name+" computes, for the "+fmt.Sprint(n)+" rows i at w + i*stride, each nb >= 1 blocks of 64 bytes,",
 		"",
@@ -116,14 +118,14 @@ func vnniRows(n int) {
 
 // LUT kernel geometry; avx512.go mirrors these constants.
 const (
-	lutSets   = 4  // 32-row word vectors per row block (128 rows)
-	lutPeriod = 16 // group pairs between widenings: 32 lookups of |t| <= 762 stay below 32767
+	lutSets = 4 // 32-row word vectors per row block (128 rows)
 )
 
 // lutTables emits lutTables: the int16 tables of avx512lut-i8, one per
 // group of three activations.
 func lutTables() {
 	TEXT("lutTables", NOSPLIT, "func(q *int8, ngroups int, cbv *[128]int16, tbl *int16)")
+	Pragma("noescape")
 	Doc(
 		"lutTables writes, for g < ngroups (>= 1) and e < 64,",
 		"",
@@ -166,109 +168,12 @@ func lutTables() {
 	RET()
 }
 
-// lutChunk emits lutChunk: one chunk of columns for nrb row blocks of 128 rows.
-func lutChunk(name string, lutSets int) {
-	TEXT(name, NOSPLIT, "func(w *byte, tbl *int16, nper int, nrb int, acc *int32)")
+// avx512Amax emits avx512Amax: max |x[i]| over n floats (n a multiple of 16).
+func avx512Amax() {
+	TEXT("avx512Amax", NOSPLIT, "func(x *float32, n int) float32")
+	Pragma("noescape")
 	Doc(
-		name+" adds to acc[32*S*rb + 32*s + i] (rb < nrb >= 1, s < S = "+fmt.Sprint(lutSets)+", i < 32), for the",
-		"group pairs p < 16*nper (nper >= 1) of one chunk,",
-		"",
-		"	Σ_p tbl[64*(2p) + word & 63] + tbl[64*(2p+1) + (word >> 8) & 63]",
-		"",
-		"where word = W16[((rb*16*nper + p)*S + s)*32 + pos(i)], W16 the words at w, and",
-		"pos(i) = 2i for i < 16 and 2(i-16)+1 otherwise: each 64-byte vector holds the",
-		"indices of two groups of three columns for 32 rows (even words rows 0..15).",
-		"Lookups are summed in int16 for 16 pairs (|sum| <= 32*762) and then widened.",
-	)
-	w := Load(Param("w"), GP64())
-	tp := Load(Param("tbl"), GP64())
-	nper := Load(Param("nper"), GP64())
-	nrb := Load(Param("nrb"), GP64())
-	acc := Load(Param("acc"), GP64())
-
-	// Constants: 256 in every word (VPMULHUW by it shifts right by 8) and
-	// the word masks (1, 0) and (0, 1) that VPMADDWD widens with.
-	c256, even, odd := ZMM(), ZMM(), ZMM()
-	r := GP32()
-	MOVL(U32(256), r)
-	VPBROADCASTW(r, c256)
-	MOVL(U32(1), r)
-	VPBROADCASTD(r, even)
-	MOVL(U32(1<<16), r)
-	VPBROADCASTD(r, odd)
-
-	Label(name + "_rb")
-	// With more than 4 sets the int32 sums live in acc, not in registers.
-	inRegs := lutSets <= 4
-	var a32 []VecVirtual
-	if inRegs {
-		a32 = make([]VecVirtual, 2*lutSets)
-		for i := range a32 {
-			a32[i] = ZMM()
-			VMOVDQU64(Mem{Base: acc, Disp: 64 * i}, a32[i])
-		}
-	}
-	t := GP64()
-	MOVQ(tp, t)
-	per := GP64()
-	MOVQ(nper, per)
-
-	Label(name + "_period")
-	a16 := make([]VecVirtual, lutSets)
-	for s := range a16 {
-		a16[s] = ZMM()
-		VPXORD(a16[s], a16[s], a16[s])
-	}
-	for p := 0; p < lutPeriod; p++ {
-		t0a, t1a, t0b, t1b := ZMM(), ZMM(), ZMM(), ZMM()
-		VMOVDQU64(Mem{Base: t, Disp: 256 * p}, t0a)
-		VMOVDQU64(Mem{Base: t, Disp: 256*p + 64}, t1a)
-		VMOVDQU64(Mem{Base: t, Disp: 256*p + 128}, t0b)
-		VMOVDQU64(Mem{Base: t, Disp: 256*p + 192}, t1b)
-		for s := 0; s < lutSets; s++ {
-			v, h := ZMM(), ZMM()
-			VMOVDQU64(Mem{Base: w, Disp: 64 * (lutSets*p + s)}, v)
-			VPMULHUW(c256, v, h)
-			VPERMI2W(t1a, t0a, v)
-			VPERMI2W(t1b, t0b, h)
-			VPADDW(v, a16[s], a16[s])
-			VPADDW(h, a16[s], a16[s])
-		}
-	}
-	for s := 0; s < lutSets; s++ {
-		e, o := ZMM(), ZMM()
-		VPMADDWD(even, a16[s], e)
-		VPMADDWD(odd, a16[s], o)
-		if inRegs {
-			VPADDD(e, a32[2*s], a32[2*s])
-			VPADDD(o, a32[2*s+1], a32[2*s+1])
-		} else {
-			VPADDD(Mem{Base: acc, Disp: 128 * s}, e, e)
-			VPADDD(Mem{Base: acc, Disp: 128*s + 64}, o, o)
-			VMOVDQU64(e, Mem{Base: acc, Disp: 128 * s})
-			VMOVDQU64(o, Mem{Base: acc, Disp: 128*s + 64})
-		}
-	}
-	ADDQ(U32(256*lutPeriod), t)
-	ADDQ(U32(64*lutSets*lutPeriod), w)
-	DECQ(per)
-	JNZ(LabelRef(name + "_period"))
-
-	for i := range a32 {
-		VMOVDQU64(a32[i], Mem{Base: acc, Disp: 64 * i})
-	}
-	ADDQ(U32(4*32*lutSets), acc)
-	DECQ(nrb)
-	JNZ(LabelRef(name + "_rb"))
-	VZEROUPPER()
-	RET()
-}
-
-// amaxF32 emits amaxF32: max |x[i]| over n floats (n a multiple of 16).
-func amaxF32() {
-	TEXT("amaxF32", NOSPLIT, "func(x *float32, n int) float32")
-	Doc(
-		"amaxF32 returns max_{i<n} |x[i]| (0 when n == 0); n is a multiple of 16.",
+		"avx512Amax returns max_{i<n} |x[i]| (0 when n == 0); n is a multiple of 16.",
 	)
 	x := Load(Param("x"), GP64())
 	n := Load(Param("n"), GP64())
@@ -278,9 +183,9 @@ func amaxF32() {
 	VPBROADCASTD(r, mask)
 	VPXORD(m0, m0, m0)
 	VPXORD(m1, m1, m1)
-	Label("amaxF32_two")
+	Label("avx512Amax_two")
 	CMPQ(n, U8(32))
-	JL(LabelRef("amaxF32_one"))
+	JL(LabelRef("avx512Amax_one"))
 	a, b := ZMM(), ZMM()
 	VPANDD(Mem{Base: x}, mask, a)
 	VPANDD(Mem{Base: x, Disp: 64}, mask, b)
@@ -288,14 +193,14 @@ func amaxF32() {
 	VMAXPS(b, m1, m1)
 	ADDQ(U8(128), x)
 	SUBQ(U8(32), n)
-	JMP(LabelRef("amaxF32_two"))
-	Label("amaxF32_one")
+	JMP(LabelRef("avx512Amax_two"))
+	Label("avx512Amax_one")
 	TESTQ(n, n)
-	JZ(LabelRef("amaxF32_reduce"))
+	JZ(LabelRef("avx512Amax_reduce"))
 	c := ZMM()
 	VPANDD(Mem{Base: x}, mask, c)
 	VMAXPS(c, m0, m0)
-	Label("amaxF32_reduce")
+	Label("avx512Amax_reduce")
 	VMAXPS(m1, m0, m0)
 	y := YMM()
 	VEXTRACTF64X4(U8(1), m0, y)
@@ -313,11 +218,12 @@ func amaxF32() {
 	RET()
 }
 
-// quantI8 emits quantI8: SPEC §2's rounding for n floats (n a multiple of 16).
-func quantI8() {
-	TEXT("quantI8", NOSPLIT, "func(x *float32, n int, s float32, q *int8) int32")
+// avx512Quant emits avx512Quant: SPEC §2's rounding for n floats (n a multiple of 16).
+func avx512Quant() {
+	TEXT("avx512Quant", NOSPLIT, "func(x *float32, n int, s float32, q *int8) int32")
+	Pragma("noescape")
 	Doc(
-		"quantI8 writes q[i] = clamp(roundHalfEven(float32(x[i]*s)), -127, 127) for i < n",
+		"avx512Quant writes q[i] = clamp(roundHalfEven(float32(x[i]*s)), -127, 127) for i < n",
 		"(a multiple of 16; VCVTPS2DQ rounds to nearest even under Go's MXCSR) and",
 		"returns Σ q[i].",
 	)
@@ -334,8 +240,8 @@ func quantI8() {
 	VPBROADCASTD(r, hi)
 	VPXORD(sum, sum, sum)
 	TESTQ(n, n)
-	JZ(LabelRef("quantI8_done"))
-	Label("quantI8_loop")
+	JZ(LabelRef("avx512Quant_done"))
+	Label("avx512Quant_loop")
 	v := ZMM()
 	VMULPS(Mem{Base: x}, s, v)
 	VCVTPS2DQ(v, v)
@@ -346,8 +252,8 @@ func quantI8() {
 	ADDQ(U8(64), x)
 	ADDQ(U8(16), q)
 	SUBQ(U8(16), n)
-	JNZ(LabelRef("quantI8_loop"))
-	Label("quantI8_done")
+	JNZ(LabelRef("avx512Quant_loop"))
+	Label("avx512Quant_done")
 	// Σ of at most 2^22 values of at most 127 fits int32 (kernels.MaxDim).
 	ret := GP32()
 	VMOVD(hsumX(sum), ret)
@@ -368,6 +274,7 @@ func quantI8() {
 // two shifts and a VPTERNLOGD each.
 func lutChunkOct(name string, sets int) {
 	TEXT(name, NOSPLIT, "func(w *byte, tbl *int16, nper int, nrb int, acc *int32)")
+	Pragma("noescape")
 	Doc(
 		name+" adds to acc[32*S*rb + 32*s + i] (rb < nrb >= 1, s < S = "+fmt.Sprint(sets)+", i < 32)",
 		"the lookups of one chunk of 4*nper (nper >= 1) octets of 8 groups:",
@@ -480,6 +387,57 @@ func lutChunkOct(name string, sets int) {
 	ADDQ(U32(4*32*sets), acc)
 	DECQ(nrb)
 	JNZ(LabelRef(name + "_rb"))
+	VZEROUPPER()
+	RET()
+}
+
+// streams emits avx512Streams, the 4-stream split of avx512vnni-i8's q.
+func streams() {
+	// perm gathers byte 4k+j of a 64-byte piece into byte 16j+k.
+	perm := GLOBL("avx512StreamPerm", RODATA|NOPTR)
+	for j := 0; j < 4; j++ {
+		for k := 0; k < 16; k++ {
+			DATA(16*j+k, U8(4*k+j))
+		}
+	}
+	TEXT("avx512Streams", NOSPLIT, "func(q *int8, n64 int, qp *int8)")
+	Pragma("noescape")
+	Doc(
+		"avx512Streams writes qp[256b + 64j + k] = q[256b + 4k + j] for every",
+		"256b + 4k + j < 64*n64 (n64 >= 0 whole 64-byte pieces of q).",
+	)
+	q := Load(Param("q"), GP64())
+	n := Load(Param("n64"), GP64())
+	qp := Load(Param("qp"), GP64())
+	idx := ZMM()
+	VMOVDQU64(perm, idx)
+	// Piece i (64 bytes at q + 64i) goes to qp + 256(i/4) + 16(i%4) + 64j.
+	off := GP64()
+	XORQ(off, off)
+	TESTQ(n, n)
+	JZ(LabelRef("avx512Streams_done"))
+	Label("avx512Streams_piece")
+	v := ZMM()
+	VPERMB(Mem{Base: q}, idx, v)
+	t := GP64()
+	MOVQ(off, t)
+	ANDQ(U8(3), t)
+	SHLQ(U8(4), t)
+	d := GP64()
+	MOVQ(off, d)
+	SHRQ(U8(2), d)
+	SHLQ(U8(8), d)
+	ADDQ(t, d)
+	ADDQ(qp, d)
+	VMOVDQU(v.AsX(), Mem{Base: d})
+	for j := 1; j < 4; j++ {
+		VEXTRACTI32X4(U8(j), v, Mem{Base: d, Disp: 64 * j})
+	}
+	ADDQ(U8(64), q)
+	INCQ(off)
+	CMPQ(off, n)
+	JNE(LabelRef("avx512Streams_piece"))
+	Label("avx512Streams_done")
 	VZEROUPPER()
 	RET()
 }
