@@ -311,10 +311,11 @@ func repackBitnet(dst, src []byte, rows, cols int) {
 // [7:6], the high byte those of bytes 4..7.
 func pair(w uint64, sh uint) uint64 {
 	x := w >> sh & 0x0303030303030303
-	y := x | x>>6 // nibbles at bytes 0, 2, 4, 6
-	z := y & 0x000f000f000f000f
-	z |= z >> 12 // bytes 0 and 4 complete
-	return z&0xff | z>>24&0xff00
+	// Multiplying by 1<<24 | 1<<18 | 1<<12 | 1<<6 moves field k of each
+	// 4-byte half to bit 24+2k (low half) or 56+2k (high half); every other
+	// partial product lands on its own even bit pair, so nothing carries.
+	p := x * 0x1041040
+	return p>>24&0xff | p>>48&0xff00
 }
 
 // PackBitnet packs a ternary matrix (codes 0, 1, 2 meaning -1, 0, +1) into

@@ -160,11 +160,13 @@ func (f *File) DetectI2S(t *TensorInfo, opt Options) (I2SLayout, error) {
 		case ReadingBitnetCpp:
 			l.Reading, l.Expected = ReadingBitnetCpp, bitnet
 		default:
-			// Pick the reading by size among the two.
-			if fits(seed) && (!fits(bitnet) || t.Available-seed <= t.Available-bitnet) {
-				l.Reading, l.Expected = ReadingSeed, seed
-			} else {
+			// Pick the reading as detection would among these two: bitnet-cpp
+			// when it fits with a valid scale and leaves less padding.
+			_, scaleErr := bitnetScale()
+			if fits(bitnet) && scaleErr == nil && (!fits(seed) || t.Available-bitnet < t.Available-seed) {
 				l.Reading, l.Expected = ReadingBitnetCpp, bitnet
+			} else {
+				l.Reading, l.Expected = ReadingSeed, seed
 			}
 		}
 	case Split32WithSibling:

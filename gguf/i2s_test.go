@@ -305,6 +305,12 @@ func TestDetectionRules(t *testing.T) {
 	if l, err := f.DetectI2S(ti, Options{Reading: ReadingSeed}); err != nil || l.Reading != ReadingSeed {
 		t.Errorf("forced seed: %+v %v", l, err)
 	}
+	if l, err := f.DetectI2S(ti, Options{Flavor: GgmlQk256NoScale}); err != nil || l.Reading != ReadingBitnetCpp {
+		t.Errorf("forced GgmlQk256NoScale, auto reading: %+v %v", l, err)
+	}
+	if l, err := mkDetect(mk(int(bitnet), 0), Options{Flavor: GgmlQk256NoScale}); err != nil || l.Reading != ReadingSeed {
+		t.Errorf("forced GgmlQk256NoScale, zero trailing scale: %+v %v", l, err)
+	}
 	if _, err := f.DetectI2S(ti, Options{Flavor: BitNet32F16}); err == nil || !strings.Contains(err.Error(), "truncated") {
 		t.Errorf("forced BitNet32F16 on a short tensor: %v", err)
 	}
@@ -317,6 +323,11 @@ func TestDetectionRules(t *testing.T) {
 	if _, err := f.DetectI2S(ti, Options{}); err == nil || !strings.Contains(err.Error(), "Split32WithSibling") {
 		t.Errorf("sibling with wrong size: %v", err)
 	}
+}
+
+func mkDetect(f *File, opt Options) (I2SLayout, error) {
+	ti, _ := f.Tensor("w")
+	return f.DetectI2S(ti, opt)
 }
 
 func TestTQ20(t *testing.T) {

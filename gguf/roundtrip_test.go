@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	parser "github.com/gpustack/gguf-parser-go"
@@ -256,5 +257,29 @@ func TestTypeTableMatchesIndependent(t *testing.T) {
 		if !ok || int64(tr.BlockSize) != ti.blockSize || int64(tr.TypeSize) != ti.typeSize {
 			t.Errorf("type %d %s: ours %d/%d, gguf-parser-go %+v %v", id, ti.name, ti.blockSize, ti.typeSize, tr, ok)
 		}
+	}
+}
+
+func TestWriterRejects(t *testing.T) {
+	w := NewWriter()
+	if err := w.AddTensor("x", F32, []uint64{3}, make([]byte, 8)); err == nil || !strings.Contains(err.Error(), "want 12") {
+		t.Errorf("short F32 data: %v", err)
+	}
+	if err := w.AddTensor("x", F32, []uint64{0}, nil); err == nil {
+		t.Error("zero dim accepted")
+	}
+	if err := w.Add("general.alignment", Uint32(48)); err == nil {
+		t.Error("alignment 48 accepted")
+	}
+	if err := w.Add("k", Array(TypeUint8, Int8(1))); err == nil {
+		t.Error("mixed array accepted")
+	}
+	w.Add("k", Uint8(1))
+	if err := w.Add("k", Uint8(2)); err == nil {
+		t.Error("duplicate key accepted")
+	}
+	w.AddTensorFunc("f", I2S, []uint64{128}, 64, func() ([]byte, error) { return make([]byte, 63), nil })
+	if _, err := w.WriteTo(new(bytesBuffer)); err == nil || !strings.Contains(err.Error(), "fill gave 63 bytes, want 64") {
+		t.Errorf("short fill: %v", err)
 	}
 }

@@ -63,6 +63,7 @@ func SynthPlan(p workloads.Preset, layers int, seed uint64) ([]SynthTensor, erro
 
 // Synth builds a model-shaped GGUF in bitnet.cpp's I2_S reading (type 36,
 // scale 1) with ternary weights from workloads.Generate and bitnet metadata.
+// Weights are generated while the file is written, one tensor at a time.
 func Synth(presetName string, layers int, seed uint64) (*Writer, error) {
 	p, err := workloads.Lookup(presetName)
 	if err != nil {
@@ -107,15 +108,15 @@ func Synth(presetName string, layers int, seed uint64) (*Writer, error) {
 		}
 	}
 	for _, t := range plan {
-		wl, err := workloads.Generate(t.Spec)
+		n := int64(t.Spec.Rows) * int64(t.Spec.Cols)
+		err := w.AddTensorFunc(t.Name, I2S, []uint64{uint64(t.Spec.Cols), uint64(t.Spec.Rows)}, n/4+32, func() ([]byte, error) {
+			wl, err := workloads.Generate(t.Spec)
+			if err != nil {
+				return nil, fmt.Errorf("gguf: synth: %s: %w", t.Name, err)
+			}
+			return PackBitnet(wl.M, wl.M.Scale)
+		})
 		if err != nil {
-			return nil, fmt.Errorf("gguf: synth: %s: %w", t.Name, err)
-		}
-		data, err := PackBitnet(wl.M, wl.M.Scale)
-		if err != nil {
-			return nil, err
-		}
-		if err := w.AddTensor(t.Name, I2S, []uint64{uint64(t.Spec.Cols), uint64(t.Spec.Rows)}, data); err != nil {
 			return nil, err
 		}
 	}

@@ -31,6 +31,8 @@ type wtensor struct {
 	typ  TensorType
 	dims []uint64
 	data []byte
+	size int64
+	fill func() ([]byte, error) // nil when data is given
 }
 
 // NewWriter returns an empty version-3 writer.
@@ -86,6 +88,21 @@ func checkValue(v Value, depth int) error {
 // must have the type's exact size for fixed-geometry types (I2_S: any size,
 // the caller packs a flavor).
 func (w *Writer) AddTensor(name string, typ TensorType, dims []uint64, data []byte) error {
+	return w.addTensor(wtensor{name: name, typ: typ, dims: dims, data: data, size: int64(len(data))})
+}
+
+// AddTensorFunc appends a tensor of size bytes whose data fill produces
+// while the file is written, so only one tensor's bytes are in memory at a
+// time. fill must return exactly size bytes.
+func (w *Writer) AddTensorFunc(name string, typ TensorType, dims []uint64, size int64, fill func() ([]byte, error)) error {
+	if size < 0 || fill == nil {
+		return fmt.Errorf("gguf: writer: tensor %q: size %d and fill %v", name, size, fill != nil)
+	}
+	return w.addTensor(wtensor{name: name, typ: typ, dims: dims, size: size, fill: fill})
+}
+
+func (w *Writer) addTensor(t wtensor) error {
+	name, typ, dims := t.name, t.typ, t.dims
 	if !utf8.ValidString(name) || name == "" {
 		return fmt.Errorf("gguf: writer: tensor name %q must be non-empty UTF-8", name)
 	}
@@ -107,12 +124,13 @@ func (w *Writer) AddTensor(name string, typ TensorType, dims []uint64, data []by
 	}
 	if typ != I2S {
 		want, ok := typ.nbytes(n)
-		if !ok || int64(len(data)) != want {
-			return fmt.Errorf("gguf: writer: tensor %q (%s, dims %v): %d data bytes, want %d", name, typ, dims, len(data), want)
+		if !ok || t.size != want {
+			return fmt.Errorf("gguf: writer: tensor %q (%s, dims %v): %d data bytes, want %d", name, typ, dims, t.size, want)
 		}
 	}
 	w.names[name] = true
-	w.tensors = append(w.tensors, wtensor{name, typ, append([]uint64(nil), dims...), data})
+	t.dims = append([]uint64(nil), dims...)
+	w.tensors = append(w.tensors, t)
 	return nil
 }
 
@@ -203,13 +221,24 @@ func (w *Writer) WriteTo(out io.Writer) (int64, error) {
 		}
 		e.u32(uint32(t.typ))
 		e.u64(uint64(off))
-		off = alignUp(off+int64(len(t.data)), w.Alignment)
+		off = alignUp(off+t.size, w.Alignment)
 	}
 	if len(w.tensors) > 0 {
 		e.pad(w.Alignment)
 	}
 	for i, t := range w.tensors {
-		e.bytes(t.data)
+		data := t.data
+		if t.fill != nil && e.err == nil {
+			d, err := t.fill()
+			if err == nil && int64(len(d)) != t.size {
+				err = fmt.Errorf("gguf: writer: tensor %q: fill gave %d bytes, want %d", t.name, len(d), t.size)
+			}
+			if err != nil {
+				return e.n, err
+			}
+			data = d
+		}
+		e.bytes(data)
 		if i+1 < len(w.tensors) {
 			e.pad(w.Alignment)
 		}
