@@ -1,0 +1,28 @@
+//go:build arm64 && !purego
+
+package arm64
+
+// i8Rows4 computes, for the 4 rows starting at w (stride bytes apart, codes in
+// the neon layout of repack), the exact integer sums
+//
+//	for r := 0; r < 4; r++ {
+//		out[r] = Σ_{c < 64*nchunk} int32(int8(tab[code(r, c)])) * int32(q[c])
+//	}
+//
+// with TBL lookups of the signed codebook and SDOT into int32 lanes (no lane
+// can overflow: |sum| <= 254 * MaxDim < 2^31). It needs FEAT_DotProd.
+//
+//go:noescape
+func i8Rows4(w *byte, stride int, q *int8, nchunk int, tab *[16]byte, out *[4]int32)
+
+// f32Rows4 computes, for the 4 rows starting at w (stride bytes apart, codes in
+// the neon layout of repack), float32 partial sums of
+//
+//	Σ_{c < 64*nchunk} weight(r, c) * x[c]
+//
+// where weight's float32 bits are tab[16+code]<<24 | tab[code]<<16. Row r's
+// sum is spread over out[8r : 8r+8] (two 4-lane accumulators); the caller adds
+// them up.
+//
+//go:noescape
+func f32Rows4(w *byte, stride int, x *float32, nchunk int, tab *[32]byte, out *[32]float32)
