@@ -102,17 +102,26 @@ func (a *asmWriter) stream(j, c, dst, mask int) {
 	}
 }
 
-func genI8(a *asmWriter) {
-	a.prologue("i8Rows4", "(w *byte, stride int, q *int8, nchunk int, tab *[16]byte, out *[4]int32)")
+// genI8 writes i8Rows4 (dot: SDOT) or i8Rows4NoDot (SMULL, SMLAL2, SADALP).
+func genI8(a *asmWriter, dot bool) {
+	name, loop := "i8Rows4", "i8loop"
+	if !dot {
+		name, loop = "i8Rows4NoDot", "i8nodotloop"
+	}
+	a.prologue(name, "(w *byte, stride int, q *int8, nchunk int, tab *[16]byte, out *[4]int32)")
 	a.op("VLD1\t(R4), [V16.B16]")
 	a.op("VMOVI\t$15, V17.B16")
 	a.zero(8, 9, 10, 11, 12, 13, 14, 15)
-	a.label("i8loop")
+	a.label(loop)
 	a.comment("q of the chunk's 64 columns, stream j in V(j)")
 	a.op("VLD1.P\t64(R2), [V0.B16, V1.B16, V2.B16, V3.B16]")
 	for i := 0; i < 4; i++ {
 		c, t := 4+i, 20+4*(i%2)
-		a.comment(fmt.Sprintf("row %d: weights of stream j = tab[(codes >> 2j) & 15], SDOT with q", i))
+		if dot {
+			a.comment(fmt.Sprintf("row %d: weights of stream j = tab[(codes >> 2j) & 15], SDOT with q", i))
+		} else {
+			a.comment(fmt.Sprintf("row %d: weights of stream j = tab[(codes >> 2j) & 15]; int16 lanes of two products each (|.| <= 508), pairwise into int32", i))
+		}
 		a.op("VLD1.P\t16(%s), [%s.B16]", rowPtr[i], v(c))
 		for j := 0; j < 4; j++ {
 			a.stream(j, c, t+j, 17)
@@ -121,11 +130,18 @@ func genI8(a *asmWriter) {
 			a.op("VTBL\t%s.B16, [V16.B16], %s.B16", v(t+j), v(t+j))
 		}
 		for j := 0; j < 4; j++ {
-			a.word(enc.SDOT(8+2*i+j%2, t+j, j))
+			acc := 8 + 2*i + j%2
+			if dot {
+				a.word(enc.SDOT(acc, t+j, j))
+				continue
+			}
+			a.word(enc.SMULL(28+j, t+j, j))
+			a.word(enc.SMLAL2(28+j, t+j, j))
+			a.word(enc.SADALP(acc, 28+j))
 		}
 	}
 	a.op("SUBS\t$1, R3, R3")
-	a.op("BNE\ti8loop")
+	a.op("BNE\t%s", loop)
 	a.comment("out[i] = sum of row i's 8 lanes")
 	for i := 0; i < 4; i++ {
 		a.op("VADD\t%s.S4, %s.S4, %s.S4", v(9+2*i), v(8+2*i), v(8+2*i))
@@ -182,7 +198,8 @@ func genAsm() []byte {
 	a.raw("//go:build arm64 && !purego")
 	a.raw("")
 	a.raw("#include \"textflag.h\"")
-	genI8(&a)
+	genI8(&a, true)
+	genI8(&a, false)
 	genF32(&a)
 	return a.b.Bytes()
 }

@@ -10,6 +10,7 @@ import (
 func init() {
 	kernels.Register(NeonF32)
 	kernels.Register(NeonDotI8)
+	kernels.Register(NeonI8)
 }
 
 // chunkCols is the number of columns one 16-byte vector of codes covers in
@@ -42,9 +43,22 @@ var NeonDotI8 kernels.Kernel = &neonKernel{
 	feats: []Feature{ASIMD, ASIMDDP},
 }
 
+// NeonI8 is neon-i8: neondot-i8 for CPUs without dotprod (Cortex-A53,
+// A72...): the same layout and lookups, widening multiplies instead of SDOT.
+var NeonI8 kernels.Kernel = &neonKernel{
+	Base: kernels.Base{I: kernels.Info{
+		ID: "neon-i8", Backend: "arm64", ISA: "neon", Mode: kernels.I8,
+		Code: "Go asm (generated), NEON: x quantized by kernels.QuantizeI8; W repacked per 64 columns so byte k holds columns 16j+k in bits 2j; " +
+			"USHR/AND + TBL of the signed codebook, SMULL+SMLAL2 into int16, SADALP into int32, 4 rows per pass with 2 accumulators each",
+	}},
+	feats: []Feature{ASIMD},
+	nodot: true,
+}
+
 type neonKernel struct {
 	kernels.Base
 	feats []Feature
+	nodot bool // i8 without SDOT (neon-i8)
 }
 
 func (k *neonKernel) Available() error { return need(k.feats...) }
@@ -165,9 +179,13 @@ func (in *i8Input) GEMV(y []float32, r0, r1 int) error {
 		// never read past its buffers.
 		return fmt.Errorf("kernels: %s: internal buffers too short (q %d, data %d)", p.k.I.ID, len(in.q), len(p.data))
 	}
+	rows4 := i8Rows4
+	if p.k.nodot {
+		rows4 = i8Rows4NoDot
+	}
 	var out [4]int32
 	for r := r0; r < r1; r += rowsPerPass {
-		i8Rows4(&p.data[r*p.stride], p.stride, &in.q[0], p.nchunk, &p.i8tab, &out)
+		rows4(&p.data[r*p.stride], p.stride, &in.q[0], p.nchunk, &p.i8tab, &out)
 		for i := 0; i < rowsPerPass && r+i < r1; i++ {
 			y[r+i] = float32(out[i]) * in.inv
 		}

@@ -101,6 +101,135 @@ i8loop:
 	VST1	[V18.S4], (R5)
 	RET
 
+// func i8Rows4NoDot(w *byte, stride int, q *int8, nchunk int, tab *[16]byte, out *[4]int32)
+TEXT ·i8Rows4NoDot(SB), NOSPLIT, $0-48
+	MOVD	w+0(FP), R0
+	MOVD	stride+8(FP), R1
+	MOVD	q+16(FP), R2
+	MOVD	nchunk+24(FP), R3
+	MOVD	tab+32(FP), R4
+	MOVD	out+40(FP), R5
+	ADD	R1, R0, R6
+	ADD	R1, R6, R7
+	ADD	R1, R7, R8
+	VLD1	(R4), [V16.B16]
+	VMOVI	$15, V17.B16
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+	VEOR	V12.B16, V12.B16, V12.B16
+	VEOR	V13.B16, V13.B16, V13.B16
+	VEOR	V14.B16, V14.B16, V14.B16
+	VEOR	V15.B16, V15.B16, V15.B16
+i8nodotloop:
+	// q of the chunk's 64 columns, stream j in V(j)
+	VLD1.P	64(R2), [V0.B16, V1.B16, V2.B16, V3.B16]
+	// row 0: weights of stream j = tab[(codes >> 2j) & 15]; int16 lanes of two products each (|.| <= 508), pairwise into int32
+	VLD1.P	16(R0), [V4.B16]
+	VAND	V17.B16, V4.B16, V20.B16
+	VUSHR	$2, V4.B16, V21.B16
+	VAND	V17.B16, V21.B16, V21.B16
+	VUSHR	$4, V4.B16, V22.B16
+	VUSHR	$6, V4.B16, V23.B16
+	VTBL	V20.B16, [V16.B16], V20.B16
+	VTBL	V21.B16, [V16.B16], V21.B16
+	VTBL	V22.B16, [V16.B16], V22.B16
+	VTBL	V23.B16, [V16.B16], V23.B16
+	WORD	$0x0e20c29c	// smull v28.8h, v20.8b, v0.8b
+	WORD	$0x4e20829c	// smlal2 v28.8h, v20.16b, v0.16b
+	WORD	$0x4e606b88	// sadalp v8.4s, v28.8h
+	WORD	$0x0e21c2bd	// smull v29.8h, v21.8b, v1.8b
+	WORD	$0x4e2182bd	// smlal2 v29.8h, v21.16b, v1.16b
+	WORD	$0x4e606ba9	// sadalp v9.4s, v29.8h
+	WORD	$0x0e22c2de	// smull v30.8h, v22.8b, v2.8b
+	WORD	$0x4e2282de	// smlal2 v30.8h, v22.16b, v2.16b
+	WORD	$0x4e606bc8	// sadalp v8.4s, v30.8h
+	WORD	$0x0e23c2ff	// smull v31.8h, v23.8b, v3.8b
+	WORD	$0x4e2382ff	// smlal2 v31.8h, v23.16b, v3.16b
+	WORD	$0x4e606be9	// sadalp v9.4s, v31.8h
+	// row 1: weights of stream j = tab[(codes >> 2j) & 15]; int16 lanes of two products each (|.| <= 508), pairwise into int32
+	VLD1.P	16(R6), [V5.B16]
+	VAND	V17.B16, V5.B16, V24.B16
+	VUSHR	$2, V5.B16, V25.B16
+	VAND	V17.B16, V25.B16, V25.B16
+	VUSHR	$4, V5.B16, V26.B16
+	VUSHR	$6, V5.B16, V27.B16
+	VTBL	V24.B16, [V16.B16], V24.B16
+	VTBL	V25.B16, [V16.B16], V25.B16
+	VTBL	V26.B16, [V16.B16], V26.B16
+	VTBL	V27.B16, [V16.B16], V27.B16
+	WORD	$0x0e20c31c	// smull v28.8h, v24.8b, v0.8b
+	WORD	$0x4e20831c	// smlal2 v28.8h, v24.16b, v0.16b
+	WORD	$0x4e606b8a	// sadalp v10.4s, v28.8h
+	WORD	$0x0e21c33d	// smull v29.8h, v25.8b, v1.8b
+	WORD	$0x4e21833d	// smlal2 v29.8h, v25.16b, v1.16b
+	WORD	$0x4e606bab	// sadalp v11.4s, v29.8h
+	WORD	$0x0e22c35e	// smull v30.8h, v26.8b, v2.8b
+	WORD	$0x4e22835e	// smlal2 v30.8h, v26.16b, v2.16b
+	WORD	$0x4e606bca	// sadalp v10.4s, v30.8h
+	WORD	$0x0e23c37f	// smull v31.8h, v27.8b, v3.8b
+	WORD	$0x4e23837f	// smlal2 v31.8h, v27.16b, v3.16b
+	WORD	$0x4e606beb	// sadalp v11.4s, v31.8h
+	// row 2: weights of stream j = tab[(codes >> 2j) & 15]; int16 lanes of two products each (|.| <= 508), pairwise into int32
+	VLD1.P	16(R7), [V6.B16]
+	VAND	V17.B16, V6.B16, V20.B16
+	VUSHR	$2, V6.B16, V21.B16
+	VAND	V17.B16, V21.B16, V21.B16
+	VUSHR	$4, V6.B16, V22.B16
+	VUSHR	$6, V6.B16, V23.B16
+	VTBL	V20.B16, [V16.B16], V20.B16
+	VTBL	V21.B16, [V16.B16], V21.B16
+	VTBL	V22.B16, [V16.B16], V22.B16
+	VTBL	V23.B16, [V16.B16], V23.B16
+	WORD	$0x0e20c29c	// smull v28.8h, v20.8b, v0.8b
+	WORD	$0x4e20829c	// smlal2 v28.8h, v20.16b, v0.16b
+	WORD	$0x4e606b8c	// sadalp v12.4s, v28.8h
+	WORD	$0x0e21c2bd	// smull v29.8h, v21.8b, v1.8b
+	WORD	$0x4e2182bd	// smlal2 v29.8h, v21.16b, v1.16b
+	WORD	$0x4e606bad	// sadalp v13.4s, v29.8h
+	WORD	$0x0e22c2de	// smull v30.8h, v22.8b, v2.8b
+	WORD	$0x4e2282de	// smlal2 v30.8h, v22.16b, v2.16b
+	WORD	$0x4e606bcc	// sadalp v12.4s, v30.8h
+	WORD	$0x0e23c2ff	// smull v31.8h, v23.8b, v3.8b
+	WORD	$0x4e2382ff	// smlal2 v31.8h, v23.16b, v3.16b
+	WORD	$0x4e606bed	// sadalp v13.4s, v31.8h
+	// row 3: weights of stream j = tab[(codes >> 2j) & 15]; int16 lanes of two products each (|.| <= 508), pairwise into int32
+	VLD1.P	16(R8), [V7.B16]
+	VAND	V17.B16, V7.B16, V24.B16
+	VUSHR	$2, V7.B16, V25.B16
+	VAND	V17.B16, V25.B16, V25.B16
+	VUSHR	$4, V7.B16, V26.B16
+	VUSHR	$6, V7.B16, V27.B16
+	VTBL	V24.B16, [V16.B16], V24.B16
+	VTBL	V25.B16, [V16.B16], V25.B16
+	VTBL	V26.B16, [V16.B16], V26.B16
+	VTBL	V27.B16, [V16.B16], V27.B16
+	WORD	$0x0e20c31c	// smull v28.8h, v24.8b, v0.8b
+	WORD	$0x4e20831c	// smlal2 v28.8h, v24.16b, v0.16b
+	WORD	$0x4e606b8e	// sadalp v14.4s, v28.8h
+	WORD	$0x0e21c33d	// smull v29.8h, v25.8b, v1.8b
+	WORD	$0x4e21833d	// smlal2 v29.8h, v25.16b, v1.16b
+	WORD	$0x4e606baf	// sadalp v15.4s, v29.8h
+	WORD	$0x0e22c35e	// smull v30.8h, v26.8b, v2.8b
+	WORD	$0x4e22835e	// smlal2 v30.8h, v26.16b, v2.16b
+	WORD	$0x4e606bce	// sadalp v14.4s, v30.8h
+	WORD	$0x0e23c37f	// smull v31.8h, v27.8b, v3.8b
+	WORD	$0x4e23837f	// smlal2 v31.8h, v27.16b, v3.16b
+	WORD	$0x4e606bef	// sadalp v15.4s, v31.8h
+	SUBS	$1, R3, R3
+	BNE	i8nodotloop
+	// out[i] = sum of row i's 8 lanes
+	VADD	V9.S4, V8.S4, V8.S4
+	VADD	V11.S4, V10.S4, V10.S4
+	VADD	V13.S4, V12.S4, V12.S4
+	VADD	V15.S4, V14.S4, V14.S4
+	VADDP	V10.S4, V8.S4, V18.S4
+	VADDP	V14.S4, V12.S4, V19.S4
+	VADDP	V19.S4, V18.S4, V18.S4
+	VST1	[V18.S4], (R5)
+	RET
+
 // func f32Rows4(w *byte, stride int, x *float32, nchunk int, tab *[32]byte, out *[32]float32)
 TEXT ·f32Rows4(SB), NOSPLIT, $0-48
 	MOVD	w+0(FP), R0

@@ -13,10 +13,11 @@ import (
 
 func TestNeonF32(t *testing.T)   { kerneltest.Run(t, NeonF32) }
 func TestNeonDotI8(t *testing.T) { kerneltest.Run(t, NeonDotI8) }
+func TestNeonI8(t *testing.T)    { kerneltest.Run(t, NeonI8) }
 
 // TestRegistered: both kernels are in the registry on every platform.
 func TestRegistered(t *testing.T) {
-	for _, id := range []string{"neon-f32", "neondot-i8"} {
+	for _, id := range []string{"neon-f32", "neondot-i8", "neon-i8"} {
 		k, err := kernels.Lookup(id)
 		if err != nil {
 			t.Fatal(err)
@@ -37,7 +38,7 @@ func TestUnavailableElsewhere(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []kernels.Kernel{NeonF32, NeonDotI8} {
+	for _, k := range []kernels.Kernel{NeonF32, NeonDotI8, NeonI8} {
 		err := k.Available()
 		if err == nil || !strings.Contains(err.Error(), runtime.GOARCH) {
 			t.Errorf("%s: Available() = %v, want an error naming GOARCH=%s", k.Info().ID, err, runtime.GOARCH)
@@ -107,9 +108,20 @@ func TestF32Table(t *testing.T) {
 // lengths, so that an int32 lane or the horizontal sum would show overflow
 // or a dropped lane.
 func TestI8Extremes(t *testing.T) {
-	if err := kernels.Usable(NeonDotI8); err != nil {
-		t.Skip(err)
+	for _, c := range []struct {
+		k     kernels.Kernel
+		rows4 func(w *byte, stride int, q *int8, nchunk int, tab *[16]byte, out *[4]int32)
+	}{{NeonDotI8, i8Rows4}, {NeonI8, i8Rows4NoDot}} {
+		t.Run(c.k.Info().ID, func(t *testing.T) {
+			if err := kernels.Usable(c.k); err != nil {
+				t.Skip(err)
+			}
+			i8Extremes(t, c.rows4)
+		})
 	}
+}
+
+func i8Extremes(t *testing.T, rows4 func(w *byte, stride int, q *int8, nchunk int, tab *[16]byte, out *[4]int32)) {
 	for _, cols := range []int{64, 4096, 65536} {
 		nchunk := cols / 64
 		q := make([]int8, cols)
@@ -150,7 +162,7 @@ func TestI8Extremes(t *testing.T) {
 			}
 		}
 		var out [4]int32
-		i8Rows4(&codes[0], nchunk*16, &q[0], nchunk, &tab, &out)
+		rows4(&codes[0], nchunk*16, &q[0], nchunk, &tab, &out)
 		if out != want {
 			t.Errorf("cols %d: got %v, want %v", cols, out, want)
 		}

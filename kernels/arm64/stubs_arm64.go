@@ -26,3 +26,10 @@ func i8Rows4(w *byte, stride int, q *int8, nchunk int, tab *[16]byte, out *[4]in
 //
 //go:noescape
 func f32Rows4(w *byte, stride int, x *float32, nchunk int, tab *[32]byte, out *[32]float32)
+
+// i8Rows4NoDot computes what i8Rows4 does without FEAT_DotProd: SMULL and
+// SMLAL2 put two products (|w*q| <= 254) in each int16 lane and SADALP adds
+// lane pairs into int32, so nothing can overflow.
+//
+//go:noescape
+func i8Rows4NoDot(w *byte, stride int, q *int8, nchunk int, tab *[16]byte, out *[4]int32)

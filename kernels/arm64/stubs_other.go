@@ -12,3 +12,7 @@ func i8Rows4(w *byte, stride int, q *int8, nchunk int, tab *[16]byte, out *[4]in
 func f32Rows4(w *byte, stride int, x *float32, nchunk int, tab *[32]byte, out *[32]float32) {
 	panic("arm64: f32Rows4 called without arm64 assembly")
 }
+
+func i8Rows4NoDot(w *byte, stride int, q *int8, nchunk int, tab *[16]byte, out *[4]int32) {
+	panic("arm64: i8Rows4NoDot called without arm64 assembly")
+}

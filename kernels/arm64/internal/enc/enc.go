@@ -1,5 +1,5 @@
 // Package enc encodes the arm64 Advanced SIMD instructions that the Go
-// assembler does not know (SDOT, UDOT, SMULL, SADALP, vector FADD/FADDP and
+// assembler does not know (SDOT, UDOT, SMULL, SMLAL, SADALP, vector FADD/FADDP and
 // SCVTF), so that the kernels' generated assembly can emit them as
 // `WORD $0x...` with the mnemonic in a comment. Every encoding follows the
 // bit layout of the Arm Architecture Reference Manual (A64, "Advanced SIMD
@@ -55,6 +55,18 @@ func SMULL(d, n, m int) Inst {
 // SMULL2 is SMULL on the high halves (Q=1): `smull2 vd.8h, vn.16b, vm.16b`.
 func SMULL2(d, n, m int) Inst {
 	return Inst{three(0x4e20c000, d, n, m), fmt.Sprintf("smull2 v%d.8h, v%d.16b, v%d.16b", d, n, m)}
+}
+
+// SMLAL returns `smlal vd.8h, vn.8b, vm.8b`: vd's int16 lanes gain the signed
+// widening products of the low halves. Layout: 0 Q=0 U=0 01110 size=00 1 Rm
+// 1000 00 Rn Rd.
+func SMLAL(d, n, m int) Inst {
+	return Inst{three(0x0e208000, d, n, m), fmt.Sprintf("smlal v%d.8h, v%d.8b, v%d.8b", d, n, m)}
+}
+
+// SMLAL2 is SMLAL on the high halves (Q=1): `smlal2 vd.8h, vn.16b, vm.16b`.
+func SMLAL2(d, n, m int) Inst {
+	return Inst{three(0x4e208000, d, n, m), fmt.Sprintf("smlal2 v%d.8h, v%d.16b, v%d.16b", d, n, m)}
 }
 
 // SADALP returns `sadalp vd.4s, vn.8h`: each int32 lane of vd gains the sum
