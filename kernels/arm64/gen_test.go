@@ -62,27 +62,20 @@ func (a *asmWriter) zero(regs ...int) {
 	}
 }
 
-// Register plan shared by both kernels. General: R0, R6, R7, R8 the four row
-// pointers (R1 the stride), R2 x or q, R3 the chunk count, R4 the table, R5
-// out. Vector: V0-V3 x or q, V4-V7 the rows' code vectors, V8-V15 the
+// Register plan shared by all kernels. General: R0 the codes of the group of
+// four rows, R2 x or q, R3 the chunk count, R4 the table, R5 out. Vector: V0-V3 x or q, V4-V7 the rows' code vectors, V8-V15 the
 // accumulators (row i: V(8+2i) and V(9+2i)), V16-V19 constants, V20-V28
 // temporaries.
-var rowPtr = [4]string{"R0", "R6", "R7", "R8"}
-
-// prologue loads the arguments and makes the four row pointers.
+// prologue loads the arguments.
 func (a *asmWriter) prologue(name, sig string) {
 	a.raw("")
 	a.raw("// func " + name + sig)
-	a.raw("TEXT ·" + name + "(SB), NOSPLIT, $0-48")
+	a.raw("TEXT ·" + name + "(SB), NOSPLIT, $0-40")
 	a.op("MOVD\tw+0(FP), R0")
-	a.op("MOVD\tstride+8(FP), R1")
-	a.op("MOVD\t%s+16(FP), R2", map[bool]string{true: "q", false: "x"}[strings.HasPrefix(name, "i8")])
-	a.op("MOVD\tnchunk+24(FP), R3")
-	a.op("MOVD\ttab+32(FP), R4")
-	a.op("MOVD\tout+40(FP), R5")
-	a.op("ADD\tR1, R0, R6")
-	a.op("ADD\tR1, R6, R7")
-	a.op("ADD\tR1, R7, R8")
+	a.op("MOVD\t%s+8(FP), R2", map[bool]string{true: "q", false: "x"}[strings.HasPrefix(name, "i8")])
+	a.op("MOVD\tnchunk+16(FP), R3")
+	a.op("MOVD\ttab+24(FP), R4")
+	a.op("MOVD\tout+32(FP), R5")
 }
 
 // stream writes into dst the 16 table indices of stream j (columns 16j..16j+15
@@ -108,13 +101,15 @@ func genI8(a *asmWriter, dot bool) {
 	if !dot {
 		name, loop = "i8Rows4NoDot", "i8nodotloop"
 	}
-	a.prologue(name, "(w *byte, stride int, q *int8, nchunk int, tab *[16]byte, out *[4]int32)")
+	a.prologue(name, "(w *byte, q *int8, nchunk int, tab *[16]byte, out *[4]int32)")
 	a.op("VLD1\t(R4), [V16.B16]")
 	a.op("VMOVI\t$15, V17.B16")
 	a.zero(8, 9, 10, 11, 12, 13, 14, 15)
 	a.label(loop)
 	a.comment("q of the chunk's 64 columns, stream j in V(j)")
 	a.op("VLD1.P\t64(R2), [V0.B16, V1.B16, V2.B16, V3.B16]")
+	a.comment("codes of the chunk, row i in V(4+i)")
+	a.op("VLD1.P\t64(R0), [V4.B16, V5.B16, V6.B16, V7.B16]")
 	for i := 0; i < 4; i++ {
 		c, t := 4+i, 20+4*(i%2)
 		if dot {
@@ -122,7 +117,6 @@ func genI8(a *asmWriter, dot bool) {
 		} else {
 			a.comment(fmt.Sprintf("row %d: weights of stream j = tab[(codes >> 2j) & 15]; int16 lanes of two products each (|.| <= 508), pairwise into int32", i))
 		}
-		a.op("VLD1.P\t16(%s), [%s.B16]", rowPtr[i], v(c))
 		for j := 0; j < 4; j++ {
 			a.stream(j, c, t+j, 17)
 		}
@@ -154,15 +148,14 @@ func genI8(a *asmWriter, dot bool) {
 }
 
 func genF32(a *asmWriter) {
-	a.prologue("f32Rows4", "(w *byte, stride int, x *float32, nchunk int, tab *[32]byte, out *[32]float32)")
+	a.prologue("f32Rows4", "(w *byte, x *float32, nchunk int, tab *[32]byte, out *[32]float32)")
 	a.comment("V16: byte 2 of float32(cb[i&3]), V17: byte 3, V18: zero, V19: 15s")
 	a.op("VLD1\t(R4), [V16.B16, V17.B16]")
 	a.op("VMOVI\t$15, V19.B16")
 	a.zero(18, 8, 9, 10, 11, 12, 13, 14, 15)
 	a.label("f32loop")
-	for i := 0; i < 4; i++ {
-		a.op("VLD1.P\t16(%s), [%s.B16]", rowPtr[i], v(4+i))
-	}
+	a.comment("codes of the chunk, row i in V(4+i)")
+	a.op("VLD1.P\t64(R0), [V4.B16, V5.B16, V6.B16, V7.B16]")
 	for j := 0; j < 4; j++ {
 		a.comment(fmt.Sprintf("stream %d: x of columns 16*%d .. 16*%d+15 of the chunk", j, j, j))
 		a.op("VLD1.P\t64(R2), [V0.S4, V1.S4, V2.S4, V3.S4]")

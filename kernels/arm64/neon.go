@@ -25,7 +25,7 @@ const rowsPerPass = 4
 var NeonF32 kernels.Kernel = &neonKernel{
 	Base: kernels.Base{I: kernels.Info{
 		ID: "neon-f32", Backend: "arm64", ISA: "neon", Mode: kernels.F32,
-		Code: "Go asm (generated), NEON: W repacked per 64 columns so byte k holds columns 16j+k in bits 2j; " +
+		Code: "Go asm (generated), NEON: W repacked per 64 columns so byte k holds columns 16j+k in bits 2j, 4 rows interleaved per chunk; " +
 			"USHR/AND + 2 TBL give the top two bytes of each weight's float32 bits, ZIP1/ZIP2 build the floats, " +
 			"FMLA, 4 rows per pass with 2 accumulators each",
 	}},
@@ -37,7 +37,7 @@ var NeonF32 kernels.Kernel = &neonKernel{
 var NeonDotI8 kernels.Kernel = &neonKernel{
 	Base: kernels.Base{I: kernels.Info{
 		ID: "neondot-i8", Backend: "arm64", ISA: "neon+dotprod", Mode: kernels.I8,
-		Code: "Go asm (generated), NEON+dotprod: x quantized by kernels.QuantizeI8; W repacked per 64 columns so byte k holds columns 16j+k in bits 2j; " +
+		Code: "Go asm (generated), NEON+dotprod: x quantized by kernels.QuantizeI8; W repacked per 64 columns so byte k holds columns 16j+k in bits 2j, 4 rows interleaved per chunk; " +
 			"USHR/AND + TBL of the signed codebook, SDOT into int32, 4 rows per pass with 2 accumulators each",
 	}},
 	feats: []Feature{ASIMD, ASIMDDP},
@@ -48,7 +48,7 @@ var NeonDotI8 kernels.Kernel = &neonKernel{
 var NeonI8 kernels.Kernel = &neonKernel{
 	Base: kernels.Base{I: kernels.Info{
 		ID: "neon-i8", Backend: "arm64", ISA: "neon", Mode: kernels.I8,
-		Code: "Go asm (generated), NEON: x quantized by kernels.QuantizeI8; W repacked per 64 columns so byte k holds columns 16j+k in bits 2j; " +
+		Code: "Go asm (generated), NEON: x quantized by kernels.QuantizeI8; W repacked per 64 columns so byte k holds columns 16j+k in bits 2j, 4 rows interleaved per chunk; " +
 			"USHR/AND + TBL of the signed codebook, SMULL+SMLAL2 into int16, SADALP into int32, 4 rows per pass with 2 accumulators each",
 	}},
 	feats: []Feature{ASIMD},
@@ -68,7 +68,7 @@ func (k *neonKernel) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
 		return nil, err
 	}
 	nchunk := (m.Cols + chunkCols - 1) / chunkCols
-	p := &neonPrepared{k: k, m: m, nchunk: nchunk, stride: nchunk * 16, data: repack(m)}
+	p := &neonPrepared{k: k, m: m, nchunk: nchunk, gstride: nchunk * 16 * rowsPerPass, data: repack(m)}
 	var err error
 	if p.i8tab, p.f32tab, err = tables(m.Codebook); err != nil {
 		return nil, fmt.Errorf("kernels: %s: %w", k.I.ID, err)
@@ -98,37 +98,38 @@ func tables(cb kernels.Codebook) (i8 [16]byte, f32 [32]byte, err error) {
 	return i8, f32, nil
 }
 
-// repack returns m's codes in the neon layout: row r at byte r*16*nchunk,
-// chunk t of a row (16 bytes) holds columns 64t..64t+63, byte k the codes of
-// columns 64t+16j+k (j = 0..3) in bits [2j+1:2j], and codes past Cols are 0.
+// repack returns m's codes in the neon layout. Rows go in groups of four
+// (the last group padded with rows of code 0); group g starts at byte
+// g*64*nchunk, and its chunk t (64 bytes) holds columns 64t..64t+63 of its
+// four rows, 16 bytes per row. In a row's 16 bytes, byte k holds the codes of
+// columns 64t+16j+k (j = 0..3) in bits [2j+1:2j]; codes past Cols are 0.
 // Then (byte>>2j) & 3 is stream j, 16 consecutive columns, and a 16-entry
 // table indexed by (byte>>2j) & 15 with entry i = f(cb[i&3]) needs a mask only
-// for j = 0, 1. The buffer has rowsPerPass-1 extra rows of zeros, so the
-// 4-row assembly can run on the last rows.
+// for j = 0, 1. One 64-byte load brings a chunk of all four rows.
 func repack(m *kernels.Matrix) []byte {
 	nchunk := (m.Cols + chunkCols - 1) / chunkCols
-	stride := nchunk * 16
-	out := make([]byte, (m.Rows+rowsPerPass-1)*stride)
+	groups := (m.Rows + rowsPerPass - 1) / rowsPerPass
+	out := make([]byte, groups*rowsPerPass*nchunk*16)
 	for r := 0; r < m.Rows; r++ {
-		row := out[r*stride : (r+1)*stride]
+		grp := out[(r/rowsPerPass)*nchunk*16*rowsPerPass:]
 		src := m.Row(r)
 		for c := 0; c < m.Cols; c++ {
 			code := src[c>>2] >> (2 * (c & 3)) & 3
 			t, j, k := c/chunkCols, (c%chunkCols)/16, c%16
-			row[16*t+k] |= code << (2 * j)
+			grp[16*rowsPerPass*t+16*(r%rowsPerPass)+k] |= code << (2 * j)
 		}
 	}
 	return out
 }
 
 type neonPrepared struct {
-	k      *neonKernel
-	m      *kernels.Matrix
-	data   []byte // repacked codes, (rows+3)*stride bytes
-	nchunk int    // ceil(cols/64) chunks per row
-	stride int    // 16*nchunk bytes per repacked row
-	i8tab  [16]byte
-	f32tab [32]byte
+	k       *neonKernel
+	m       *kernels.Matrix
+	data    []byte // repacked codes, ceil(rows/4)*gstride bytes
+	nchunk  int    // ceil(cols/64) chunks per row
+	gstride int    // 64*nchunk bytes per group of 4 rows
+	i8tab   [16]byte
+	f32tab  [32]byte
 }
 
 func (p *neonPrepared) Kernel() kernels.Kernel  { return p.k }
@@ -174,7 +175,7 @@ func (in *i8Input) GEMV(y []float32, r0, r1 int) error {
 	if !in.loaded {
 		return kernels.ErrNotLoaded
 	}
-	if len(in.q) < p.nchunk*chunkCols || len(p.data) < (r1+rowsPerPass-1)*p.stride {
+	if len(in.q) < p.nchunk*chunkCols || len(p.data) < (r1+rowsPerPass-1)/rowsPerPass*p.gstride {
 		// Unreachable (NewInput and repack size them), but the assembly must
 		// never read past its buffers.
 		return fmt.Errorf("kernels: %s: internal buffers too short (q %d, data %d)", p.k.I.ID, len(in.q), len(p.data))
@@ -184,10 +185,11 @@ func (in *i8Input) GEMV(y []float32, r0, r1 int) error {
 		rows4 = i8Rows4NoDot
 	}
 	var out [4]int32
-	for r := r0; r < r1; r += rowsPerPass {
-		rows4(&p.data[r*p.stride], p.stride, &in.q[0], p.nchunk, &p.i8tab, &out)
-		for i := 0; i < rowsPerPass && r+i < r1; i++ {
-			y[r+i] = float32(out[i]) * in.inv
+	for g := r0 / rowsPerPass; g*rowsPerPass < r1; g++ {
+		rows4(&p.data[g*p.gstride], &in.q[0], p.nchunk, &p.i8tab, &out)
+		// The group may straddle r0 or r1: write only rows in [r0, r1).
+		for i := max(r0-g*rowsPerPass, 0); i < rowsPerPass && g*rowsPerPass+i < r1; i++ {
+			y[g*rowsPerPass+i] = float32(out[i]) * in.inv
 		}
 	}
 	return nil
@@ -219,18 +221,19 @@ func (in *f32Input) GEMV(y []float32, r0, r1 int) error {
 	if in.x == nil {
 		return kernels.ErrNotLoaded
 	}
-	if len(in.x) < p.nchunk*chunkCols || len(p.data) < (r1+rowsPerPass-1)*p.stride {
+	if len(in.x) < p.nchunk*chunkCols || len(p.data) < (r1+rowsPerPass-1)/rowsPerPass*p.gstride {
 		// Unreachable (Load pads x, repack pads rows), but the assembly must
 		// never read past its buffers.
 		return fmt.Errorf("kernels: %s: loaded x has %d values, want %d", p.k.I.ID, len(in.x), p.nchunk*chunkCols)
 	}
 	var out [32]float32
 	sc := p.m.Scale
-	for r := r0; r < r1; r += rowsPerPass {
-		f32Rows4(&p.data[r*p.stride], p.stride, &in.x[0], p.nchunk, &p.f32tab, &out)
-		for i := 0; i < rowsPerPass && r+i < r1; i++ {
+	for g := r0 / rowsPerPass; g*rowsPerPass < r1; g++ {
+		f32Rows4(&p.data[g*p.gstride], &in.x[0], p.nchunk, &p.f32tab, &out)
+		// The group may straddle r0 or r1: write only rows in [r0, r1).
+		for i := max(r0-g*rowsPerPass, 0); i < rowsPerPass && g*rowsPerPass+i < r1; i++ {
 			a := out[8*i : 8*i+8]
-			y[r+i] = sc * (((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7])))
+			y[g*rowsPerPass+i] = sc * (((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7])))
 		}
 	}
 	return nil

@@ -4,17 +4,13 @@
 
 #include "textflag.h"
 
-// func i8Rows4(w *byte, stride int, q *int8, nchunk int, tab *[16]byte, out *[4]int32)
-TEXT ·i8Rows4(SB), NOSPLIT, $0-48
+// func i8Rows4(w *byte, q *int8, nchunk int, tab *[16]byte, out *[4]int32)
+TEXT ·i8Rows4(SB), NOSPLIT, $0-40
 	MOVD	w+0(FP), R0
-	MOVD	stride+8(FP), R1
-	MOVD	q+16(FP), R2
-	MOVD	nchunk+24(FP), R3
-	MOVD	tab+32(FP), R4
-	MOVD	out+40(FP), R5
-	ADD	R1, R0, R6
-	ADD	R1, R6, R7
-	ADD	R1, R7, R8
+	MOVD	q+8(FP), R2
+	MOVD	nchunk+16(FP), R3
+	MOVD	tab+24(FP), R4
+	MOVD	out+32(FP), R5
 	VLD1	(R4), [V16.B16]
 	VMOVI	$15, V17.B16
 	VEOR	V8.B16, V8.B16, V8.B16
@@ -28,8 +24,9 @@ TEXT ·i8Rows4(SB), NOSPLIT, $0-48
 i8loop:
 	// q of the chunk's 64 columns, stream j in V(j)
 	VLD1.P	64(R2), [V0.B16, V1.B16, V2.B16, V3.B16]
+	// codes of the chunk, row i in V(4+i)
+	VLD1.P	64(R0), [V4.B16, V5.B16, V6.B16, V7.B16]
 	// row 0: weights of stream j = tab[(codes >> 2j) & 15], SDOT with q
-	VLD1.P	16(R0), [V4.B16]
 	VAND	V17.B16, V4.B16, V20.B16
 	VUSHR	$2, V4.B16, V21.B16
 	VAND	V17.B16, V21.B16, V21.B16
@@ -44,7 +41,6 @@ i8loop:
 	WORD	$0x4e8296c8	// sdot v8.4s, v22.16b, v2.16b
 	WORD	$0x4e8396e9	// sdot v9.4s, v23.16b, v3.16b
 	// row 1: weights of stream j = tab[(codes >> 2j) & 15], SDOT with q
-	VLD1.P	16(R6), [V5.B16]
 	VAND	V17.B16, V5.B16, V24.B16
 	VUSHR	$2, V5.B16, V25.B16
 	VAND	V17.B16, V25.B16, V25.B16
@@ -59,7 +55,6 @@ i8loop:
 	WORD	$0x4e82974a	// sdot v10.4s, v26.16b, v2.16b
 	WORD	$0x4e83976b	// sdot v11.4s, v27.16b, v3.16b
 	// row 2: weights of stream j = tab[(codes >> 2j) & 15], SDOT with q
-	VLD1.P	16(R7), [V6.B16]
 	VAND	V17.B16, V6.B16, V20.B16
 	VUSHR	$2, V6.B16, V21.B16
 	VAND	V17.B16, V21.B16, V21.B16
@@ -74,7 +69,6 @@ i8loop:
 	WORD	$0x4e8296cc	// sdot v12.4s, v22.16b, v2.16b
 	WORD	$0x4e8396ed	// sdot v13.4s, v23.16b, v3.16b
 	// row 3: weights of stream j = tab[(codes >> 2j) & 15], SDOT with q
-	VLD1.P	16(R8), [V7.B16]
 	VAND	V17.B16, V7.B16, V24.B16
 	VUSHR	$2, V7.B16, V25.B16
 	VAND	V17.B16, V25.B16, V25.B16
@@ -101,17 +95,13 @@ i8loop:
 	VST1	[V18.S4], (R5)
 	RET
 
-// func i8Rows4NoDot(w *byte, stride int, q *int8, nchunk int, tab *[16]byte, out *[4]int32)
-TEXT ·i8Rows4NoDot(SB), NOSPLIT, $0-48
+// func i8Rows4NoDot(w *byte, q *int8, nchunk int, tab *[16]byte, out *[4]int32)
+TEXT ·i8Rows4NoDot(SB), NOSPLIT, $0-40
 	MOVD	w+0(FP), R0
-	MOVD	stride+8(FP), R1
-	MOVD	q+16(FP), R2
-	MOVD	nchunk+24(FP), R3
-	MOVD	tab+32(FP), R4
-	MOVD	out+40(FP), R5
-	ADD	R1, R0, R6
-	ADD	R1, R6, R7
-	ADD	R1, R7, R8
+	MOVD	q+8(FP), R2
+	MOVD	nchunk+16(FP), R3
+	MOVD	tab+24(FP), R4
+	MOVD	out+32(FP), R5
 	VLD1	(R4), [V16.B16]
 	VMOVI	$15, V17.B16
 	VEOR	V8.B16, V8.B16, V8.B16
@@ -125,8 +115,9 @@ TEXT ·i8Rows4NoDot(SB), NOSPLIT, $0-48
 i8nodotloop:
 	// q of the chunk's 64 columns, stream j in V(j)
 	VLD1.P	64(R2), [V0.B16, V1.B16, V2.B16, V3.B16]
+	// codes of the chunk, row i in V(4+i)
+	VLD1.P	64(R0), [V4.B16, V5.B16, V6.B16, V7.B16]
 	// row 0: weights of stream j = tab[(codes >> 2j) & 15]; int16 lanes of two products each (|.| <= 508), pairwise into int32
-	VLD1.P	16(R0), [V4.B16]
 	VAND	V17.B16, V4.B16, V20.B16
 	VUSHR	$2, V4.B16, V21.B16
 	VAND	V17.B16, V21.B16, V21.B16
@@ -149,7 +140,6 @@ i8nodotloop:
 	WORD	$0x4e2382ff	// smlal2 v31.8h, v23.16b, v3.16b
 	WORD	$0x4e606be9	// sadalp v9.4s, v31.8h
 	// row 1: weights of stream j = tab[(codes >> 2j) & 15]; int16 lanes of two products each (|.| <= 508), pairwise into int32
-	VLD1.P	16(R6), [V5.B16]
 	VAND	V17.B16, V5.B16, V24.B16
 	VUSHR	$2, V5.B16, V25.B16
 	VAND	V17.B16, V25.B16, V25.B16
@@ -172,7 +162,6 @@ i8nodotloop:
 	WORD	$0x4e23837f	// smlal2 v31.8h, v27.16b, v3.16b
 	WORD	$0x4e606beb	// sadalp v11.4s, v31.8h
 	// row 2: weights of stream j = tab[(codes >> 2j) & 15]; int16 lanes of two products each (|.| <= 508), pairwise into int32
-	VLD1.P	16(R7), [V6.B16]
 	VAND	V17.B16, V6.B16, V20.B16
 	VUSHR	$2, V6.B16, V21.B16
 	VAND	V17.B16, V21.B16, V21.B16
@@ -195,7 +184,6 @@ i8nodotloop:
 	WORD	$0x4e2382ff	// smlal2 v31.8h, v23.16b, v3.16b
 	WORD	$0x4e606bed	// sadalp v13.4s, v31.8h
 	// row 3: weights of stream j = tab[(codes >> 2j) & 15]; int16 lanes of two products each (|.| <= 508), pairwise into int32
-	VLD1.P	16(R8), [V7.B16]
 	VAND	V17.B16, V7.B16, V24.B16
 	VUSHR	$2, V7.B16, V25.B16
 	VAND	V17.B16, V25.B16, V25.B16
@@ -230,17 +218,13 @@ i8nodotloop:
 	VST1	[V18.S4], (R5)
 	RET
 
-// func f32Rows4(w *byte, stride int, x *float32, nchunk int, tab *[32]byte, out *[32]float32)
-TEXT ·f32Rows4(SB), NOSPLIT, $0-48
+// func f32Rows4(w *byte, x *float32, nchunk int, tab *[32]byte, out *[32]float32)
+TEXT ·f32Rows4(SB), NOSPLIT, $0-40
 	MOVD	w+0(FP), R0
-	MOVD	stride+8(FP), R1
-	MOVD	x+16(FP), R2
-	MOVD	nchunk+24(FP), R3
-	MOVD	tab+32(FP), R4
-	MOVD	out+40(FP), R5
-	ADD	R1, R0, R6
-	ADD	R1, R6, R7
-	ADD	R1, R7, R8
+	MOVD	x+8(FP), R2
+	MOVD	nchunk+16(FP), R3
+	MOVD	tab+24(FP), R4
+	MOVD	out+32(FP), R5
 	// V16: byte 2 of float32(cb[i&3]), V17: byte 3, V18: zero, V19: 15s
 	VLD1	(R4), [V16.B16, V17.B16]
 	VMOVI	$15, V19.B16
@@ -254,10 +238,8 @@ TEXT ·f32Rows4(SB), NOSPLIT, $0-48
 	VEOR	V14.B16, V14.B16, V14.B16
 	VEOR	V15.B16, V15.B16, V15.B16
 f32loop:
-	VLD1.P	16(R0), [V4.B16]
-	VLD1.P	16(R6), [V5.B16]
-	VLD1.P	16(R7), [V6.B16]
-	VLD1.P	16(R8), [V7.B16]
+	// codes of the chunk, row i in V(4+i)
+	VLD1.P	64(R0), [V4.B16, V5.B16, V6.B16, V7.B16]
 	// stream 0: x of columns 16*0 .. 16*0+15 of the chunk
 	VLD1.P	64(R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	// row 0

@@ -64,12 +64,13 @@ func TestRepack(t *testing.T) {
 		}
 		got := repack(m)
 		nchunk := (cols + 63) / 64
-		if want := (rows + 3) * nchunk * 16; len(got) != want {
+		groups := (rows + 3) / 4
+		if want := groups * 4 * nchunk * 16; len(got) != want {
 			t.Fatalf("%dx%d: %d bytes, want %d", rows, cols, len(got), want)
 		}
-		for r := 0; r < rows+3; r++ {
+		for r := 0; r < 4*groups; r++ {
 			for c := 0; c < nchunk*64; c++ {
-				b := got[r*nchunk*16+16*(c/64)+c%16]
+				b := got[(r/4)*nchunk*64+64*(c/64)+16*(r%4)+c%16]
 				code := b >> (2 * ((c % 64) / 16)) & 3
 				var want uint8
 				if r < rows && c < cols {
@@ -110,7 +111,7 @@ func TestF32Table(t *testing.T) {
 func TestI8Extremes(t *testing.T) {
 	for _, c := range []struct {
 		k     kernels.Kernel
-		rows4 func(w *byte, stride int, q *int8, nchunk int, tab *[16]byte, out *[4]int32)
+		rows4 func(w *byte, q *int8, nchunk int, tab *[16]byte, out *[4]int32)
 	}{{NeonDotI8, i8Rows4}, {NeonI8, i8Rows4NoDot}} {
 		t.Run(c.k.Info().ID, func(t *testing.T) {
 			if err := kernels.Usable(c.k); err != nil {
@@ -121,11 +122,11 @@ func TestI8Extremes(t *testing.T) {
 	}
 }
 
-func i8Extremes(t *testing.T, rows4 func(w *byte, stride int, q *int8, nchunk int, tab *[16]byte, out *[4]int32)) {
+func i8Extremes(t *testing.T, rows4 func(w *byte, q *int8, nchunk int, tab *[16]byte, out *[4]int32)) {
 	for _, cols := range []int{64, 4096, 65536} {
 		nchunk := cols / 64
 		q := make([]int8, cols)
-		codes := make([]byte, (4+3)*nchunk*16)
+		codes := make([]byte, 4*nchunk*16)
 		for c := range q {
 			q[c] = 127
 			if c%3 == 0 {
@@ -141,7 +142,7 @@ func i8Extremes(t *testing.T, rows4 func(w *byte, stride int, q *int8, nchunk in
 			tab[i] = byte(cb[i&3])
 		}
 		set := func(r, c int, code byte) {
-			b := &codes[r*nchunk*16+16*(c/64)+c%16]
+			b := &codes[64*(c/64)+16*r+c%16]
 			*b = *b&^(3<<(2*((c%64)/16))) | code<<(2*((c%64)/16))
 		}
 		var want [4]int32
@@ -162,7 +163,7 @@ func i8Extremes(t *testing.T, rows4 func(w *byte, stride int, q *int8, nchunk in
 			}
 		}
 		var out [4]int32
-		rows4(&codes[0], nchunk*16, &q[0], nchunk, &tab, &out)
+		rows4(&codes[0], &q[0], nchunk, &tab, &out)
 		if out != want {
 			t.Errorf("cols %d: got %v, want %v", cols, out, want)
 		}

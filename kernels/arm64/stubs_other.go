@@ -5,14 +5,14 @@ package arm64
 // Stubs of the assembly in neon_arm64.s for builds without it. They are never
 // called: the kernels' Available() fails first, and Prepare with it.
 
-func i8Rows4(w *byte, stride int, q *int8, nchunk int, tab *[16]byte, out *[4]int32) {
+func i8Rows4(w *byte, q *int8, nchunk int, tab *[16]byte, out *[4]int32) {
 	panic("arm64: i8Rows4 called without arm64 assembly")
 }
 
-func f32Rows4(w *byte, stride int, x *float32, nchunk int, tab *[32]byte, out *[32]float32) {
+func f32Rows4(w *byte, x *float32, nchunk int, tab *[32]byte, out *[32]float32) {
 	panic("arm64: f32Rows4 called without arm64 assembly")
 }
 
-func i8Rows4NoDot(w *byte, stride int, q *int8, nchunk int, tab *[16]byte, out *[4]int32) {
+func i8Rows4NoDot(w *byte, q *int8, nchunk int, tab *[16]byte, out *[4]int32) {
 	panic("arm64: i8Rows4NoDot called without arm64 assembly")
 }
