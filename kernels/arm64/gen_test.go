@@ -183,6 +183,58 @@ func genF32(a *asmWriter) {
 	a.op("RET")
 }
 
+// genQuant writes absMax16 and quant16, the vector parts of quantizeI8.
+func genQuant(a *asmWriter) {
+	a.raw("")
+	a.raw("// func absMax16(x *float32, n int) float32")
+	a.raw("TEXT ·absMax16(SB), NOSPLIT, $0-20")
+	a.op("MOVD\tx+0(FP), R0")
+	a.op("MOVD\tn+8(FP), R1")
+	a.zero(4, 5, 6, 7)
+	a.label("absmaxloop")
+	a.op("VLD1.P\t64(R0), [V0.S4, V1.S4, V2.S4, V3.S4]")
+	for i := 0; i < 4; i++ {
+		a.word(enc.FABS(i, i))
+	}
+	for i := 0; i < 4; i++ {
+		a.word(enc.FMAX(4+i, 4+i, i))
+	}
+	a.op("SUBS\t$1, R1, R1")
+	a.op("BNE\tabsmaxloop")
+	a.word(enc.FMAX(4, 4, 5))
+	a.word(enc.FMAX(6, 6, 7))
+	a.word(enc.FMAX(4, 4, 6))
+	a.word(enc.FMAXV(4, 4))
+	a.op("FMOVS\tF4, ret+16(FP)")
+	a.op("RET")
+
+	a.raw("")
+	a.raw("// func quant16(x *float32, n int, s float32, q *int8)")
+	a.raw("TEXT ·quant16(SB), NOSPLIT, $0-32")
+	a.op("MOVD\tx+0(FP), R0")
+	a.op("MOVD\tn+8(FP), R1")
+	a.op("FMOVS\ts+16(FP), F16")
+	a.op("MOVD\tq+24(FP), R2")
+	a.op("VDUP\tV16.S[0], V16.S4")
+	a.label("quantloop")
+	a.op("VLD1.P\t64(R0), [V0.S4, V1.S4, V2.S4, V3.S4]")
+	a.comment("float32(x*s), then round to nearest even (|x*s| < 127.5, so no clamp is needed)")
+	for i := 0; i < 4; i++ {
+		a.word(enc.FMUL(i, i, 16))
+	}
+	for i := 0; i < 4; i++ {
+		a.word(enc.FCVTNS(i, i))
+	}
+	a.comment("int32 -> int8: keep the low byte of each lane")
+	a.op("VUZP1\tV1.H8, V0.H8, V4.H8")
+	a.op("VUZP1\tV3.H8, V2.H8, V5.H8")
+	a.op("VUZP1\tV5.B16, V4.B16, V6.B16")
+	a.op("VST1.P\t[V6.B16], 16(R2)")
+	a.op("SUBS\t$1, R1, R1")
+	a.op("BNE\tquantloop")
+	a.op("RET")
+}
+
 // genAsm returns the text of neon_arm64.s.
 func genAsm() []byte {
 	var a asmWriter
@@ -194,5 +246,6 @@ func genAsm() []byte {
 	genI8(&a, true)
 	genI8(&a, false)
 	genF32(&a)
+	genQuant(&a)
 	return a.b.Bytes()
 }

@@ -32,12 +32,12 @@ var NeonF32 kernels.Kernel = &neonKernel{
 	feats: []Feature{ASIMD},
 }
 
-// NeonDotI8 is neondot-i8: SPEC §2's i8 mode (kernels.QuantizeI8) with TBL
+// NeonDotI8 is neondot-i8: SPEC §2's i8 mode (quantizeI8) with TBL
 // lookups of the signed codebook and SDOT.
 var NeonDotI8 kernels.Kernel = &neonKernel{
 	Base: kernels.Base{I: kernels.Info{
 		ID: "neondot-i8", Backend: "arm64", ISA: "neon+dotprod", Mode: kernels.I8,
-		Code: "Go asm (generated), NEON+dotprod: x quantized by kernels.QuantizeI8; W repacked per 64 columns so byte k holds columns 16j+k in bits 2j, 4 rows interleaved per chunk; " +
+		Code: "Go asm (generated), NEON+dotprod: x quantized with NEON (FMUL+FCVTNS, bit-identical to kernels.QuantizeI8); W repacked per 64 columns so byte k holds columns 16j+k in bits 2j, 4 rows interleaved per chunk; " +
 			"USHR/AND + TBL of the signed codebook, SDOT into int32, 4 rows per pass with 2 accumulators each",
 	}},
 	feats: []Feature{ASIMD, ASIMDDP},
@@ -48,7 +48,7 @@ var NeonDotI8 kernels.Kernel = &neonKernel{
 var NeonI8 kernels.Kernel = &neonKernel{
 	Base: kernels.Base{I: kernels.Info{
 		ID: "neon-i8", Backend: "arm64", ISA: "neon", Mode: kernels.I8,
-		Code: "Go asm (generated), NEON: x quantized by kernels.QuantizeI8; W repacked per 64 columns so byte k holds columns 16j+k in bits 2j, 4 rows interleaved per chunk; " +
+		Code: "Go asm (generated), NEON: x quantized with NEON (FMUL+FCVTNS, bit-identical to kernels.QuantizeI8); W repacked per 64 columns so byte k holds columns 16j+k in bits 2j, 4 rows interleaved per chunk; " +
 			"USHR/AND + TBL of the signed codebook, SMULL+SMLAL2 into int16, SADALP into int32, 4 rows per pass with 2 accumulators each",
 	}},
 	feats: []Feature{ASIMD},
@@ -161,7 +161,7 @@ func (in *i8Input) Load(x []float32) error {
 	if err := kernels.CheckX(in.p.k.I.ID, m, x); err != nil {
 		return err
 	}
-	s := kernels.QuantizeI8(x, in.q)
+	s := quantizeI8(x, in.q)
 	in.inv = kernels.I8Inv(m.Scale, s)
 	in.loaded = true
 	return nil

@@ -497,3 +497,57 @@ f32loop:
 	VST1.P	[V8.S4, V9.S4, V10.S4, V11.S4], 64(R5)
 	VST1	[V12.S4, V13.S4, V14.S4, V15.S4], (R5)
 	RET
+
+// func absMax16(x *float32, n int) float32
+TEXT ·absMax16(SB), NOSPLIT, $0-20
+	MOVD	x+0(FP), R0
+	MOVD	n+8(FP), R1
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+absmaxloop:
+	VLD1.P	64(R0), [V0.S4, V1.S4, V2.S4, V3.S4]
+	WORD	$0x4ea0f800	// fabs v0.4s, v0.4s
+	WORD	$0x4ea0f821	// fabs v1.4s, v1.4s
+	WORD	$0x4ea0f842	// fabs v2.4s, v2.4s
+	WORD	$0x4ea0f863	// fabs v3.4s, v3.4s
+	WORD	$0x4e20f484	// fmax v4.4s, v4.4s, v0.4s
+	WORD	$0x4e21f4a5	// fmax v5.4s, v5.4s, v1.4s
+	WORD	$0x4e22f4c6	// fmax v6.4s, v6.4s, v2.4s
+	WORD	$0x4e23f4e7	// fmax v7.4s, v7.4s, v3.4s
+	SUBS	$1, R1, R1
+	BNE	absmaxloop
+	WORD	$0x4e25f484	// fmax v4.4s, v4.4s, v5.4s
+	WORD	$0x4e27f4c6	// fmax v6.4s, v6.4s, v7.4s
+	WORD	$0x4e26f484	// fmax v4.4s, v4.4s, v6.4s
+	WORD	$0x6e30f884	// fmaxv s4, v4.4s
+	FMOVS	F4, ret+16(FP)
+	RET
+
+// func quant16(x *float32, n int, s float32, q *int8)
+TEXT ·quant16(SB), NOSPLIT, $0-32
+	MOVD	x+0(FP), R0
+	MOVD	n+8(FP), R1
+	FMOVS	s+16(FP), F16
+	MOVD	q+24(FP), R2
+	VDUP	V16.S[0], V16.S4
+quantloop:
+	VLD1.P	64(R0), [V0.S4, V1.S4, V2.S4, V3.S4]
+	// float32(x*s), then round to nearest even (|x*s| < 127.5, so no clamp is needed)
+	WORD	$0x6e30dc00	// fmul v0.4s, v0.4s, v16.4s
+	WORD	$0x6e30dc21	// fmul v1.4s, v1.4s, v16.4s
+	WORD	$0x6e30dc42	// fmul v2.4s, v2.4s, v16.4s
+	WORD	$0x6e30dc63	// fmul v3.4s, v3.4s, v16.4s
+	WORD	$0x4e21a800	// fcvtns v0.4s, v0.4s
+	WORD	$0x4e21a821	// fcvtns v1.4s, v1.4s
+	WORD	$0x4e21a842	// fcvtns v2.4s, v2.4s
+	WORD	$0x4e21a863	// fcvtns v3.4s, v3.4s
+	// int32 -> int8: keep the low byte of each lane
+	VUZP1	V1.H8, V0.H8, V4.H8
+	VUZP1	V3.H8, V2.H8, V5.H8
+	VUZP1	V5.B16, V4.B16, V6.B16
+	VST1.P	[V6.B16], 16(R2)
+	SUBS	$1, R1, R1
+	BNE	quantloop
+	RET

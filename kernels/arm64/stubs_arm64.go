@@ -34,3 +34,17 @@ func f32Rows4(w *byte, x *float32, nchunk int, tab *[32]byte, out *[32]float32)
 //
 //go:noescape
 func i8Rows4NoDot(w *byte, q *int8, nchunk int, tab *[16]byte, out *[4]int32)
+
+// absMax16 returns max |x[i]| for i < 16*n (n >= 1): FABS, FMAX, FMAXV.
+//
+//go:noescape
+func absMax16(x *float32, n int) float32
+
+// quant16 sets, for i < 16*n (n >= 1),
+//
+//	q[i] = int8(roundHalfEven(float32(x[i] * s)))
+//
+// with FMUL and FCVTNS; the caller guarantees |x[i]*s| < 127.5.
+//
+//go:noescape
+func quant16(x *float32, n int, s float32, q *int8)

@@ -1,6 +1,7 @@
 // Package enc encodes the arm64 Advanced SIMD instructions that the Go
-// assembler does not know (SDOT, UDOT, SMULL, SMLAL, SADALP, vector FADD/FADDP and
-// SCVTF), so that the kernels' generated assembly can emit them as
+// assembler does not know (SDOT, UDOT, SMULL, SMLAL, SADALP and the vector
+// float arithmetic and conversions: FADD, FADDP, FMUL, FMAX, FMAXV, FABS,
+// FCVTNS, SCVTF), so that the kernels' generated assembly can emit them as
 // `WORD $0x...` with the mnemonic in a comment. Every encoding follows the
 // bit layout of the Arm Architecture Reference Manual (A64, "Advanced SIMD
 // three same / three different / two-register misc" classes) and is checked in
@@ -86,6 +87,37 @@ func FADD(d, n, m int) Inst {
 // m0+m1, m2+m3]). Layout: as FADD with U=1.
 func FADDP(d, n, m int) Inst {
 	return Inst{three(0x6e20d400, d, n, m), fmt.Sprintf("faddp v%d.4s, v%d.4s, v%d.4s", d, n, m)}
+}
+
+// FMUL returns `fmul vd.4s, vn.4s, vm.4s`.
+// Layout: 0 Q=1 U=1 01110 0 sz=0 1 Rm 11011 1 Rn Rd.
+func FMUL(d, n, m int) Inst {
+	return Inst{three(0x6e20dc00, d, n, m), fmt.Sprintf("fmul v%d.4s, v%d.4s, v%d.4s", d, n, m)}
+}
+
+// FMAX returns `fmax vd.4s, vn.4s, vm.4s`.
+// Layout: 0 Q=1 U=0 01110 0 sz=0 1 Rm 11110 1 Rn Rd.
+func FMAX(d, n, m int) Inst {
+	return Inst{three(0x4e20f400, d, n, m), fmt.Sprintf("fmax v%d.4s, v%d.4s, v%d.4s", d, n, m)}
+}
+
+// FMAXV returns `fmaxv sd, vn.4s` (the largest of the four lanes).
+// Layout: 0 Q=1 U=1 01110 0 sz=0 11000 01111 10 Rn Rd.
+func FMAXV(d, n int) Inst {
+	return Inst{two(0x6e30f800, d, n), fmt.Sprintf("fmaxv s%d, v%d.4s", d, n)}
+}
+
+// FABS returns `fabs vd.4s, vn.4s`.
+// Layout: 0 Q=1 U=0 01110 1 sz=0 10000 01111 10 Rn Rd.
+func FABS(d, n int) Inst {
+	return Inst{two(0x4ea0f800, d, n), fmt.Sprintf("fabs v%d.4s, v%d.4s", d, n)}
+}
+
+// FCVTNS returns `fcvtns vd.4s, vn.4s`: float32 to int32, rounding to
+// nearest with ties to even, saturating.
+// Layout: 0 Q=1 U=0 01110 0 sz=0 10000 11010 10 Rn Rd.
+func FCVTNS(d, n int) Inst {
+	return Inst{two(0x4e21a800, d, n), fmt.Sprintf("fcvtns v%d.4s, v%d.4s", d, n)}
 }
 
 // SCVTF returns `scvtf vd.4s, vn.4s` (int32 lanes to float32, round to

@@ -22,6 +22,11 @@ func TestKnownEncodings(t *testing.T) {
 		{SADALP(7, 8), 0x4e606907, "sadalp v7.4s, v8.8h"},
 		{FADD(9, 10, 11), 0x4e2bd549, "fadd v9.4s, v10.4s, v11.4s"},
 		{FADDP(12, 13, 14), 0x6e2ed5ac, "faddp v12.4s, v13.4s, v14.4s"},
+		{FMUL(1, 2, 3), 0x6e23dc41, "fmul v1.4s, v2.4s, v3.4s"},
+		{FCVTNS(4, 5), 0x4e21a8a4, "fcvtns v4.4s, v5.4s"},
+		{FABS(6, 7), 0x4ea0f8e6, "fabs v6.4s, v7.4s"},
+		{FMAX(8, 9, 10), 0x4e2af528, "fmax v8.4s, v9.4s, v10.4s"},
+		{FMAXV(11, 12), 0x6e30f98b, "fmaxv s11, v12.4s"},
 		{SCVTF(15, 16), 0x4e21da0f, "scvtf v15.4s, v16.4s"},
 	} {
 		if c.got.Bits != c.bits || c.got.Asm != c.asm {
