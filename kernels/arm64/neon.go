@@ -180,6 +180,9 @@ func (in *i8Input) GEMV(y []float32, r0, r1 int) error {
 		// never read past its buffers.
 		return fmt.Errorf("kernels: %s: internal buffers too short (q %d, data %d)", p.k.I.ID, len(in.q), len(p.data))
 	}
+	if r0 == r1 {
+		return nil
+	}
 	rows4 := i8Rows4
 	if p.k.nodot {
 		rows4 = i8Rows4NoDot
@@ -225,6 +228,9 @@ func (in *f32Input) GEMV(y []float32, r0, r1 int) error {
 		// Unreachable (Load pads x, repack pads rows), but the assembly must
 		// never read past its buffers.
 		return fmt.Errorf("kernels: %s: loaded x has %d values, want %d", p.k.I.ID, len(in.x), p.nchunk*chunkCols)
+	}
+	if r0 == r1 {
+		return nil
 	}
 	var out [32]float32
 	sc := p.m.Scale
