@@ -4,6 +4,7 @@ package all
 
 import (
 	_ "github.com/qkbench/qkbench/kernels/amd64"
+	_ "github.com/qkbench/qkbench/kernels/arm64"
 	_ "github.com/qkbench/qkbench/kernels/cgo"
 	_ "github.com/qkbench/qkbench/kernels/scalar"
 )

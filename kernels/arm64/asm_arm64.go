@@ -1,0 +1,5 @@
+//go:build arm64 && !purego
+
+package arm64
+
+const asmBuilt = true
