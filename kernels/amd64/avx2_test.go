@@ -2,6 +2,7 @@ package amd64
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 
 	"github.com/qkbench/qkbench/kernels"
@@ -16,7 +17,8 @@ func TestAVX2I8(t *testing.T)  { kerneltest.Run(t, AVX2I8) }
 // BenchmarkAVX2 times one whole GEMV (Load, which quantizes x, plus GEMV over
 // every row) at the seed's 2048x4096, hot, against the portable Go kernels
 // (go-i8, go-f32, when registered) and the scalar references. Sub-benchmarks
-// run interleaved under -count.
+// run interleaved under -count. cpu-ns/op is the thread CPU time per GEMV
+// (Linux), steadier than ns/op when other processes share the cores.
 func BenchmarkAVX2(b *testing.B) {
 	const rows, cols = 2048, 4096
 	w, err := workloads.Generate(workloads.Spec{Rows: rows, Cols: cols, Codebook: kernels.QK256, Seed: workloads.DefaultSeed})
@@ -39,6 +41,9 @@ func BenchmarkAVX2(b *testing.B) {
 			in := p.NewInput()
 			y := make([]float32, rows)
 			b.SetBytes(w.M.WeightBytes())
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			cpu0 := threadCPUNanos()
 			for b.Loop() {
 				if err := in.Load(w.X); err != nil {
 					b.Fatal(err)
@@ -46,6 +51,9 @@ func BenchmarkAVX2(b *testing.B) {
 				if err := in.GEMV(y, 0, rows); err != nil {
 					b.Fatal(err)
 				}
+			}
+			if cpu1 := threadCPUNanos(); cpu0 >= 0 && cpu1 >= 0 {
+				b.ReportMetric(float64(cpu1-cpu0)/float64(b.N), "cpu-ns/op")
 			}
 			b.ReportMetric(float64(w.M.MACs())*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
 		})
