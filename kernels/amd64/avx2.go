@@ -13,8 +13,9 @@ func init() {
 	kernels.Register(AVX2I8)
 }
 
-// chunkCols is the number of columns one 32-byte group of codes covers in
-// the avx2 layouts; rows are cut into ceil(cols/128) chunks.
+// chunkCols is the number of columns one chunk of codes covers in the avx2
+// layouts (32 bytes in avx2-i8's, 64 in avx2-f32's); the kernels compute
+// ceil(cols/128) chunks per row.
 const chunkCols = 128
 
 // AVX2F32 is avx2-f32: float32 FMA over codes mapped through the codebook
@@ -35,7 +36,7 @@ var AVX2I8 kernels.Kernel = &avx2Kernel{
 	Base: kernels.Base{I: kernels.Info{
 		ID: "avx2-i8", Backend: "amd64", ISA: "avx2", Mode: kernels.I8,
 		Code: "Go asm (avo), AVX2: x quantized with AVX2 (quantizeI8); W repacked per 128 columns so byte k holds columns 32j+k in bits 2j; " +
-			"VPSHUFB nibble lookup of u=cb+2, VPMADDUBSW+VPADDW, VPMADDWD widening every 256 columns, 4 rows per pass, minus 2*sum(q) per row",
+			"VPSHUFB nibble lookup of u=cb+2, VPMADDUBSW+VPADDW, VPMADDWD widening every 1024 columns, 4 rows per pass, minus 2*sum(q) per row",
 	}},
 	feats: []Feature{AVX2},
 }
