@@ -16,7 +16,8 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// chunkCols is the columns one 32-byte group of codes covers.
+// chunkCols is the columns one chunk of codes covers (32 bytes in the i8
+// layout, 64 in the f32 layout).
 const chunkCols = 128
 
 // i8Group is how many chunks the i8 kernels sum in int16 lanes before
