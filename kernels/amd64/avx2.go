@@ -13,8 +13,9 @@ func init() {
 	kernels.Register(AVX2I8)
 }
 
-// chunkCols is the number of columns one 32-byte group of codes covers in
-// the avx2 layouts; rows are cut into ceil(cols/128) chunks.
+// chunkCols is the number of columns one chunk of codes covers in the avx2
+// layouts (32 bytes in avx2-i8's, 64 in avx2-f32's); the kernels compute
+// ceil(cols/128) chunks per row.
 const chunkCols = 128
 
 // AVX2F32 is avx2-f32: float32 FMA over codes mapped through the codebook
@@ -22,8 +23,9 @@ const chunkCols = 128
 var AVX2F32 kernels.Kernel = &avx2Kernel{
 	Base: kernels.Base{I: kernels.Info{
 		ID: "avx2-f32", Backend: "amd64", ISA: "avx2+fma", Mode: kernels.F32,
-		Code: "Go asm (avo), AVX2+FMA: W repacked per 128 columns so dword i holds columns 8j+i in bits 2j; " +
-			"VPSRLD+VPERMILPS codebook lookup, VFMADD231PS, 4 rows per pass with 2 accumulators each",
+		Code: "Go asm (avo), AVX2+FMA: W repacked at 4 bits per weight (2x the QK256 bytes) so a 32-byte load at byte offset 0..3 " +
+			"has 8 consecutive columns' codes in its dwords' low bits, another 8 after VPSRLD 4; VPERMILPS codebook lookup (no masks), " +
+			"VFMADD231PS, 4 rows per pass with 2 accumulators each",
 	}},
 	feats: []Feature{AVX2, FMA3},
 }
@@ -34,7 +36,7 @@ var AVX2I8 kernels.Kernel = &avx2Kernel{
 	Base: kernels.Base{I: kernels.Info{
 		ID: "avx2-i8", Backend: "amd64", ISA: "avx2", Mode: kernels.I8,
 		Code: "Go asm (avo), AVX2: x quantized with AVX2 (quantizeI8); W repacked per 128 columns so byte k holds columns 32j+k in bits 2j; " +
-			"VPSHUFB nibble lookup of u=cb+2, VPMADDUBSW+VPADDW, VPMADDWD widening every 256 columns, 4 rows per pass, minus 2*sum(q) per row",
+			"VPSHUFB nibble lookup of u=cb+2, VPMADDUBSW+VPADDW, VPMADDWD widening every 1024 columns, 4 rows per pass, minus 2*sum(q) per row",
 	}},
 	feats: []Feature{AVX2},
 }
@@ -60,6 +62,7 @@ func (k *avx2Kernel) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
 		}
 	} else {
 		p.data = f32Repack(m)
+		p.stride = 2 * m.Stride()
 		for i := range p.f32tab {
 			p.f32tab[i] = float32(cb[i&3])
 		}
@@ -90,27 +93,37 @@ func i8Repack(m *kernels.Matrix) []byte {
 	return out
 }
 
-// f32Repack returns m's codes in the avx2-f32 layout: rows keep their stride;
-// within a row, chunk t (bytes 32t..32t+31, eight little-endian dwords) holds
-// columns 128t..128t+127, dword i the code of column 128t+8j+i in bits
-// [2j+1:2j] (j = 0..15). Shifting the dwords right by 2j gives the codes of 8
-// consecutive columns in their low bits, VPERMILPS's index.
+// f32Repack returns m's codes in the avx2-f32 layout, 4 bits per weight:
+// row r starts at byte r*2*stride; chunk t of a row (64 bytes from 64t)
+// holds columns 128t..128t+127 in two halves of 32 bytes. Byte 4i+o of half
+// h (i = 0..7, o = 0..3) holds the code of column 128t+8g+i in bits [1:0]
+// and that of column 128t+8(g+1)+i in bits [5:4], g = 8h+2o; its other bits
+// are zero. A 32-byte load at offset o of a half then has, in the low bits of
+// each dword, the codes of 8 consecutive columns (VPERMILPS's index), and
+// after a shift by 4 those of the next 8. The buffer has f32Slack bytes more,
+// because the loads at offsets 1..3 of the last half read up to 3 bytes past it.
 func f32Repack(m *kernels.Matrix) []byte {
-	out := make([]byte, len(m.Data))
-	stride := m.Stride()
+	stride := 2 * m.Stride()
+	out := make([]byte, m.Rows*stride+f32Slack)
 	for r := 0; r < m.Rows; r++ {
 		row := out[r*stride : (r+1)*stride]
-		for t := 0; t < stride/32; t++ {
-			for i := 0; i < 8; i++ {
-				for j := 0; j < 16; j++ {
-					code := m.Code(r, chunkCols*t+8*j+i)
-					row[32*t+4*i+j/4] |= code << (2 * (j % 4))
+		for t := 0; t < stride/64; t++ {
+			for h := 0; h < 2; h++ {
+				for o := 0; o < 4; o++ {
+					g := 8*h + 2*o
+					for i := 0; i < 8; i++ {
+						c := chunkCols*t + 8*g + i
+						row[64*t+32*h+4*i+o] = m.Code(r, c) | m.Code(r, c+8)<<4
+					}
 				}
 			}
 		}
 	}
 	return out
 }
+
+// f32Slack is the padding after the avx2-f32 layout (see f32Repack).
+const f32Slack = 32
 
 type avx2Prepared struct {
 	k      *avx2Kernel

@@ -70,9 +70,7 @@ func TestAVX2GuardAsm(t *testing.T) {
 			t.Fatal(err)
 		}
 		m := w.M
-		stride, nchunk := m.Stride(), (cols+chunkCols-1)/chunkCols
-		// Only the chunks that are computed: the data ends at row 3's last chunk.
-		used := 3*stride + 32*nchunk
+		nchunk := (cols + chunkCols - 1) / chunkCols
 		var i8tab [32]byte
 		for i := 0; i < 16; i++ {
 			i8tab[i] = byte(m.Codebook[i&3] + 2)
@@ -93,9 +91,13 @@ func TestAVX2GuardAsm(t *testing.T) {
 		gx := guardedF32(t, x)
 
 		for _, layout := range []string{"i8", "f32"} {
-			data := i8Repack(m)
+			// Only the chunks that are computed: the data ends right after
+			// the bytes that row 3's last chunk reads.
+			data, stride := i8Repack(m), m.Stride()
+			used := 3*stride + 32*nchunk
 			if layout == "f32" {
-				data = f32Repack(m)
+				data, stride = f32Repack(m), 2*m.Stride()
+				used = 3*stride + 64*nchunk + 3 // offset loads read 3 bytes past the chunk
 			}
 			gw := guarded(t, used)
 			copy(gw, data[:used])

@@ -155,9 +155,12 @@ func TestAVX2Repack(t *testing.T) {
 		for c := 0; c < m.Blocks()*kernels.BlockCols; c++ {
 			t8, o := c/chunkCols, c%chunkCols
 			gotI8 := i8[r*s+32*t8+o%32] >> (2 * (o / 32)) & 3
-			dw := r*s + 32*t8 + 4*(o%8)
-			d := uint32(f32[dw]) | uint32(f32[dw+1])<<8 | uint32(f32[dw+2])<<16 | uint32(f32[dw+3])<<24
-			gotF32 := uint8(d >> (2 * (o / 8)) & 3)
+			g := o / 8 // f32: byte 4i+o' of half h holds groups g = 8h+2o' (bits 1:0) and g+1 (bits 5:4)
+			fb := f32[2*r*s+64*t8+32*(g/8)+4*(o%8)+(g%8)/2]
+			gotF32 := fb >> (4 * (g % 2)) & 3
+			if fb&0xCC != 0 {
+				t.Fatalf("f32 layout byte for code(%d, %d) = %#x has bits set outside [1:0] and [5:4]", r, c, fb)
+			}
 			if want := m.Code(r, c); gotI8 != want || gotF32 != want {
 				t.Fatalf("code(%d, %d) = %d; i8 layout has %d, f32 layout %d", r, c, want, gotI8, gotF32)
 			}

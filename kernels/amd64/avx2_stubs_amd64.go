@@ -25,7 +25,8 @@ func i8Rows1AVX2(w *byte, stride int, q *int8, nchunk int, tab *[32]byte, out *i
 // f32Rows4AVX2 computes, for the 4 rows starting at w (stride bytes apart),
 // out[r] = Σ_{c < 128*nchunk} tab[code(r, c)] * x[c] in float32, with codes in
 // the avx2-f32 layout (see f32Repack), with two accumulators per row; n = 1 and
-// n = 4 add in the same order, so their results are bit-identical.
+// n = 4 add in the same order, so their results are bit-identical. The loads at
+// offsets 1..3 read up to 3 bytes past the last chunk (the layout is padded).
 //
 //go:noescape
 func f32Rows4AVX2(w *byte, stride int, x *float32, nchunk int, tab *[8]float32, out *float32)
@@ -33,7 +34,8 @@ func f32Rows4AVX2(w *byte, stride int, x *float32, nchunk int, tab *[8]float32, 
 // f32Rows1AVX2 computes, for the 1 rows starting at w (stride bytes apart),
 // out[r] = Σ_{c < 128*nchunk} tab[code(r, c)] * x[c] in float32, with codes in
 // the avx2-f32 layout (see f32Repack), with two accumulators per row; n = 1 and
-// n = 4 add in the same order, so their results are bit-identical.
+// n = 4 add in the same order, so their results are bit-identical. The loads at
+// offsets 1..3 read up to 3 bytes past the last chunk (the layout is padded).
 //
 //go:noescape
 func f32Rows1AVX2(w *byte, stride int, x *float32, nchunk int, tab *[8]float32, out *float32)

@@ -16,7 +16,8 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// chunkCols is the columns one 32-byte group of codes covers.
+// chunkCols is the columns one chunk of codes covers (32 bytes in the i8
+// layout, 64 in the f32 layout).
 const chunkCols = 128
 
 // i8Group is how many chunks the i8 kernels sum in int16 lanes before
@@ -201,10 +202,11 @@ func i8Rows(n int) {
 }
 
 // f32Rows emits f32Rows<n>AVX2, the float32 sums of n rows of the avx2-f32
-// layout: per 128-column chunk 8 little-endian dwords, dword i holding the
-// code of column 8j+i (j = 0..15) in bits [2j+1:2j]. A dword shifted right by
-// 2j indexes tab (8 floats, cb[i&3] in both lanes) with VPERMILPS, which reads
-// only bits [1:0], so no mask is needed.
+// layout (4 bits per weight, see f32Repack in avx2.go): per 128-column chunk
+// 64 bytes; a 32-byte load at byte offset o of half h has in the low bits of
+// dword i the code of column 8g+i, g = 8h+2o, and in bits [5:4] that of
+// column 8(g+1)+i. VPERMILPS indexes tab (cb[i&3] in both lanes) with only
+// bits [1:0] of each dword, so no mask is needed: one shift per 16 weights.
 func f32Rows(n int) {
 	name := fmt.Sprintf("f32Rows%dAVX2", n)
 	TEXT(name, NOSPLIT, "func(w *byte, stride int, x *float32, nchunk int, tab *[8]float32, out *float32)")
@@ -213,7 +215,8 @@ func f32Rows(n int) {
 		name+fmt.Sprintf(" computes, for the %d rows starting at w (stride bytes apart),", n),
 		"out[r] = Σ_{c < 128*nchunk} tab[code(r, c)] * x[c] in float32, with codes in",
 		"the avx2-f32 layout (see f32Repack), with two accumulators per row; n = 1 and",
-		"n = 4 add in the same order, so their results are bit-identical.",
+		"n = 4 add in the same order, so their results are bit-identical. The loads at",
+		"offsets 1..3 read up to 3 bytes past the last chunk (the layout is padded).",
 	)
 	w := Load(Param("w"), GP64())
 	stride := Load(Param("stride"), GP64())
@@ -241,28 +244,32 @@ func f32Rows(n int) {
 		}
 	}
 
+	// Per chunk and row: 64 bytes, two halves of 32. A load at byte offset o
+	// (0..3) of half h puts byte 4i+o of the half in the low byte of dword i:
+	// its bits [1:0] are the code of column 8g+i and bits [5:4] that of
+	// column 8(g+1)+i, g = 8h+2o. VPERMILPS reads only bits [1:0].
 	Label(name + "_loop")
 	TESTQ(nchunk, nchunk)
 	JZ(LabelRef(name + "_done"))
-	codes := make([]VecVirtual, n)
-	for r := range codes {
-		codes[r] = YMM()
-		VMOVDQU(Mem{Base: rows[r]}, codes[r])
-	}
-	for j := 0; j < 16; j++ {
-		xv := YMM()
-		VMOVUPS(Mem{Base: x, Disp: 32 * j}, xv)
-		for r := 0; r < n; r++ {
-			if j > 0 {
-				VPSRLD(U8(2), codes[r], codes[r])
+	for h := 0; h < 2; h++ {
+		for o := 0; o < 4; o++ {
+			g := 8*h + 2*o
+			x0, x1 := YMM(), YMM()
+			VMOVUPS(Mem{Base: x, Disp: 32 * g}, x0)
+			VMOVUPS(Mem{Base: x, Disp: 32 * (g + 1)}, x1)
+			for r := 0; r < n; r++ {
+				v, wv := YMM(), YMM()
+				VMOVDQU(Mem{Base: rows[r], Disp: 32*h + o}, v)
+				VPERMILPS(v, tab, wv)
+				VFMADD231PS(x0, wv, acc[r][0])
+				VPSRLD(U8(4), v, v)
+				VPERMILPS(v, tab, wv)
+				VFMADD231PS(x1, wv, acc[r][1])
 			}
-			wv := YMM()
-			VPERMILPS(codes[r], tab, wv)
-			VFMADD231PS(xv, wv, acc[r][j%nacc])
 		}
 	}
 	for r := 0; r < n; r++ {
-		ADDQ(U32(32), rows[r])
+		ADDQ(U32(64), rows[r])
 	}
 	ADDQ(U32(512), x)
 	DECQ(nchunk)
