@@ -21,12 +21,16 @@ test: vet
 	$(GO) test -race ./...
 	$(MAKE) --no-print-directory test-arm64
 
-# The portable kernels (and NEON kernels, with dotprod) again on arm64 under
-# QEMU user emulation, when it is installed (apt-get install qemu-user-static).
+# The portable and NEON kernels on arm64 under QEMU user emulation, when it
+# is installed (apt-get install qemu-user-static): a CPU with dotprod (every
+# NEON kernel must run) and a Cortex-A53 without it (neondot-i8 must say so).
 test-arm64:
 	@if command -v $(QEMU) >/dev/null 2>&1; then \
 		echo "GOARCH=arm64 go test under $(QEMU)"; \
-		QEMU_CPU=max GOARCH=arm64 CGO_ENABLED=0 $(GO) test -short -exec $(QEMU) ./kernels/... ./workloads/...; \
+		QKBENCH_REQUIRE=neon-f32,neondot-i8,neon-i8 QEMU_CPU=max GOARCH=arm64 CGO_ENABLED=0 \
+			$(GO) test -count=1 -exec $(QEMU) ./kernels/... ./workloads/... ./bench/probe/ && \
+		QKBENCH_REQUIRE=neon-f32,neon-i8 QEMU_CPU=cortex-a53 GOARCH=arm64 CGO_ENABLED=0 \
+			$(GO) test -count=1 -exec $(QEMU) ./kernels/arm64/... ./bench/probe/; \
 	else \
 		echo "skipping arm64 tests: $(QEMU) is not installed (apt-get install qemu-user-static)"; \
 	fi
