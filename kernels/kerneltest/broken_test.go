@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 	"unsafe"
@@ -30,13 +31,15 @@ const (
 	staleLoad          // a second Load on an Input keeps the first x's codes
 	noRangeCheck       // GEMV trusts r0, r1 and len(y)
 	yAlias             // writes y[r] through y[0]'s address rounded down to 16 bytes
+	badInfo            // an id ending in -<digits>
+	gemvScratch        // GEMV sums rows in one accumulator per Prepared, shared by every caller
 )
 
 var flawNames = map[flaw]string{
 	sound: "sound", overread: "overread", underread: "underread", lastRow: "lastrow",
 	halfAway: "halfaway", padCounts: "padcounts", writeOutside: "writeoutside",
 	int16Acc: "int16acc", unalignedBug: "unaligned", sharedScratch: "sharedscratch",
-	staleLoad: "staleload", noRangeCheck: "norangecheck", yAlias: "yalias",
+	staleLoad: "staleload", noRangeCheck: "norangecheck", yAlias: "yalias", badInfo: "badinfo", gemvScratch: "gemvscratch",
 }
 
 // brokenKernel is a small but realistic i8 (or f32) kernel: it unpacks the
@@ -48,10 +51,14 @@ type brokenKernel struct {
 }
 
 func newBroken(f flaw, mode kernels.Mode) *brokenKernel {
-	return &brokenKernel{Base: kernels.Base{I: kernels.Info{
+	k := &brokenKernel{Base: kernels.Base{I: kernels.Info{
 		ID: "broken-" + flawNames[f] + "-" + mode.String(), Backend: "test", ISA: "go", Mode: mode,
 		Code: "test kernel with a deliberate flaw: " + flawNames[f],
 	}}, flaw: f}
+	if f == badInfo {
+		k.I.ID += "-2"
+	}
+	return k
 }
 
 func (k *brokenKernel) Available() error { return nil }
@@ -67,6 +74,7 @@ func (k *brokenKernel) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
 			p.u[r*padded+c] = uint8(m.Codebook[m.Code(r, c)] + 2)
 		}
 	}
+	p.acc = make([]int64, 1)
 	if k.flaw == sharedScratch {
 		p.shared = make([]int8, padded)
 	}
@@ -79,6 +87,7 @@ type brokenPrepared struct {
 	padded int
 	u      []uint8 // cb[code]+2 for every element, padding included
 	shared []int8
+	acc    []int64 // gemvScratch: one accumulator shared by every GEMV
 }
 
 func (p *brokenPrepared) Kernel() kernels.Kernel  { return p.k }
@@ -191,6 +200,13 @@ func (in *brokenInput) row(r int) float32 {
 		}
 		return p.m.Scale * s
 	}
+	if p.k.flaw == gemvScratch {
+		p.acc[0] = 0
+		for c, w := range u {
+			p.acc[0] += int64(w) * int64(in.q[c])
+		}
+		return float32(p.acc[0]-2*in.sumQ) * in.inv
+	}
 	var isum int64
 	for b := 0; b < p.padded; b += kernels.BlockCols {
 		var acc int32
@@ -218,6 +234,9 @@ func TestBrokenKernelsAreCaught(t *testing.T) {
 	}{
 		{sound, kernels.I8, nil, ""},
 		{sound, kernels.F32, nil, ""},
+		{sound, kernels.Peer, nil, ""},
+		{lastRow, kernels.Peer, []string{kerneltest.PartShapes}, kerneltest.PartShapes},
+		{badInfo, kernels.I8, []string{kerneltest.PartInfo}, kerneltest.PartInfo},
 		{overread, kernels.I8, []string{kerneltest.PartGuardPage}, kerneltest.PartGuardPage},
 		{underread, kernels.I8, []string{kerneltest.PartGuardPage}, kerneltest.PartGuardPage},
 		{lastRow, kernels.I8, []string{kerneltest.PartShapes}, kerneltest.PartShapes},
@@ -261,6 +280,28 @@ func TestBrokenKernelsAreCaught(t *testing.T) {
 			t.Logf("caught, first failure: %v", fs[0])
 		})
 	}
+}
+
+// TestBrokenGEMVScratch: a kernel whose GEMV keeps its running sum in memory
+// shared by every caller is only caught when goroutines really run in
+// parallel (or by the race detector, which fails the test binary instead).
+func TestBrokenGEMVScratch(t *testing.T) {
+	if kerneltest.RaceEnabled() {
+		t.Skip("the race detector itself reports this kernel (and would fail this test binary)")
+	}
+	if runtime.GOMAXPROCS(0) < 2 || runtime.NumCPU() < 2 {
+		t.Skip("needs two threads running at once")
+	}
+	k := newBroken(gemvScratch, kernels.I8)
+	for try := 1; try <= 5; try++ {
+		for _, f := range kerneltest.Check(k, kerneltest.Options{Short: true, Parts: []string{kerneltest.PartConcurrent}}) {
+			if f.Part == kerneltest.PartConcurrent {
+				t.Logf("caught on try %d: %v", try, f)
+				return
+			}
+		}
+	}
+	t.Fatal("shared GEMV accumulator not caught by the concurrent part in 5 tries")
 }
 
 // TestBrokenOverreadFaults proves the guard page really faults: in a child

@@ -73,6 +73,7 @@ func (s *suite) groups() []group {
 			out = append(out, f()...)
 		}
 	}
+	add(PartInfo, s.info)
 	add(PartShapes, s.shapes)
 	add(PartScale, s.scale)
 	add(PartPadding, s.padding)

@@ -3,6 +3,7 @@ package kerneltest
 import (
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 
 	"github.com/qkbench/qkbench/kernels"
@@ -19,6 +20,66 @@ var (
 
 // named reports whether cb is one of the two codebooks of SPEC §1.
 func named(cb kernels.Codebook) bool { return cb == kernels.QK256 || cb == kernels.Ternary }
+
+// info: what a kernel says about itself.
+func (s *suite) info() []group {
+	return s.one(PartInfo, func(c *checker, cb kernels.Codebook) {
+		i := c.k.Info()
+		c.cas = "Info " + i.ID
+		if why := badID(i.ID); why != "" {
+			c.failf("id %q: %s", i.ID, why)
+		}
+		if i.Mode != kernels.F32 && i.Mode != kernels.I8 && i.Mode != kernels.Peer {
+			c.failf("mode %v, want f32, i8 or peer", i.Mode)
+		}
+		if i.Backend == "" || i.ISA == "" || i.Code == "" {
+			c.failf("Backend %q, ISA %q, Code %q: receipts need all three", i.Backend, i.ISA, i.Code)
+		}
+		for j := 0; j < 2; j++ {
+			if err := c.call(c.k.Available); err != nil {
+				c.failf("Available() call %d: %v (it was nil before the suite started)", j+1, err)
+			}
+		}
+		w := c.gen(3, 300, cb, 0.75, seedOf(12, cbIndex(cb)), workloads.Gaussian)
+		if w == nil {
+			return
+		}
+		c.cas = "Prepared " + i.ID
+		p := c.prepare(w.M)
+		if p == nil {
+			return
+		}
+		var pk kernels.Kernel
+		var pm *kernels.Matrix
+		if err := c.call(func() error { pk, pm = p.Kernel(), p.Matrix(); return nil }); err != nil {
+			c.failf("Kernel()/Matrix(): %v", err)
+			return
+		}
+		if pk == nil || pk.Info().ID != i.ID {
+			c.failf("Prepared.Kernel() is %v, want the kernel %s", pk, i.ID)
+		}
+		if pm == nil || pm.Rows != w.M.Rows || pm.Cols != w.M.Cols || pm.Codebook != w.M.Codebook || pm.Scale != w.M.Scale {
+			c.failf("Prepared.Matrix() does not describe the matrix given to Prepare (%s cb=%s scale=%g)", w.M.Shape(), w.M.Codebook.Name(), w.M.Scale)
+		}
+	})
+}
+
+// badID returns why id is not a valid kernel id ("" when it is): a-z, 0-9,
+// '-', '_', and no "-<digits>" at the end (SPEC §6).
+func badID(id string) string {
+	if id == "" {
+		return "empty"
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return fmt.Sprintf("character %q; only a-z, 0-9, '-' and '_' are allowed", r)
+		}
+	}
+	if i := strings.LastIndexByte(id, '-'); i >= 0 && i+1 < len(id) && strings.Trim(id[i+1:], "0123456789") == "" {
+		return "ends in -<digits>, which benchmark names read as GOMAXPROCS"
+	}
+	return ""
+}
 
 // shapes: the whole grid for the named codebooks, a sample for the others.
 func (s *suite) shapes() []group {
@@ -343,14 +404,17 @@ func (s *suite) concurrent() []group {
 				yb.reset()
 				errs := make([]error, workers)
 				var wg sync.WaitGroup
+				start := make(chan struct{}) // start together, to overlap as much as possible
 				for g := 0; g < workers; g++ {
 					r0, r1 := rows*g/workers, rows*(g+1)/workers
 					wg.Add(1)
 					go func() {
 						defer wg.Done()
+						<-start
 						errs[g] = c.call(func() error { return in.GEMV(yb.y(), r0, r1) })
 					}()
 				}
+				close(start)
 				wg.Wait()
 				bad := false
 				for g, err := range errs {
@@ -377,11 +441,17 @@ func (s *suite) concurrent() []group {
 			}
 			msgs := make([]string, workers)
 			var wg sync.WaitGroup
+			start := make(chan struct{})
 			for g := 0; g < workers; g++ {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					in := p.NewInput()
+					<-start
+					var in kernels.Input
+					if err := c.call(func() error { in = p.NewInput(); return nil }); err != nil || in == nil {
+						msgs[g] = fmt.Sprintf("goroutine %d: NewInput: %v", g, err)
+						return
+					}
 					for round := 0; round < rounds; round++ {
 						yb := newYBuf(rows, 2, 2)
 						if err := c.call(func() error {
@@ -404,6 +474,7 @@ func (s *suite) concurrent() []group {
 					}
 				}()
 			}
+			close(start)
 			wg.Wait()
 			for _, m := range msgs {
 				if m != "" {
