@@ -30,7 +30,7 @@ func Fuzz(f *testing.F, ks ...kernels.Kernel) {
 	f.Add(uint8(15), uint16(511), uint32(0x04030100), float32(math.Inf(1)), uint64(11), []byte{0xff})
 	f.Fuzz(func(t *testing.T, rows uint8, cols uint16, cbBits uint32, scale float32, seed uint64, data []byte) {
 		m, x := fuzzWorkload(rows, cols, cbBits, scale, seed, data)
-		e := kernels.Expect(m, x)
+		e := expect(m, x)
 		for _, k := range ks {
 			if kernels.Usable(k) != nil {
 				continue

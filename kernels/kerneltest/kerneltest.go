@@ -18,10 +18,13 @@
 //     oracle (a row whose L1 norm is 0 must be exactly 0).
 //   - I8: every row bit-identical with ref-i8 (kernels.RefI8).
 //   - Peer: cosine >= kernels.MinCosine over the rows checked when there are at
-//     least 8 of them, and every row within PeerRowTolerance of its L1 norm (a
-//     loose bound that only catches garbage). Peers are restricted to realistic
-//     inputs: shapes with cols a multiple of 256 (the padding part is skipped)
-//     and, in the specialx part, only zero, outlier, spike and constant x.
+//     least 8 of them and they are not all exactly 0, and every row within
+//     PeerRowTolerance of its L1 norm plus PeerAbsTolerance * |scale| * Σ|x|
+//     (a loose bound that only catches garbage; the absolute part is for
+//     rows of all-zero weights, where a peer's float arithmetic leaves noise).
+//     Peers are restricted to realistic inputs: shapes with cols a multiple of
+//     256 (the padding part is skipped) and, in the specialx part, only zero,
+//     outlier, spike and constant x.
 package kerneltest
 
 import (

@@ -103,7 +103,7 @@ func (s *suite) shapes() []group {
 				if w == nil {
 					return
 				}
-				c.runFull(w.M, w.X, kernels.Expect(w.M, w.X))
+				c.runFull(w.M, w.X, expect(w.M, w.X))
 			}
 		}
 	})
@@ -122,7 +122,7 @@ func (s *suite) scale() []group {
 				if w == nil {
 					return
 				}
-				c.runFull(w.M, w.X, kernels.Expect(w.M, w.X))
+				c.runFull(w.M, w.X, expect(w.M, w.X))
 			}
 		}
 	})
@@ -144,7 +144,7 @@ func (s *suite) padding() []group {
 				if w == nil {
 					return
 				}
-				e := kernels.Expect(w.M, w.X)
+				e := expect(w.M, w.X)
 				for fill := 0; fill <= 4; fill++ {
 					m := w.M.Clone()
 					name := fmt.Sprint(fill)
@@ -188,7 +188,7 @@ func (s *suite) unaligned() []group {
 			if w == nil {
 				return
 			}
-			e := kernels.Expect(w.M, w.X)
+			e := expect(w.M, w.X)
 			c.cas = fmt.Sprintf("%dx%d", sh[0], sh[1])
 			p := c.prepare(w.M)
 			if p == nil {
@@ -235,7 +235,7 @@ func (s *suite) ranges() []group {
 			if w == nil {
 				return
 			}
-			e := kernels.Expect(w.M, w.X)
+			e := expect(w.M, w.X)
 			c.cas = fmt.Sprintf("%dx%d", r, sh[1])
 			_, in := c.setup(w.M, w.X)
 			if in == nil {
@@ -283,9 +283,9 @@ func (s *suite) inputs() []group {
 				x2[j] *= 3
 			}
 			xs := [][]float32{w.X, x2, make([]float32, cols), scaled(w.X, 1e-3), w.X, x2}
-			es := make([]*kernels.Expected, len(xs))
+			es := make([]*expected, len(xs))
 			for j, x := range xs {
-				es[j] = kernels.Expect(w.M, x)
+				es[j] = expect(w.M, x)
 			}
 			data := append([]byte(nil), w.M.Data...)
 			keep := make([][]float32, len(xs))
@@ -327,7 +327,7 @@ func (s *suite) inputs() []group {
 			if w2 == nil {
 				return
 			}
-			e2 := kernels.Expect(w2.M, xs[1])
+			e2 := expect(w2.M, xs[1])
 			p2 := c.prepare(w2.M)
 			if p2 != nil {
 				a, b := c.newInput(p), c.newInput(p2)
@@ -387,7 +387,7 @@ func (s *suite) concurrent() []group {
 			if w == nil {
 				return
 			}
-			e := kernels.Expect(w.M, w.X)
+			e := expect(w.M, w.X)
 			p := c.prepare(w.M)
 			if p == nil {
 				continue
@@ -431,13 +431,13 @@ func (s *suite) concurrent() []group {
 			// Separate Inputs, each with its own x, on the same Prepared.
 			c.cas = fmt.Sprintf("%dx%d separate Inputs", rows, cols)
 			xs := make([][]float32, workers)
-			es := make([]*kernels.Expected, workers)
+			es := make([]*expected, workers)
 			for g := range xs {
 				xs[g], _ = workloads.GenerateX(cols, workloads.Gaussian, seedOf(71, i, g))
 				for j := range xs[g] {
 					xs[g][j] *= float32(g + 1)
 				}
-				es[g] = kernels.Expect(w.M, xs[g])
+				es[g] = expect(w.M, xs[g])
 			}
 			msgs := make([]string, workers)
 			var wg sync.WaitGroup
@@ -496,7 +496,7 @@ func (s *suite) errors() []group {
 		if w == nil {
 			return
 		}
-		e := kernels.Expect(w.M, w.X)
+		e := expect(w.M, w.X)
 		p := c.prepare(w.M)
 		if p == nil {
 			return
@@ -613,7 +613,7 @@ func (s *suite) worstcase() []group {
 				}
 				m := worstMatrix(cb, x)
 				c.cas = fmt.Sprintf("%dx%d x=%s", m.Rows, n, xk)
-				c.runFull(m, x, kernels.Expect(m, x))
+				c.runFull(m, x, expect(m, x))
 			}
 		}
 	})
@@ -668,7 +668,7 @@ func (s *suite) specialx() []group {
 					continue
 				}
 				c.cas = fmt.Sprintf("%dx%d x=%s", rows, cols, sx.name)
-				c.runFull(w.M, sx.x, kernels.Expect(w.M, sx.x))
+				c.runFull(w.M, sx.x, expect(w.M, sx.x))
 			}
 		}
 	})
