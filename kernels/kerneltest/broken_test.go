@@ -33,6 +33,9 @@ const (
 	yAlias             // writes y[r] through y[0]'s address rounded down to 16 bytes
 	badInfo            // an id ending in -<digits>
 	gemvScratch        // GEMV sums rows in one accumulator per Prepared, shared by every caller
+	noScale            // forgets the tensor scale
+	invOrder           // i8: y = float32(isum) * (1/s) * scale, not float32(isum) * (scale/s)
+	bf16Products       // f32: rounds every product to bfloat16
 )
 
 var flawNames = map[flaw]string{
@@ -40,6 +43,7 @@ var flawNames = map[flaw]string{
 	halfAway: "halfaway", padCounts: "padcounts", writeOutside: "writeoutside",
 	int16Acc: "int16acc", unalignedBug: "unaligned", sharedScratch: "sharedscratch",
 	staleLoad: "staleload", noRangeCheck: "norangecheck", yAlias: "yalias", badInfo: "badinfo", gemvScratch: "gemvscratch",
+	noScale: "noscale", invOrder: "invorder", bf16Products: "bf16",
 }
 
 // brokenKernel is a small but realistic i8 (or f32) kernel: it unpacks the
@@ -108,6 +112,7 @@ type brokenInput struct {
 	xf     []float32 // padded x for f32 mode
 	sumQ   int64
 	inv    float32
+	s      float32
 }
 
 var sink float32
@@ -157,6 +162,7 @@ func (in *brokenInput) Load(x []float32) error {
 		in.sumQ += int64(v)
 	}
 	in.inv = kernels.I8Inv(m.Scale, s)
+	in.s = s
 	in.loaded = true
 	return nil
 }
@@ -193,13 +199,39 @@ func (in *brokenInput) GEMV(y []float32, r0, r1 int) error {
 func (in *brokenInput) row(r int) float32 {
 	p := in.p
 	u := p.u[r*p.padded : (r+1)*p.padded]
+	scale := p.m.Scale
+	if p.k.flaw == noScale {
+		scale = 1
+	}
 	if p.k.I.Mode == kernels.F32 {
 		var s float32
 		for c, w := range u {
-			s += float32(int(w)-2) * in.xf[c]
+			prod := float32(int(w)-2) * in.xf[c]
+			if p.k.flaw == bf16Products {
+				prod = math.Float32frombits(math.Float32bits(prod) &^ 0xffff)
+			}
+			s += prod
 		}
-		return p.m.Scale * s
+		return scale * s
 	}
+	if p.k.flaw == invOrder {
+		var isum int64
+		for c, w := range u {
+			isum += int64(w) * int64(in.q[c])
+		}
+		return float32(isum-2*in.sumQ) * (1 / in.s) * scale
+	}
+	if p.k.flaw == noScale {
+		in := *in
+		in.inv = kernels.I8Inv(1, in.s)
+		return in.row1(r)
+	}
+	return in.row1(r)
+}
+
+func (in *brokenInput) row1(r int) float32 {
+	p := in.p
+	u := p.u[r*p.padded : (r+1)*p.padded]
 	if p.k.flaw == gemvScratch {
 		p.acc[0] = 0
 		for c, w := range u {
@@ -237,6 +269,10 @@ func TestBrokenKernelsAreCaught(t *testing.T) {
 		{sound, kernels.Peer, nil, ""},
 		{lastRow, kernels.Peer, []string{kerneltest.PartShapes}, kerneltest.PartShapes},
 		{badInfo, kernels.I8, []string{kerneltest.PartInfo}, kerneltest.PartInfo},
+		{noScale, kernels.I8, []string{kerneltest.PartScale}, kerneltest.PartScale},
+		{noScale, kernels.F32, []string{kerneltest.PartScale}, kerneltest.PartScale},
+		{invOrder, kernels.I8, []string{kerneltest.PartScale}, kerneltest.PartScale},
+		{bf16Products, kernels.F32, []string{kerneltest.PartShapes}, kerneltest.PartShapes},
 		{overread, kernels.I8, []string{kerneltest.PartGuardPage}, kerneltest.PartGuardPage},
 		{underread, kernels.I8, []string{kerneltest.PartGuardPage}, kerneltest.PartGuardPage},
 		{lastRow, kernels.I8, []string{kerneltest.PartShapes}, kerneltest.PartShapes},

@@ -25,6 +25,32 @@
 //     Peers are restricted to realistic inputs: shapes with cols a multiple of
 //     256 (the padding part is skipped) and, in the specialx part, only zero,
 //     outlier, spike and constant x.
+//
+// How faults and races are caught: every kernel call runs under recover with
+// debug.SetPanicOnFault, so a panic, or a guard-page fault in Go or Go
+// assembly, is a failure of the part and case that caused it (a fault in C
+// code kills the test process, which fails too). The concurrent part finds
+// shared mutable state when goroutines really run in parallel (GOMAXPROCS >=
+// 2); `go test -race` finds it always. Under -race (and -short) the shape
+// lists are trimmed.
+//
+// The suite is tested by broken_test.go: a kernel with one deliberate flaw at
+// a time, each caught by the named part:
+//
+//	reads x[cols] or x[-1]                   guardpage (and SIGSEGV in a child process with FaultsCrash)
+//	skips the last row                       shapes (i8, f32 and peer)
+//	rounds half away from zero               specialx (exact ties)
+//	lets padding codes count                 padding
+//	writes one row outside [r0, r1)          ranges
+//	wrapping int16 block accumulator         worstcase (random data never overflows it)
+//	mishandles x not 16-byte aligned         unaligned
+//	writes y through an aligned-down pointer unaligned (guard band before y)
+//	scratch shared by Inputs / stale Load    inputs
+//	GEMV accumulator shared by callers       concurrent (needs 2 threads) and -race
+//	no row range check                       errors (panic instead of error)
+//	forgets the scale / (1/s)*scale          scale
+//	bfloat16 products in an f32 kernel       shapes
+//	id ending in -<digits>                   info
 package kerneltest
 
 import (
