@@ -372,3 +372,26 @@ func TestBrokenOverreadFaults(t *testing.T) {
 	i := strings.Index(string(out), "unexpected fault address")
 	t.Logf("child died as expected: %v; %.80s", err, string(out[max(i, 0):]))
 }
+
+// The fuzz body catches broken kernels too (here on a few fixed inputs).
+func TestFuzzCatches(t *testing.T) {
+	for _, c := range []struct {
+		f    flaw
+		mode kernels.Mode
+	}{{lastRow, kernels.I8}, {padCounts, kernels.F32}, {writeOutside, kernels.I8}, {noScale, kernels.F32}} {
+		k := newBroken(c.f, c.mode)
+		if fs := kerneltest.CheckFuzzInput(newBroken(sound, c.mode), 4, 300, 0x04030100, 0.5, 0x0102, []byte{0xe4, 0x1b}); len(fs) != 0 {
+			t.Fatalf("sound kernel failed the fuzz body: %v", fs)
+		}
+		fs := kerneltest.CheckFuzzInput(k, 4, 300, 0x04030100, 0.5, 0x0102, []byte{0xe4, 0x1b})
+		if len(fs) == 0 {
+			t.Errorf("%s not caught by the fuzz body", k.I.ID)
+		}
+	}
+	// Ties (seed>>1&3 == 2 gives x in halves of integers) catch the rounding flaw.
+	for _, seed := range []uint64{4, 12} {
+		if fs := kerneltest.CheckFuzzInput(newBroken(halfAway, kernels.I8), 2, 600, 0x04030100, 1, seed, []byte{0x7f, 0x81, 3, 5, 0xfd}); len(fs) == 0 {
+			t.Errorf("seed %d: round half away from zero not caught by the fuzz body on tie inputs", seed)
+		}
+	}
+}
