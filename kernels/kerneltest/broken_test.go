@@ -395,3 +395,49 @@ func TestFuzzCatches(t *testing.T) {
 		}
 	}
 }
+
+// Run moves the guardpage part of a C kernel (Backend "cgo") into a child
+// process, so that a fault in C code fails that part instead of killing the
+// test binary. Here a Go kernel marked as cgo stands in for C: Run is called
+// in a child (level 2), which runs the guardpage part in a grandchild
+// (level 3) with faults left fatal.
+func TestRunGuardChild(t *testing.T) {
+	if v := os.Getenv("KERNELTEST_OUTER"); v != "" {
+		f := overread
+		if v == "sound" {
+			f = sound
+		}
+		k := newBroken(f, kernels.I8)
+		k.I.Backend = "cgo"
+		kerneltest.Run(t, k)
+		return
+	}
+	if kerneltest.RaceEnabled() {
+		t.Skip("-race turns on checkptr, which stops the unsafe read before the guard page can")
+	}
+	if testing.Short() {
+		t.Skip("starts child processes")
+	}
+	if _, free, err := kerneltest.GuardProbe(); err != nil {
+		t.Skip(err)
+	} else {
+		free()
+	}
+	for _, v := range []string{"sound", "overread"} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestRunGuardChild$", "-test.count=1", "-test.v")
+		cmd.Env = append(os.Environ(), "KERNELTEST_OUTER="+v, kerneltest.GuardEnv+"=")
+		out, err := cmd.CombinedOutput()
+		switch {
+		case v == "sound" && err != nil:
+			t.Fatalf("sound kernel marked cgo failed: %v\n%s", err, out)
+		case v == "sound" && !strings.Contains(string(out), "--- PASS: TestRunGuardChild/guardpage"):
+			t.Fatalf("sound kernel: guardpage part did not pass:\n%s", out)
+		case v == "overread" && err == nil:
+			t.Fatalf("over-reading kernel marked cgo passed:\n%s", out)
+		case v == "overread" && !strings.Contains(string(out), "died of a memory fault"):
+			t.Fatalf("over-reading kernel marked cgo failed, but not with a memory fault in the guardpage part:\n%s", out)
+		case v == "overread" && strings.Contains(string(out), "--- FAIL: TestRunGuardChild/shapes"):
+			t.Fatalf("the other parts should pass:\n%s", out)
+		}
+	}
+}

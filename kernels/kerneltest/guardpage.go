@@ -3,6 +3,7 @@ package kerneltest
 import (
 	"fmt"
 	"math"
+	"os"
 	"unsafe"
 
 	"github.com/qkbench/qkbench/kernels"
@@ -47,6 +48,9 @@ func (s *suite) guardpage() []group {
 				e := expect(w.M, w.X)
 				for _, v := range guardVariants {
 					c.cas = fmt.Sprintf("%dx%d %s", rows, n, v.name)
+					if s.opt.announce {
+						fmt.Fprintf(os.Stderr, "%s%s\n", announcePrefix, c.cas)
+					}
 					c.guardCase(w, e, v)
 				}
 			}

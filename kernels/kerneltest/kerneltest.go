@@ -54,7 +54,11 @@
 package kerneltest
 
 import (
+	"bytes"
 	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -127,6 +131,10 @@ type Options struct {
 	// code (a guard page hit) becomes a failure of the part that caused it.
 	// A fault in C code always kills the process.
 	FaultsCrash bool
+
+	// announce prints each guardpage case to stderr before it runs, so that
+	// the parent of a child process that dies can say which case killed it.
+	announce bool
 }
 
 // Failure is one broken rule.
@@ -183,7 +191,8 @@ func Run(t *testing.T, k kernels.Kernel) {
 		}
 		t.Skipf("%s unavailable: %v", id, err)
 	}
-	opt := Options{Short: testing.Short() || raceEnabled}
+	child := os.Getenv(childEnv) != ""
+	opt := Options{Short: testing.Short() || raceEnabled, FaultsCrash: child, announce: child}
 	byPart := map[string][]group{}
 	s := newSuite(k, opt)
 	for _, g := range s.groups() {
@@ -192,6 +201,10 @@ func Run(t *testing.T, k kernels.Kernel) {
 	for _, name := range Parts() {
 		gs := byPart[name]
 		if len(gs) == 0 {
+			continue
+		}
+		if name == PartGuardPage && !child && guardInChild(k) && gs[0].skip == "" {
+			t.Run(name, runGuardChild)
 			continue
 		}
 		t.Run(name, func(t *testing.T) {
@@ -232,4 +245,94 @@ func checkRefuses(k kernels.Kernel) string {
 		return "Prepare panicked instead of returning an error: " + err.Error()
 	}
 	return ""
+}
+
+// childEnv marks a child process that runs the guardpage part for its parent.
+const childEnv = "QKBENCH_KERNELTEST_CHILD"
+
+// GuardEnv chooses where Run runs the guardpage part: "subprocess" (every
+// kernel), "inprocess" (none), or unset: in a child process for kernels whose
+// Backend is "cgo", since a fault in C code cannot be recovered and would end
+// the whole test binary without saying which part caused it.
+const GuardEnv = "QKBENCH_KERNELTEST_GUARD"
+
+func guardInChild(k kernels.Kernel) bool {
+	switch os.Getenv(GuardEnv) {
+	case "subprocess":
+		return true
+	case "inprocess":
+		return false
+	}
+	return k.Info().Backend == "cgo"
+}
+
+// runGuardChild runs the test binary again, limited to t's test (the
+// guardpage part of this kernel), and fails t when the child fails or dies.
+func runGuardChild(t *testing.T) {
+	var pat []string
+	for _, p := range strings.Split(t.Name(), "/") {
+		pat = append(pat, "^"+regexp.QuoteMeta(p)+"$")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run="+strings.Join(pat, "/"), "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), childEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	if !bytes.Contains(out, []byte("=== RUN   "+t.Name())) {
+		t.Fatalf("the child process (%s %s) did not run %s (%v); output:\n%s", os.Args[0], strings.Join(cmd.Args[1:], " "), t.Name(), err, tail(out, 30))
+	}
+	if err != nil {
+		why, show := "it failed", tail(out, 40)
+		if i := faultAt(out); i >= 0 {
+			why = "it died of a memory fault: the kernel read or wrote past a buffer into a guard page"
+			last := ""
+			for _, l := range strings.Split(string(out[:i]), "\n") {
+				if c, ok := strings.CutPrefix(l, announcePrefix); ok {
+					last = c
+				}
+			}
+			if last != "" {
+				why += ", in case " + last
+			}
+			show = head(out[i:], 30)
+		}
+		t.Errorf("guardpage part run in a child process (%s=1): %s (%v). Output:\n%s", childEnv, why, err, show)
+		return
+	}
+	if bytes.Contains(out, []byte("--- SKIP: "+t.Name())) {
+		t.Skip("skipped in the child process")
+	}
+	t.Logf("passed in a child process (%s=1), %d bytes of output", childEnv, len(out))
+}
+
+// tail returns the last n lines of out.
+func tail(out []byte, n int) string {
+	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	if len(lines) > n {
+		lines = append([]string{"..."}, lines[len(lines)-n:]...)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// announcePrefix starts the lines a child prints before each guardpage case.
+const announcePrefix = "kerneltest: guardpage case: "
+
+// faultAt returns where the Go runtime's report of a fatal memory fault starts in out, or -1.
+func faultAt(out []byte) int {
+	for _, m := range []string{"unexpected fault address", "SIGSEGV", "SIGBUS"} {
+		if i := bytes.Index(out, []byte(m)); i >= 0 {
+			if j := bytes.LastIndexByte(out[:i], '\n'); j >= 0 {
+				return j + 1
+			}
+			return 0
+		}
+	}
+	return -1
+}
+
+// head returns the first n lines of out.
+func head(out []byte, n int) string {
+	lines := strings.SplitN(string(out), "\n", n+1)
+	if len(lines) > n {
+		lines[n] = "..."
+	}
+	return strings.Join(lines, "\n")
 }
