@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"runtime/debug"
+	"sync"
 	"unsafe"
 
 	"github.com/qkbench/qkbench/kernels"
@@ -321,6 +322,26 @@ type expected struct {
 
 // PeerAbsTolerance scales the absolute slack of the peer rule.
 const PeerAbsTolerance = 1e-5
+
+// expCache holds the expectations of every workload the suite generates, so
+// that a test binary running the suite for several kernels computes each once.
+// Workloads are deterministic and read-only: a key names the matrix and x.
+var expCache sync.Map // string -> *expected
+
+// expectCached returns expect(m, x), computed once per key.
+func expectCached(key string, m *kernels.Matrix, x []float32) *expected {
+	if v, ok := expCache.Load(key); ok {
+		return v.(*expected)
+	}
+	e := expect(m, x)
+	expCache.Store(key, e)
+	return e
+}
+
+// expectW returns the cached expectation of a generated workload.
+func expectW(w *workloads.Workload) *expected {
+	return expectCached(fmt.Sprintf("gen|%s|%s|%g", w.Name, w.Source, w.M.Scale), w.M, w.X)
+}
 
 func expect(m *kernels.Matrix, x []float32) *expected {
 	var l1 float64

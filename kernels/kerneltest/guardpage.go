@@ -45,7 +45,7 @@ func (s *suite) guardpage() []group {
 				if w == nil {
 					return
 				}
-				e := expect(w.M, w.X)
+				e := expectW(w)
 				for _, v := range guardVariants {
 					c.cas = fmt.Sprintf("%dx%d %s", rows, n, v.name)
 					if s.opt.announce {

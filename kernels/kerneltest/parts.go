@@ -103,7 +103,7 @@ func (s *suite) shapes() []group {
 				if w == nil {
 					return
 				}
-				c.runFull(w.M, w.X, expect(w.M, w.X))
+				c.runFull(w.M, w.X, expectW(w))
 			}
 		}
 	})
@@ -122,7 +122,7 @@ func (s *suite) scale() []group {
 				if w == nil {
 					return
 				}
-				c.runFull(w.M, w.X, expect(w.M, w.X))
+				c.runFull(w.M, w.X, expectW(w))
 			}
 		}
 	})
@@ -144,7 +144,7 @@ func (s *suite) padding() []group {
 				if w == nil {
 					return
 				}
-				e := expect(w.M, w.X)
+				e := expectW(w)
 				for fill := 0; fill <= 4; fill++ {
 					m := w.M.Clone()
 					name := fmt.Sprint(fill)
@@ -188,7 +188,7 @@ func (s *suite) unaligned() []group {
 			if w == nil {
 				return
 			}
-			e := expect(w.M, w.X)
+			e := expectW(w)
 			c.cas = fmt.Sprintf("%dx%d", sh[0], sh[1])
 			p := c.prepare(w.M)
 			if p == nil {
@@ -235,7 +235,7 @@ func (s *suite) ranges() []group {
 			if w == nil {
 				return
 			}
-			e := expect(w.M, w.X)
+			e := expectW(w)
 			c.cas = fmt.Sprintf("%dx%d", r, sh[1])
 			_, in := c.setup(w.M, w.X)
 			if in == nil {
@@ -285,7 +285,7 @@ func (s *suite) inputs() []group {
 			xs := [][]float32{w.X, x2, make([]float32, cols), scaled(w.X, 1e-3), w.X, x2}
 			es := make([]*expected, len(xs))
 			for j, x := range xs {
-				es[j] = expect(w.M, x)
+				es[j] = expectCached(fmt.Sprintf("inputs|%d|%s", j, w.Source), w.M, x)
 			}
 			data := append([]byte(nil), w.M.Data...)
 			keep := make([][]float32, len(xs))
@@ -387,7 +387,7 @@ func (s *suite) concurrent() []group {
 			if w == nil {
 				return
 			}
-			e := expect(w.M, w.X)
+			e := expectW(w)
 			p := c.prepare(w.M)
 			if p == nil {
 				continue
@@ -496,7 +496,7 @@ func (s *suite) errors() []group {
 		if w == nil {
 			return
 		}
-		e := expect(w.M, w.X)
+		e := expectW(w)
 		p := c.prepare(w.M)
 		if p == nil {
 			return
@@ -613,7 +613,7 @@ func (s *suite) worstcase() []group {
 				}
 				m := worstMatrix(cb, x)
 				c.cas = fmt.Sprintf("%dx%d x=%s", m.Rows, n, xk)
-				c.runFull(m, x, expect(m, x))
+				c.runFull(m, x, expectCached(fmt.Sprintf("worst|%s|%d|%s", cb.Values(), n, xk), m, x))
 			}
 		}
 	})
@@ -668,7 +668,7 @@ func (s *suite) specialx() []group {
 					continue
 				}
 				c.cas = fmt.Sprintf("%dx%d x=%s", rows, cols, sx.name)
-				c.runFull(w.M, sx.x, expect(w.M, sx.x))
+				c.runFull(w.M, sx.x, expectCached(fmt.Sprintf("specialx|%s|%s|%s", w.Name, w.Source, sx.name), w.M, sx.x))
 			}
 		}
 	})
