@@ -36,14 +36,18 @@ const (
 	noScale            // forgets the tensor scale
 	invOrder           // i8: y = float32(isum) * (1/s) * scale, not float32(isum) * (scale/s)
 	bf16Products       // f32: rounds every product to bfloat16
+	globalScale        // Prepare keeps the scale in a package variable
 )
+
+// lastScale is globalScale's shared state.
+var lastScale float32
 
 var flawNames = map[flaw]string{
 	sound: "sound", overread: "overread", underread: "underread", lastRow: "lastrow",
 	halfAway: "halfaway", padCounts: "padcounts", writeOutside: "writeoutside",
 	int16Acc: "int16acc", unalignedBug: "unaligned", sharedScratch: "sharedscratch",
 	staleLoad: "staleload", noRangeCheck: "norangecheck", yAlias: "yalias", badInfo: "badinfo", gemvScratch: "gemvscratch",
-	noScale: "noscale", invOrder: "invorder", bf16Products: "bf16",
+	globalScale: "globalscale", noScale: "noscale", invOrder: "invorder", bf16Products: "bf16",
 }
 
 // brokenKernel is a small but realistic i8 (or f32) kernel: it unpacks the
@@ -79,6 +83,9 @@ func (k *brokenKernel) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
 		}
 	}
 	p.acc = make([]int64, 1)
+	if k.flaw == globalScale {
+		lastScale = m.Scale
+	}
 	if k.flaw == sharedScratch {
 		p.shared = make([]int8, padded)
 	}
@@ -203,6 +210,9 @@ func (in *brokenInput) row(r int) float32 {
 	if p.k.flaw == noScale {
 		scale = 1
 	}
+	if p.k.flaw == globalScale {
+		scale = lastScale
+	}
 	if p.k.I.Mode == kernels.F32 {
 		var s float32
 		for c, w := range u {
@@ -221,9 +231,9 @@ func (in *brokenInput) row(r int) float32 {
 		}
 		return float32(isum-2*in.sumQ) * (1 / in.s) * scale
 	}
-	if p.k.flaw == noScale {
+	if p.k.flaw == noScale || p.k.flaw == globalScale {
 		in := *in
-		in.inv = kernels.I8Inv(1, in.s)
+		in.inv = kernels.I8Inv(scale, in.s)
 		return in.row1(r)
 	}
 	return in.row1(r)
@@ -270,6 +280,7 @@ func TestBrokenKernelsAreCaught(t *testing.T) {
 		{lastRow, kernels.Peer, []string{kerneltest.PartShapes}, kerneltest.PartShapes},
 		{badInfo, kernels.I8, []string{kerneltest.PartInfo}, kerneltest.PartInfo},
 		{noScale, kernels.I8, []string{kerneltest.PartScale}, kerneltest.PartScale},
+		{globalScale, kernels.I8, []string{kerneltest.PartInputs}, kerneltest.PartInputs},
 		{noScale, kernels.F32, []string{kerneltest.PartScale}, kerneltest.PartScale},
 		{invOrder, kernels.I8, []string{kerneltest.PartScale}, kerneltest.PartScale},
 		{bf16Products, kernels.F32, []string{kerneltest.PartShapes}, kerneltest.PartShapes},

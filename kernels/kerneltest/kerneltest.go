@@ -46,6 +46,7 @@
 //	mishandles x not 16-byte aligned         unaligned
 //	writes y through an aligned-down pointer unaligned (guard band before y)
 //	scratch shared by Inputs / stale Load    inputs
+//	Prepare state in a package variable      inputs (two Prepared interleaved)
 //	GEMV accumulator shared by callers       concurrent (needs 2 threads) and -race
 //	no row range check                       errors (panic instead of error)
 //	forgets the scale / (1/s)*scale          scale
@@ -90,8 +91,9 @@ const (
 	// two Prepared interleaved (no shared mutable state), x and the matrix
 	// never written.
 	PartInputs = "inputs"
-	// PartConcurrent: goroutines sharing one Input on disjoint row ranges, and
-	// goroutines with their own Input and x on one Prepared. Run with -race.
+	// PartConcurrent: goroutines sharing one Input on disjoint row ranges,
+	// goroutines with their own Input and x on one Prepared, and goroutines
+	// each preparing their own matrix. Run with -race.
 	PartConcurrent = "concurrent"
 	// PartErrors: GEMV before Load, wrong len(x)/len(y), nil slices, bad row
 	// ranges and invalid matrices are errors, not panics, and write nothing.

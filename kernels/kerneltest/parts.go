@@ -378,6 +378,7 @@ func (s *suite) concurrent() []group {
 		if s.opt.Short {
 			rounds = 3
 		}
+		c.concurrentPrepare(cb, workers)
 		for i, sh := range [][2]int{{67, 4096}, {64, 3200}} {
 			if !s.shapeOK(sh[0], sh[1]) {
 				continue
@@ -483,6 +484,57 @@ func (s *suite) concurrent() []group {
 			}
 		}
 	})
+}
+
+// concurrentPrepare: goroutines each Prepare their own matrix (different
+// shapes and scales) and run it, catching global state in Prepare.
+func (c *checker) concurrentPrepare(cb kernels.Codebook, workers int) {
+	c.cas = "concurrent Prepare"
+	type job struct {
+		m *kernels.Matrix
+		x []float32
+		e *expected
+	}
+	var jobs []job
+	for g := 0; g < workers; g++ {
+		rows, cols := 5+g*7, 256*(g+1)
+		w := c.gen(rows, cols, cb, float32(g+1)*0.5, seedOf(72, g, cbIndex(cb)), workloads.Gaussian)
+		if w == nil {
+			return
+		}
+		jobs = append(jobs, job{w.M, w.X, expectW(w)})
+	}
+	msgs := make([]string, workers)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for g, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			yb := newYBuf(j.m.Rows, 1, 1)
+			if err := c.call(func() error {
+				p, err := c.k.Prepare(j.m)
+				if err != nil {
+					return err
+				}
+				return kernels.GEMV(p, j.x, yb.y())
+			}); err != nil {
+				msgs[g] = fmt.Sprintf("goroutine %d (%s): %v", g, j.m.Shape(), err)
+				return
+			}
+			if why := c.verify(j.e, yb.y(), 0, j.m.Rows); why != "" {
+				msgs[g] = fmt.Sprintf("goroutine %d (%s, scale %g): %s", g, j.m.Shape(), j.m.Scale, why)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for _, m := range msgs {
+		if m != "" {
+			c.failf("%s", m)
+		}
+	}
 }
 
 // errors: misuse gives errors, never a panic, and writes nothing.
