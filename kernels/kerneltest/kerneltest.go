@@ -34,6 +34,15 @@
 // 2); `go test -race` finds it always. Under -race (and -short) the shape
 // lists are trimmed.
 //
+// Fuzz is the same checks as a fuzz target; a backend adds
+// `func FuzzGEMV(f *testing.F) { kerneltest.Fuzz(f, MyKernel) }` and runs it
+// with `go test -run '^$' -fuzz FuzzGEMV ./its/package/`.
+//
+// Environment: QKBENCH_REQUIRE names kernels that must be available (Run
+// fails instead of skipping them), QKBENCH_DISABLE switches kernels off (see
+// kernels.Usable), and QKBENCH_KERNELTEST_GUARD=subprocess|inprocess says where
+// the guardpage part runs (by default in a child process for Backend "cgo").
+//
 // The suite is tested by broken_test.go: a kernel with one deliberate flaw at
 // a time, each caught by the named part:
 //
