@@ -28,8 +28,10 @@
 //
 // How faults and races are caught: every kernel call runs under recover with
 // debug.SetPanicOnFault, so a panic, or a guard-page fault in Go or Go
-// assembly, is a failure of the part and case that caused it (a fault in C
-// code kills the test process, which fails too). The concurrent part finds
+// assembly, is a failure of the part and case that caused it. A fault in C
+// code cannot be recovered, so Run runs the guardpage part of C kernels in a
+// child process and fails that part, naming the case, when the child dies
+// (Check, in process, would die with it). The concurrent part finds
 // shared mutable state when goroutines really run in parallel (GOMAXPROCS >=
 // 2); `go test -race` finds it always. Under -race (and -short) the shape
 // lists are trimmed.
