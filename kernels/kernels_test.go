@@ -176,6 +176,37 @@ func TestQuantizeI8(t *testing.T) {
 	}
 }
 
+// The clamp to [-127, 127] is never needed for the largest |x| (amax*s rounds
+// to 127 within an ulp), but every q must stay in range and the largest |x|
+// must map to exactly ±127, whatever amax is.
+func TestQuantizeI8Extremes(t *testing.T) {
+	g := uint64(7)
+	q := make([]int8, 3)
+	for i := 0; i < 20000; i++ {
+		g = g*6364136223846793005 + 1442695040888963407
+		// amax from 1e-7 to 1e7, both signs.
+		amax := float32(math.Pow(10, float64(g>>11)/(1<<53)*14-7))
+		if g&1 != 0 {
+			amax = -amax
+		}
+		frac := float32(g>>40) / (1 << 24)
+		QuantizeI8([]float32{amax, amax * frac, -amax * 0.5}, q)
+		want := int8(127)
+		if amax < 0 {
+			want = -127
+		}
+		if math.Abs(float64(amax)) < 1e-5 {
+			continue // s = 127/1e-5: |q| < 127
+		}
+		if q[0] != want {
+			t.Fatalf("amax %g: q = %d, want %d", amax, q[0], want)
+		}
+		if q[1] < -127 || q[2] < -127 {
+			t.Fatalf("amax %g: q = %v outside [-127, 127]", amax, q)
+		}
+	}
+}
+
 // The product x*s is rounded to float32 before rounding to an integer.
 func TestQuantizeI8Float32Product(t *testing.T) {
 	s := float32(127) / 3

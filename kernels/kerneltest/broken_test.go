@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -32,13 +33,23 @@ const (
 	staleLoad          // a second Load on an Input keeps the first x's codes
 	noRangeCheck       // GEMV trusts r0, r1 and len(y)
 	yAlias             // writes y[r] through y[0]'s address rounded down to 16 bytes
+	badInfo            // an id ending in -<digits>
+	gemvScratch        // GEMV sums rows in one accumulator per Prepared, shared by every caller
+	noScale            // forgets the tensor scale
+	invOrder           // i8: y = float32(isum) * (1/s) * scale, not float32(isum) * (scale/s)
+	bf16Products       // f32: rounds every product to bfloat16
+	globalScale        // Prepare keeps the scale in a package variable
 )
+
+// lastScale is globalScale's shared state.
+var lastScale float32
 
 var flawNames = map[flaw]string{
 	sound: "sound", overread: "overread", underread: "underread", lastRow: "lastrow",
 	halfAway: "halfaway", padCounts: "padcounts", writeOutside: "writeoutside",
 	int16Acc: "int16acc", unalignedBug: "unaligned", sharedScratch: "sharedscratch",
-	staleLoad: "staleload", noRangeCheck: "norangecheck", yAlias: "yalias",
+	staleLoad: "staleload", noRangeCheck: "norangecheck", yAlias: "yalias", badInfo: "badinfo", gemvScratch: "gemvscratch",
+	globalScale: "globalscale", noScale: "noscale", invOrder: "invorder", bf16Products: "bf16",
 }
 
 // brokenKernel is a small but realistic i8 (or f32) kernel: it unpacks the
@@ -50,10 +61,14 @@ type brokenKernel struct {
 }
 
 func newBroken(f flaw, mode kernels.Mode) *brokenKernel {
-	return &brokenKernel{Base: kernels.Base{I: kernels.Info{
+	k := &brokenKernel{Base: kernels.Base{I: kernels.Info{
 		ID: "broken-" + flawNames[f] + "-" + mode.String(), Backend: "test", ISA: "go", Mode: mode,
 		Code: "test kernel with a deliberate flaw: " + flawNames[f],
 	}}, flaw: f}
+	if f == badInfo {
+		k.I.ID += "-2"
+	}
+	return k
 }
 
 func (k *brokenKernel) Available() error { return nil }
@@ -69,6 +84,10 @@ func (k *brokenKernel) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
 			p.u[r*padded+c] = uint8(m.Codebook[m.Code(r, c)] + 2)
 		}
 	}
+	p.acc = make([]int64, 1)
+	if k.flaw == globalScale {
+		lastScale = m.Scale
+	}
 	if k.flaw == sharedScratch {
 		p.shared = make([]int8, padded)
 	}
@@ -81,6 +100,7 @@ type brokenPrepared struct {
 	padded int
 	u      []uint8 // cb[code]+2 for every element, padding included
 	shared []int8
+	acc    []int64 // gemvScratch: one accumulator shared by every GEMV
 }
 
 func (p *brokenPrepared) Kernel() kernels.Kernel  { return p.k }
@@ -101,6 +121,7 @@ type brokenInput struct {
 	xf     []float32 // padded x for f32 mode
 	sumQ   int64
 	inv    float32
+	s      float32
 }
 
 var sink float32
@@ -150,6 +171,7 @@ func (in *brokenInput) Load(x []float32) error {
 		in.sumQ += int64(v)
 	}
 	in.inv = kernels.I8Inv(m.Scale, s)
+	in.s = s
 	in.loaded = true
 	return nil
 }
@@ -186,12 +208,48 @@ func (in *brokenInput) GEMV(y []float32, r0, r1 int) error {
 func (in *brokenInput) row(r int) float32 {
 	p := in.p
 	u := p.u[r*p.padded : (r+1)*p.padded]
+	scale := p.m.Scale
+	if p.k.flaw == noScale {
+		scale = 1
+	}
+	if p.k.flaw == globalScale {
+		scale = lastScale
+	}
 	if p.k.I.Mode == kernels.F32 {
 		var s float32
 		for c, w := range u {
-			s += float32(int(w)-2) * in.xf[c]
+			prod := float32(int(w)-2) * in.xf[c]
+			if p.k.flaw == bf16Products {
+				prod = math.Float32frombits(math.Float32bits(prod) &^ 0xffff)
+			}
+			s += prod
 		}
-		return p.m.Scale * s
+		return scale * s
+	}
+	if p.k.flaw == invOrder {
+		var isum int64
+		for c, w := range u {
+			isum += int64(w) * int64(in.q[c])
+		}
+		return float32(isum-2*in.sumQ) * (1 / in.s) * scale
+	}
+	if p.k.flaw == noScale || p.k.flaw == globalScale {
+		in := *in
+		in.inv = kernels.I8Inv(scale, in.s)
+		return in.row1(r)
+	}
+	return in.row1(r)
+}
+
+func (in *brokenInput) row1(r int) float32 {
+	p := in.p
+	u := p.u[r*p.padded : (r+1)*p.padded]
+	if p.k.flaw == gemvScratch {
+		p.acc[0] = 0
+		for c, w := range u {
+			p.acc[0] += int64(w) * int64(in.q[c])
+		}
+		return float32(p.acc[0]-2*in.sumQ) * in.inv
 	}
 	var isum int64
 	for b := 0; b < p.padded; b += kernels.BlockCols {
@@ -220,6 +278,14 @@ func TestBrokenKernelsAreCaught(t *testing.T) {
 	}{
 		{sound, kernels.I8, nil, ""},
 		{sound, kernels.F32, nil, ""},
+		{sound, kernels.Peer, nil, ""},
+		{lastRow, kernels.Peer, []string{kerneltest.PartShapes}, kerneltest.PartShapes},
+		{badInfo, kernels.I8, []string{kerneltest.PartInfo}, kerneltest.PartInfo},
+		{noScale, kernels.I8, []string{kerneltest.PartScale}, kerneltest.PartScale},
+		{globalScale, kernels.I8, []string{kerneltest.PartInputs}, kerneltest.PartInputs},
+		{noScale, kernels.F32, []string{kerneltest.PartScale}, kerneltest.PartScale},
+		{invOrder, kernels.I8, []string{kerneltest.PartScale}, kerneltest.PartScale},
+		{bf16Products, kernels.F32, []string{kerneltest.PartShapes}, kerneltest.PartShapes},
 		{overread, kernels.I8, []string{kerneltest.PartGuardPage}, kerneltest.PartGuardPage},
 		{underread, kernels.I8, []string{kerneltest.PartGuardPage}, kerneltest.PartGuardPage},
 		{lastRow, kernels.I8, []string{kerneltest.PartShapes}, kerneltest.PartShapes},
@@ -265,6 +331,28 @@ func TestBrokenKernelsAreCaught(t *testing.T) {
 	}
 }
 
+// TestBrokenGEMVScratch: a kernel whose GEMV keeps its running sum in memory
+// shared by every caller is only caught when goroutines really run in
+// parallel (or by the race detector, which fails the test binary instead).
+func TestBrokenGEMVScratch(t *testing.T) {
+	if kerneltest.RaceEnabled() {
+		t.Skip("the race detector itself reports this kernel (and would fail this test binary)")
+	}
+	if runtime.GOMAXPROCS(0) < 2 || runtime.NumCPU() < 2 {
+		t.Skip("needs two threads running at once")
+	}
+	k := newBroken(gemvScratch, kernels.I8)
+	for try := 1; try <= 5; try++ {
+		for _, f := range kerneltest.Check(k, kerneltest.Options{Short: true, Parts: []string{kerneltest.PartConcurrent}}) {
+			if f.Part == kerneltest.PartConcurrent {
+				t.Logf("caught on try %d: %v", try, f)
+				return
+			}
+		}
+	}
+	t.Fatal("shared GEMV accumulator not caught by the concurrent part in 5 tries")
+}
+
 // TestBrokenOverreadFaults proves the guard page really faults: in a child
 // process, the over-reading kernel runs the guardpage part with faults left
 // fatal (as they are for C code) and must die of SIGSEGV.
@@ -300,4 +388,73 @@ func TestBrokenOverreadFaults(t *testing.T) {
 	}
 	i := strings.Index(string(out), "unexpected fault address")
 	t.Logf("child died as expected: %v; %.80s", err, string(out[max(i, 0):]))
+}
+
+// The fuzz body catches broken kernels too (here on a few fixed inputs).
+func TestFuzzCatches(t *testing.T) {
+	for _, c := range []struct {
+		f    flaw
+		mode kernels.Mode
+	}{{lastRow, kernels.I8}, {padCounts, kernels.F32}, {writeOutside, kernels.I8}, {noScale, kernels.F32}} {
+		k := newBroken(c.f, c.mode)
+		if fs := kerneltest.CheckFuzzInput(newBroken(sound, c.mode), 4, 300, 0x04030100, 0.5, 0x0102, []byte{0xe4, 0x1b}); len(fs) != 0 {
+			t.Fatalf("sound kernel failed the fuzz body: %v", fs)
+		}
+		fs := kerneltest.CheckFuzzInput(k, 4, 300, 0x04030100, 0.5, 0x0102, []byte{0xe4, 0x1b})
+		if len(fs) == 0 {
+			t.Errorf("%s not caught by the fuzz body", k.I.ID)
+		}
+	}
+	// Ties (seed>>1&3 == 2 gives x in halves of integers) catch the rounding flaw.
+	for _, seed := range []uint64{4, 12} {
+		if fs := kerneltest.CheckFuzzInput(newBroken(halfAway, kernels.I8), 2, 600, 0x04030100, 1, seed, []byte{0x7f, 0x81, 3, 5, 0xfd}); len(fs) == 0 {
+			t.Errorf("seed %d: round half away from zero not caught by the fuzz body on tie inputs", seed)
+		}
+	}
+}
+
+// Run moves the guardpage part of a C kernel (Backend "cgo") into a child
+// process, so that a fault in C code fails that part instead of killing the
+// test binary. Here a Go kernel marked as cgo stands in for C: Run is called
+// in a child (level 2), which runs the guardpage part in a grandchild
+// (level 3) with faults left fatal.
+func TestRunGuardChild(t *testing.T) {
+	if v := os.Getenv("KERNELTEST_OUTER"); v != "" {
+		f := overread
+		if v == "sound" {
+			f = sound
+		}
+		k := newBroken(f, kernels.I8)
+		k.I.Backend = "cgo"
+		kerneltest.Run(t, k)
+		return
+	}
+	if kerneltest.RaceEnabled() {
+		t.Skip("-race turns on checkptr, which stops the unsafe read before the guard page can")
+	}
+	if testing.Short() {
+		t.Skip("starts child processes")
+	}
+	if _, free, err := kerneltest.GuardProbe(); err != nil {
+		t.Skip(err)
+	} else {
+		free()
+	}
+	for _, v := range []string{"sound", "overread"} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestRunGuardChild$", "-test.count=1", "-test.v")
+		cmd.Env = append(os.Environ(), "KERNELTEST_OUTER="+v, kerneltest.GuardEnv+"=")
+		out, err := cmd.CombinedOutput()
+		switch {
+		case v == "sound" && err != nil:
+			t.Fatalf("sound kernel marked cgo failed: %v\n%s", err, out)
+		case v == "sound" && !strings.Contains(string(out), "--- PASS: TestRunGuardChild/guardpage"):
+			t.Fatalf("sound kernel: guardpage part did not pass:\n%s", out)
+		case v == "overread" && err == nil:
+			t.Fatalf("over-reading kernel marked cgo passed:\n%s", out)
+		case v == "overread" && !strings.Contains(string(out), "died of a memory fault"):
+			t.Fatalf("over-reading kernel marked cgo failed, but not with a memory fault in the guardpage part:\n%s", out)
+		case v == "overread" && strings.Contains(string(out), "--- FAIL: TestRunGuardChild/shapes"):
+			t.Fatalf("the other parts should pass:\n%s", out)
+		}
+	}
 }

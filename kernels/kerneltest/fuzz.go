@@ -29,29 +29,36 @@ func Fuzz(f *testing.F, ks ...kernels.Kernel) {
 	f.Add(uint8(5), uint16(6), uint32(0x03000104), float32(0), uint64(10), []byte{0x00})
 	f.Add(uint8(15), uint16(511), uint32(0x04030100), float32(math.Inf(1)), uint64(11), []byte{0xff})
 	f.Fuzz(func(t *testing.T, rows uint8, cols uint16, cbBits uint32, scale float32, seed uint64, data []byte) {
-		m, x := fuzzWorkload(rows, cols, cbBits, scale, seed, data)
-		e := kernels.Expect(m, x)
-		for _, k := range ks {
-			if kernels.Usable(k) != nil {
-				continue
-			}
-			s := newSuite(k, Options{})
-			if s.supports(m.Codebook) != nil || !s.shapeOK(m.Rows, m.Cols) {
-				continue
-			}
-			c := &checker{k: k, id: k.Info().ID, mode: k.Info().Mode, part: "fuzz"}
-			c.cas = fmt.Sprintf("%s cb=%s scale=%g seed=%d", m.Shape(), m.Codebook.Name(), m.Scale, seed)
-			if _, in := c.setup(m, x); in != nil {
-				c.gemvCheck(in, newYBuf(m.Rows, 1+int(seed%5), 2), e, 0, m.Rows)
-				r0 := int(seed>>8) % (m.Rows + 1)
-				r1 := r0 + int(seed>>16)%(m.Rows-r0+1)
-				c.gemvCheck(in, newYBuf(m.Rows, 2, 1+int(seed>>24)%5), e, r0, r1)
-			}
-			for _, f := range c.fails {
-				t.Errorf("%s: %v", k.Info().ID, f)
-			}
+		for _, f := range fuzzCheck(ks, rows, cols, cbBits, scale, seed, data) {
+			t.Error(f)
 		}
 	})
+}
+
+// fuzzCheck is the body of Fuzz: it returns the failures of ks on one input.
+func fuzzCheck(ks []kernels.Kernel, rows uint8, cols uint16, cbBits uint32, scale float32, seed uint64, data []byte) []Failure {
+	m, x := fuzzWorkload(rows, cols, cbBits, scale, seed, data)
+	e := expect(m, x)
+	var out []Failure
+	for _, k := range ks {
+		if kernels.Usable(k) != nil {
+			continue
+		}
+		s := newSuite(k, Options{})
+		if s.supports(m.Codebook) != nil || !s.shapeOK(m.Rows, m.Cols) {
+			continue
+		}
+		c := &checker{k: k, id: k.Info().ID, mode: k.Info().Mode, part: "fuzz", group: k.Info().ID}
+		c.cas = fmt.Sprintf("%s cb=%s scale=%g seed=%d", m.Shape(), m.Codebook.Name(), m.Scale, seed)
+		if _, in := c.setup(m, x); in != nil {
+			c.gemvCheck(in, newYBuf(m.Rows, 1+int(seed%5), 2), e, 0, m.Rows)
+			r0 := int(seed>>8) % (m.Rows + 1)
+			r1 := r0 + int(seed>>16)%(m.Rows-r0+1)
+			c.gemvCheck(in, newYBuf(m.Rows, 2, 1+int(seed>>24)%5), e, r0, r1)
+		}
+		out = append(out, c.fails...)
+	}
+	return out
 }
 
 // fuzzWorkload turns fuzz arguments into a valid matrix and x.
@@ -96,13 +103,19 @@ func fuzzWorkload(rows uint8, cols uint16, cbBits uint32, scale float32, seed ui
 		for i := range x {
 			x[i] *= 1e-7
 		}
-	case 2: // integers in [-127, 127] with ties when amax is 127 or 254
-		for i := range x {
-			x[i] = float32(int8(g>>uint(i%57))) / 2
-			if len(data) > 0 {
-				x[i] = float32(int8(data[i%len(data)])) / 2
-			}
+	case 2: // rounding ties: halves with amax 127 (s = 1), or integers with amax 254 (s = 0.5)
+		div, top := float32(2), float32(127)
+		if seed>>3&1 != 0 {
+			div, top = 1, -254
 		}
+		for i := range x {
+			b := byte(g >> uint(i%57))
+			if len(data) > 0 {
+				b = data[i%len(data)]
+			}
+			x[i] = float32(int8(b)) / div
+		}
+		x[int(seed>>4)%n] = top
 	case 3: // zeros
 		for i := range x {
 			if i%3 != 0 {

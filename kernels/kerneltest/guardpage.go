@@ -3,6 +3,7 @@ package kerneltest
 import (
 	"fmt"
 	"math"
+	"os"
 	"unsafe"
 
 	"github.com/qkbench/qkbench/kernels"
@@ -44,9 +45,12 @@ func (s *suite) guardpage() []group {
 				if w == nil {
 					return
 				}
-				e := kernels.Expect(w.M, w.X)
+				e := expectW(w)
 				for _, v := range guardVariants {
 					c.cas = fmt.Sprintf("%dx%d %s", rows, n, v.name)
+					if s.opt.announce {
+						fmt.Fprintf(os.Stderr, "%s%s\n", announcePrefix, c.cas)
+					}
 					c.guardCase(w, e, v)
 				}
 			}
@@ -71,7 +75,7 @@ var guardVariants = []guardVariant{
 	{name: "x, data and y end at guard pages", x: 1, data: 1, y: 1},
 }
 
-func (c *checker) guardCase(w *workloads.Workload, e *kernels.Expected, v guardVariant) {
+func (c *checker) guardCase(w *workloads.Workload, e *expected, v guardVariant) {
 	var frees []func()
 	defer func() {
 		for _, f := range frees {

@@ -18,14 +18,59 @@
 //     oracle (a row whose L1 norm is 0 must be exactly 0).
 //   - I8: every row bit-identical with ref-i8 (kernels.RefI8).
 //   - Peer: cosine >= kernels.MinCosine over the rows checked when there are at
-//     least 8 of them, and every row within PeerRowTolerance of its L1 norm (a
-//     loose bound that only catches garbage). Peers are restricted to realistic
-//     inputs: shapes with cols a multiple of 256 (the padding part is skipped)
-//     and, in the specialx part, only zero, outlier, spike and constant x.
+//     least 8 of them and they are not all exactly 0, and every row within
+//     PeerRowTolerance of its L1 norm plus PeerAbsTolerance * |scale| * Σ|x|
+//     (a loose bound that only catches garbage; the absolute part is for
+//     rows of all-zero weights, where a peer's float arithmetic leaves noise).
+//     Peers are restricted to realistic inputs: shapes with cols a multiple of
+//     256 (the padding part is skipped) and, in the specialx part, only zero,
+//     outlier, spike and constant x.
+//
+// How faults and races are caught: every kernel call runs under recover with
+// debug.SetPanicOnFault, so a panic, or a guard-page fault in Go or Go
+// assembly, is a failure of the part and case that caused it. A fault in C
+// code cannot be recovered, so Run runs the guardpage part of C kernels in a
+// child process and fails that part, naming the case, when the child dies
+// (Check, in process, would die with it). The concurrent part finds
+// shared mutable state when goroutines really run in parallel (GOMAXPROCS >=
+// 2); `go test -race` finds it always. Under -race (and -short) the shape
+// lists are trimmed.
+//
+// Fuzz is the same checks as a fuzz target; a backend adds
+// `func FuzzGEMV(f *testing.F) { kerneltest.Fuzz(f, MyKernel) }` and runs it
+// with `go test -run '^$' -fuzz FuzzGEMV ./its/package/`.
+//
+// Environment: QKBENCH_REQUIRE names kernels that must be available (Run
+// fails instead of skipping them), QKBENCH_DISABLE switches kernels off (see
+// kernels.Usable), and QKBENCH_KERNELTEST_GUARD=subprocess|inprocess says where
+// the guardpage part runs (by default in a child process for Backend "cgo").
+//
+// The suite is tested by broken_test.go: a kernel with one deliberate flaw at
+// a time, each caught by the named part:
+//
+//	reads x[cols] or x[-1]                   guardpage (and SIGSEGV in a child process with FaultsCrash)
+//	skips the last row                       shapes (i8, f32 and peer)
+//	rounds half away from zero               specialx (exact ties)
+//	lets padding codes count                 padding
+//	writes one row outside [r0, r1)          ranges
+//	wrapping int16 block accumulator         worstcase (random data never overflows it)
+//	mishandles x not 16-byte aligned         unaligned
+//	writes y through an aligned-down pointer unaligned (guard band before y)
+//	scratch shared by Inputs / stale Load    inputs
+//	Prepare state in a package variable      inputs (two Prepared interleaved)
+//	GEMV accumulator shared by callers       concurrent (needs 2 threads) and -race
+//	no row range check                       errors (panic instead of error)
+//	forgets the scale / (1/s)*scale          scale
+//	bfloat16 products in an f32 kernel       shapes
+//	id ending in -<digits>                   info
 package kerneltest
 
 import (
+	"bytes"
 	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -35,6 +80,9 @@ import (
 // The parts of the suite, in the order they run. Each failure names the part
 // that found it.
 const (
+	// PartInfo: Info is well formed (id, mode, backend, ISA, code), Available
+	// is stable, a Prepared reports its kernel and matrix.
+	PartInfo = "info"
 	// PartShapes: rows 1, 2, 3, 7, 8, 67 × cols 1 ... 8640 for every codebook,
 	// whole-range GEMV into a y inside NaN guard bands.
 	PartShapes = "shapes"
@@ -54,8 +102,9 @@ const (
 	// two Prepared interleaved (no shared mutable state), x and the matrix
 	// never written.
 	PartInputs = "inputs"
-	// PartConcurrent: goroutines sharing one Input on disjoint row ranges, and
-	// goroutines with their own Input and x on one Prepared. Run with -race.
+	// PartConcurrent: goroutines sharing one Input on disjoint row ranges,
+	// goroutines with their own Input and x on one Prepared, and goroutines
+	// each preparing their own matrix. Run with -race.
 	PartConcurrent = "concurrent"
 	// PartErrors: GEMV before Load, wrong len(x)/len(y), nil slices, bad row
 	// ranges and invalid matrices are errors, not panics, and write nothing.
@@ -76,7 +125,7 @@ const (
 
 // Parts lists every part in the order Check runs them.
 func Parts() []string {
-	return []string{PartShapes, PartScale, PartPadding, PartUnaligned, PartRanges, PartInputs,
+	return []string{PartInfo, PartShapes, PartScale, PartPadding, PartUnaligned, PartRanges, PartInputs,
 		PartConcurrent, PartErrors, PartWorstCase, PartSpecialX, PartGuardPage}
 }
 
@@ -95,6 +144,10 @@ type Options struct {
 	// code (a guard page hit) becomes a failure of the part that caused it.
 	// A fault in C code always kills the process.
 	FaultsCrash bool
+
+	// announce prints each guardpage case to stderr before it runs, so that
+	// the parent of a child process that dies can say which case killed it.
+	announce bool
 }
 
 // Failure is one broken rule.
@@ -151,7 +204,8 @@ func Run(t *testing.T, k kernels.Kernel) {
 		}
 		t.Skipf("%s unavailable: %v", id, err)
 	}
-	opt := Options{Short: testing.Short() || raceEnabled}
+	child := os.Getenv(childEnv) != ""
+	opt := Options{Short: testing.Short() || raceEnabled, FaultsCrash: child, announce: child}
 	byPart := map[string][]group{}
 	s := newSuite(k, opt)
 	for _, g := range s.groups() {
@@ -160,6 +214,10 @@ func Run(t *testing.T, k kernels.Kernel) {
 	for _, name := range Parts() {
 		gs := byPart[name]
 		if len(gs) == 0 {
+			continue
+		}
+		if name == PartGuardPage && !child && guardInChild(k) && gs[0].skip == "" {
+			t.Run(name, runGuardChild)
 			continue
 		}
 		t.Run(name, func(t *testing.T) {
@@ -192,11 +250,102 @@ func checkRefuses(k kernels.Kernel) string {
 	c := &checker{k: k}
 	var p kernels.Prepared
 	err = c.call(func() (err error) { p, err = k.Prepare(m); return err })
-	if err == nil || p != nil {
+	_ = p
+	if err == nil {
 		return "Prepare succeeded: an unavailable kernel must refuse to run, never fall back"
 	}
 	if _, ok := err.(*panicError); ok {
 		return "Prepare panicked instead of returning an error: " + err.Error()
 	}
 	return ""
+}
+
+// childEnv marks a child process that runs the guardpage part for its parent.
+const childEnv = "QKBENCH_KERNELTEST_CHILD"
+
+// GuardEnv chooses where Run runs the guardpage part: "subprocess" (every
+// kernel), "inprocess" (none), or unset: in a child process for kernels whose
+// Backend is "cgo", since a fault in C code cannot be recovered and would end
+// the whole test binary without saying which part caused it.
+const GuardEnv = "QKBENCH_KERNELTEST_GUARD"
+
+func guardInChild(k kernels.Kernel) bool {
+	switch os.Getenv(GuardEnv) {
+	case "subprocess":
+		return true
+	case "inprocess":
+		return false
+	}
+	return k.Info().Backend == "cgo"
+}
+
+// runGuardChild runs the test binary again, limited to t's test (the
+// guardpage part of this kernel), and fails t when the child fails or dies.
+func runGuardChild(t *testing.T) {
+	var pat []string
+	for _, p := range strings.Split(t.Name(), "/") {
+		pat = append(pat, "^"+regexp.QuoteMeta(p)+"$")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run="+strings.Join(pat, "/"), "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), childEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	if !bytes.Contains(out, []byte("=== RUN   "+t.Name())) {
+		t.Fatalf("the child process (%s %s) did not run %s (%v); output:\n%s", os.Args[0], strings.Join(cmd.Args[1:], " "), t.Name(), err, tail(out, 30))
+	}
+	if err != nil {
+		why, show := "it failed", tail(out, 40)
+		if i := faultAt(out); i >= 0 {
+			why = "it died of a memory fault: the kernel read or wrote past a buffer into a guard page"
+			last := ""
+			for _, l := range strings.Split(string(out[:i]), "\n") {
+				if c, ok := strings.CutPrefix(l, announcePrefix); ok {
+					last = c
+				}
+			}
+			if last != "" {
+				why += ", in case " + last
+			}
+			show = head(out[i:], 30)
+		}
+		t.Errorf("guardpage part run in a child process (%s=1): %s (%v). Output:\n%s", childEnv, why, err, show)
+		return
+	}
+	if bytes.Contains(out, []byte("--- SKIP: "+t.Name())) {
+		t.Skip("skipped in the child process")
+	}
+	t.Logf("passed in a child process (%s=1), %d bytes of output", childEnv, len(out))
+}
+
+// tail returns the last n lines of out.
+func tail(out []byte, n int) string {
+	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	if len(lines) > n {
+		lines = append([]string{"..."}, lines[len(lines)-n:]...)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// announcePrefix starts the lines a child prints before each guardpage case.
+const announcePrefix = "kerneltest: guardpage case: "
+
+// faultAt returns where the Go runtime's report of a fatal memory fault starts in out, or -1.
+func faultAt(out []byte) int {
+	for _, m := range []string{"unexpected fault address", "SIGSEGV", "SIGBUS"} {
+		if i := bytes.Index(out, []byte(m)); i >= 0 {
+			if j := bytes.LastIndexByte(out[:i], '\n'); j >= 0 {
+				return j + 1
+			}
+			return 0
+		}
+	}
+	return -1
+}
+
+// head returns the first n lines of out.
+func head(out []byte, n int) string {
+	lines := strings.SplitN(string(out), "\n", n+1)
+	if len(lines) > n {
+		lines[n] = "..."
+	}
+	return strings.Join(lines, "\n")
 }

@@ -42,7 +42,7 @@ func TestPartsRestrict(t *testing.T) {
 	if len(fs) != 0 {
 		t.Fatalf("shapes and ranges reported %v for a kernel that only overflows on the worst case", fs)
 	}
-	if got := kerneltest.Parts(); len(got) != 11 || got[0] != kerneltest.PartShapes {
+	if got := kerneltest.Parts(); len(got) != 12 || got[0] != kerneltest.PartInfo {
 		t.Fatalf("Parts() = %v", got)
 	}
 }

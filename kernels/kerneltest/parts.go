@@ -3,6 +3,7 @@ package kerneltest
 import (
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 
 	"github.com/qkbench/qkbench/kernels"
@@ -19,6 +20,66 @@ var (
 
 // named reports whether cb is one of the two codebooks of SPEC §1.
 func named(cb kernels.Codebook) bool { return cb == kernels.QK256 || cb == kernels.Ternary }
+
+// info: what a kernel says about itself.
+func (s *suite) info() []group {
+	return s.one(PartInfo, func(c *checker, cb kernels.Codebook) {
+		i := c.k.Info()
+		c.cas = "Info " + i.ID
+		if why := badID(i.ID); why != "" {
+			c.failf("id %q: %s", i.ID, why)
+		}
+		if i.Mode != kernels.F32 && i.Mode != kernels.I8 && i.Mode != kernels.Peer {
+			c.failf("mode %v, want f32, i8 or peer", i.Mode)
+		}
+		if i.Backend == "" || i.ISA == "" || i.Code == "" {
+			c.failf("Backend %q, ISA %q, Code %q: receipts need all three", i.Backend, i.ISA, i.Code)
+		}
+		for j := 0; j < 2; j++ {
+			if err := c.call(c.k.Available); err != nil {
+				c.failf("Available() call %d: %v (it was nil before the suite started)", j+1, err)
+			}
+		}
+		w := c.gen(3, 300, cb, 0.75, seedOf(12, cbIndex(cb)), workloads.Gaussian)
+		if w == nil {
+			return
+		}
+		c.cas = "Prepared " + i.ID
+		p := c.prepare(w.M)
+		if p == nil {
+			return
+		}
+		var pk kernels.Kernel
+		var pm *kernels.Matrix
+		if err := c.call(func() error { pk, pm = p.Kernel(), p.Matrix(); return nil }); err != nil {
+			c.failf("Kernel()/Matrix(): %v", err)
+			return
+		}
+		if pk == nil || pk.Info().ID != i.ID {
+			c.failf("Prepared.Kernel() is %v, want the kernel %s", pk, i.ID)
+		}
+		if pm == nil || pm.Rows != w.M.Rows || pm.Cols != w.M.Cols || pm.Codebook != w.M.Codebook || pm.Scale != w.M.Scale {
+			c.failf("Prepared.Matrix() does not describe the matrix given to Prepare (%s cb=%s scale=%g)", w.M.Shape(), w.M.Codebook.Name(), w.M.Scale)
+		}
+	})
+}
+
+// badID returns why id is not a valid kernel id ("" when it is): a-z, 0-9,
+// '-', '_', and no "-<digits>" at the end (SPEC §6).
+func badID(id string) string {
+	if id == "" {
+		return "empty"
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return fmt.Sprintf("character %q; only a-z, 0-9, '-' and '_' are allowed", r)
+		}
+	}
+	if i := strings.LastIndexByte(id, '-'); i >= 0 && i+1 < len(id) && strings.Trim(id[i+1:], "0123456789") == "" {
+		return "ends in -<digits>, which benchmark names read as GOMAXPROCS"
+	}
+	return ""
+}
 
 // shapes: the whole grid for the named codebooks, a sample for the others.
 func (s *suite) shapes() []group {
@@ -42,7 +103,7 @@ func (s *suite) shapes() []group {
 				if w == nil {
 					return
 				}
-				c.runFull(w.M, w.X, kernels.Expect(w.M, w.X))
+				c.runFull(w.M, w.X, expectW(w))
 			}
 		}
 	})
@@ -61,7 +122,7 @@ func (s *suite) scale() []group {
 				if w == nil {
 					return
 				}
-				c.runFull(w.M, w.X, kernels.Expect(w.M, w.X))
+				c.runFull(w.M, w.X, expectW(w))
 			}
 		}
 	})
@@ -83,7 +144,7 @@ func (s *suite) padding() []group {
 				if w == nil {
 					return
 				}
-				e := kernels.Expect(w.M, w.X)
+				e := expectW(w)
 				for fill := 0; fill <= 4; fill++ {
 					m := w.M.Clone()
 					name := fmt.Sprint(fill)
@@ -127,7 +188,7 @@ func (s *suite) unaligned() []group {
 			if w == nil {
 				return
 			}
-			e := kernels.Expect(w.M, w.X)
+			e := expectW(w)
 			c.cas = fmt.Sprintf("%dx%d", sh[0], sh[1])
 			p := c.prepare(w.M)
 			if p == nil {
@@ -174,7 +235,7 @@ func (s *suite) ranges() []group {
 			if w == nil {
 				return
 			}
-			e := kernels.Expect(w.M, w.X)
+			e := expectW(w)
 			c.cas = fmt.Sprintf("%dx%d", r, sh[1])
 			_, in := c.setup(w.M, w.X)
 			if in == nil {
@@ -222,9 +283,9 @@ func (s *suite) inputs() []group {
 				x2[j] *= 3
 			}
 			xs := [][]float32{w.X, x2, make([]float32, cols), scaled(w.X, 1e-3), w.X, x2}
-			es := make([]*kernels.Expected, len(xs))
+			es := make([]*expected, len(xs))
 			for j, x := range xs {
-				es[j] = kernels.Expect(w.M, x)
+				es[j] = expectCached(fmt.Sprintf("inputs|%d|%s", j, w.Source), w.M, x)
 			}
 			data := append([]byte(nil), w.M.Data...)
 			keep := make([][]float32, len(xs))
@@ -266,7 +327,7 @@ func (s *suite) inputs() []group {
 			if w2 == nil {
 				return
 			}
-			e2 := kernels.Expect(w2.M, xs[1])
+			e2 := expect(w2.M, xs[1])
 			p2 := c.prepare(w2.M)
 			if p2 != nil {
 				a, b := c.newInput(p), c.newInput(p2)
@@ -317,6 +378,7 @@ func (s *suite) concurrent() []group {
 		if s.opt.Short {
 			rounds = 3
 		}
+		c.concurrentPrepare(cb, workers)
 		for i, sh := range [][2]int{{67, 4096}, {64, 3200}} {
 			if !s.shapeOK(sh[0], sh[1]) {
 				continue
@@ -326,7 +388,7 @@ func (s *suite) concurrent() []group {
 			if w == nil {
 				return
 			}
-			e := kernels.Expect(w.M, w.X)
+			e := expectW(w)
 			p := c.prepare(w.M)
 			if p == nil {
 				continue
@@ -343,14 +405,17 @@ func (s *suite) concurrent() []group {
 				yb.reset()
 				errs := make([]error, workers)
 				var wg sync.WaitGroup
+				start := make(chan struct{}) // start together, to overlap as much as possible
 				for g := 0; g < workers; g++ {
 					r0, r1 := rows*g/workers, rows*(g+1)/workers
 					wg.Add(1)
 					go func() {
 						defer wg.Done()
+						<-start
 						errs[g] = c.call(func() error { return in.GEMV(yb.y(), r0, r1) })
 					}()
 				}
+				close(start)
 				wg.Wait()
 				bad := false
 				for g, err := range errs {
@@ -367,21 +432,27 @@ func (s *suite) concurrent() []group {
 			// Separate Inputs, each with its own x, on the same Prepared.
 			c.cas = fmt.Sprintf("%dx%d separate Inputs", rows, cols)
 			xs := make([][]float32, workers)
-			es := make([]*kernels.Expected, workers)
+			es := make([]*expected, workers)
 			for g := range xs {
 				xs[g], _ = workloads.GenerateX(cols, workloads.Gaussian, seedOf(71, i, g))
 				for j := range xs[g] {
 					xs[g][j] *= float32(g + 1)
 				}
-				es[g] = kernels.Expect(w.M, xs[g])
+				es[g] = expect(w.M, xs[g])
 			}
 			msgs := make([]string, workers)
 			var wg sync.WaitGroup
+			start := make(chan struct{})
 			for g := 0; g < workers; g++ {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					in := p.NewInput()
+					<-start
+					var in kernels.Input
+					if err := c.call(func() error { in = p.NewInput(); return nil }); err != nil || in == nil {
+						msgs[g] = fmt.Sprintf("goroutine %d: NewInput: %v", g, err)
+						return
+					}
 					for round := 0; round < rounds; round++ {
 						yb := newYBuf(rows, 2, 2)
 						if err := c.call(func() error {
@@ -404,6 +475,7 @@ func (s *suite) concurrent() []group {
 					}
 				}()
 			}
+			close(start)
 			wg.Wait()
 			for _, m := range msgs {
 				if m != "" {
@@ -412,6 +484,57 @@ func (s *suite) concurrent() []group {
 			}
 		}
 	})
+}
+
+// concurrentPrepare: goroutines each Prepare their own matrix (different
+// shapes and scales) and run it, catching global state in Prepare.
+func (c *checker) concurrentPrepare(cb kernels.Codebook, workers int) {
+	c.cas = "concurrent Prepare"
+	type job struct {
+		m *kernels.Matrix
+		x []float32
+		e *expected
+	}
+	var jobs []job
+	for g := 0; g < workers; g++ {
+		rows, cols := 5+g*7, 256*(g+1)
+		w := c.gen(rows, cols, cb, float32(g+1)*0.5, seedOf(72, g, cbIndex(cb)), workloads.Gaussian)
+		if w == nil {
+			return
+		}
+		jobs = append(jobs, job{w.M, w.X, expectW(w)})
+	}
+	msgs := make([]string, workers)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for g, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			yb := newYBuf(j.m.Rows, 1, 1)
+			if err := c.call(func() error {
+				p, err := c.k.Prepare(j.m)
+				if err != nil {
+					return err
+				}
+				return kernels.GEMV(p, j.x, yb.y())
+			}); err != nil {
+				msgs[g] = fmt.Sprintf("goroutine %d (%s): %v", g, j.m.Shape(), err)
+				return
+			}
+			if why := c.verify(j.e, yb.y(), 0, j.m.Rows); why != "" {
+				msgs[g] = fmt.Sprintf("goroutine %d (%s, scale %g): %s", g, j.m.Shape(), j.m.Scale, why)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for _, m := range msgs {
+		if m != "" {
+			c.failf("%s", m)
+		}
+	}
 }
 
 // errors: misuse gives errors, never a panic, and writes nothing.
@@ -425,7 +548,7 @@ func (s *suite) errors() []group {
 		if w == nil {
 			return
 		}
-		e := kernels.Expect(w.M, w.X)
+		e := expectW(w)
 		p := c.prepare(w.M)
 		if p == nil {
 			return
@@ -542,7 +665,7 @@ func (s *suite) worstcase() []group {
 				}
 				m := worstMatrix(cb, x)
 				c.cas = fmt.Sprintf("%dx%d x=%s", m.Rows, n, xk)
-				c.runFull(m, x, kernels.Expect(m, x))
+				c.runFull(m, x, expectCached(fmt.Sprintf("worst|%s|%d|%s", cb.Values(), n, xk), m, x))
 			}
 		}
 	})
@@ -597,7 +720,7 @@ func (s *suite) specialx() []group {
 					continue
 				}
 				c.cas = fmt.Sprintf("%dx%d x=%s", rows, cols, sx.name)
-				c.runFull(w.M, sx.x, kernels.Expect(w.M, sx.x))
+				c.runFull(w.M, sx.x, expectCached(fmt.Sprintf("specialx|%s|%s|%s", w.Name, w.Source, sx.name), w.M, sx.x))
 			}
 		}
 	})
