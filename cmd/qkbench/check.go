@@ -301,7 +301,7 @@ func checkOne(k kernels.Kernel, rk *ReceiptKernel, c *bench.Case, threads int) R
 		return res
 	}
 	if err := k.Supports(c.W.M.Codebook); err != nil {
-		res.Status, res.Reason, res.Failure = statusUnsupported, err.Error(), asked
+		res.Status, res.Reason, res.Failure = statusUnsupported, err.Error(), rk.Requested // QKBENCH_REQUIRE is about availability, not codebooks
 		return res
 	}
 	start := time.Now()
