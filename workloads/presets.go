@@ -67,11 +67,14 @@ var presets = map[string]Preset{
 		layer{q: [2]int{3072, 3072}, kv: [2]int{1024, 3072}, gateUp: [2]int{23040, 3072}, down: [2]int{3072, 23040}}),
 }
 
+// The default preset is the seed's 2048x4096 plus BitNet b1.58 2B4T's layer
+// shapes, with that model's roles and layer count so a default sweep also
+// rolls its GEMV times up into a time per token (the seed shape is not part
+// of the model: PerLayer 0).
 func init() {
-	d := Preset{Name: "default", Shapes: []Shape{{Rows: 2048, Cols: 4096}}}
-	for _, s := range presets["bitnet-2b"].Shapes {
-		d.Shapes = append(d.Shapes, Shape{Rows: s.Rows, Cols: s.Cols})
-	}
+	b := presets["bitnet-2b"]
+	d := Preset{Name: "default", Model: b.Model, Layers: b.Layers, Shapes: []Shape{{Rows: 2048, Cols: 4096}}}
+	d.Shapes = append(d.Shapes, b.Shapes...)
 	presets["default"] = d
 }
 
