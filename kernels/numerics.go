@@ -22,16 +22,22 @@ func QuantizeI8(x []float32, q []int8) float32 {
 	}
 	s := float32(127) / max(amax, float32(1e-5))
 	for i, v := range x {
-		f := float64(float32(v * s))
-		r := math.RoundToEven(f)
-		if r > 127 {
-			r = 127
-		} else if r < -127 {
-			r = -127
-		}
-		q[i] = int8(r)
+		q[i] = QuantizeValue(v, s)
 	}
 	return s
+}
+
+// QuantizeValue is QuantizeI8's step for one value:
+// clamp(roundHalfEven(float32(v*s)), -127, 127). Vector quantizers use it for
+// their tails, so that every path rounds the same way.
+func QuantizeValue(v, s float32) int8 {
+	r := math.RoundToEven(float64(float32(v * s)))
+	if r > 127 {
+		r = 127
+	} else if r < -127 {
+		r = -127
+	}
+	return int8(r)
 }
 
 // I8Inv returns inv = float32(scale) / s, the factor that turns an exact

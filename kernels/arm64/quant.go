@@ -1,6 +1,10 @@
 package arm64
 
-import "math"
+import (
+	"math"
+
+	"github.com/qkbench/qkbench/kernels"
+)
 
 // quantizeI8 is kernels.QuantizeI8 with the bulk of x (whole groups of 16)
 // done in NEON assembly; the result is bit-identical (quant_test.go):
@@ -29,14 +33,7 @@ func quantizeI8(x []float32, q []int8) float32 {
 		quant16(&x[0], n, s, &q[0])
 	}
 	for i := 16 * n; i < len(x); i++ {
-		f := float64(float32(x[i] * s))
-		r := math.RoundToEven(f)
-		if r > 127 {
-			r = 127
-		} else if r < -127 {
-			r = -127
-		}
-		q[i] = int8(r)
+		q[i] = kernels.QuantizeValue(x[i], s)
 	}
 	return s
 }
