@@ -116,6 +116,24 @@ func MergedPlot(runs []*Run) (*Plot, error) {
 	return &Plot{Name: "machines", Title: "GMAC/s by machine", P: p}, err
 }
 
+// Overlap counts the cells timed in both runs and how many of them have
+// overlapping 95% intervals: the repeatability check of two back-to-back
+// runs on one machine (cells without an interval count as not overlapping).
+func Overlap(a, b *Run) (overlapping, both int) {
+	for i := range a.Cells {
+		ca := &a.Cells[i]
+		cb := b.Find(ca.Kernel, ca.Workload, ca.Threads)
+		if !ca.Timed() || cb == nil || !cb.Timed() {
+			continue
+		}
+		both++
+		if ca.Low > 0 && cb.Low > 0 && ca.Low <= cb.High && cb.Low <= ca.High {
+			overlapping++
+		}
+	}
+	return overlapping, both
+}
+
 // WriteMergedMarkdown writes the hardware comparison report of several runs.
 func WriteMergedMarkdown(w io.Writer, runs []*Run, dirs []string, plots []Plot) error {
 	var b strings.Builder
@@ -131,6 +149,12 @@ func WriteMergedMarkdown(w io.Writer, runs []*Run, dirs []string, plots []Plot) 
 	}
 	if err := WriteMarkdownTable(&b, []string{"#", "run", "CPU", "cores", "OS/arch", "Go", "commit", "mode", "started"}, mr); err != nil {
 		return err
+	}
+	for i := 1; i < len(runs); i++ {
+		o, n := Overlap(runs[0], runs[i])
+		if n > 0 {
+			fmt.Fprintf(&b, "\nRuns #1 and #%d: %d of %d cells timed in both have overlapping 95%% intervals (%.0f%%).\n", i+1, o, n, 100*float64(o)/float64(n))
+		}
 	}
 	b.WriteString("\nMedians per GEMV with ±95% interval and GMAC/s; \"speed vs first\" is the first machine's median over this one's (above 1 means faster).\n\n")
 	h, rows := MergedRows(runs)

@@ -184,3 +184,14 @@ func TestReceiptRoundTrip(t *testing.T) {
 		t.Errorf("wrong schema: %v", err)
 	}
 }
+
+func TestOverlap(t *testing.T) {
+	a, b := fakeRun(4), fakeRun(4)
+	if o, n := Overlap(a, b); n != 8 || o != 8 {
+		t.Errorf("identical runs: %d of %d overlap, want 8 of 8", o, n)
+	}
+	c := fakeRun(8) // fast-i8 twice as fast: its 4 cells move out of the interval
+	if o, n := Overlap(a, c); n != 8 || o != 4 {
+		t.Errorf("changed runs: %d of %d overlap, want 4 of 8", o, n)
+	}
+}

@@ -105,6 +105,11 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	if err := reports.WriteTable(stdout, h, rows); err != nil {
 		return err
 	}
+	for i := 1; i < len(runs); i++ {
+		if o, n := reports.Overlap(runs[0], runs[i]); n > 0 {
+			fmt.Fprintf(stdout, "\nruns 1 and %d: %d of %d cells have overlapping 95%% intervals (%.0f%%)", i+1, o, n, 100*float64(o)/float64(n))
+		}
+	}
 	fmt.Fprintf(stdout, "\nWrote %s/report.md\n", dir)
 	return nil
 }
