@@ -59,32 +59,46 @@ func (r *Run) WriteMarkdown(w io.Writer, plots []Plot) error {
 		c.Preset, c.Codebook, c.Mode, c.Threads, c.Count, c.MinTime, c.Seed, r.Started.Format("2006-01-02 15:04:05 MST"), r.Finished.Sub(r.Started).Round(1e9))
 	b.WriteString("Times are medians per GEMV with the 95% confidence interval of the median (golang.org/x/perf/benchmath); the x quantization of i8 kernels is inside the time, preparing W is not.\n\n")
 
+	if ws := r.workloadNames(); len(ws) > 0 {
+		b.WriteString("## Summary\n\nMedian time per GEMV (GMAC/s).\n")
+		for _, th := range r.ThreadCounts() {
+			fmt.Fprintf(&b, "\n%d thread(s):\n\n", th)
+			if err := WriteMarkdownTable(&b, append([]string{"kernel"}, ws...), r.Pivot(th, func(c *Cell) string {
+				return fmt.Sprintf("%s (%.1f)", Duration(c.Median), c.GMACps)
+			})); err != nil {
+				return err
+			}
+		}
+		b.WriteString("\n")
+	}
 	b.WriteString("## Results\n\n")
 	if err := WriteMarkdownTable(&b, Header, r.Rows()); err != nil {
 		return err
 	}
-	if ws, th := r.workloadNames(), r.minThreads(); len(ws) > 0 {
+	if ws := r.workloadNames(); len(ws) > 0 {
+		th := r.minThreads()
 		fmt.Fprintf(&b, "\n### Speedup over portable Go, %d thread(s)\n\n", th)
-		hdr := append([]string{"kernel"}, ws...)
-		var sr [][]string
-		for _, k := range r.timedKernels() {
-			row := []string{k}
-			any := false
-			for _, w := range ws {
-				s := r.Speedup(k, w, th)
-				if math.IsNaN(s) {
-					row = append(row, "-")
-					continue
-				}
-				any = true
-				row = append(row, fmt.Sprintf("%.2f×", s))
+		if err := WriteMarkdownTable(&b, append([]string{"kernel"}, ws...), r.Pivot(th, func(c *Cell) string {
+			if s := r.Speedup(c.Kernel, c.Workload, th); !math.IsNaN(s) {
+				return fmt.Sprintf("%.2f×", s)
 			}
-			if any {
-				sr = append(sr, row)
-			}
-		}
-		if err := WriteMarkdownTable(&b, hdr, sr); err != nil {
+			return ""
+		})); err != nil {
 			return err
+		}
+		for _, peer := range []string{"ggml-tq2_0-zen4", "ggml-tq2_0-haswell"} {
+			if r.Find(peer, ws[0], th) == nil || !r.Find(peer, ws[0], th).Timed() {
+				continue
+			}
+			fmt.Fprintf(&b, "\n### Speed against llama.cpp's %s, %d thread(s)\n\n(its median over the kernel's: above 1 means faster than the peer)\n\n", peer, th)
+			if err := WriteMarkdownTable(&b, append([]string{"kernel"}, ws...), r.Pivot(th, func(c *Cell) string {
+				if p := r.Find(peer, c.Workload, th); p != nil && p.Timed() {
+					return fmt.Sprintf("%.2f×", p.Median/c.Median)
+				}
+				return ""
+			})); err != nil {
+				return err
+			}
 		}
 	}
 	if ru := r.Rollup(); len(ru) > 0 {
@@ -152,4 +166,30 @@ func commitText(c string, dirty bool) string {
 		c += " (dirty)"
 	}
 	return c
+}
+
+// Pivot returns one row per timed kernel and one column per workload (in
+// run order) at th threads; cell formats a timed cell ("" for none, shown as
+// "-"). Kernels whose every cell is empty are left out.
+func (r *Run) Pivot(th int, cell func(c *Cell) string) [][]string {
+	var rows [][]string
+	for _, k := range r.timedKernels() {
+		row, any := []string{k}, false
+		for _, w := range r.workloadNames() {
+			v := ""
+			if c := r.Find(k, w, th); c != nil && c.Timed() {
+				v = cell(c)
+			}
+			if v == "" {
+				v = "-"
+			} else {
+				any = true
+			}
+			row = append(row, v)
+		}
+		if any {
+			rows = append(rows, row)
+		}
+	}
+	return rows
 }

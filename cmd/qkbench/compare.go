@@ -60,7 +60,7 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("report", stderr)
 	out := fs.String("out", "", "output folder (default reports/compare-<time>)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: qkbench report [--out DIR] RUN_DIR [RUN_DIR ...]\n\nMerges sweep runs (folders holding receipt.json), typically from several\nmachines, into one report.md with the machines as columns and a chart.\n\nFlags:")
+		fmt.Fprintln(fs.Output(), "Usage: qkbench report [--out DIR] RUN_DIR [RUN_DIR ...]\n\nMerges sweep runs (folders holding receipt.json), typically from several\nmachines, into one report.md with the machines as columns and a chart.\nGiven one run, it renders that run's report.md, results.txt and plots again.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := parse(fs, args); err != nil {
@@ -83,6 +83,15 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
+	}
+	if len(runs) == 1 {
+		// One run: render its own report again (after a change to the
+		// report code, or into another folder).
+		if err := writeRun(dir, runs[0], true); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Wrote %s/report.md and the plots of %s\n", dir, fs.Arg(0))
+		return nil
 	}
 	var plots []reports.Plot
 	p, err := reports.MergedPlot(runs)
