@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bytes"
+	"image/color"
 	"errors"
 	"fmt"
 	"math"
@@ -144,7 +145,7 @@ func groupedBars(p *plot.Plot, kernels, workloads []string, value func(k, w stri
 			return err
 		}
 		b.LineStyle.Width = vg.Length(0)
-		b.Color = plotutil.Color(i)
+		b.Color = kernelColor(i)
 		b.Offset = vg.Length(float64(i)-float64(len(kernels)-1)/2) * width
 		p.Add(b)
 		p.Legend.Add(k, b)
@@ -281,7 +282,7 @@ func (r *Run) rooflinePlot() (*Plot, error) {
 			if err != nil {
 				return nil, err
 			}
-			l.Color = plotutil.Color(0)
+			l.Color = color.Black
 			l.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
 			l.Width = vg.Points(1.5)
 			p.Add(l)
@@ -314,7 +315,7 @@ func (r *Run) rooflinePlot() (*Plot, error) {
 			if err != nil {
 				return nil, err
 			}
-			l.Color = plotutil.Color(i + 1)
+			l.Color = color.Gray{Y: uint8(90 + 50*i)}
 			l.Dashes = []vg.Length{vg.Points(1), vg.Points(2)}
 			p.Add(l)
 			p.Legend.Add("compute roof: "+n, l)
@@ -334,7 +335,7 @@ func (r *Run) rooflinePlot() (*Plot, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.GlyphStyle.Color = plotutil.Color(i)
+		s.GlyphStyle.Color = kernelColor(i)
 		s.GlyphStyle.Shape = plotutil.Shape(i)
 		s.GlyphStyle.Radius = vg.Points(3.5)
 		p.Add(s)
@@ -381,7 +382,7 @@ func (r *Run) threadsPlot() (*Plot, error) {
 		if err != nil {
 			return nil, err
 		}
-		l.Color, s.Color, s.Shape = plotutil.Color(i), plotutil.Color(i), plotutil.Shape(i)
+		l.Color, s.Color, s.Shape = kernelColor(i), kernelColor(i), plotutil.Shape(i)
 		p.Add(l, s)
 		p.Legend.Add(k, l, s)
 	}
@@ -452,10 +453,22 @@ func (r *Run) modelPlot() (*Plot, error) {
 	if err != nil {
 		return nil, err
 	}
-	b.Color = plotutil.Color(0)
+	b.Color = kernelColor(0)
 	p.Add(b)
 	p.NominalX(names...)
 	p.X.Tick.Label.Rotation = math.Pi / 6
 	p.X.Tick.Label.XAlign = draw.XRight
 	return &Plot{Name: "model", Title: "Model roll-up: GEMV time per token", P: p}, nil
 }
+
+// palette has enough distinct colours for every kernel of a sweep
+// (plotutil's cycles after seven, so two kernels would share a colour).
+var palette = []color.RGBA{
+	{31, 119, 180, 255}, {255, 127, 14, 255}, {44, 160, 44, 255}, {214, 39, 40, 255},
+	{148, 103, 189, 255}, {140, 86, 75, 255}, {227, 119, 194, 255}, {127, 127, 127, 255},
+	{188, 189, 34, 255}, {23, 190, 207, 255}, {0, 0, 128, 255}, {255, 215, 0, 255},
+	{0, 100, 0, 255}, {128, 0, 0, 255}, {70, 240, 240, 255}, {250, 190, 190, 255},
+	{0, 0, 0, 255}, {170, 110, 40, 255}, {128, 128, 0, 255}, {230, 25, 75, 255},
+}
+
+func kernelColor(i int) color.RGBA { return palette[i%len(palette)] }
