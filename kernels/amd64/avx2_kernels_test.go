@@ -60,7 +60,12 @@ func check(t *testing.T, k kernels.Kernel, m *kernels.Matrix, x []float32, what 
 func TestAVX2I8WorstCase(t *testing.T) {
 	usable(t, AVX2I8)
 	for _, cols := range []int{1024, 1025, 3000, 8192, 16384} {
-		for _, cb := range []kernels.Codebook{{2, 2, 2, 2}, {-2, -2, -2, -2}, kernels.QK256} {
+		for _, cb := range []kernels.Codebook{
+			{2, 2, 2, 2}, {-2, -2, -2, -2}, kernels.QK256,
+			// The direct path's extremes (max - min = 3 and 2): code 3
+			// holds the largest v = cb - min(cb), with both signs of cb.
+			{-2, -2, -2, 1}, {-1, 2, 2, 2}, {-1, -1, -1, 1}, {0, 0, 0, 2}, {2, 0, 0, 0},
+		} {
 			m, err := kernels.NewMatrix(5, cols, cb, 1)
 			if err != nil {
 				t.Fatal(err)

@@ -34,6 +34,10 @@ func main() {
 	case "kernels":
 		i8Rows(4)
 		i8Rows(1)
+		for _, g := range []int{8, 4} {
+			i8DirRows(4, g)
+			i8DirRows(1, g)
+		}
 		f32Rows(4)
 		f32Rows(1)
 	case "quant":
@@ -199,6 +203,149 @@ func i8Rows(n int) {
 	}
 	VZEROUPPER()
 	RET()
+}
+
+// i8DirRows emits i8DirRows<n>G<g>AVX2, the integer sums of n rows of the
+// avx2-i8 direct layout: the i8 layout (see i8Rows) but each 2-bit field holds
+// v = cb[code] - min(cb) in [0, 3] instead of the code, so no lookup is
+// needed. Of a code byte b, b&3 and (b>>4)&3 are v of streams 0 and 2, and
+// b&12 and (b>>4)&12 are 4v of streams 1 and 3: five ops per 128 columns
+// instead of seven. The two scales go to separate int16 sums, s1 and s4. A
+// VPMADDUBSW pair is at most 2*vmax*127 in s1 and 4 times that in s4; a chunk
+// adds two of each. After g chunks s4 is at most 16*vmax*127*g, so g = 8
+// needs vmax <= 2 and g = 4 vmax <= 3 (24384). Then s4 (a multiple of 4) is
+// shifted right by 2, added to s1 and widened, so out is exactly
+// Σ v*q (no int32 overflow for cols <= kernels.MaxDim).
+func i8DirRows(n, g int) {
+	name := fmt.Sprintf("i8DirRows%dG%dAVX2", n, g)
+	TEXT(name, NOSPLIT, "func(w *byte, stride int, q *int8, nchunk int, out *int32)")
+	Pragma("noescape")
+	Doc(
+		name+fmt.Sprintf(" computes, for the %d rows starting at w (stride bytes apart),", n),
+		"out[r] = Σ_{c < 128*nchunk} v(r, c) * q[c], with v in [0, 3] stored in the",
+		"avx2-i8 layout (see i8DirRepack). int16 partial sums are widened to int32",
+		fmt.Sprintf("after every %d columns (and after each chunk of a remainder); the caller", g*chunkCols),
+		fmt.Sprintf("must keep v <= %d so that no lane can overflow.", map[int]int{8: 2, 4: 3}[g]),
+	)
+	w := Load(Param("w"), GP64())
+	stride := Load(Param("stride"), GP64())
+	q := Load(Param("q"), GP64())
+	nchunk := Load(Param("nchunk"), GP64())
+
+	m3 := broadcastByte(0x03)
+	mC := broadcastByte(0x0C)
+	ones := YMM()
+	VPCMPEQW(ones, ones, ones)
+	VPSRLW(U8(15), ones, ones)
+
+	rows := make([]Register, n)
+	rows[0] = w
+	for r := 1; r < n; r++ {
+		rows[r] = GP64()
+		LEAQ(Mem{Base: rows[r-1], Index: stride, Scale: 1}, rows[r])
+	}
+	acc := make([]VecVirtual, n)
+	for r := range acc {
+		acc[r] = YMM()
+		VPXOR(acc[r], acc[r], acc[r])
+	}
+
+	// chunk adds row r's chunk at byte offset off (q at 4*off) into s1 and
+	// s4 (or sets them when first).
+	chunk := func(r int, off int, s1, s4 VecVirtual, first bool) {
+		b, b4 := YMM(), YMM()
+		VMOVDQU(Mem{Base: rows[r], Disp: off}, b)
+		VPSRLW(U8(4), b, b4)
+		u := []VecVirtual{YMM(), YMM(), YMM(), YMM()}
+		VPAND(m3, b, u[0])
+		VPAND(mC, b, u[1])
+		VPAND(m3, b4, u[2])
+		VPAND(mC, b4, u[3])
+		p := make([]VecVirtual, 4)
+		for j := range p {
+			p[j] = YMM()
+			VPMADDUBSW(Mem{Base: q, Disp: 4*off + 32*j}, u[j], p[j])
+		}
+		if first {
+			VPADDW(p[2], p[0], s1)
+			VPADDW(p[3], p[1], s4)
+			return
+		}
+		VPADDW(p[2], p[0], p[0])
+		VPADDW(p[3], p[1], p[1])
+		VPADDW(p[0], s1, s1)
+		VPADDW(p[1], s4, s4)
+	}
+	widen := func(r int, s1, s4 VecVirtual) {
+		VPSRAW(U8(2), s4, s4)
+		VPADDW(s4, s1, s1)
+		VPMADDWD(ones, s1, s1)
+		VPADDD(s1, acc[r], acc[r])
+	}
+
+	Label(name + "_group")
+	CMPQ(nchunk, U32(g))
+	JL(LabelRef(name + "_single"))
+	for r := 0; r < n; r++ {
+		s1, s4 := YMM(), YMM()
+		for c := 0; c < g; c++ {
+			chunk(r, 32*c, s1, s4, c == 0)
+		}
+		widen(r, s1, s4)
+	}
+	for r := 0; r < n; r++ {
+		ADDQ(U32(32*g), rows[r])
+	}
+	ADDQ(U32(chunkCols*g), q)
+	SUBQ(U32(g), nchunk)
+	JMP(LabelRef(name + "_group"))
+
+	Label(name + "_single")
+	TESTQ(nchunk, nchunk)
+	JZ(LabelRef(name + "_done"))
+	for r := 0; r < n; r++ {
+		s1, s4 := YMM(), YMM()
+		chunk(r, 0, s1, s4, true)
+		widen(r, s1, s4)
+	}
+	for r := 0; r < n; r++ {
+		ADDQ(U32(32), rows[r])
+	}
+	ADDQ(U32(chunkCols), q)
+	DECQ(nchunk)
+	JMP(LabelRef(name + "_single"))
+
+	Label(name + "_done")
+	o := Load(Param("out"), GP64())
+	reduceOut(acc, o)
+	VZEROUPPER()
+	RET()
+}
+
+// reduceOut stores the horizontal sums of the int32 lanes of acc[r] to
+// out[r] (o points at out).
+func reduceOut(acc []VecVirtual, o Register) {
+	if len(acc) == 4 {
+		t01, t23 := YMM(), YMM()
+		VPHADDD(acc[1], acc[0], t01)
+		VPHADDD(acc[3], acc[2], t23)
+		VPHADDD(t23, t01, t01)
+		h := XMM()
+		VEXTRACTI128(U8(1), t01, h)
+		VPADDD(h, t01.AsX(), h)
+		VMOVDQU(h, Mem{Base: o})
+		return
+	}
+	for r := range acc {
+		h := XMM()
+		VEXTRACTI128(U8(1), acc[r], h)
+		VPADDD(h, acc[r].AsX(), h)
+		VPSHUFD(U8(0x4E), h, acc[r].AsX())
+		VPADDD(h, acc[r].AsX(), h)
+		VPSHUFD(U8(0xB1), h, acc[r].AsX())
+		VPADDD(h, acc[r].AsX(), h)
+		VMOVD(h, Mem{Base: o, Disp: 4 * r})
+	}
 }
 
 // f32Rows emits f32Rows<n>AVX2, the float32 sums of n rows of the avx2-f32
