@@ -131,3 +131,45 @@ func TestAVX2GuardAsm(t *testing.T) {
 		}
 	}
 }
+
+// TestAVX2GuardAsmDirect does the same for the direct-layout i8 kernels (both
+// group sizes): the codes end right before an unmapped page, then q does.
+func TestAVX2GuardAsmDirect(t *testing.T) {
+	usable(t, AVX2I8)
+	type rowsFunc func(w *byte, stride int, q *int8, nchunk int, out *int32)
+	for _, cols := range []int{128, 1000, 1024, 3200} {
+		w, err := workloads.Generate(workloads.Spec{Rows: 4, Cols: cols, Codebook: kernels.Codebook{-2, 1, 0, -1}, Seed: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := w.M
+		nchunk := (cols + chunkCols - 1) / chunkCols
+		q := make([]int8, nchunk*chunkCols)
+		quantizeI8(w.X, q)
+		gq := guarded(t, len(q))
+		for i, v := range q {
+			gq[i] = byte(v)
+		}
+		data, stride := i8DirRepack(m), m.Stride()
+		used := 3*stride + 32*nchunk
+		gw := guarded(t, used)
+		copy(gw, data[:used])
+		for _, f := range []struct {
+			name string
+			rows int
+			call rowsFunc
+		}{
+			{"G8x4", 4, i8DirRows4G8AVX2}, {"G8x1", 1, i8DirRows1G8AVX2},
+			{"G4x4", 4, i8DirRows4G4AVX2}, {"G4x1", 1, i8DirRows1G4AVX2},
+		} {
+			base := gw[(4-f.rows)*stride:]
+			ref := data[(4-f.rows)*stride:]
+			var want, got [4]int32
+			f.call(&ref[0], stride, &q[0], nchunk, &want[0])
+			f.call(&base[0], stride, (*int8)(unsafe.Pointer(&gq[0])), nchunk, &got[0])
+			if got != want {
+				t.Fatalf("%s, cols=%d: guarded %v, plain %v", f.name, cols, got, want)
+			}
+		}
+	}
+}

@@ -173,6 +173,45 @@ func TestAVX2Repack(t *testing.T) {
 	}
 }
 
+// TestAVX2DirRepack decodes the direct layout back to cb[code] - min(cb), and
+// checks that Prepare picks the direct kernel exactly for codebooks that span
+// at most 3 (with the group size its overflow bound allows).
+func TestAVX2DirRepack(t *testing.T) {
+	for _, cb := range []kernels.Codebook{kernels.Ternary, {-2, 1, 0, -1}, {2, 2, 2, 2}, kernels.QK256, {-2, 2, 0, 0}} {
+		w, err := workloads.Generate(workloads.Spec{Rows: 3, Cols: 700, Codebook: cb, Seed: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := w.M
+		cmin, cmax := min(cb[0], cb[1], cb[2], cb[3]), max(cb[0], cb[1], cb[2], cb[3])
+		if cmax-cmin <= 3 {
+			d := i8DirRepack(m)
+			s := m.Stride()
+			for r := 0; r < m.Rows; r++ {
+				for c := 0; c < m.Blocks()*kernels.BlockCols; c++ {
+					t8, o := c/chunkCols, c%chunkCols
+					got := d[r*s+32*t8+o%32] >> (2 * (o / 32)) & 3
+					if want := byte(cb[m.Code(r, c)] - cmin); got != want {
+						t.Fatalf("cb=%s: v(%d, %d) = %d in the direct layout, want %d", cb.Values(), r, c, got, want)
+					}
+				}
+			}
+		}
+		if kernels.Usable(AVX2I8) != nil {
+			continue
+		}
+		p, err := AVX2I8.Prepare(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ap := p.(*avx2Prepared)
+		wantGroup := map[int8]int{0: 8, 1: 8, 2: 8, 3: 4}[cmax-cmin]
+		if ap.direct != (cmax-cmin <= 3) || ap.direct && ap.group != wantGroup {
+			t.Fatalf("cb=%s: direct=%v group=%d, want direct=%v group=%d", cb.Values(), ap.direct, ap.group, cmax-cmin <= 3, wantGroup)
+		}
+	}
+}
+
 // TestAVX2RowRanges runs GEMV on disjoint row ranges, concurrently, after one
 // Load, and checks that rows outside a range are never written.
 func TestAVX2RowRanges(t *testing.T) {
