@@ -31,7 +31,10 @@ var AVX2F32 kernels.Kernel = &avx2Kernel{
 }
 
 // AVX2I8 is avx2-i8: SPEC §2's i8 mode with VPSHUFB lookups of u = cb+2 and
-// VPMADDUBSW against the quantized activations.
+// VPMADDUBSW against the quantized activations. When the codebook spans at
+// most 3 (max(cb) - min(cb) <= 3, as ternary does), Prepare stores
+// v = cb[code] - min(cb) in place of the codes and the kernel needs no lookup
+// (i8DirRows*); it is the same computation, exact either way.
 var AVX2I8 kernels.Kernel = &avx2Kernel{
 	Base: kernels.Base{I: kernels.Info{
 		ID: "avx2-i8", Backend: "amd64", ISA: "avx2", Mode: kernels.I8,

@@ -57,6 +57,7 @@ func check(t *testing.T, k kernels.Kernel, m *kernels.Matrix, x []float32, what 
 // TestAVX2I8WorstCase feeds the largest int16 partial sums a legal input can
 // make: every q = +127 (or -127) against u = 4 (cb = +2) everywhere, long rows
 // (up to 16384 columns) and row counts that use both the 4-row and 1-row code.
+// The codebooks that span 2 or 3 run the direct kernels at their largest v.
 func TestAVX2I8WorstCase(t *testing.T) {
 	usable(t, AVX2I8)
 	for _, cols := range []int{1024, 1025, 3000, 8192, 16384} {
