@@ -165,6 +165,10 @@ func f32Repack(m *kernels.Matrix) []byte {
 	return out
 }
 
+// dirBatch is how many rows the direct i8 path computes per assembly call
+// (a multiple of 4).
+const dirBatch = 64
+
 // f32Slack is the padding after the avx2-f32 layout (see f32Repack).
 const f32Slack = 32
 
@@ -238,15 +242,23 @@ func (in *avx2I8Input) GEMV(y []float32, r0, r1 int) error {
 		if p.group == 4 {
 			rows4, rows1 = i8DirRows4G4AVX2, i8DirRows1G4AVX2
 		}
-		for ; r+4 <= r1; r += 4 {
-			rows4(&p.data[r*p.stride], p.stride, &in.q[0], p.nchunk, &out[0])
-			for i, v := range out {
+		// Up to dirBatch rows per call, so that one call's setup is shared by
+		// many rows; the sums land in a stack buffer (GEMV may run
+		// concurrently on other row ranges of the same input).
+		var buf [dirBatch]int32
+		for r < r1 {
+			n := min(r1-r, dirBatch)
+			nblk := n / 4
+			if nblk > 0 {
+				rows4(&p.data[r*p.stride], p.stride, &in.q[0], p.nchunk, nblk, &buf[0])
+			}
+			if rest := n - 4*nblk; rest > 0 {
+				rows1(&p.data[(r+4*nblk)*p.stride], p.stride, &in.q[0], p.nchunk, rest, &buf[4*nblk])
+			}
+			for i, v := range buf[:n] {
 				y[r+i] = float32(v-in.bias) * in.inv
 			}
-		}
-		for ; r < r1; r++ {
-			rows1(&p.data[r*p.stride], p.stride, &in.q[0], p.nchunk, &out[0])
-			y[r] = float32(out[0]-in.bias) * in.inv
+			r += n
 		}
 		return nil
 	}

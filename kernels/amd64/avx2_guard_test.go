@@ -136,7 +136,7 @@ func TestAVX2GuardAsm(t *testing.T) {
 // group sizes): the codes end right before an unmapped page, then q does.
 func TestAVX2GuardAsmDirect(t *testing.T) {
 	usable(t, AVX2I8)
-	type rowsFunc func(w *byte, stride int, q *int8, nchunk int, out *int32)
+	type rowsFunc func(w *byte, stride int, q *int8, nchunk int, nblk int, out *int32)
 	for _, cols := range []int{128, 1000, 1024, 3200} {
 		w, err := workloads.Generate(workloads.Spec{Rows: 4, Cols: cols, Codebook: kernels.Codebook{-2, 1, 0, -1}, Seed: 5})
 		if err != nil {
@@ -154,6 +154,7 @@ func TestAVX2GuardAsmDirect(t *testing.T) {
 		used := 3*stride + 32*nchunk
 		gw := guarded(t, used)
 		copy(gw, data[:used])
+		var first *[4]int32
 		for _, f := range []struct {
 			name string
 			rows int
@@ -162,11 +163,15 @@ func TestAVX2GuardAsmDirect(t *testing.T) {
 			{"G8x4", 4, i8DirRows4G8AVX2}, {"G8x1", 1, i8DirRows1G8AVX2},
 			{"G4x4", 4, i8DirRows4G4AVX2}, {"G4x1", 1, i8DirRows1G4AVX2},
 		} {
-			base := gw[(4-f.rows)*stride:]
-			ref := data[(4-f.rows)*stride:]
+			// All 4 rows: 4/rows blocks, the last one ends at the guard page.
 			var want, got [4]int32
-			f.call(&ref[0], stride, &q[0], nchunk, &want[0])
-			f.call(&base[0], stride, (*int8)(unsafe.Pointer(&gq[0])), nchunk, &got[0])
+			f.call(&data[0], stride, &q[0], nchunk, 4/f.rows, &want[0])
+			f.call(&gw[0], stride, (*int8)(unsafe.Pointer(&gq[0])), nchunk, 4/f.rows, &got[0])
+			if first == nil {
+				first = &want
+			} else if want != *first {
+				t.Fatalf("%s, cols=%d: %v, %s gave %v", f.name, cols, want, "G8x4", *first)
+			}
 			if got != want {
 				t.Fatalf("%s, cols=%d: guarded %v, plain %v", f.name, cols, got, want)
 			}

@@ -216,10 +216,17 @@ func TestAVX2DirRepack(t *testing.T) {
 // TestAVX2RowRanges runs GEMV on disjoint row ranges, concurrently, after one
 // Load, and checks that rows outside a range are never written.
 func TestAVX2RowRanges(t *testing.T) {
+	// Ternary runs avx2-i8's direct path, 64 rows per call and 3 more.
+	for _, cb := range []kernels.Codebook{kernels.QK256, kernels.Ternary} {
+		testRowRanges(t, cb)
+	}
+}
+
+func testRowRanges(t *testing.T, cb kernels.Codebook) {
 	for _, k := range avx2Kernels {
-		t.Run(k.Info().ID, func(t *testing.T) {
+		t.Run(k.Info().ID+"/"+cb.String(), func(t *testing.T) {
 			usable(t, k)
-			w, err := workloads.Generate(workloads.Spec{Rows: 67, Cols: 640, Codebook: kernels.QK256, Seed: 11})
+			w, err := workloads.Generate(workloads.Spec{Rows: 67, Cols: 640, Codebook: cb, Seed: 11})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -21,18 +21,18 @@ func f32Rows1AVX2(w *byte, stride int, x *float32, nchunk int, tab *[8]float32, 
 	panic("amd64: f32Rows1AVX2 called without amd64 assembly")
 }
 
-func i8DirRows4G8AVX2(w *byte, stride int, q *int8, nchunk int, out *int32) {
+func i8DirRows4G8AVX2(w *byte, stride int, q *int8, nchunk int, nblk int, out *int32) {
 	panic("amd64: i8DirRows4G8AVX2 called without amd64 assembly")
 }
 
-func i8DirRows4G4AVX2(w *byte, stride int, q *int8, nchunk int, out *int32) {
+func i8DirRows4G4AVX2(w *byte, stride int, q *int8, nchunk int, nblk int, out *int32) {
 	panic("amd64: i8DirRows4G4AVX2 called without amd64 assembly")
 }
 
-func i8DirRows1G8AVX2(w *byte, stride int, q *int8, nchunk int, out *int32) {
+func i8DirRows1G8AVX2(w *byte, stride int, q *int8, nchunk int, nblk int, out *int32) {
 	panic("amd64: i8DirRows1G8AVX2 called without amd64 assembly")
 }
 
-func i8DirRows1G4AVX2(w *byte, stride int, q *int8, nchunk int, out *int32) {
+func i8DirRows1G4AVX2(w *byte, stride int, q *int8, nchunk int, nblk int, out *int32) {
 	panic("amd64: i8DirRows1G4AVX2 called without amd64 assembly")
 }

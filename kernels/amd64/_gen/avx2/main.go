@@ -218,19 +218,21 @@ func i8Rows(n int) {
 // Σ v*q (no int32 overflow for cols <= kernels.MaxDim).
 func i8DirRows(n, g int) {
 	name := fmt.Sprintf("i8DirRows%dG%dAVX2", n, g)
-	TEXT(name, NOSPLIT, "func(w *byte, stride int, q *int8, nchunk int, out *int32)")
+	TEXT(name, NOSPLIT, "func(w *byte, stride int, q *int8, nchunk int, nblk int, out *int32)")
 	Pragma("noescape")
 	Doc(
-		name+fmt.Sprintf(" computes, for the %d rows starting at w (stride bytes apart),", n),
+		name+fmt.Sprintf(" computes, for the %d*nblk rows starting at w (stride bytes apart),", n),
 		"out[r] = Σ_{c < 128*nchunk} v(r, c) * q[c], with v in [0, 3] stored in the",
-		"avx2-i8 layout (see i8DirRepack). int16 partial sums are widened to int32",
-		fmt.Sprintf("after every %d columns (and after each chunk of a remainder); the caller", g*chunkCols),
-		fmt.Sprintf("must keep v <= %d so that no lane can overflow.", map[int]int{8: 2, 4: 3}[g]),
+		fmt.Sprintf("avx2-i8 layout (see i8DirRepack), %d rows per pass. int16 partial sums are", n),
+		fmt.Sprintf("widened to int32 after every %d columns (and after each chunk of a", g*chunkCols),
+		fmt.Sprintf("remainder); the caller must keep v <= %d so that no lane can overflow.", map[int]int{8: 2, 4: 3}[g]),
 	)
 	w := Load(Param("w"), GP64())
 	stride := Load(Param("stride"), GP64())
-	q := Load(Param("q"), GP64())
-	nchunk := Load(Param("nchunk"), GP64())
+	q0 := Load(Param("q"), GP64())
+	nchunk0 := Load(Param("nchunk"), GP64())
+	nblk := Load(Param("nblk"), GP64())
+	o := Load(Param("out"), GP64())
 
 	m3 := broadcastByte(0x03)
 	mC := broadcastByte(0x0C)
@@ -239,15 +241,13 @@ func i8DirRows(n, g int) {
 	VPSRLW(U8(15), ones, ones)
 
 	rows := make([]Register, n)
-	rows[0] = w
-	for r := 1; r < n; r++ {
+	for r := range rows {
 		rows[r] = GP64()
-		LEAQ(Mem{Base: rows[r-1], Index: stride, Scale: 1}, rows[r])
 	}
+	q, nchunk := GP64(), GP64()
 	acc := make([]VecVirtual, n)
 	for r := range acc {
 		acc[r] = YMM()
-		VPXOR(acc[r], acc[r], acc[r])
 	}
 
 	// chunk adds row r's chunk at byte offset off (q at 4*off) into s1 and
@@ -283,6 +283,19 @@ func i8DirRows(n, g int) {
 		VPADDD(s1, acc[r], acc[r])
 	}
 
+	Label(name + "_block")
+	TESTQ(nblk, nblk)
+	JZ(LabelRef(name + "_done"))
+	MOVQ(w, rows[0])
+	for r := 1; r < n; r++ {
+		LEAQ(Mem{Base: rows[r-1], Index: stride, Scale: 1}, rows[r])
+	}
+	for r := range acc {
+		VPXOR(acc[r], acc[r], acc[r])
+	}
+	MOVQ(q0, q)
+	MOVQ(nchunk0, nchunk)
+
 	Label(name + "_group")
 	CMPQ(nchunk, U32(g))
 	JL(LabelRef(name + "_single"))
@@ -302,7 +315,7 @@ func i8DirRows(n, g int) {
 
 	Label(name + "_single")
 	TESTQ(nchunk, nchunk)
-	JZ(LabelRef(name + "_done"))
+	JZ(LabelRef(name + "_store"))
 	for r := 0; r < n; r++ {
 		s1, s4 := YMM(), YMM()
 		chunk(r, 0, s1, s4, true)
@@ -315,9 +328,14 @@ func i8DirRows(n, g int) {
 	DECQ(nchunk)
 	JMP(LabelRef(name + "_single"))
 
-	Label(name + "_done")
-	o := Load(Param("out"), GP64())
+	Label(name + "_store")
 	reduceOut(acc, o)
+	ADDQ(U32(4*n), o)
+	LEAQ(Mem{Base: w, Index: stride, Scale: uint8(n)}, w)
+	DECQ(nblk)
+	JMP(LabelRef(name + "_block"))
+
+	Label(name + "_done")
 	VZEROUPPER()
 	RET()
 }
