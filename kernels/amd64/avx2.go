@@ -165,9 +165,9 @@ func f32Repack(m *kernels.Matrix) []byte {
 	return out
 }
 
-// dirBatch is how many rows the direct i8 path computes per assembly call
-// (a multiple of 4).
-const dirBatch = 64
+// i8Batch is how many rows avx2-i8 computes per assembly call (a multiple
+// of 4).
+const i8Batch = 64
 
 // f32Slack is the padding after the avx2-f32 layout (see f32Repack).
 const f32Slack = 32
@@ -235,44 +235,48 @@ func (in *avx2I8Input) GEMV(y []float32, r0, r1 int) error {
 	if !in.loaded {
 		return kernels.ErrNotLoaded
 	}
-	var out [4]int32
 	r := r0
-	if p.direct {
-		rows4, rows1 := i8DirRows4G8AVX2, i8DirRows1G8AVX2
-		if p.group == 4 {
-			rows4, rows1 = i8DirRows4G4AVX2, i8DirRows1G4AVX2
-		}
-		// Up to dirBatch rows per call, so that one call's setup is shared by
-		// many rows; the sums land in a stack buffer (GEMV may run
-		// concurrently on other row ranges of the same input).
-		var buf [dirBatch]int32
-		for r < r1 {
-			n := min(r1-r, dirBatch)
-			nblk := n / 4
-			if nblk > 0 {
-				rows4(&p.data[r*p.stride], p.stride, &in.q[0], p.nchunk, nblk, &buf[0])
-			}
-			if rest := n - 4*nblk; rest > 0 {
-				rows1(&p.data[(r+4*nblk)*p.stride], p.stride, &in.q[0], p.nchunk, rest, &buf[4*nblk])
-			}
-			for i, v := range buf[:n] {
-				y[r+i] = float32(v-in.bias) * in.inv
-			}
-			r += n
-		}
-		return nil
-	}
-	for ; r+4 <= r1; r += 4 {
-		i8Rows4AVX2(&p.data[r*p.stride], p.stride, &in.q[0], p.nchunk, &p.i8tab, &out[0])
-		for i, v := range out {
+	// Up to i8Batch rows per call, so that one call's setup is shared by many
+	// rows; the sums land in a stack buffer (GEMV may run concurrently on
+	// other row ranges of the same input).
+	var buf [i8Batch]int32
+	for r < r1 {
+		n := min(r1-r, i8Batch)
+		p.i8Sums(r, n, in.q, buf[:n])
+		for i, v := range buf[:n] {
 			y[r+i] = float32(v-in.bias) * in.inv
 		}
-	}
-	for ; r < r1; r++ {
-		i8Rows1AVX2(&p.data[r*p.stride], p.stride, &in.q[0], p.nchunk, &p.i8tab, &out[0])
-		y[r] = float32(out[0]-in.bias) * in.inv
+		r += n
 	}
 	return nil
+}
+
+// i8Sums sets out[i] to row r+i's sum over q for i < n (n <= i8Batch, rows
+// r..r+n-1 exist): 4 rows per pass, then one at a time.
+func (p *avx2Prepared) i8Sums(r, n int, q []int8, out []int32) {
+	nblk, rest := n/4, n%4
+	if nblk > 0 {
+		w := &p.data[r*p.stride]
+		switch {
+		case !p.direct:
+			i8Rows4AVX2(w, p.stride, &q[0], p.nchunk, nblk, &p.i8tab, &out[0])
+		case p.group == 8:
+			i8DirRows4G8AVX2(w, p.stride, &q[0], p.nchunk, nblk, &out[0])
+		default:
+			i8DirRows4G4AVX2(w, p.stride, &q[0], p.nchunk, nblk, &out[0])
+		}
+	}
+	if rest > 0 {
+		w := &p.data[(r+4*nblk)*p.stride]
+		switch {
+		case !p.direct:
+			i8Rows1AVX2(w, p.stride, &q[0], p.nchunk, rest, &p.i8tab, &out[4*nblk])
+		case p.group == 8:
+			i8DirRows1G8AVX2(w, p.stride, &q[0], p.nchunk, rest, &out[4*nblk])
+		default:
+			i8DirRows1G4AVX2(w, p.stride, &q[0], p.nchunk, rest, &out[4*nblk])
+		}
+	}
 }
 
 type avx2F32Input struct {

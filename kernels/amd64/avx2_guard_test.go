@@ -110,8 +110,8 @@ func TestAVX2GuardAsm(t *testing.T) {
 					if rows == 1 {
 						call = i8Rows1AVX2
 					}
-					call(&ref[0], stride, &q[0], nchunk, &i8tab, &want[0])
-					call(&base[0], stride, (*int8)(unsafe.Pointer(&gq[0])), nchunk, &i8tab, &got[0])
+					call(&ref[0], stride, &q[0], nchunk, 1, &i8tab, &want[0])
+					call(&base[0], stride, (*int8)(unsafe.Pointer(&gq[0])), nchunk, 1, &i8tab, &got[0])
 					if got != want {
 						t.Fatalf("i8, %d rows, cols=%d: guarded %v, plain %v", rows, cols, got, want)
 					}
