@@ -64,7 +64,7 @@ func TestAVX2GuardX(t *testing.T) {
 func TestAVX2GuardAsm(t *testing.T) {
 	usable(t, AVX2I8)
 	usable(t, AVX2F32)
-	for _, cols := range []int{128, 1000, 1024, 3200} {
+	for _, cols := range []int{128, 1000, 1024, 1919, 3200} {
 		w, err := workloads.Generate(workloads.Spec{Rows: 4, Cols: cols, Codebook: kernels.QK256, Seed: 2})
 		if err != nil {
 			t.Fatal(err)
@@ -137,7 +137,7 @@ func TestAVX2GuardAsm(t *testing.T) {
 func TestAVX2GuardAsmDirect(t *testing.T) {
 	usable(t, AVX2I8)
 	type rowsFunc func(w *byte, stride int, q *int8, nchunk int, nblk int, out *int32)
-	for _, cols := range []int{128, 1000, 1024, 3200} {
+	for _, cols := range []int{128, 1000, 1024, 1919, 3200} {
 		w, err := workloads.Generate(workloads.Spec{Rows: 4, Cols: cols, Codebook: kernels.Codebook{-2, 1, 0, -1}, Seed: 5})
 		if err != nil {
 			t.Fatal(err)

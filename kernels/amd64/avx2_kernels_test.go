@@ -60,7 +60,7 @@ func check(t *testing.T, k kernels.Kernel, m *kernels.Matrix, x []float32, what 
 // The codebooks that span 2 or 3 run the direct kernels at their largest v.
 func TestAVX2I8WorstCase(t *testing.T) {
 	usable(t, AVX2I8)
-	for _, cols := range []int{1024, 1025, 3000, 8192, 16384} {
+	for _, cols := range []int{1024, 1025, 1919, 3000, 8192, 16384} {
 		for _, cb := range []kernels.Codebook{
 			{2, 2, 2, 2}, {-2, -2, -2, -2}, kernels.QK256,
 			// The direct path's extremes (max - min = 3 and 2): code 3

@@ -85,7 +85,7 @@ func i8Rows(n int) {
 		"out[r] = Σ_{c < 128*nchunk} u(r, c) * q[c], where u = cb[code]+2 comes from tab",
 		fmt.Sprintf("and codes are in the avx2-i8 layout (see i8Repack), %d rows per pass.", n),
 		"int16 partial sums are widened to int32 after every 1024 columns (and after",
-		"each chunk of a remainder), so no lane can overflow.",
+		"each group of 512, 256 or 128 of the rest), so no lane can overflow.",
 	)
 	tab := Load(Param("tab"), GP64())
 	lo, hi := YMM(), YMM()
@@ -148,8 +148,8 @@ func i8DirRows(n, g int) {
 		name+fmt.Sprintf(" computes, for the %d*nblk rows starting at w (stride bytes apart),", n),
 		"out[r] = Σ_{c < 128*nchunk} v(r, c) * q[c], with v in [0, 3] stored in the",
 		fmt.Sprintf("avx2-i8 layout (see i8DirRepack), %d rows per pass. int16 partial sums are", n),
-		fmt.Sprintf("widened to int32 after every %d columns (and after each chunk of a", g*chunkCols),
-		fmt.Sprintf("remainder); the caller must keep v <= %d so that no lane can overflow.", map[int]int{8: 2, 4: 3}[g]),
+		fmt.Sprintf("widened to int32 after every %d columns (and after each smaller group of", g*chunkCols),
+		fmt.Sprintf("the rest); the caller must keep v <= %d so that no lane can overflow.", map[int]int{8: 2, 4: 3}[g]),
 	)
 	m3 := broadcastByte(0x03)
 	mC := broadcastByte(0x0C)
@@ -200,7 +200,8 @@ func onesW() VecVirtual {
 
 // rowBlocks emits the body shared by the i8 row kernels, whose parameters
 // are w, stride, q, nchunk, nblk and out: for each of nblk blocks of n rows,
-// g chunks at a time (then one at a time), chunk(row, q, off, s, first) adds
+// g chunks at a time (g a power of 2; the rest in groups of g/2, g/4, ..., 1),
+// chunk(row, q, off, s, first) adds
 // a row's chunk into its nsum int16 sums s and widen(s, acc) adds them to the
 // row's int32 lanes; the lanes' totals go to out, n per block.
 func rowBlocks(name string, n, g, nsum int, chunk func(row, q Register, off int, s []VecVirtual, first bool), widen func(s []VecVirtual, acc VecVirtual)) {
@@ -243,7 +244,7 @@ func rowBlocks(name string, n, g, nsum int, chunk func(row, q Register, off int,
 
 	Label(name + "_group")
 	CMPQ(nchunk, U32(g))
-	JL(LabelRef(name + "_single"))
+	JL(LabelRef(name + "_tail"))
 	for r := 0; r < n; r++ {
 		s := sums()
 		for c := 0; c < g; c++ {
@@ -258,20 +259,30 @@ func rowBlocks(name string, n, g, nsum int, chunk func(row, q Register, off int,
 	SUBQ(U32(g), nchunk)
 	JMP(LabelRef(name + "_group"))
 
-	Label(name + "_single")
-	TESTQ(nchunk, nchunk)
-	JZ(LabelRef(name + "_store"))
-	for r := 0; r < n; r++ {
-		s := sums()
-		chunk(rows[r], q, 0, s, true)
-		widen(s, acc[r])
+	Label(name + "_tail")
+
+	// The last nchunk < g chunks: t = g/2, g/4, ..., 1 chunks when that
+	// many are left, each group widened once.
+	for t := g / 2; t >= 1; t /= 2 {
+		skip := fmt.Sprintf("%s_tail%d", name, t)
+		CMPQ(nchunk, U32(t))
+		JL(LabelRef(skip))
+		for r := 0; r < n; r++ {
+			s := sums()
+			for c := 0; c < t; c++ {
+				chunk(rows[r], q, 32*c, s, c == 0)
+			}
+			widen(s, acc[r])
+		}
+		if t > 1 {
+			for r := 0; r < n; r++ {
+				ADDQ(U32(32*t), rows[r])
+			}
+			ADDQ(U32(chunkCols*t), q)
+			SUBQ(U32(t), nchunk)
+		}
+		Label(skip)
 	}
-	for r := 0; r < n; r++ {
-		ADDQ(U32(32), rows[r])
-	}
-	ADDQ(U32(chunkCols), q)
-	DECQ(nchunk)
-	JMP(LabelRef(name + "_single"))
 
 	Label(name + "_store")
 	reduceOut(acc, o)
