@@ -31,12 +31,16 @@ var AVX2F32 kernels.Kernel = &avx2Kernel{
 }
 
 // AVX2I8 is avx2-i8: SPEC §2's i8 mode with VPSHUFB lookups of u = cb+2 and
-// VPMADDUBSW against the quantized activations.
+// VPMADDUBSW against the quantized activations. When the codebook spans at
+// most 3 (max(cb) - min(cb) <= 3, as ternary does), Prepare stores
+// v = cb[code] - min(cb) in place of the codes and the kernel needs no lookup
+// (i8DirRows*); it is the same computation, exact either way.
 var AVX2I8 kernels.Kernel = &avx2Kernel{
 	Base: kernels.Base{I: kernels.Info{
 		ID: "avx2-i8", Backend: "amd64", ISA: "avx2", Mode: kernels.I8,
 		Code: "Go asm (avo), AVX2: x quantized with AVX2 (quantizeI8); W repacked per 128 columns so byte k holds columns 32j+k in bits 2j; " +
-			"VPSHUFB nibble lookup of u=cb+2, VPMADDUBSW+VPADDW, VPMADDWD widening every 1024 columns, 4 rows per pass, minus 2*sum(q) per row",
+			"VPSHUFB nibble lookup of u=cb+2, VPMADDUBSW+VPADDW, VPMADDWD widening every 1024 columns, 4 rows per pass, minus 2*sum(q) per row; " +
+			"codebooks with max-min <= 3 (ternary) store v=cb-min instead of codes: no lookup, AND 3/AND 12 on b and b>>4, the 4x-scaled sums kept apart",
 	}},
 	feats: []Feature{AVX2},
 }
@@ -55,6 +59,18 @@ func (k *avx2Kernel) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
 	p := &avx2Prepared{k: k, m: m, stride: m.Stride(), nchunk: (m.Cols + chunkCols - 1) / chunkCols}
 	cb := m.Codebook
 	if k.I.Mode == kernels.I8 {
+		cmin, cmax := min(cb[0], cb[1], cb[2], cb[3]), max(cb[0], cb[1], cb[2], cb[3])
+		if span := int(cmax) - int(cmin); span <= 3 {
+			// The codebook's values fit 2 bits once shifted by cmin: store
+			// them instead of the codes and skip the lookup.
+			p.direct, p.cmin = true, int32(cmin)
+			p.group = 8
+			if span == 3 {
+				p.group = 4
+			}
+			p.data = i8DirRepack(m)
+			return p, nil
+		}
 		p.data = i8Repack(m)
 		for i := 0; i < 16; i++ {
 			p.i8tab[i] = byte(cb[i&3] + 2)
@@ -93,6 +109,33 @@ func i8Repack(m *kernels.Matrix) []byte {
 	return out
 }
 
+// i8DirRepack returns m's weights in the avx2-i8 direct layout: i8Repack's
+// layout with v = cb[code] - min(cb) in each 2-bit field instead of the code.
+// It needs max(cb) - min(cb) <= 3.
+func i8DirRepack(m *kernels.Matrix) []byte {
+	cb := m.Codebook
+	cmin := min(cb[0], cb[1], cb[2], cb[3])
+	var v [4]byte
+	for i := range v {
+		v[i] = byte(cb[i]-cmin) & 3
+	}
+	out := make([]byte, len(m.Data))
+	stride := m.Stride()
+	for r := 0; r < m.Rows; r++ {
+		row := out[r*stride : (r+1)*stride]
+		for t := 0; t < stride/32; t++ {
+			for k := 0; k < 32; k++ {
+				var b byte
+				for j := 0; j < 4; j++ {
+					b |= v[m.Code(r, chunkCols*t+32*j+k)] << (2 * j)
+				}
+				row[32*t+k] = b
+			}
+		}
+	}
+	return out
+}
+
 // f32Repack returns m's codes in the avx2-f32 layout, 4 bits per weight:
 // row r starts at byte r*2*stride; chunk t of a row (64 bytes from 64t)
 // holds columns 128t..128t+127 in two halves of 32 bytes. Byte 4i+o of half
@@ -122,6 +165,10 @@ func f32Repack(m *kernels.Matrix) []byte {
 	return out
 }
 
+// i8Batch is how many rows avx2-i8 computes per assembly call (a multiple
+// of 4).
+const i8Batch = 64
+
 // f32Slack is the padding after the avx2-f32 layout (see f32Repack).
 const f32Slack = 32
 
@@ -131,6 +178,11 @@ type avx2Prepared struct {
 	data   []byte // repacked codes, rows*stride bytes
 	stride int
 	nchunk int // ceil(cols/128) chunks per row are computed
+	// direct: data is in the i8 direct layout (i8DirRepack), v = cb - cmin,
+	// summed by i8DirRows*G<group>; else in the i8 layout with i8tab.
+	direct bool
+	cmin   int32
+	group  int
 	i8tab  [32]byte
 	f32tab [8]float32
 }
@@ -156,7 +208,7 @@ type avx2I8Input struct {
 	p      *avx2Prepared
 	q      []int8
 	inv    float32
-	bias   int32 // 2 * Σ q: Σ (cb+2)*q - bias = Σ cb*q
+	bias   int32 // Σ (cb+2)*q - bias = Σ cb*q (lookup), Σ (cb-cmin)*q - bias (direct)
 	loaded bool
 }
 
@@ -168,6 +220,9 @@ func (in *avx2I8Input) Load(x []float32) error {
 	s, qsum := quantizeI8(x, in.q)
 	in.inv = kernels.I8Inv(m.Scale, s)
 	in.bias = 2 * qsum
+	if in.p.direct {
+		in.bias = -in.p.cmin * qsum
+	}
 	in.loaded = true
 	return nil
 }
@@ -180,19 +235,48 @@ func (in *avx2I8Input) GEMV(y []float32, r0, r1 int) error {
 	if !in.loaded {
 		return kernels.ErrNotLoaded
 	}
-	var out [4]int32
 	r := r0
-	for ; r+4 <= r1; r += 4 {
-		i8Rows4AVX2(&p.data[r*p.stride], p.stride, &in.q[0], p.nchunk, &p.i8tab, &out[0])
-		for i, v := range out {
+	// Up to i8Batch rows per call, so that one call's setup is shared by many
+	// rows; the sums land in a stack buffer (GEMV may run concurrently on
+	// other row ranges of the same input).
+	var buf [i8Batch]int32
+	for r < r1 {
+		n := min(r1-r, i8Batch)
+		p.i8Sums(r, n, in.q, buf[:n])
+		for i, v := range buf[:n] {
 			y[r+i] = float32(v-in.bias) * in.inv
 		}
-	}
-	for ; r < r1; r++ {
-		i8Rows1AVX2(&p.data[r*p.stride], p.stride, &in.q[0], p.nchunk, &p.i8tab, &out[0])
-		y[r] = float32(out[0]-in.bias) * in.inv
+		r += n
 	}
 	return nil
+}
+
+// i8Sums sets out[i] to row r+i's sum over q for i < n (n <= i8Batch, rows
+// r..r+n-1 exist): 4 rows per pass, then one at a time.
+func (p *avx2Prepared) i8Sums(r, n int, q []int8, out []int32) {
+	nblk, rest := n/4, n%4
+	if nblk > 0 {
+		w := &p.data[r*p.stride]
+		switch {
+		case !p.direct:
+			i8Rows4AVX2(w, p.stride, &q[0], p.nchunk, nblk, &p.i8tab, &out[0])
+		case p.group == 8:
+			i8DirRows4G8AVX2(w, p.stride, &q[0], p.nchunk, nblk, &out[0])
+		default:
+			i8DirRows4G4AVX2(w, p.stride, &q[0], p.nchunk, nblk, &out[0])
+		}
+	}
+	if rest > 0 {
+		w := &p.data[(r+4*nblk)*p.stride]
+		switch {
+		case !p.direct:
+			i8Rows1AVX2(w, p.stride, &q[0], p.nchunk, rest, &p.i8tab, &out[4*nblk])
+		case p.group == 8:
+			i8DirRows1G8AVX2(w, p.stride, &q[0], p.nchunk, rest, &out[4*nblk])
+		default:
+			i8DirRows1G4AVX2(w, p.stride, &q[0], p.nchunk, rest, &out[4*nblk])
+		}
+	}
 }
 
 type avx2F32Input struct {

@@ -64,7 +64,7 @@ func TestAVX2GuardX(t *testing.T) {
 func TestAVX2GuardAsm(t *testing.T) {
 	usable(t, AVX2I8)
 	usable(t, AVX2F32)
-	for _, cols := range []int{128, 1000, 1024, 3200} {
+	for _, cols := range []int{128, 1000, 1024, 1919, 3200} {
 		w, err := workloads.Generate(workloads.Spec{Rows: 4, Cols: cols, Codebook: kernels.QK256, Seed: 2})
 		if err != nil {
 			t.Fatal(err)
@@ -110,8 +110,8 @@ func TestAVX2GuardAsm(t *testing.T) {
 					if rows == 1 {
 						call = i8Rows1AVX2
 					}
-					call(&ref[0], stride, &q[0], nchunk, &i8tab, &want[0])
-					call(&base[0], stride, (*int8)(unsafe.Pointer(&gq[0])), nchunk, &i8tab, &got[0])
+					call(&ref[0], stride, &q[0], nchunk, 1, &i8tab, &want[0])
+					call(&base[0], stride, (*int8)(unsafe.Pointer(&gq[0])), nchunk, 1, &i8tab, &got[0])
 					if got != want {
 						t.Fatalf("i8, %d rows, cols=%d: guarded %v, plain %v", rows, cols, got, want)
 					}
@@ -127,6 +127,53 @@ func TestAVX2GuardAsm(t *testing.T) {
 						t.Fatalf("f32, %d rows, cols=%d: guarded %v, plain %v", rows, cols, got, want)
 					}
 				}
+			}
+		}
+	}
+}
+
+// TestAVX2GuardAsmDirect does the same for the direct-layout i8 kernels (both
+// group sizes): the codes end right before an unmapped page, then q does.
+func TestAVX2GuardAsmDirect(t *testing.T) {
+	usable(t, AVX2I8)
+	type rowsFunc func(w *byte, stride int, q *int8, nchunk int, nblk int, out *int32)
+	for _, cols := range []int{128, 1000, 1024, 1919, 3200} {
+		w, err := workloads.Generate(workloads.Spec{Rows: 4, Cols: cols, Codebook: kernels.Codebook{-2, 1, 0, -1}, Seed: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := w.M
+		nchunk := (cols + chunkCols - 1) / chunkCols
+		q := make([]int8, nchunk*chunkCols)
+		quantizeI8(w.X, q)
+		gq := guarded(t, len(q))
+		for i, v := range q {
+			gq[i] = byte(v)
+		}
+		data, stride := i8DirRepack(m), m.Stride()
+		used := 3*stride + 32*nchunk
+		gw := guarded(t, used)
+		copy(gw, data[:used])
+		var first *[4]int32
+		for _, f := range []struct {
+			name string
+			rows int
+			call rowsFunc
+		}{
+			{"G8x4", 4, i8DirRows4G8AVX2}, {"G8x1", 1, i8DirRows1G8AVX2},
+			{"G4x4", 4, i8DirRows4G4AVX2}, {"G4x1", 1, i8DirRows1G4AVX2},
+		} {
+			// All 4 rows: 4/rows blocks, the last one ends at the guard page.
+			var want, got [4]int32
+			f.call(&data[0], stride, &q[0], nchunk, 4/f.rows, &want[0])
+			f.call(&gw[0], stride, (*int8)(unsafe.Pointer(&gq[0])), nchunk, 4/f.rows, &got[0])
+			if first == nil {
+				first = &want
+			} else if want != *first {
+				t.Fatalf("%s, cols=%d: %v, %s gave %v", f.name, cols, want, "G8x4", *first)
+			}
+			if got != want {
+				t.Fatalf("%s, cols=%d: guarded %v, plain %v", f.name, cols, got, want)
 			}
 		}
 	}

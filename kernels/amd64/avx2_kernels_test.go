@@ -57,10 +57,16 @@ func check(t *testing.T, k kernels.Kernel, m *kernels.Matrix, x []float32, what 
 // TestAVX2I8WorstCase feeds the largest int16 partial sums a legal input can
 // make: every q = +127 (or -127) against u = 4 (cb = +2) everywhere, long rows
 // (up to 16384 columns) and row counts that use both the 4-row and 1-row code.
+// The codebooks that span 2 or 3 run the direct kernels at their largest v.
 func TestAVX2I8WorstCase(t *testing.T) {
 	usable(t, AVX2I8)
-	for _, cols := range []int{1024, 1025, 3000, 8192, 16384} {
-		for _, cb := range []kernels.Codebook{{2, 2, 2, 2}, {-2, -2, -2, -2}, kernels.QK256} {
+	for _, cols := range []int{1024, 1025, 1919, 3000, 8192, 16384} {
+		for _, cb := range []kernels.Codebook{
+			{2, 2, 2, 2}, {-2, -2, -2, -2}, kernels.QK256,
+			// The direct path's extremes (max - min = 3 and 2): code 3
+			// holds the largest v = cb - min(cb), with both signs of cb.
+			{-2, -2, -2, 1}, {-1, 2, 2, 2}, {-1, -1, -1, 1}, {0, 0, 0, 2}, {2, 0, 0, 0},
+		} {
 			m, err := kernels.NewMatrix(5, cols, cb, 1)
 			if err != nil {
 				t.Fatal(err)
@@ -168,13 +174,59 @@ func TestAVX2Repack(t *testing.T) {
 	}
 }
 
+// TestAVX2DirRepack decodes the direct layout back to cb[code] - min(cb), and
+// checks that Prepare picks the direct kernel exactly for codebooks that span
+// at most 3 (with the group size its overflow bound allows).
+func TestAVX2DirRepack(t *testing.T) {
+	for _, cb := range []kernels.Codebook{kernels.Ternary, {-2, 1, 0, -1}, {2, 2, 2, 2}, kernels.QK256, {-2, 2, 0, 0}} {
+		w, err := workloads.Generate(workloads.Spec{Rows: 3, Cols: 700, Codebook: cb, Seed: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := w.M
+		cmin, cmax := min(cb[0], cb[1], cb[2], cb[3]), max(cb[0], cb[1], cb[2], cb[3])
+		if cmax-cmin <= 3 {
+			d := i8DirRepack(m)
+			s := m.Stride()
+			for r := 0; r < m.Rows; r++ {
+				for c := 0; c < m.Blocks()*kernels.BlockCols; c++ {
+					t8, o := c/chunkCols, c%chunkCols
+					got := d[r*s+32*t8+o%32] >> (2 * (o / 32)) & 3
+					if want := byte(cb[m.Code(r, c)] - cmin); got != want {
+						t.Fatalf("cb=%s: v(%d, %d) = %d in the direct layout, want %d", cb.Values(), r, c, got, want)
+					}
+				}
+			}
+		}
+		if kernels.Usable(AVX2I8) != nil {
+			continue
+		}
+		p, err := AVX2I8.Prepare(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ap := p.(*avx2Prepared)
+		wantGroup := map[int8]int{0: 8, 1: 8, 2: 8, 3: 4}[cmax-cmin]
+		if ap.direct != (cmax-cmin <= 3) || ap.direct && ap.group != wantGroup {
+			t.Fatalf("cb=%s: direct=%v group=%d, want direct=%v group=%d", cb.Values(), ap.direct, ap.group, cmax-cmin <= 3, wantGroup)
+		}
+	}
+}
+
 // TestAVX2RowRanges runs GEMV on disjoint row ranges, concurrently, after one
 // Load, and checks that rows outside a range are never written.
 func TestAVX2RowRanges(t *testing.T) {
+	// Ternary runs avx2-i8's direct path, 64 rows per call and 3 more.
+	for _, cb := range []kernels.Codebook{kernels.QK256, kernels.Ternary} {
+		testRowRanges(t, cb)
+	}
+}
+
+func testRowRanges(t *testing.T, cb kernels.Codebook) {
 	for _, k := range avx2Kernels {
-		t.Run(k.Info().ID, func(t *testing.T) {
+		t.Run(k.Info().ID+"/"+cb.String(), func(t *testing.T) {
 			usable(t, k)
-			w, err := workloads.Generate(workloads.Spec{Rows: 67, Cols: 640, Codebook: kernels.QK256, Seed: 11})
+			w, err := workloads.Generate(workloads.Spec{Rows: 67, Cols: 640, Codebook: cb, Seed: 11})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,23 +4,59 @@
 
 package amd64
 
-// i8Rows4AVX2 computes, for the 4 rows starting at w (stride bytes apart),
+// i8Rows4AVX2 computes, for the 4*nblk rows starting at w (stride bytes apart),
 // out[r] = Σ_{c < 128*nchunk} u(r, c) * q[c], where u = cb[code]+2 comes from tab
-// and codes are in the avx2-i8 layout (see i8Repack). int16 partial sums are
-// widened to int32 after every 1024 columns (and after each chunk of a
-// remainder), so no lane can overflow.
+// and codes are in the avx2-i8 layout (see i8Repack), 4 rows per pass.
+// int16 partial sums are widened to int32 after every 1024 columns (and after
+// each group of 512, 256 or 128 of the rest), so no lane can overflow.
 //
 //go:noescape
-func i8Rows4AVX2(w *byte, stride int, q *int8, nchunk int, tab *[32]byte, out *int32)
+func i8Rows4AVX2(w *byte, stride int, q *int8, nchunk int, nblk int, tab *[32]byte, out *int32)
 
-// i8Rows1AVX2 computes, for the 1 rows starting at w (stride bytes apart),
+// i8Rows1AVX2 computes, for the 1*nblk rows starting at w (stride bytes apart),
 // out[r] = Σ_{c < 128*nchunk} u(r, c) * q[c], where u = cb[code]+2 comes from tab
-// and codes are in the avx2-i8 layout (see i8Repack). int16 partial sums are
-// widened to int32 after every 1024 columns (and after each chunk of a
-// remainder), so no lane can overflow.
+// and codes are in the avx2-i8 layout (see i8Repack), 1 rows per pass.
+// int16 partial sums are widened to int32 after every 1024 columns (and after
+// each group of 512, 256 or 128 of the rest), so no lane can overflow.
 //
 //go:noescape
-func i8Rows1AVX2(w *byte, stride int, q *int8, nchunk int, tab *[32]byte, out *int32)
+func i8Rows1AVX2(w *byte, stride int, q *int8, nchunk int, nblk int, tab *[32]byte, out *int32)
+
+// i8DirRows4G8AVX2 computes, for the 4*nblk rows starting at w (stride bytes apart),
+// out[r] = Σ_{c < 128*nchunk} v(r, c) * q[c], with v in [0, 3] stored in the
+// avx2-i8 layout (see i8DirRepack), 4 rows per pass. int16 partial sums are
+// widened to int32 after every 1024 columns (and after each smaller group of
+// the rest); the caller must keep v <= 2 so that no lane can overflow.
+//
+//go:noescape
+func i8DirRows4G8AVX2(w *byte, stride int, q *int8, nchunk int, nblk int, out *int32)
+
+// i8DirRows1G8AVX2 computes, for the 1*nblk rows starting at w (stride bytes apart),
+// out[r] = Σ_{c < 128*nchunk} v(r, c) * q[c], with v in [0, 3] stored in the
+// avx2-i8 layout (see i8DirRepack), 1 rows per pass. int16 partial sums are
+// widened to int32 after every 1024 columns (and after each smaller group of
+// the rest); the caller must keep v <= 2 so that no lane can overflow.
+//
+//go:noescape
+func i8DirRows1G8AVX2(w *byte, stride int, q *int8, nchunk int, nblk int, out *int32)
+
+// i8DirRows4G4AVX2 computes, for the 4*nblk rows starting at w (stride bytes apart),
+// out[r] = Σ_{c < 128*nchunk} v(r, c) * q[c], with v in [0, 3] stored in the
+// avx2-i8 layout (see i8DirRepack), 4 rows per pass. int16 partial sums are
+// widened to int32 after every 512 columns (and after each smaller group of
+// the rest); the caller must keep v <= 3 so that no lane can overflow.
+//
+//go:noescape
+func i8DirRows4G4AVX2(w *byte, stride int, q *int8, nchunk int, nblk int, out *int32)
+
+// i8DirRows1G4AVX2 computes, for the 1*nblk rows starting at w (stride bytes apart),
+// out[r] = Σ_{c < 128*nchunk} v(r, c) * q[c], with v in [0, 3] stored in the
+// avx2-i8 layout (see i8DirRepack), 1 rows per pass. int16 partial sums are
+// widened to int32 after every 512 columns (and after each smaller group of
+// the rest); the caller must keep v <= 3 so that no lane can overflow.
+//
+//go:noescape
+func i8DirRows1G4AVX2(w *byte, stride int, q *int8, nchunk int, nblk int, out *int32)
 
 // f32Rows4AVX2 computes, for the 4 rows starting at w (stride bytes apart),
 // out[r] = Σ_{c < 128*nchunk} tab[code(r, c)] * x[c] in float32, with codes in

@@ -34,6 +34,10 @@ func main() {
 	case "kernels":
 		i8Rows(4)
 		i8Rows(1)
+		for _, g := range []int{8, 4} {
+			i8DirRows(4, g)
+			i8DirRows(1, g)
+		}
 		f32Rows(4)
 		f32Rows(1)
 	case "quant":
@@ -67,54 +71,35 @@ func broadcastDword(v uint32) VecVirtual {
 	return y
 }
 
-// i8Rows emits i8Rows<n>AVX2, the integer sums of n rows of the avx2-i8
+// i8Rows emits i8Rows<n>AVX2, the integer sums of n*nblk rows of the avx2-i8
 // layout: per 128-column chunk 32 bytes, byte k holding the codes of columns
 // 32j+k (j = 0..3) in bits [2j+1:2j]. tab holds two 16-byte tables,
 // lo[i] = cb[i&3]+2 and hi[i] = cb[i>>2]+2, so each nibble of a code byte
 // maps to two unsigned weights u = cb+2 in [0, 4] with one VPSHUFB each.
 func i8Rows(n int) {
 	name := fmt.Sprintf("i8Rows%dAVX2", n)
-	TEXT(name, NOSPLIT, "func(w *byte, stride int, q *int8, nchunk int, tab *[32]byte, out *int32)")
+	TEXT(name, NOSPLIT, "func(w *byte, stride int, q *int8, nchunk int, nblk int, tab *[32]byte, out *int32)")
 	Pragma("noescape")
 	Doc(
-		name+fmt.Sprintf(" computes, for the %d rows starting at w (stride bytes apart),", n),
+		name+fmt.Sprintf(" computes, for the %d*nblk rows starting at w (stride bytes apart),", n),
 		"out[r] = Σ_{c < 128*nchunk} u(r, c) * q[c], where u = cb[code]+2 comes from tab",
-		"and codes are in the avx2-i8 layout (see i8Repack). int16 partial sums are",
-		"widened to int32 after every 1024 columns (and after each chunk of a",
-		"remainder), so no lane can overflow.",
+		fmt.Sprintf("and codes are in the avx2-i8 layout (see i8Repack), %d rows per pass.", n),
+		"int16 partial sums are widened to int32 after every 1024 columns (and after",
+		"each group of 512, 256 or 128 of the rest), so no lane can overflow.",
 	)
-	w := Load(Param("w"), GP64())
-	stride := Load(Param("stride"), GP64())
-	q := Load(Param("q"), GP64())
-	nchunk := Load(Param("nchunk"), GP64())
 	tab := Load(Param("tab"), GP64())
-
 	lo, hi := YMM(), YMM()
 	VBROADCASTI128(Mem{Base: tab}, lo)
 	VBROADCASTI128(Mem{Base: tab, Disp: 16}, hi)
 	mask := broadcastByte(0x0F)
-	ones := YMM()
-	VPCMPEQW(ones, ones, ones)
-	VPSRLW(U8(15), ones, ones)
+	ones := onesW()
 
-	rows := make([]Register, n)
-	rows[0] = w
-	for r := 1; r < n; r++ {
-		rows[r] = GP64()
-		LEAQ(Mem{Base: rows[r-1], Index: stride, Scale: 1}, rows[r])
-	}
-	acc := make([]VecVirtual, n)
-	for r := range acc {
-		acc[r] = YMM()
-		VPXOR(acc[r], acc[r], acc[r])
-	}
-
-	// chunk adds the four VPMADDUBSW products of row r's chunk at byte
-	// offset off (q at 4*off) into s (or sets s when first), as a tree so
-	// that s sees one dependent add per chunk.
-	chunk := func(r int, off int, s VecVirtual, first bool) {
+	// chunk adds the four VPMADDUBSW products of a row's chunk at byte
+	// offset off (q at 4*off) into s[0] (or sets it when first), as a tree
+	// so that s[0] sees one dependent add per chunk.
+	chunk := func(row, q Register, off int, s []VecVirtual, first bool) {
 		b, n0, n1 := YMM(), YMM(), YMM()
-		VMOVDQU(Mem{Base: rows[r], Disp: off}, b)
+		VMOVDQU(Mem{Base: row, Disp: off}, b)
 		VPAND(mask, b, n0)
 		VPSRLW(U8(4), b, n1)
 		VPAND(mask, n1, n1)
@@ -131,52 +116,190 @@ func i8Rows(n int) {
 		VPADDW(p[1], p[0], p[0])
 		VPADDW(p[3], p[2], p[2])
 		if first {
-			VPADDW(p[2], p[0], s)
+			VPADDW(p[2], p[0], s[0])
 			return
 		}
 		VPADDW(p[2], p[0], p[0])
-		VPADDW(p[0], s, s)
+		VPADDW(p[0], s[0], s[0])
+	}
+	widen := func(s []VecVirtual, acc VecVirtual) {
+		VPMADDWD(ones, s[0], s[0])
+		VPADDD(s[0], acc, acc)
+	}
+	rowBlocks(name, n, i8Group, 1, chunk, widen)
+}
+
+// i8DirRows emits i8DirRows<n>G<g>AVX2, the integer sums of n*nblk rows of
+// the avx2-i8 direct layout: the i8 layout (see i8Rows) but each 2-bit field
+// holds v = cb[code] - min(cb) in [0, 3] instead of the code, so no lookup is
+// needed. Of a code byte b, b&3 and (b>>4)&3 are v of streams 0 and 2, and
+// b&12 and (b>>4)&12 are 4v of streams 1 and 3: five ops per 128 columns
+// instead of seven. The two scales go to separate int16 sums, s1 and s4. A
+// VPMADDUBSW pair is at most 2*vmax*127 in s1 and 4 times that in s4; a chunk
+// adds two of each. After g chunks s4 is at most 16*vmax*127*g, so g = 8
+// needs vmax <= 2 and g = 4 vmax <= 3 (24384). Then s4 (a multiple of 4) is
+// shifted right by 2, added to s1 and widened, so out is exactly
+// Σ v*q (no int32 overflow for cols <= kernels.MaxDim).
+func i8DirRows(n, g int) {
+	name := fmt.Sprintf("i8DirRows%dG%dAVX2", n, g)
+	TEXT(name, NOSPLIT, "func(w *byte, stride int, q *int8, nchunk int, nblk int, out *int32)")
+	Pragma("noescape")
+	Doc(
+		name+fmt.Sprintf(" computes, for the %d*nblk rows starting at w (stride bytes apart),", n),
+		"out[r] = Σ_{c < 128*nchunk} v(r, c) * q[c], with v in [0, 3] stored in the",
+		fmt.Sprintf("avx2-i8 layout (see i8DirRepack), %d rows per pass. int16 partial sums are", n),
+		fmt.Sprintf("widened to int32 after every %d columns (and after each smaller group of", g*chunkCols),
+		fmt.Sprintf("the rest); the caller must keep v <= %d so that no lane can overflow.", map[int]int{8: 2, 4: 3}[g]),
+	)
+	m3 := broadcastByte(0x03)
+	mC := broadcastByte(0x0C)
+	ones := onesW()
+
+	// chunk adds a row's chunk at byte offset off (q at 4*off) into
+	// s[0] = s1 and s[1] = s4 (or sets them when first).
+	chunk := func(row, q Register, off int, s []VecVirtual, first bool) {
+		b, b4 := YMM(), YMM()
+		VMOVDQU(Mem{Base: row, Disp: off}, b)
+		VPSRLW(U8(4), b, b4)
+		u := []VecVirtual{YMM(), YMM(), YMM(), YMM()}
+		VPAND(m3, b, u[0])
+		VPAND(mC, b, u[1])
+		VPAND(m3, b4, u[2])
+		VPAND(mC, b4, u[3])
+		p := make([]VecVirtual, 4)
+		for j := range p {
+			p[j] = YMM()
+			VPMADDUBSW(Mem{Base: q, Disp: 4*off + 32*j}, u[j], p[j])
+		}
+		if first {
+			VPADDW(p[2], p[0], s[0])
+			VPADDW(p[3], p[1], s[1])
+			return
+		}
+		VPADDW(p[2], p[0], p[0])
+		VPADDW(p[3], p[1], p[1])
+		VPADDW(p[0], s[0], s[0])
+		VPADDW(p[1], s[1], s[1])
+	}
+	widen := func(s []VecVirtual, acc VecVirtual) {
+		VPSRAW(U8(2), s[1], s[1])
+		VPADDW(s[1], s[0], s[0])
+		VPMADDWD(ones, s[0], s[0])
+		VPADDD(s[0], acc, acc)
+	}
+	rowBlocks(name, n, g, 2, chunk, widen)
+}
+
+// onesW returns a YMM register of int16 ones.
+func onesW() VecVirtual {
+	ones := YMM()
+	VPCMPEQW(ones, ones, ones)
+	VPSRLW(U8(15), ones, ones)
+	return ones
+}
+
+// rowBlocks emits the body shared by the i8 row kernels, whose parameters
+// are w, stride, q, nchunk, nblk and out: for each of nblk blocks of n rows,
+// g chunks at a time (g a power of 2; the rest in groups of g/2, g/4, ..., 1),
+// chunk(row, q, off, s, first) adds
+// a row's chunk into its nsum int16 sums s and widen(s, acc) adds them to the
+// row's int32 lanes; the lanes' totals go to out, n per block.
+func rowBlocks(name string, n, g, nsum int, chunk func(row, q Register, off int, s []VecVirtual, first bool), widen func(s []VecVirtual, acc VecVirtual)) {
+	w := Load(Param("w"), GP64())
+	stride := Load(Param("stride"), GP64())
+	q0 := Load(Param("q"), GP64())
+	nchunk0 := Load(Param("nchunk"), GP64())
+	nblk := Load(Param("nblk"), GP64())
+	o := Load(Param("out"), GP64())
+
+	rows := make([]Register, n)
+	for r := range rows {
+		rows[r] = GP64()
+	}
+	q, nchunk := GP64(), GP64()
+	acc := make([]VecVirtual, n)
+	for r := range acc {
+		acc[r] = YMM()
+	}
+	sums := func() []VecVirtual {
+		s := make([]VecVirtual, nsum)
+		for i := range s {
+			s[i] = YMM()
+		}
+		return s
 	}
 
-	// Main loop: i8Group chunks per row before widening to int32.
+	Label(name + "_block")
+	TESTQ(nblk, nblk)
+	JZ(LabelRef(name + "_done"))
+	MOVQ(w, rows[0])
+	for r := 1; r < n; r++ {
+		LEAQ(Mem{Base: rows[r-1], Index: stride, Scale: 1}, rows[r])
+	}
+	for r := range acc {
+		VPXOR(acc[r], acc[r], acc[r])
+	}
+	MOVQ(q0, q)
+	MOVQ(nchunk0, nchunk)
+
 	Label(name + "_group")
-	CMPQ(nchunk, U32(i8Group))
-	JL(LabelRef(name + "_single"))
+	CMPQ(nchunk, U32(g))
+	JL(LabelRef(name + "_tail"))
 	for r := 0; r < n; r++ {
-		s := YMM()
-		for c := 0; c < i8Group; c++ {
-			chunk(r, 32*c, s, c == 0)
+		s := sums()
+		for c := 0; c < g; c++ {
+			chunk(rows[r], q, 32*c, s, c == 0)
 		}
-		VPMADDWD(ones, s, s)
-		VPADDD(s, acc[r], acc[r])
+		widen(s, acc[r])
 	}
 	for r := 0; r < n; r++ {
-		ADDQ(U32(32*i8Group), rows[r])
+		ADDQ(U32(32*g), rows[r])
 	}
-	ADDQ(U32(chunkCols*i8Group), q)
-	SUBQ(U32(i8Group), nchunk)
+	ADDQ(U32(chunkCols*g), q)
+	SUBQ(U32(g), nchunk)
 	JMP(LabelRef(name + "_group"))
 
-	// Remaining chunks one at a time.
-	Label(name + "_single")
-	TESTQ(nchunk, nchunk)
-	JZ(LabelRef(name + "_done"))
-	for r := 0; r < n; r++ {
-		s := YMM()
-		chunk(r, 0, s, true)
-		VPMADDWD(ones, s, s)
-		VPADDD(s, acc[r], acc[r])
+	Label(name + "_tail")
+
+	// The last nchunk < g chunks: t = g/2, g/4, ..., 1 chunks when that
+	// many are left, each group widened once.
+	for t := g / 2; t >= 1; t /= 2 {
+		skip := fmt.Sprintf("%s_tail%d", name, t)
+		CMPQ(nchunk, U32(t))
+		JL(LabelRef(skip))
+		for r := 0; r < n; r++ {
+			s := sums()
+			for c := 0; c < t; c++ {
+				chunk(rows[r], q, 32*c, s, c == 0)
+			}
+			widen(s, acc[r])
+		}
+		if t > 1 {
+			for r := 0; r < n; r++ {
+				ADDQ(U32(32*t), rows[r])
+			}
+			ADDQ(U32(chunkCols*t), q)
+			SUBQ(U32(t), nchunk)
+		}
+		Label(skip)
 	}
-	for r := 0; r < n; r++ {
-		ADDQ(U32(32), rows[r])
-	}
-	ADDQ(U32(chunkCols), q)
-	DECQ(nchunk)
-	JMP(LabelRef(name + "_single"))
+
+	Label(name + "_store")
+	reduceOut(acc, o)
+	ADDQ(U32(4*n), o)
+	LEAQ(Mem{Base: w, Index: stride, Scale: uint8(n)}, w)
+	DECQ(nblk)
+	JMP(LabelRef(name + "_block"))
 
 	Label(name + "_done")
-	o := Load(Param("out"), GP64())
-	if n == 4 {
+	VZEROUPPER()
+	RET()
+}
+
+// reduceOut stores the horizontal sums of the int32 lanes of acc[r] to
+// out[r] (o points at out).
+func reduceOut(acc []VecVirtual, o Register) {
+	if len(acc) == 4 {
 		t01, t23 := YMM(), YMM()
 		VPHADDD(acc[1], acc[0], t01)
 		VPHADDD(acc[3], acc[2], t23)
@@ -185,20 +308,18 @@ func i8Rows(n int) {
 		VEXTRACTI128(U8(1), t01, h)
 		VPADDD(h, t01.AsX(), h)
 		VMOVDQU(h, Mem{Base: o})
-	} else {
-		for r := 0; r < n; r++ {
-			h := XMM()
-			VEXTRACTI128(U8(1), acc[r], h)
-			VPADDD(h, acc[r].AsX(), h)
-			VPSHUFD(U8(0x4E), h, acc[r].AsX())
-			VPADDD(h, acc[r].AsX(), h)
-			VPSHUFD(U8(0xB1), h, acc[r].AsX())
-			VPADDD(h, acc[r].AsX(), h)
-			VMOVD(h, Mem{Base: o, Disp: 4 * r})
-		}
+		return
 	}
-	VZEROUPPER()
-	RET()
+	for r := range acc {
+		h := XMM()
+		VEXTRACTI128(U8(1), acc[r], h)
+		VPADDD(h, acc[r].AsX(), h)
+		VPSHUFD(U8(0x4E), h, acc[r].AsX())
+		VPADDD(h, acc[r].AsX(), h)
+		VPSHUFD(U8(0xB1), h, acc[r].AsX())
+		VPADDD(h, acc[r].AsX(), h)
+		VMOVD(h, Mem{Base: o, Disp: 4 * r})
+	}
 }
 
 // f32Rows emits f32Rows<n>AVX2, the float32 sums of n rows of the avx2-f32
