@@ -2,6 +2,8 @@ package amd64
 
 import (
 	"math"
+
+	"github.com/qkbench/qkbench/kernels"
 )
 
 //go:generate sh -c "cd _gen && go run ./avx2 -part quant -out ../quant_amd64.s -stubs ../quant_stubs_amd64.go -pkg amd64"
@@ -39,9 +41,7 @@ func quantizeI8(x []float32, q []int8) (s float32, qsum int32) {
 		qsum = quantAVX2(x, q, s)
 	}
 	for i := n; i < len(x); i++ {
-		r := math.RoundToEven(float64(float32(x[i] * s)))
-		r = min(max(r, -127), 127)
-		q[i] = int8(r)
+		q[i] = kernels.QuantizeValue(x[i], s)
 		qsum += int32(q[i])
 	}
 	return s, qsum
