@@ -19,9 +19,10 @@ const (
 	lutChunkPer = 4                               // periods per column chunk: 128 tables = 16 KiB, L1-resident
 )
 
-// AVX512LUTI8 is the avx512lut-i8 kernel (T-MAC style): at Load, one exact
-// int16 table of Σ_j cb[c_j]*q_j per group of three quantized activations
-// (64 entries, |entry| <= 762), shared by every row; W repacked at Prepare
+// AVX512LUTI8 is the avx512lut-i8 kernel (T-MAC style): one exact int16
+// table of Σ_j cb[c_j]*q_j per group of three quantized activations (64
+// entries, |entry| <= 762), shared by every row and built in GEMV per
+// column chunk by the core that uses it; W repacked at Prepare
 // into 6-bit group indices, 8 groups in three 16-bit words per row (2 bits
 // per weight), 32 rows side by side, so one VPERMI2W looks up 32 rows.
 // Sums stay in int16 for 32 lookups (<= 24384) and are then widened into
@@ -29,7 +30,7 @@ const (
 // 128 rows per pass.
 var AVX512LUTI8 kernels.Kernel = &lutKernel{kernels.Base{I: kernels.Info{
 	ID: "avx512lut-i8", Backend: "amd64", ISA: "avx512vnni+vbmi", Mode: kernels.I8,
-	Code: "Go asm (avo): T-MAC lookup tables of 3 q values (64 int16 entries) built per Load, " +
+	Code: "Go asm (avo): T-MAC lookup tables of 3 q values (64 int16 entries) built per GEMV and 384-column chunk, " +
 		"W repacked to 6-bit indices (8 groups in 3 words: 2 bits/weight) with 32 rows interleaved, VPERMI2W per 32 rows, " +
 		"int16 sums widened every 32 lookups, 384-column chunks x 128 rows per pass",
 }}}
@@ -133,7 +134,6 @@ func (p *lutPrepared) NewInput() kernels.Input {
 	return &lutInput{
 		p:   p,
 		q:   make([]int8, p.colsP),
-		tbl: make([]int16, p.colsP/lutGroup*64),
 		acc: make([]int32, p.rowsP),
 	}
 }
@@ -141,11 +141,13 @@ func (p *lutPrepared) NewInput() kernels.Input {
 type lutInput struct {
 	p      *lutPrepared
 	q      []int8  // quantized x, zero past cols
-	tbl    []int16 // 64 entries per group of 3 columns
 	acc    []int32 // row sums of whole row blocks (disjoint per GEMV range)
 	inv    float32
 	loaded bool
 }
+
+// lutChunkTables is one column chunk's tables: 64 int16 entries per group.
+type lutChunkTables [lutChunkPer * lutPeriod * lutOctet * 64]int16
 
 func (in *lutInput) Load(x []float32) error {
 	m := in.p.m
@@ -153,21 +155,15 @@ func (in *lutInput) Load(x []float32) error {
 		return err
 	}
 	s, _ := avx512Quantize(x, in.q[:m.Cols])
-	lutTables(&in.q[0], in.p.colsP/lutGroup, &in.p.cbv, &in.tbl[0])
 	in.inv, in.loaded = kernels.I8Inv(m.Scale, s), true
 	return nil
 }
 
-// blocks adds the sums of row blocks [rb0, rb0+nrb) into acc (128 per block).
-func (in *lutInput) blocks(rb0, nrb int, acc []int32) {
-	p := in.p
-	for ci := 0; ci+1 < len(p.chunks); ci++ {
-		o0, o1 := p.chunks[ci], p.chunks[ci+1]
-		off := 6*o0*p.rowsP + rb0*(o1-o0)*lutSets*192
-		lutChunk(&p.w[off], &in.tbl[lutOctet*o0*64], (o1-o0)/lutPeriod, nrb, &acc[0])
-	}
-}
-
+// GEMV builds each column chunk's tables (16 KiB) in its own frame right
+// before the row blocks of its range use them, so they stay in the L1 of
+// the core that reads them: tables built once at Load had to travel from
+// the loading core to every other core on each GEMV, which made two
+// threads slower than one.
 func (in *lutInput) GEMV(y []float32, r0, r1 int) error {
 	m := in.p.m
 	if err := kernels.CheckY(in.p.k.I.ID, m, y, r0, r1); err != nil {
@@ -179,31 +175,53 @@ func (in *lutInput) GEMV(y []float32, r0, r1 int) error {
 	if r0 == r1 {
 		return nil
 	}
-	inv := in.inv
+	p := in.p
 	// Row blocks wholly inside [r0, r1) (the last one may end past rows)
 	// share in.acc, which no other range touches; the at most two blocks a
 	// range only partly covers are summed on the stack.
 	f0 := (r0 + lutRowBlock - 1) / lutRowBlock
 	f1 := r1 / lutRowBlock
 	if r1 == m.Rows {
-		f1 = in.p.rowsP / lutRowBlock
+		f1 = p.rowsP / lutRowBlock
 	}
-	if f0 < f1 {
-		acc := in.acc[f0*lutRowBlock : f1*lutRowBlock]
-		clear(acc)
-		in.blocks(f0, f1-f0, acc)
-		for r := f0 * lutRowBlock; r < min(r1, f1*lutRowBlock); r++ {
-			y[r] = float32(in.acc[r]) * inv
-		}
+	var part [2]struct {
+		rb  int
+		acc [lutRowBlock]int32
 	}
+	np := 0
 	for rb := r0 / lutRowBlock; rb*lutRowBlock < r1; rb++ {
-		if rb >= f0 && rb < f1 {
-			continue
+		if rb < f0 || rb >= f1 {
+			part[np].rb = rb
+			np++
 		}
-		var acc [lutRowBlock]int32
-		in.blocks(rb, 1, acc[:])
+	}
+	var full []int32
+	if f0 < f1 {
+		full = in.acc[f0*lutRowBlock : f1*lutRowBlock]
+		clear(full)
+	}
+	var tbl lutChunkTables
+	for ci := 0; ci+1 < len(p.chunks); ci++ {
+		o0, o1 := p.chunks[ci], p.chunks[ci+1]
+		lutTables(&in.q[lutGroup*lutOctet*o0], (o1-o0)*lutOctet, &p.cbv, &tbl[0])
+		nper := (o1 - o0) / lutPeriod
+		base := 6 * o0 * p.rowsP
+		bstride := (o1 - o0) * lutSets * 192
+		if f0 < f1 {
+			lutChunk(&p.w[base+f0*bstride], &tbl[0], nper, f1-f0, &full[0])
+		}
+		for i := 0; i < np; i++ {
+			lutChunk(&p.w[base+part[i].rb*bstride], &tbl[0], nper, 1, &part[i].acc[0])
+		}
+	}
+	inv := in.inv
+	for r := f0 * lutRowBlock; r < min(r1, f1*lutRowBlock); r++ {
+		y[r] = float32(in.acc[r]) * inv
+	}
+	for i := 0; i < np; i++ {
+		rb := part[i].rb
 		for r := max(r0, rb*lutRowBlock); r < min(r1, (rb+1)*lutRowBlock); r++ {
-			y[r] = float32(acc[r-rb*lutRowBlock]) * inv
+			y[r] = float32(part[i].acc[r-rb*lutRowBlock]) * inv
 		}
 	}
 	return nil
