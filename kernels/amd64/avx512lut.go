@@ -1,6 +1,9 @@
 package amd64
 
 import (
+	"fmt"
+
+	"github.com/klauspost/cpuid/v2"
 	"github.com/qkbench/qkbench/kernels"
 )
 
@@ -29,7 +32,7 @@ const (
 // int32; columns run in 384-column chunks whose tables (16 KiB) stay in L1,
 // 128 rows per pass.
 var AVX512LUTI8 kernels.Kernel = &lutKernel{kernels.Base{I: kernels.Info{
-	ID: "avx512lut-i8", Backend: "amd64", ISA: "avx512vnni+vbmi", Mode: kernels.I8,
+	ID: "avx512lut-i8", Backend: "amd64", ISA: "avx512vnni+vbmi+vbmi2", Mode: kernels.I8,
 	Code: "Go asm (avo): T-MAC lookup tables of 3 q values (64 int16 entries) built per GEMV and 384-column chunk, " +
 		"W repacked to 6-bit indices (8 groups in 3 words: 2 bits/weight) with 32 rows interleaved, VPERMI2W per 32 rows, " +
 		"int16 sums widened every 32 lookups, 384-column chunks x 128 rows per pass",
@@ -37,7 +40,17 @@ var AVX512LUTI8 kernels.Kernel = &lutKernel{kernels.Base{I: kernels.Info{
 
 type lutKernel struct{ kernels.Base }
 
-func (k *lutKernel) Available() error { return need(avx512Features...) }
+// Available also asks for AVX512_VBMI2 (VPSHRDW), which cpu.go's Feature
+// list does not name yet.
+func (k *lutKernel) Available() error {
+	if err := need(avx512Features...); err != nil {
+		return err
+	}
+	if !cpuid.CPU.Supports(cpuid.AVX512VBMI2) {
+		return fmt.Errorf("CPU %q lacks AVX512_VBMI2", cpuid.CPU.BrandName)
+	}
+	return nil
+}
 
 type lutPrepared struct {
 	k      *lutKernel
@@ -81,7 +94,7 @@ func (k *lutKernel) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
 // the word of row R = 128rb + 32s + i/2 + 16*(i&1) (see lutChunkOct):
 //
 //	A = g0 | g1<<6 | (g6&15)<<12, B = g2 | g3<<6 | (g7&15)<<12,
-//	C = g4 | g5<<6 | (g6>>4)<<12 | (g7>>4)<<14
+//	C = g4 | (g6>>4)<<6 | (g7>>4)<<8 | g5<<10
 //
 // with gk = idx(R, 8o+k), idx(R, g) = code(R, 3g) | code(R, 3g+1)<<2 |
 // code(R, 3g+2)<<4. Codes past cols (their q is zero) and rows past rows
@@ -111,7 +124,7 @@ func (p *lutPrepared) repack() {
 				words := [3]uint16{
 					g[0] | g[1]<<6 | (g[6]&15)<<12,
 					g[2] | g[3]<<6 | (g[7]&15)<<12,
-					g[4] | g[5]<<6 | (g[6]>>4)<<12 | (g[7]>>4)<<14,
+					g[4] | (g[6]>>4)<<6 | (g[7]>>4)<<8 | g[5]<<10,
 				}
 				for v, wd := range words {
 					p.w[off+64*v] = byte(wd)
