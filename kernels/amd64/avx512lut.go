@@ -2,6 +2,7 @@ package amd64
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/klauspost/cpuid/v2"
 	"github.com/qkbench/qkbench/kernels"
@@ -159,8 +160,20 @@ type lutInput struct {
 	loaded bool
 }
 
-// lutChunkTables is one column chunk's tables: 64 int16 entries per group.
-type lutChunkTables [lutChunkPer * lutPeriod * lutOctet * 64]int16
+// lutChunkWords is the size of one column chunk's tables: 64 int16
+// entries per group.
+const lutChunkWords = lutChunkPer * lutPeriod * lutOctet * 64
+
+// lutChunkBuf holds one chunk's tables 64-byte aligned at some offset
+// (Go aligns stack arrays to 8 bytes only; an unaligned table splits every
+// 64-byte load across two cache lines).
+type lutChunkBuf [lutChunkWords + 32]int16
+
+// tables returns the 64-byte aligned lutChunkWords words of b.
+func (b *lutChunkBuf) tables() []int16 {
+	off := (64 - uintptr(unsafe.Pointer(b))&63) & 63 / 2
+	return b[off : off+lutChunkWords : off+lutChunkWords]
+}
 
 func (in *lutInput) Load(x []float32) error {
 	m := in.p.m
@@ -213,7 +226,8 @@ func (in *lutInput) GEMV(y []float32, r0, r1 int) error {
 		full = in.acc[f0*lutRowBlock : f1*lutRowBlock]
 		clear(full)
 	}
-	var tbl lutChunkTables
+	var buf lutChunkBuf
+	tbl := buf.tables()
 	for ci := 0; ci+1 < len(p.chunks); ci++ {
 		o0, o1 := p.chunks[ci], p.chunks[ci+1]
 		lutTables(&in.q[lutGroup*lutOctet*o0], (o1-o0)*lutOctet, &p.cbv, &tbl[0])
