@@ -144,11 +144,12 @@ func lutTables() {
 	VMOVDQU64(Mem{Base: cp, Disp: 128}, c2lo)
 	VMOVDQU64(Mem{Base: cp, Disp: 192}, c2hi)
 	Label("lutTables_group")
+	// Every byte q[3g+j] broadcast from memory (a load, no GP-to-vector
+	// move), then each word arithmetic-shifted right by 8: q sign-extended.
 	b := []VecVirtual{ZMM(), ZMM(), ZMM()}
 	for j := range b {
-		r := GP32()
-		MOVBLSX(Mem{Base: q, Disp: j}, r)
-		VPBROADCASTW(r, b[j])
+		VPBROADCASTB(Mem{Base: q, Disp: j}, b[j])
+		VPSRAW(U8(8), b[j], b[j])
 	}
 	base, tmp, lo, hi := ZMM(), ZMM(), ZMM(), ZMM()
 	VPMULLW(b[0], c0, base)
