@@ -1002,3 +1002,27 @@ lutChunk_period:
 	JNZ       lutChunk_rb
 	VZEROUPPER
 	RET
+
+// func lutScale(acc *int32, n16 int, inv float32, y *float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·lutScale(SB), NOSPLIT, $0-32
+	MOVQ         acc+0(FP), AX
+	MOVQ         n16+8(FP), CX
+	MOVSS        inv+16(FP), X0
+	MOVQ         y+24(FP), DX
+	VBROADCASTSS X0, Z0
+	TESTQ        CX, CX
+	JZ           lutScale_done
+
+lutScale_loop:
+	VCVTDQ2PS (AX), Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, (DX)
+	ADDQ      $0x40, AX
+	ADDQ      $0x40, DX
+	DECQ      CX
+	JNZ       lutScale_loop
+
+lutScale_done:
+	VZEROUPPER
+	RET

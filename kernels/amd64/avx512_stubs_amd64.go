@@ -64,3 +64,9 @@ func lutTables(q *int8, ngroups int, cbv *[128]int16, tbl *int16)
 //
 //go:noescape
 func lutChunk(w *byte, tbl *int16, nper int, nrb int, acc *int32)
+
+// lutScale writes y[i] = float32(acc[i]) * inv for i < 16*n16 (n16 >= 0): VCVTDQ2PS
+// rounds to nearest even under Go's MXCSR, as Go's int32 to float32 conversion does.
+//
+//go:noescape
+func lutScale(acc *int32, n16 int, inv float32, y *float32)

@@ -242,8 +242,12 @@ func (in *lutInput) GEMV(y []float32, r0, r1 int) error {
 		}
 	}
 	inv := in.inv
-	for r := f0 * lutRowBlock; r < min(r1, f1*lutRowBlock); r++ {
-		y[r] = float32(in.acc[r]) * inv
+	if e0, e1 := f0*lutRowBlock, min(r1, f1*lutRowBlock); e0 < e1 {
+		n16 := (e1 - e0) / 16
+		lutScale(&in.acc[e0], n16, inv, &y[e0])
+		for r := e0 + 16*n16; r < e1; r++ {
+			y[r] = float32(in.acc[r]) * inv
+		}
 	}
 	for i := 0; i < np; i++ {
 		rb := part[i].rb

@@ -21,6 +21,7 @@ func main() {
 	avx512Quant()
 	lutTables()
 	lutChunkOct("lutChunk", lutSets)
+	lutScale()
 	Generate()
 }
 
@@ -165,6 +166,36 @@ func lutTables() {
 	ADDQ(U32(128), t)
 	DECQ(n)
 	JNZ(LabelRef("lutTables_group"))
+	VZEROUPPER()
+	RET()
+}
+
+// lutScale emits lutScale: y = float32(acc) * inv for whole 16-row pieces.
+func lutScale() {
+	TEXT("lutScale", NOSPLIT, "func(acc *int32, n16 int, inv float32, y *float32)")
+	Pragma("noescape")
+	Doc(
+		"lutScale writes y[i] = float32(acc[i]) * inv for i < 16*n16 (n16 >= 0): VCVTDQ2PS",
+		"rounds to nearest even under Go's MXCSR, as Go's int32 to float32 conversion does.",
+	)
+	acc := Load(Param("acc"), GP64())
+	n := Load(Param("n16"), GP64())
+	ix := Load(Param("inv"), XMM())
+	y := Load(Param("y"), GP64())
+	inv := ZMM()
+	VBROADCASTSS(ix, inv)
+	TESTQ(n, n)
+	JZ(LabelRef("lutScale_done"))
+	Label("lutScale_loop")
+	v := ZMM()
+	VCVTDQ2PS(Mem{Base: acc}, v)
+	VMULPS(inv, v, v)
+	VMOVUPS(v, Mem{Base: y})
+	ADDQ(U8(64), acc)
+	ADDQ(U8(64), y)
+	DECQ(n)
+	JNZ(LabelRef("lutScale_loop"))
+	Label("lutScale_done")
 	VZEROUPPER()
 	RET()
 }

@@ -1,0 +1,10 @@
+//go:build !amd64 || purego
+
+package amd64
+
+// Without the assembly avx512lut-i8 reports itself unavailable and never
+// runs (see avx512_other.go).
+
+func lutScale(acc *int32, n16 int, inv float32, y *float32) {
+	panic("amd64: lutScale called without AVX-512 assembly")
+}
