@@ -70,3 +70,25 @@ func lutChunk(w *byte, tbl *int16, nper int, nrb int, acc *int32)
 //
 //go:noescape
 func lutScale(acc *int32, n16 int, inv float32, y *float32)
+
+// lut3Tables writes, for g < ngroups (>= 1) and e < 32,
+//
+//	tbl[32g+e] = cbv[e]*q[3g] + cbv[32+e]*q[3g+1] + cbv[64+e]*q[3g+2]
+//
+// (cbv holds v[e%3], v[e/3%3], v[e/9] for e < 27 and zeros above).
+//
+//go:noescape
+func lut3Tables(q *int8, ngroups int, cbv *[96]int16, tbl *int16)
+
+// lut3Chunk adds to acc[32*S*rb + 32*s + i] (rb < nrb >= 1, s < S = 4, i < 32)
+// the lookups of one chunk of 12*nper (nper >= 1) words of 3 groups:
+//
+//	Σ_k Σ_{j<3} tbl[32*(3k+j) + i_j(k, rb, s, i)]
+//
+// where word k's vector (see lut3Chunk in the generator) is the 64 bytes at
+// w + ((rb*12*nper + k)*S + s)*64, word pos(i) of it, pos(i) = 2i for
+// i < 16 and 2(i-16)+1 otherwise. Lookups are summed in int16 for 36
+// lookups (|sum| <= 36*762) and then widened.
+//
+//go:noescape
+func lut3Chunk(w *byte, tbl *int16, nper int, nrb int, acc *int32)

@@ -22,6 +22,8 @@ func main() {
 	lutTables()
 	lutChunkOct("lutChunk", lutSets)
 	lutScale()
+	lut3Tables()
+	lut3Chunk("lut3Chunk", lutSets)
 	Generate()
 }
 
@@ -119,7 +121,8 @@ func vnniRows(n int) {
 
 // LUT kernel geometry; avx512.go mirrors these constants.
 const (
-	lutSets = 4 // 32-row word vectors per row block (128 rows)
+	lutSets         = 4  // 32-row word vectors per row block (128 rows)
+	lut3PeriodWords = 12 // base-3 words (36 lookups) between int16 -> int32 widenings
 )
 
 // lutTables emits lutTables: the int16 tables of avx512lut-i8, one per
@@ -196,6 +199,139 @@ func lutScale() {
 	DECQ(n)
 	JNZ(LabelRef("lutScale_loop"))
 	Label("lutScale_done")
+	VZEROUPPER()
+	RET()
+}
+
+// lut3Tables emits lut3Tables: the 32-entry int16 tables of avx512lut-i8's
+// path for codebooks of at most three distinct values (27 entries used).
+func lut3Tables() {
+	TEXT("lut3Tables", NOSPLIT, "func(q *int8, ngroups int, cbv *[96]int16, tbl *int16)")
+	Pragma("noescape")
+	Doc(
+		"lut3Tables writes, for g < ngroups (>= 1) and e < 32,",
+		"",
+		"\ttbl[32g+e] = cbv[e]*q[3g] + cbv[32+e]*q[3g+1] + cbv[64+e]*q[3g+2]",
+		"",
+		"(cbv holds v[e%3], v[e/3%3], v[e/9] for e < 27 and zeros above).",
+	)
+	q := Load(Param("q"), GP64())
+	n := Load(Param("ngroups"), GP64())
+	cp := Load(Param("cbv"), GP64())
+	t := Load(Param("tbl"), GP64())
+	c := []VecVirtual{ZMM(), ZMM(), ZMM()}
+	for j := range c {
+		VMOVDQU64(Mem{Base: cp, Disp: 64 * j}, c[j])
+	}
+	Label("lut3Tables_group")
+	// Every byte q[3g+j] broadcast from memory, then each word
+	// arithmetic-shifted right by 8: q sign-extended.
+	b := []VecVirtual{ZMM(), ZMM(), ZMM()}
+	for j := range b {
+		VPBROADCASTB(Mem{Base: q, Disp: j}, b[j])
+		VPSRAW(U8(8), b[j], b[j])
+		VPMULLW(c[j], b[j], b[j])
+	}
+	VPADDW(b[1], b[0], b[0])
+	VPADDW(b[2], b[0], b[0])
+	VMOVDQU64(b[0], Mem{Base: t})
+	ADDQ(U8(3), q)
+	ADDQ(U8(64), t)
+	DECQ(n)
+	JNZ(LabelRef("lut3Tables_group"))
+	VZEROUPPER()
+	RET()
+}
+
+// lut3Chunk emits the base-3 form of lutChunk: for 32 rows, the table
+// indices of 3 groups (9 columns) fill one word a row,
+//
+//	W = i0 | i1<<5 | i2<<10, ik = d(3k) + 3d(3k+1) + 9d(3k+2) < 27,
+//
+// d the weight's digit (index of its value among the codebook's at most
+// three distinct values). VPERMW reads bits 0..4 of an index word from a
+// one-register 32-entry table: i0 needs no work, i1 and i2 one VPMULHUW
+// each (2 index operations per 3 lookups, 1.78 bits per weight).
+func lut3Chunk(name string, sets int) {
+	TEXT(name, NOSPLIT, "func(w *byte, tbl *int16, nper int, nrb int, acc *int32)")
+	Pragma("noescape")
+	Doc(
+		name+" adds to acc[32*S*rb + 32*s + i] (rb < nrb >= 1, s < S = "+fmt.Sprint(sets)+", i < 32)",
+		"the lookups of one chunk of "+fmt.Sprint(lut3PeriodWords)+"*nper (nper >= 1) words of 3 groups:",
+		"",
+		"\tΣ_k Σ_{j<3} tbl[32*(3k+j) + i_j(k, rb, s, i)]",
+		"",
+		"where word k's vector (see lut3Chunk in the generator) is the 64 bytes at",
+		"w + ((rb*"+fmt.Sprint(lut3PeriodWords)+"*nper + k)*S + s)*64, word pos(i) of it, pos(i) = 2i for",
+		"i < 16 and 2(i-16)+1 otherwise. Lookups are summed in int16 for "+fmt.Sprint(3*lut3PeriodWords),
+		"lookups (|sum| <= "+fmt.Sprint(3*lut3PeriodWords)+"*762) and then widened.",
+	)
+	w := Load(Param("w"), GP64())
+	tp := Load(Param("tbl"), GP64())
+	nper := Load(Param("nper"), GP64())
+	nrb := Load(Param("nrb"), GP64())
+	acc := Load(Param("acc"), GP64())
+
+	// VPMULHUW by 2^(16-k) shifts an unsigned word right by k.
+	r := GP32()
+	bcastW := func(v uint32) VecVirtual {
+		z := ZMM()
+		MOVL(U32(v), r)
+		VPBROADCASTW(r, z)
+		return z
+	}
+	sh5, sh10 := bcastW(1<<11), bcastW(1<<6)
+	even, odd := ZMM(), ZMM()
+	MOVL(U32(1), r)
+	VPBROADCASTD(r, even)
+	MOVL(U32(1<<16), r)
+	VPBROADCASTD(r, odd)
+
+	Label(name + "_rb")
+	t := GP64()
+	MOVQ(tp, t)
+	per := GP64()
+	MOVQ(nper, per)
+	Label(name + "_period")
+	a16 := make([]VecVirtual, sets)
+	for s := range a16 {
+		a16[s] = ZMM()
+		VPXORD(a16[s], a16[s], a16[s])
+	}
+	for k := 0; k < lut3PeriodWords; k++ {
+		T := []VecVirtual{ZMM(), ZMM(), ZMM()}
+		for j := range T {
+			VMOVDQU64(Mem{Base: t, Disp: 64 * (3*k + j)}, T[j])
+		}
+		for s := 0; s < sets; s++ {
+			x := ZMM()
+			VMOVDQU64(Mem{Base: w, Disp: 64 * (sets*k + s)}, x)
+			i1, i2 := ZMM(), ZMM()
+			VPMULHUW(sh5, x, i1)
+			VPMULHUW(sh10, x, i2)
+			for j, idx := range []VecVirtual{x, i1, i2} {
+				// VPERMW: idx's word i becomes T[j]'s word idx[i]&31.
+				VPERMW(T[j], idx, idx)
+				VPADDW(idx, a16[s], a16[s])
+			}
+		}
+	}
+	for s := 0; s < sets; s++ {
+		e, od := ZMM(), ZMM()
+		VPMADDWD(even, a16[s], e)
+		VPMADDWD(odd, a16[s], od)
+		VPADDD(Mem{Base: acc, Disp: 128 * s}, e, e)
+		VPADDD(Mem{Base: acc, Disp: 128*s + 64}, od, od)
+		VMOVDQU64(e, Mem{Base: acc, Disp: 128 * s})
+		VMOVDQU64(od, Mem{Base: acc, Disp: 128*s + 64})
+	}
+	ADDQ(U32(64*3*lut3PeriodWords), t)
+	ADDQ(U32(64*sets*lut3PeriodWords), w)
+	DECQ(per)
+	JNZ(LabelRef(name + "_period"))
+	ADDQ(U32(4*32*sets), acc)
+	DECQ(nrb)
+	JNZ(LabelRef(name + "_rb"))
 	VZEROUPPER()
 	RET()
 }
