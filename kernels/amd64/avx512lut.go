@@ -254,6 +254,11 @@ type lutInput struct {
 	acc    []int32 // row sums of whole row blocks (disjoint per GEMV range)
 	inv    float32
 	loaded bool
+	// rev flips at every Load: GEMV then runs the column chunks in the
+	// other order, so it starts on the chunks the last GEMV used last,
+	// which are still in L2 (a cyclic stream over more W than L2 holds
+	// would miss on every line).
+	rev bool
 }
 
 // lutChunkWords is the size of one column chunk's tables: 64 int16
@@ -278,6 +283,7 @@ func (in *lutInput) Load(x []float32) error {
 	}
 	s, _ := avx512Quantize(x, in.q[:m.Cols])
 	in.inv, in.loaded = kernels.I8Inv(m.Scale, s), true
+	in.rev = !in.rev
 	return nil
 }
 
@@ -324,7 +330,12 @@ func (in *lutInput) GEMV(y []float32, r0, r1 int) error {
 	}
 	var buf lutChunkBuf
 	tbl := buf.tables()
-	for ci := 0; ci+1 < len(p.chunks); ci++ {
+	nch := len(p.chunks) - 1
+	for cj := 0; cj < nch; cj++ {
+		ci := cj
+		if in.rev {
+			ci = nch - 1 - cj
+		}
 		u0, u1 := p.chunks[ci], p.chunks[ci+1]
 		if p.tern {
 			lut3Tables(&in.q[lut3Word*u0], (u1-u0)*3, &p.cbv3, &tbl[0])
