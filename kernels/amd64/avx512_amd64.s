@@ -1030,27 +1030,26 @@ lutScale_done:
 // func lut3Tables(q *int8, ngroups int, cbv *[96]int16, tbl *int16)
 // Requires: AVX, AVX512BW, AVX512F
 TEXT ·lut3Tables(SB), NOSPLIT, $0-32
-	MOVQ      q+0(FP), AX
-	MOVQ      ngroups+8(FP), CX
-	MOVQ      cbv+16(FP), DX
-	MOVQ      tbl+24(FP), BX
-	VMOVDQU64 (DX), Z0
-	VMOVDQU64 64(DX), Z1
-	VMOVDQU64 128(DX), Z2
+	MOVQ         q+0(FP), AX
+	MOVQ         ngroups+8(FP), CX
+	MOVQ         cbv+16(FP), DX
+	MOVQ         tbl+24(FP), BX
+	VMOVDQU64    (DX), Z0
+	VMOVDQU64    64(DX), Z1
+	VMOVDQU64    128(DX), Z2
+	MOVL         $0x00000080, DX
+	VPBROADCASTB DX, Z3
 
 lut3Tables_group:
-	VPBROADCASTB (AX), Z3
-	VPSRAW       $0x08, Z3, Z3
-	VPMULLW      Z0, Z3, Z3
-	VPBROADCASTB 1(AX), Z4
-	VPSRAW       $0x08, Z4, Z4
-	VPMULLW      Z1, Z4, Z4
-	VPBROADCASTB 2(AX), Z5
-	VPSRAW       $0x08, Z5, Z5
-	VPMULLW      Z2, Z5, Z5
-	VPADDW       Z4, Z3, Z3
-	VPADDW       Z5, Z3, Z3
-	VMOVDQU64    Z3, (BX)
+	VPBROADCASTW (AX), Z4
+	VPBROADCASTW 2(AX), Z5
+	VPXORD       Z3, Z4, Z4
+	VPXORD       Z3, Z5, Z5
+	VPMADDUBSW   Z0, Z4, Z4
+	VPMADDUBSW   Z1, Z5, Z5
+	VPADDW       Z5, Z4, Z4
+	VPSUBW       Z2, Z4, Z4
+	VMOVDQU64    Z4, (BX)
 	ADDQ         $0x03, AX
 	ADDQ         $0x40, BX
 	DECQ         CX

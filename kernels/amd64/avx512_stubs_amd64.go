@@ -73,9 +73,11 @@ func lutScale(acc *int32, n16 int, inv float32, y *float32)
 
 // lut3Tables writes, for g < ngroups (>= 1) and e < 32,
 //
-//	tbl[32g+e] = cbv[e]*q[3g] + cbv[32+e]*q[3g+1] + cbv[64+e]*q[3g+2]
+//	tbl[32g+e] = v0[e]*q[3g] + v1[e]*q[3g+1] + v2[e]*q[3g+2]
 //
-// (cbv holds v[e%3], v[e/3%3], v[e/9] for e < 27 and zeros above).
+// where cbv's bytes are v0[e], v1[e] at 2e, 2e+1 (bytes 0..63), v2[e], 0 at
+// 64+2e, 65+2e, and its words 64..95 are 128*(v0[e]+v1[e]+v2[e]). It reads
+// q[3*ngroups] too (times zero).
 //
 //go:noescape
 func lut3Tables(q *int8, ngroups int, cbv *[96]int16, tbl *int16)

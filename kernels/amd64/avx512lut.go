@@ -98,10 +98,13 @@ func (k *lutKernel) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
 			p.chunks = append(p.chunks, k0)
 		}
 		p.chunks = append(p.chunks, words)
+		// lut3Tables' constants: bytes v0[e], v1[e] in word e, bytes
+		// v2[e], 0 in word 32+e, and 128*(v0[e]+v1[e]+v2[e]) in word 64+e.
 		for e := 0; e < 27; e++ {
-			p.cbv3[e] = int16(vals[e%3])
-			p.cbv3[32+e] = int16(vals[e/3%3])
-			p.cbv3[64+e] = int16(vals[e/9])
+			v0, v1, v2 := vals[e%3], vals[e/3%3], vals[e/9]
+			p.cbv3[e] = int16(uint16(uint8(v0)) | uint16(uint8(v1))<<8)
+			p.cbv3[32+e] = int16(uint8(v2))
+			p.cbv3[64+e] = 128 * (int16(v0) + int16(v1) + int16(v2))
 		}
 		p.repack3(digit)
 		return p, nil
@@ -243,7 +246,7 @@ func (p *lutPrepared) RowBlock() int { return lutRowBlock }
 func (p *lutPrepared) NewInput() kernels.Input {
 	return &lutInput{
 		p:   p,
-		q:   make([]int8, p.colsP),
+		q:   make([]int8, p.colsP+1), // lut3Tables reads one byte past the last group
 		acc: make([]int32, p.rowsP),
 	}
 }

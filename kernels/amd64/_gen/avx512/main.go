@@ -205,36 +205,44 @@ func lutScale() {
 
 // lut3Tables emits lut3Tables: the 32-entry int16 tables of avx512lut-i8's
 // path for codebooks of at most three distinct values (27 entries used).
+// VPMADDUBSW multiplies unsigned by signed bytes: q+128 (q XOR 0x80) is
+// the unsigned side, the values the signed one, and the constant
+// 128*Σ_j v_j[e] is subtracted again.
 func lut3Tables() {
 	TEXT("lut3Tables", NOSPLIT, "func(q *int8, ngroups int, cbv *[96]int16, tbl *int16)")
 	Pragma("noescape")
 	Doc(
 		"lut3Tables writes, for g < ngroups (>= 1) and e < 32,",
 		"",
-		"\ttbl[32g+e] = cbv[e]*q[3g] + cbv[32+e]*q[3g+1] + cbv[64+e]*q[3g+2]",
+		"\ttbl[32g+e] = v0[e]*q[3g] + v1[e]*q[3g+1] + v2[e]*q[3g+2]",
 		"",
-		"(cbv holds v[e%3], v[e/3%3], v[e/9] for e < 27 and zeros above).",
+		"where cbv's bytes are v0[e], v1[e] at 2e, 2e+1 (bytes 0..63), v2[e], 0 at",
+		"64+2e, 65+2e, and its words 64..95 are 128*(v0[e]+v1[e]+v2[e]). It reads",
+		"q[3*ngroups] too (times zero).",
 	)
 	q := Load(Param("q"), GP64())
 	n := Load(Param("ngroups"), GP64())
 	cp := Load(Param("cbv"), GP64())
 	t := Load(Param("tbl"), GP64())
-	c := []VecVirtual{ZMM(), ZMM(), ZMM()}
-	for j := range c {
-		VMOVDQU64(Mem{Base: cp, Disp: 64 * j}, c[j])
-	}
+	c01, c2, k := ZMM(), ZMM(), ZMM()
+	VMOVDQU64(Mem{Base: cp}, c01)
+	VMOVDQU64(Mem{Base: cp, Disp: 64}, c2)
+	VMOVDQU64(Mem{Base: cp, Disp: 128}, k)
+	x80 := ZMM()
+	r := GP32()
+	MOVL(U32(0x80), r)
+	VPBROADCASTB(r, x80)
 	Label("lut3Tables_group")
-	// Every byte q[3g+j] broadcast from memory, then each word
-	// arithmetic-shifted right by 8: q sign-extended.
-	b := []VecVirtual{ZMM(), ZMM(), ZMM()}
-	for j := range b {
-		VPBROADCASTB(Mem{Base: q, Disp: j}, b[j])
-		VPSRAW(U8(8), b[j], b[j])
-		VPMULLW(c[j], b[j], b[j])
-	}
-	VPADDW(b[1], b[0], b[0])
-	VPADDW(b[2], b[0], b[0])
-	VMOVDQU64(b[0], Mem{Base: t})
+	b01, b23 := ZMM(), ZMM()
+	VPBROADCASTW(Mem{Base: q}, b01)
+	VPBROADCASTW(Mem{Base: q, Disp: 2}, b23)
+	VPXORD(x80, b01, b01)
+	VPXORD(x80, b23, b23)
+	VPMADDUBSW(c01, b01, b01)
+	VPMADDUBSW(c2, b23, b23)
+	VPADDW(b23, b01, b01)
+	VPSUBW(k, b01, b01)
+	VMOVDQU64(b01, Mem{Base: t})
 	ADDQ(U8(3), q)
 	ADDQ(U8(64), t)
 	DECQ(n)
