@@ -268,6 +268,9 @@ type lutInput struct {
 // entries per group.
 const lutChunkWords = lutChunkPer * lutPeriod * lutOctet * 64
 
+// The base-3 path's chunk tables (32 entries a group) share the buffer.
+var _ [lutChunkWords - lut3ChunkPer*lut3PeriodWords*3*32]struct{} // compile-time: they fit
+
 // lutChunkBuf holds one chunk's tables 64-byte aligned at some offset
 // (Go aligns stack arrays to 8 bytes only; an unaligned table splits every
 // 64-byte load across two cache lines).
