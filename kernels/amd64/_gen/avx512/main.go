@@ -123,6 +123,10 @@ func vnniRows(n int) {
 const (
 	lutSets         = 4  // 32-row word vectors per row block (128 rows)
 	lut3PeriodWords = 12 // base-3 words (36 lookups) between int16 -> int32 widenings
+	// lut3Prefetch is how far ahead lut3Chunk prefetches W: 2048 and 1024
+	// beat none by 7% at 2048x4096 (512 by less); the hardware prefetchers
+	// alone left the loop waiting on L2.
+	lut3Prefetch = 2048
 )
 
 // lutTables emits lutTables: the int16 tables of avx512lut-i8, one per
@@ -314,6 +318,8 @@ func lut3Chunk(name string, sets int) {
 		for s := 0; s < sets; s++ {
 			x := ZMM()
 			VMOVDQU64(Mem{Base: w, Disp: 64 * (sets*k + s)}, x)
+			// Prefetch W lut3Prefetch bytes ahead into L1 (no fault past the end).
+			PREFETCHT0(Mem{Base: w, Disp: 64*(sets*k+s) + lut3Prefetch})
 			i1, i2 := ZMM(), ZMM()
 			VPMULHUW(sh5, x, i1)
 			VPMULHUW(sh10, x, i2)
