@@ -1057,6 +1057,19 @@ lut3Tables_group:
 	VZEROUPPER
 	RET
 
+// func lutPrefetch(p *int8, n int)
+// Requires: MMX+
+TEXT ·lutPrefetch(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), AX
+	MOVQ n+8(FP), CX
+
+lutPrefetch_line:
+	PREFETCHT0 (AX)
+	ADDQ       $0x40, AX
+	DECQ       CX
+	JNZ        lutPrefetch_line
+	RET
+
 // func lut3Chunk(w *byte, tbl *int16, nper int, nrb int, acc *int32)
 // Requires: AVX, AVX512BW, AVX512F, MMX+
 TEXT ·lut3Chunk(SB), NOSPLIT, $0-40

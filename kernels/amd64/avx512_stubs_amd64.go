@@ -82,6 +82,11 @@ func lutScale(acc *int32, n16 int, inv float32, y *float32)
 //go:noescape
 func lut3Tables(q *int8, ngroups int, cbv *[96]int16, tbl *int16)
 
+// lutPrefetch asks for the n >= 1 64-byte lines from p into L1 (PREFETCHT0; no faults).
+//
+//go:noescape
+func lutPrefetch(p *int8, n int)
+
 // lut3Chunk adds to acc[32*S*rb + 32*s + i] (rb < nrb >= 1, s < S = 4, i < 32)
 // the lookups of one chunk of 12*nper (nper >= 1) words of 3 groups:
 //

@@ -334,6 +334,10 @@ func (in *lutInput) GEMV(y []float32, r0, r1 int) error {
 		full = in.acc[f0*lutRowBlock : f1*lutRowBlock]
 		clear(full)
 	}
+	// q was written by Load, maybe on another core: ask for all of it at
+	// once rather than a few lines at each chunk's tables, where every
+	// chunk would wait a cross-core round trip.
+	lutPrefetch(&in.q[0], (len(in.q)+63)/64)
 	var buf lutChunkBuf
 	tbl := buf.tables()
 	nch := len(p.chunks) - 1

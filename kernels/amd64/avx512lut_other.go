@@ -16,3 +16,7 @@ func lut3Tables(q *int8, ngroups int, cbv *[96]int16, tbl *int16) {
 func lut3Chunk(w *byte, tbl *int16, nper int, nrb int, acc *int32) {
 	panic("amd64: lut3Chunk called without AVX-512 assembly")
 }
+
+func lutPrefetch(p *int8, n int) {
+	panic("amd64: lutPrefetch called without AVX-512 assembly")
+}

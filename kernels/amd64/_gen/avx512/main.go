@@ -23,6 +23,7 @@ func main() {
 	lutChunkOct("lutChunk", lutSets)
 	lutScale()
 	lut3Tables()
+	lutPrefetch()
 	lut3Chunk("lut3Chunk", lutSets)
 	Generate()
 }
@@ -204,6 +205,21 @@ func lutScale() {
 	JNZ(LabelRef("lutScale_loop"))
 	Label("lutScale_done")
 	VZEROUPPER()
+	RET()
+}
+
+// lutPrefetch emits lutPrefetch: PREFETCHT0 of n 64-byte lines.
+func lutPrefetch() {
+	TEXT("lutPrefetch", NOSPLIT, "func(p *int8, n int)")
+	Pragma("noescape")
+	Doc("lutPrefetch asks for the n >= 1 64-byte lines from p into L1 (PREFETCHT0; no faults).")
+	p := Load(Param("p"), GP64())
+	n := Load(Param("n"), GP64())
+	Label("lutPrefetch_line")
+	PREFETCHT0(Mem{Base: p})
+	ADDQ(U8(64), p)
+	DECQ(n)
+	JNZ(LabelRef("lutPrefetch_line"))
 	RET()
 }
 
