@@ -64,3 +64,38 @@ func lutTables(q *int8, ngroups int, cbv *[128]int16, tbl *int16)
 //
 //go:noescape
 func lutChunk(w *byte, tbl *int16, nper int, nrb int, acc *int32)
+
+// lutScale writes y[i] = float32(acc[i]) * inv for i < 16*n16 (n16 >= 0): VCVTDQ2PS
+// rounds to nearest even under Go's MXCSR, as Go's int32 to float32 conversion does.
+//
+//go:noescape
+func lutScale(acc *int32, n16 int, inv float32, y *float32)
+
+// lut3Tables writes, for g < ngroups (>= 1) and e < 32,
+//
+//	tbl[32g+e] = v0[e]*q[3g] + v1[e]*q[3g+1] + v2[e]*q[3g+2]
+//
+// where cbv's bytes are v0[e], v1[e] at 2e, 2e+1 (bytes 0..63), v2[e], 0 at
+// 64+2e, 65+2e, and its words 64..95 are 128*(v0[e]+v1[e]+v2[e]). It reads
+// q[3*ngroups] too (times zero).
+//
+//go:noescape
+func lut3Tables(q *int8, ngroups int, cbv *[96]int16, tbl *int16)
+
+// lutPrefetch asks for the n >= 1 64-byte lines from p into L1 (PREFETCHT0; no faults).
+//
+//go:noescape
+func lutPrefetch(p *int8, n int)
+
+// lut3Chunk adds to acc[32*S*rb + 32*s + i] (rb < nrb >= 1, s < S = 4, i < 32)
+// the lookups of one chunk of 12*nper (nper >= 1) words of 3 groups:
+//
+//	Σ_k Σ_{j<3} tbl[32*(3k+j) + i_j(k, rb, s, i)]
+//
+// where word k's vector (see lut3Chunk in the generator) is the 64 bytes at
+// w + ((rb*12*nper + k)*S + s)*64, word pos(i) of it, pos(i) = 2i for
+// i < 16 and 2(i-16)+1 otherwise. Lookups are summed in int16 for 36
+// lookups (|sum| <= 36*762) and then widened.
+//
+//go:noescape
+func lut3Chunk(w *byte, tbl *int16, nper int, nrb int, acc *int32)

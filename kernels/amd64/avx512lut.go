@@ -1,6 +1,10 @@
 package amd64
 
 import (
+	"fmt"
+	"unsafe"
+
+	"github.com/klauspost/cpuid/v2"
 	"github.com/qkbench/qkbench/kernels"
 )
 
@@ -19,24 +23,49 @@ const (
 	lutChunkPer = 4                               // periods per column chunk: 128 tables = 16 KiB, L1-resident
 )
 
-// AVX512LUTI8 is the avx512lut-i8 kernel (T-MAC style): at Load, one exact
-// int16 table of Σ_j cb[c_j]*q_j per group of three quantized activations
-// (64 entries, |entry| <= 762), shared by every row; W repacked at Prepare
-// into 6-bit group indices, 8 groups in three 16-bit words per row (2 bits
-// per weight), 32 rows side by side, so one VPERMI2W looks up 32 rows.
-// Sums stay in int16 for 32 lookups (<= 24384) and are then widened into
-// int32; columns run in 384-column chunks whose tables (16 KiB) stay in L1,
-// 128 rows per pass.
+// Geometry of the base-3 path, for codebooks of at most three distinct
+// values (the generator's lut3PeriodWords and lut3Chunk).
+const (
+	lut3Word        = 9                          // columns per index word (3 groups of 3)
+	lut3PeriodWords = 12                         // words between int16 -> int32 widenings (36 lookups)
+	lut3PadCols     = lut3Word * lut3PeriodWords // columns are padded to a multiple of this (108)
+	lut3ChunkPer    = 4                          // periods per column chunk: 144 tables = 9 KiB
+)
+
+// AVX512LUTI8 is the avx512lut-i8 kernel (T-MAC style): one exact int16
+// table of Σ_j cb[c_j]*q_j per group of three quantized activations,
+// shared by every row and built in GEMV per column chunk by the core that
+// uses it; 32 rows side by side, so one table lookup serves 32 rows.
+//
+// A codebook with at most three distinct values (ternary) takes the base-3
+// path: a group's index is d0 + 3d1 + 9d2 < 27 (d the digit of the weight's
+// value), three groups fill one 16-bit word a row (1.78 bits per weight),
+// and VPERMW looks up a one-register 32-entry table. Other codebooks take
+// 6-bit indices (8 groups in three words a row, 2 bits per weight) and
+// VPERMI2W over 64-entry tables. Sums stay in int16 for 36 (32) lookups of
+// at most 762 and are then widened into int32; columns run in 432 (384)
+// column chunks whose tables (9 KiB, 16 KiB) stay in L1, 128 rows per pass.
 var AVX512LUTI8 kernels.Kernel = &lutKernel{kernels.Base{I: kernels.Info{
-	ID: "avx512lut-i8", Backend: "amd64", ISA: "avx512vnni+vbmi", Mode: kernels.I8,
-	Code: "Go asm (avo): T-MAC lookup tables of 3 q values (64 int16 entries) built per Load, " +
-		"W repacked to 6-bit indices (8 groups in 3 words: 2 bits/weight) with 32 rows interleaved, VPERMI2W per 32 rows, " +
-		"int16 sums widened every 32 lookups, 384-column chunks x 128 rows per pass",
+	ID: "avx512lut-i8", Backend: "amd64", ISA: "avx512vnni+vbmi+vbmi2", Mode: kernels.I8,
+	Code: "Go asm (avo): T-MAC lookup tables of 3 q values built per GEMV and column chunk, 32 rows interleaved; " +
+		"<= 3-valued codebooks: base-3 indices (3 groups a word: 1.78 bits/weight), VPERMW on 32-entry tables, 432-column chunks; " +
+		"others: 6-bit indices (8 groups in 3 words: 2 bits/weight), VPERMI2W on 64-entry tables, 384-column chunks; " +
+		"int16 sums widened every 36/32 lookups, 128 rows per pass",
 }}}
 
 type lutKernel struct{ kernels.Base }
 
-func (k *lutKernel) Available() error { return need(avx512Features...) }
+// Available also asks for AVX512_VBMI2 (VPSHRDW), which cpu.go's Feature
+// list does not name yet.
+func (k *lutKernel) Available() error {
+	if err := need(avx512Features...); err != nil {
+		return err
+	}
+	if !cpuid.CPU.Supports(cpuid.AVX512VBMI2) {
+		return fmt.Errorf("CPU %q lacks AVX512_VBMI2", cpuid.CPU.BrandName)
+	}
+	return nil
+}
 
 type lutPrepared struct {
 	k      *lutKernel
@@ -44,9 +73,14 @@ type lutPrepared struct {
 	rowsP  int   // rows padded to lutRowBlock
 	colsP  int   // cols padded to lutPadCols
 	octets int   // colsP / 24
-	chunks []int // first octet of each chunk, then octets
+	chunks []int // first octet (base-3 path: word) of each chunk, then octets (words)
 	w      []byte
 	cbv    [128]int16
+	// tern selects the base-3 path: the codebook has at most three
+	// distinct values, so a group of 3 weights has at most 27 index values
+	// (5 bits) and 3 groups fit one word (1.78 bits per weight).
+	tern bool
+	cbv3 [96]int16
 }
 
 func (k *lutKernel) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
@@ -55,13 +89,32 @@ func (k *lutKernel) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
 	}
 	p := &lutPrepared{k: k, m: m}
 	p.rowsP = (m.Rows + lutRowBlock - 1) / lutRowBlock * lutRowBlock
+	cb := m.Codebook
+	if vals, digit, ok := ternaryDigits(cb); ok {
+		p.tern = true
+		p.colsP = (m.Cols + lut3PadCols - 1) / lut3PadCols * lut3PadCols
+		words := p.colsP / lut3Word
+		for k0 := 0; k0 < words; k0 += lut3ChunkPer * lut3PeriodWords {
+			p.chunks = append(p.chunks, k0)
+		}
+		p.chunks = append(p.chunks, words)
+		// lut3Tables' constants: bytes v0[e], v1[e] in word e, bytes
+		// v2[e], 0 in word 32+e, and 128*(v0[e]+v1[e]+v2[e]) in word 64+e.
+		for e := 0; e < 27; e++ {
+			v0, v1, v2 := vals[e%3], vals[e/3%3], vals[e/9]
+			p.cbv3[e] = int16(uint16(uint8(v0)) | uint16(uint8(v1))<<8)
+			p.cbv3[32+e] = int16(uint8(v2))
+			p.cbv3[64+e] = 128 * (int16(v0) + int16(v1) + int16(v2))
+		}
+		p.repack3(digit)
+		return p, nil
+	}
 	p.colsP = (m.Cols + lutPadCols - 1) / lutPadCols * lutPadCols
 	p.octets = p.colsP / (lutGroup * lutOctet)
 	for o0 := 0; o0 < p.octets; o0 += lutChunkPer * lutPeriod {
 		p.chunks = append(p.chunks, o0)
 	}
 	p.chunks = append(p.chunks, p.octets)
-	cb := m.Codebook
 	for e := 0; e < 32; e++ {
 		p.cbv[e] = int16(cb[e&3])
 		p.cbv[32+e] = int16(cb[(e>>2)&3])
@@ -72,6 +125,67 @@ func (k *lutKernel) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
 	return p, nil
 }
 
+// ternaryDigits returns, when cb has at most three distinct values, those
+// values (padded with zeros to three) and each code's digit: the index of
+// its value among them.
+func ternaryDigits(cb kernels.Codebook) (vals [3]int8, digit [4]uint8, ok bool) {
+	n := 0
+	for c, v := range cb {
+		d := -1
+		for i := 0; i < n; i++ {
+			if vals[i] == v {
+				d = i
+				break
+			}
+		}
+		if d < 0 {
+			if n == 3 {
+				return vals, digit, false
+			}
+			vals[n], d = v, n
+			n++
+		}
+		digit[c] = uint8(d)
+	}
+	return vals, digit, true
+}
+
+// repack3 writes the base-3 layout: for chunk [k0, k1) of words, row block
+// rb, word k, set s and word position i, at byte offset
+//
+//	2*k0*rowsP + ((rb*(k1-k0) + k-k0)*lutSets + s)*64 + 2i
+//
+// the word of row R = 128rb + 32s + i/2 + 16*(i&1) (see lut3Chunk):
+// i0 | i1<<5 | i2<<10 with ij = idx(R, 3k+j), idx(R, g) = d(R, 3g) +
+// 3d(R, 3g+1) + 9d(R, 3g+2), d the digit of the weight's code. Weights
+// past cols (their q is zero) and rows past rows are digit 0.
+func (p *lutPrepared) repack3(digit [4]uint8) {
+	m := p.m
+	words := p.colsP / lut3Word
+	p.w = make([]byte, 2*p.rowsP*words)
+	stride := m.Stride()
+	d := make([]uint16, p.colsP) // one row's digits; zero past cols
+	for r := 0; r < m.Rows; r++ {
+		row := m.Data[r*stride : (r+1)*stride]
+		for c := 0; c < m.Cols; c++ {
+			d[c] = uint16(digit[row[c>>2]>>(2*uint(c&3))&3])
+		}
+		rb, s, i := r/lutRowBlock, r%lutRowBlock/32, r%32
+		pos := 2*(i%16) + i/16
+		for ci := 0; ci+1 < len(p.chunks); ci++ {
+			k0, k1 := p.chunks[ci], p.chunks[ci+1]
+			off := 2*k0*p.rowsP + (rb*(k1-k0)*lutSets+s)*64 + 2*pos
+			for k := k0; k < k1; k++ {
+				g := d[lut3Word*k : lut3Word*k+9 : lut3Word*k+9]
+				wd := (g[0] + 3*g[1] + 9*g[2]) | (g[3]+3*g[4]+9*g[5])<<5 | (g[6]+3*g[7]+9*g[8])<<10
+				p.w[off] = byte(wd)
+				p.w[off+1] = byte(wd >> 8)
+				off += lutSets * 64
+			}
+		}
+	}
+}
+
 // repack writes, for chunk [o0, o1) of octets, row block rb, octet o, set
 // s, vector v (A, B, C) and word position i, at byte offset
 //
@@ -80,7 +194,7 @@ func (k *lutKernel) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
 // the word of row R = 128rb + 32s + i/2 + 16*(i&1) (see lutChunkOct):
 //
 //	A = g0 | g1<<6 | (g6&15)<<12, B = g2 | g3<<6 | (g7&15)<<12,
-//	C = g4 | g5<<6 | (g6>>4)<<12 | (g7>>4)<<14
+//	C = g4 | (g6>>4)<<6 | (g7>>4)<<8 | g5<<10
 //
 // with gk = idx(R, 8o+k), idx(R, g) = code(R, 3g) | code(R, 3g+1)<<2 |
 // code(R, 3g+2)<<4. Codes past cols (their q is zero) and rows past rows
@@ -110,7 +224,7 @@ func (p *lutPrepared) repack() {
 				words := [3]uint16{
 					g[0] | g[1]<<6 | (g[6]&15)<<12,
 					g[2] | g[3]<<6 | (g[7]&15)<<12,
-					g[4] | g[5]<<6 | (g[6]>>4)<<12 | (g[7]>>4)<<14,
+					g[4] | (g[6]>>4)<<6 | (g[7]>>4)<<8 | g[5]<<10,
 				}
 				for v, wd := range words {
 					p.w[off+64*v] = byte(wd)
@@ -132,8 +246,7 @@ func (p *lutPrepared) RowBlock() int { return lutRowBlock }
 func (p *lutPrepared) NewInput() kernels.Input {
 	return &lutInput{
 		p:   p,
-		q:   make([]int8, p.colsP),
-		tbl: make([]int16, p.colsP/lutGroup*64),
+		q:   make([]int8, p.colsP+1), // lut3Tables reads one byte past the last group
 		acc: make([]int32, p.rowsP),
 	}
 }
@@ -141,10 +254,32 @@ func (p *lutPrepared) NewInput() kernels.Input {
 type lutInput struct {
 	p      *lutPrepared
 	q      []int8  // quantized x, zero past cols
-	tbl    []int16 // 64 entries per group of 3 columns
 	acc    []int32 // row sums of whole row blocks (disjoint per GEMV range)
 	inv    float32
 	loaded bool
+	// rev flips at every Load: GEMV then runs the column chunks in the
+	// other order, so it starts on the chunks the last GEMV used last,
+	// which are still in L2 (a cyclic stream over more W than L2 holds
+	// would miss on every line).
+	rev bool
+}
+
+// lutChunkWords is the size of one column chunk's tables: 64 int16
+// entries per group.
+const lutChunkWords = lutChunkPer * lutPeriod * lutOctet * 64
+
+// The base-3 path's chunk tables (32 entries a group) share the buffer.
+var _ [lutChunkWords - lut3ChunkPer*lut3PeriodWords*3*32]struct{} // compile-time: they fit
+
+// lutChunkBuf holds one chunk's tables 64-byte aligned at some offset
+// (Go aligns stack arrays to 8 bytes only; an unaligned table splits every
+// 64-byte load across two cache lines).
+type lutChunkBuf [lutChunkWords + 32]int16
+
+// tables returns the 64-byte aligned lutChunkWords words of b.
+func (b *lutChunkBuf) tables() []int16 {
+	off := (64 - uintptr(unsafe.Pointer(b))&63) & 63 / 2
+	return b[off : off+lutChunkWords : off+lutChunkWords]
 }
 
 func (in *lutInput) Load(x []float32) error {
@@ -153,21 +288,16 @@ func (in *lutInput) Load(x []float32) error {
 		return err
 	}
 	s, _ := avx512Quantize(x, in.q[:m.Cols])
-	lutTables(&in.q[0], in.p.colsP/lutGroup, &in.p.cbv, &in.tbl[0])
 	in.inv, in.loaded = kernels.I8Inv(m.Scale, s), true
+	in.rev = !in.rev
 	return nil
 }
 
-// blocks adds the sums of row blocks [rb0, rb0+nrb) into acc (128 per block).
-func (in *lutInput) blocks(rb0, nrb int, acc []int32) {
-	p := in.p
-	for ci := 0; ci+1 < len(p.chunks); ci++ {
-		o0, o1 := p.chunks[ci], p.chunks[ci+1]
-		off := 6*o0*p.rowsP + rb0*(o1-o0)*lutSets*192
-		lutChunk(&p.w[off], &in.tbl[lutOctet*o0*64], (o1-o0)/lutPeriod, nrb, &acc[0])
-	}
-}
-
+// GEMV builds each column chunk's tables (16 KiB) in its own frame right
+// before the row blocks of its range use them, so they stay in the L1 of
+// the core that reads them: tables built once at Load had to travel from
+// the loading core to every other core on each GEMV, which made two
+// threads slower than one.
 func (in *lutInput) GEMV(y []float32, r0, r1 int) error {
 	m := in.p.m
 	if err := kernels.CheckY(in.p.k.I.ID, m, y, r0, r1); err != nil {
@@ -179,31 +309,80 @@ func (in *lutInput) GEMV(y []float32, r0, r1 int) error {
 	if r0 == r1 {
 		return nil
 	}
-	inv := in.inv
+	p := in.p
 	// Row blocks wholly inside [r0, r1) (the last one may end past rows)
 	// share in.acc, which no other range touches; the at most two blocks a
 	// range only partly covers are summed on the stack.
 	f0 := (r0 + lutRowBlock - 1) / lutRowBlock
 	f1 := r1 / lutRowBlock
 	if r1 == m.Rows {
-		f1 = in.p.rowsP / lutRowBlock
+		f1 = p.rowsP / lutRowBlock
 	}
+	var part [2]struct {
+		rb  int
+		acc [lutRowBlock]int32
+	}
+	np := 0
+	for rb := r0 / lutRowBlock; rb*lutRowBlock < r1; rb++ {
+		if rb < f0 || rb >= f1 {
+			part[np].rb = rb
+			np++
+		}
+	}
+	var full []int32
 	if f0 < f1 {
-		acc := in.acc[f0*lutRowBlock : f1*lutRowBlock]
-		clear(acc)
-		in.blocks(f0, f1-f0, acc)
-		for r := f0 * lutRowBlock; r < min(r1, f1*lutRowBlock); r++ {
+		full = in.acc[f0*lutRowBlock : f1*lutRowBlock]
+		clear(full)
+	}
+	// q was written by Load, maybe on another core: ask for all of it at
+	// once rather than a few lines at each chunk's tables, where every
+	// chunk would wait a cross-core round trip.
+	lutPrefetch(&in.q[0], (len(in.q)+63)/64)
+	var buf lutChunkBuf
+	tbl := buf.tables()
+	nch := len(p.chunks) - 1
+	for cj := 0; cj < nch; cj++ {
+		ci := cj
+		if in.rev {
+			ci = nch - 1 - cj
+		}
+		u0, u1 := p.chunks[ci], p.chunks[ci+1]
+		if p.tern {
+			lut3Tables(&in.q[lut3Word*u0], (u1-u0)*3, &p.cbv3, &tbl[0])
+			nper := (u1 - u0) / lut3PeriodWords
+			base := 2 * u0 * p.rowsP
+			bstride := (u1 - u0) * lutSets * 64
+			if f0 < f1 {
+				lut3Chunk(&p.w[base+f0*bstride], &tbl[0], nper, f1-f0, &full[0])
+			}
+			for i := 0; i < np; i++ {
+				lut3Chunk(&p.w[base+part[i].rb*bstride], &tbl[0], nper, 1, &part[i].acc[0])
+			}
+			continue
+		}
+		lutTables(&in.q[lutGroup*lutOctet*u0], (u1-u0)*lutOctet, &p.cbv, &tbl[0])
+		nper := (u1 - u0) / lutPeriod
+		base := 6 * u0 * p.rowsP
+		bstride := (u1 - u0) * lutSets * 192
+		if f0 < f1 {
+			lutChunk(&p.w[base+f0*bstride], &tbl[0], nper, f1-f0, &full[0])
+		}
+		for i := 0; i < np; i++ {
+			lutChunk(&p.w[base+part[i].rb*bstride], &tbl[0], nper, 1, &part[i].acc[0])
+		}
+	}
+	inv := in.inv
+	if e0, e1 := f0*lutRowBlock, min(r1, f1*lutRowBlock); e0 < e1 {
+		n16 := (e1 - e0) / 16
+		lutScale(&in.acc[e0], n16, inv, &y[e0])
+		for r := e0 + 16*n16; r < e1; r++ {
 			y[r] = float32(in.acc[r]) * inv
 		}
 	}
-	for rb := r0 / lutRowBlock; rb*lutRowBlock < r1; rb++ {
-		if rb >= f0 && rb < f1 {
-			continue
-		}
-		var acc [lutRowBlock]int32
-		in.blocks(rb, 1, acc[:])
+	for i := 0; i < np; i++ {
+		rb := part[i].rb
 		for r := max(r0, rb*lutRowBlock); r < min(r1, (rb+1)*lutRowBlock); r++ {
-			y[r] = float32(acc[r-rb*lutRowBlock]) * inv
+			y[r] = float32(part[i].acc[r-rb*lutRowBlock]) * inv
 		}
 	}
 	return nil

@@ -21,6 +21,10 @@ func main() {
 	avx512Quant()
 	lutTables()
 	lutChunkOct("lutChunk", lutSets)
+	lutScale()
+	lut3Tables()
+	lutPrefetch()
+	lut3Chunk("lut3Chunk", lutSets)
 	Generate()
 }
 
@@ -118,7 +122,12 @@ func vnniRows(n int) {
 
 // LUT kernel geometry; avx512.go mirrors these constants.
 const (
-	lutSets = 4 // 32-row word vectors per row block (128 rows)
+	lutSets         = 4  // 32-row word vectors per row block (128 rows)
+	lut3PeriodWords = 12 // base-3 words (36 lookups) between int16 -> int32 widenings
+	// lut3Prefetch is how far ahead lut3Chunk prefetches W: 2048 and 1024
+	// beat none by 7% at 2048x4096 (512 by less); the hardware prefetchers
+	// alone left the loop waiting on L2.
+	lut3Prefetch = 2048
 )
 
 // lutTables emits lutTables: the int16 tables of avx512lut-i8, one per
@@ -144,11 +153,12 @@ func lutTables() {
 	VMOVDQU64(Mem{Base: cp, Disp: 128}, c2lo)
 	VMOVDQU64(Mem{Base: cp, Disp: 192}, c2hi)
 	Label("lutTables_group")
+	// Every byte q[3g+j] broadcast from memory (a load, no GP-to-vector
+	// move), then each word arithmetic-shifted right by 8: q sign-extended.
 	b := []VecVirtual{ZMM(), ZMM(), ZMM()}
 	for j := range b {
-		r := GP32()
-		MOVBLSX(Mem{Base: q, Disp: j}, r)
-		VPBROADCASTW(r, b[j])
+		VPBROADCASTB(Mem{Base: q, Disp: j}, b[j])
+		VPSRAW(U8(8), b[j], b[j])
 	}
 	base, tmp, lo, hi := ZMM(), ZMM(), ZMM(), ZMM()
 	VPMULLW(b[0], c0, base)
@@ -164,6 +174,194 @@ func lutTables() {
 	ADDQ(U32(128), t)
 	DECQ(n)
 	JNZ(LabelRef("lutTables_group"))
+	VZEROUPPER()
+	RET()
+}
+
+// lutScale emits lutScale: y = float32(acc) * inv for whole 16-row pieces.
+func lutScale() {
+	TEXT("lutScale", NOSPLIT, "func(acc *int32, n16 int, inv float32, y *float32)")
+	Pragma("noescape")
+	Doc(
+		"lutScale writes y[i] = float32(acc[i]) * inv for i < 16*n16 (n16 >= 0): VCVTDQ2PS",
+		"rounds to nearest even under Go's MXCSR, as Go's int32 to float32 conversion does.",
+	)
+	acc := Load(Param("acc"), GP64())
+	n := Load(Param("n16"), GP64())
+	ix := Load(Param("inv"), XMM())
+	y := Load(Param("y"), GP64())
+	inv := ZMM()
+	VBROADCASTSS(ix, inv)
+	TESTQ(n, n)
+	JZ(LabelRef("lutScale_done"))
+	Label("lutScale_loop")
+	v := ZMM()
+	VCVTDQ2PS(Mem{Base: acc}, v)
+	VMULPS(inv, v, v)
+	VMOVUPS(v, Mem{Base: y})
+	ADDQ(U8(64), acc)
+	ADDQ(U8(64), y)
+	DECQ(n)
+	JNZ(LabelRef("lutScale_loop"))
+	Label("lutScale_done")
+	VZEROUPPER()
+	RET()
+}
+
+// lutPrefetch emits lutPrefetch: PREFETCHT0 of n 64-byte lines.
+func lutPrefetch() {
+	TEXT("lutPrefetch", NOSPLIT, "func(p *int8, n int)")
+	Pragma("noescape")
+	Doc("lutPrefetch asks for the n >= 1 64-byte lines from p into L1 (PREFETCHT0; no faults).")
+	p := Load(Param("p"), GP64())
+	n := Load(Param("n"), GP64())
+	Label("lutPrefetch_line")
+	PREFETCHT0(Mem{Base: p})
+	ADDQ(U8(64), p)
+	DECQ(n)
+	JNZ(LabelRef("lutPrefetch_line"))
+	RET()
+}
+
+// lut3Tables emits lut3Tables: the 32-entry int16 tables of avx512lut-i8's
+// path for codebooks of at most three distinct values (27 entries used).
+// VPMADDUBSW multiplies unsigned by signed bytes: q+128 (q XOR 0x80) is
+// the unsigned side, the values the signed one, and the constant
+// 128*Σ_j v_j[e] is subtracted again.
+func lut3Tables() {
+	TEXT("lut3Tables", NOSPLIT, "func(q *int8, ngroups int, cbv *[96]int16, tbl *int16)")
+	Pragma("noescape")
+	Doc(
+		"lut3Tables writes, for g < ngroups (>= 1) and e < 32,",
+		"",
+		"\ttbl[32g+e] = v0[e]*q[3g] + v1[e]*q[3g+1] + v2[e]*q[3g+2]",
+		"",
+		"where cbv's bytes are v0[e], v1[e] at 2e, 2e+1 (bytes 0..63), v2[e], 0 at",
+		"64+2e, 65+2e, and its words 64..95 are 128*(v0[e]+v1[e]+v2[e]). It reads",
+		"q[3*ngroups] too (times zero).",
+	)
+	q := Load(Param("q"), GP64())
+	n := Load(Param("ngroups"), GP64())
+	cp := Load(Param("cbv"), GP64())
+	t := Load(Param("tbl"), GP64())
+	c01, c2, k := ZMM(), ZMM(), ZMM()
+	VMOVDQU64(Mem{Base: cp}, c01)
+	VMOVDQU64(Mem{Base: cp, Disp: 64}, c2)
+	VMOVDQU64(Mem{Base: cp, Disp: 128}, k)
+	x80 := ZMM()
+	r := GP32()
+	MOVL(U32(0x80), r)
+	VPBROADCASTB(r, x80)
+	Label("lut3Tables_group")
+	b01, b23 := ZMM(), ZMM()
+	VPBROADCASTW(Mem{Base: q}, b01)
+	VPBROADCASTW(Mem{Base: q, Disp: 2}, b23)
+	VPXORD(x80, b01, b01)
+	VPXORD(x80, b23, b23)
+	VPMADDUBSW(c01, b01, b01)
+	VPMADDUBSW(c2, b23, b23)
+	VPADDW(b23, b01, b01)
+	VPSUBW(k, b01, b01)
+	VMOVDQU64(b01, Mem{Base: t})
+	ADDQ(U8(3), q)
+	ADDQ(U8(64), t)
+	DECQ(n)
+	JNZ(LabelRef("lut3Tables_group"))
+	VZEROUPPER()
+	RET()
+}
+
+// lut3Chunk emits the base-3 form of lutChunk: for 32 rows, the table
+// indices of 3 groups (9 columns) fill one word a row,
+//
+//	W = i0 | i1<<5 | i2<<10, ik = d(3k) + 3d(3k+1) + 9d(3k+2) < 27,
+//
+// d the weight's digit (index of its value among the codebook's at most
+// three distinct values). VPERMW reads bits 0..4 of an index word from a
+// one-register 32-entry table: i0 needs no work, i1 and i2 one VPMULHUW
+// each (2 index operations per 3 lookups, 1.78 bits per weight).
+func lut3Chunk(name string, sets int) {
+	TEXT(name, NOSPLIT, "func(w *byte, tbl *int16, nper int, nrb int, acc *int32)")
+	Pragma("noescape")
+	Doc(
+		name+" adds to acc[32*S*rb + 32*s + i] (rb < nrb >= 1, s < S = "+fmt.Sprint(sets)+", i < 32)",
+		"the lookups of one chunk of "+fmt.Sprint(lut3PeriodWords)+"*nper (nper >= 1) words of 3 groups:",
+		"",
+		"\tΣ_k Σ_{j<3} tbl[32*(3k+j) + i_j(k, rb, s, i)]",
+		"",
+		"where word k's vector (see lut3Chunk in the generator) is the 64 bytes at",
+		"w + ((rb*"+fmt.Sprint(lut3PeriodWords)+"*nper + k)*S + s)*64, word pos(i) of it, pos(i) = 2i for",
+		"i < 16 and 2(i-16)+1 otherwise. Lookups are summed in int16 for "+fmt.Sprint(3*lut3PeriodWords),
+		"lookups (|sum| <= "+fmt.Sprint(3*lut3PeriodWords)+"*762) and then widened.",
+	)
+	w := Load(Param("w"), GP64())
+	tp := Load(Param("tbl"), GP64())
+	nper := Load(Param("nper"), GP64())
+	nrb := Load(Param("nrb"), GP64())
+	acc := Load(Param("acc"), GP64())
+
+	// VPMULHUW by 2^(16-k) shifts an unsigned word right by k.
+	r := GP32()
+	bcastW := func(v uint32) VecVirtual {
+		z := ZMM()
+		MOVL(U32(v), r)
+		VPBROADCASTW(r, z)
+		return z
+	}
+	sh5, sh10 := bcastW(1<<11), bcastW(1<<6)
+	even, odd := ZMM(), ZMM()
+	MOVL(U32(1), r)
+	VPBROADCASTD(r, even)
+	MOVL(U32(1<<16), r)
+	VPBROADCASTD(r, odd)
+
+	Label(name + "_rb")
+	t := GP64()
+	MOVQ(tp, t)
+	per := GP64()
+	MOVQ(nper, per)
+	Label(name + "_period")
+	a16 := make([]VecVirtual, sets)
+	for s := range a16 {
+		a16[s] = ZMM()
+		VPXORD(a16[s], a16[s], a16[s])
+	}
+	for k := 0; k < lut3PeriodWords; k++ {
+		T := []VecVirtual{ZMM(), ZMM(), ZMM()}
+		for j := range T {
+			VMOVDQU64(Mem{Base: t, Disp: 64 * (3*k + j)}, T[j])
+		}
+		for s := 0; s < sets; s++ {
+			x := ZMM()
+			VMOVDQU64(Mem{Base: w, Disp: 64 * (sets*k + s)}, x)
+			// Prefetch W lut3Prefetch bytes ahead into L1 (no fault past the end).
+			PREFETCHT0(Mem{Base: w, Disp: 64*(sets*k+s) + lut3Prefetch})
+			i1, i2 := ZMM(), ZMM()
+			VPMULHUW(sh5, x, i1)
+			VPMULHUW(sh10, x, i2)
+			for j, idx := range []VecVirtual{x, i1, i2} {
+				// VPERMW: idx's word i becomes T[j]'s word idx[i]&31.
+				VPERMW(T[j], idx, idx)
+				VPADDW(idx, a16[s], a16[s])
+			}
+		}
+	}
+	for s := 0; s < sets; s++ {
+		e, od := ZMM(), ZMM()
+		VPMADDWD(even, a16[s], e)
+		VPMADDWD(odd, a16[s], od)
+		VPADDD(Mem{Base: acc, Disp: 128 * s}, e, e)
+		VPADDD(Mem{Base: acc, Disp: 128*s + 64}, od, od)
+		VMOVDQU64(e, Mem{Base: acc, Disp: 128 * s})
+		VMOVDQU64(od, Mem{Base: acc, Disp: 128*s + 64})
+	}
+	ADDQ(U32(64*3*lut3PeriodWords), t)
+	ADDQ(U32(64*sets*lut3PeriodWords), w)
+	DECQ(per)
+	JNZ(LabelRef(name + "_period"))
+	ADDQ(U32(4*32*sets), acc)
+	DECQ(nrb)
+	JNZ(LabelRef(name + "_rb"))
 	VZEROUPPER()
 	RET()
 }
@@ -267,11 +465,13 @@ func avx512Quant() {
 //
 //	A = g0 | g1<<6 | (g6&15)<<12
 //	B = g2 | g3<<6 | (g7&15)<<12
-//	C = g4 | g5<<6 | (g6>>4)<<12 | (g7>>4)<<14
+//	C = g4 | (g6>>4)<<6 | (g7>>4)<<8 | g5<<10
 //
 // VPERMI2W reads only bits 0..5 of an index word, so g0, g2, g4 need no
 // work, g1, g3, g5 one VPMULHUW (a shift on the multiply pipes), and g6, g7
-// two shifts and a VPTERNLOGD each.
+// one VPSHRDW (VBMI2 funnel shift: A>>12 with the low bits of C>>6, B>>12
+// with those of C>>8) after one more VPMULHUW each: 7 index operations per
+// 8 lookups.
 func lutChunkOct(name string, sets int) {
 	TEXT(name, NOSPLIT, "func(w *byte, tbl *int16, nper int, nrb int, acc *int32)")
 	Pragma("noescape")
@@ -300,8 +500,7 @@ func lutChunkOct(name string, sets int) {
 		VPBROADCASTW(r, z)
 		return z
 	}
-	sh6, sh8, sh10, sh12 := bcastW(1<<10), bcastW(1<<8), bcastW(1<<6), bcastW(1<<4)
-	m30 := bcastW(0x30)
+	sh6, sh8, sh10 := bcastW(1<<10), bcastW(1<<8), bcastW(1<<6)
 	even, odd := ZMM(), ZMM()
 	MOVL(U32(1), r)
 	VPBROADCASTD(r, even)
@@ -347,15 +546,14 @@ func lutChunkOct(name string, sets int) {
 				return v
 			}
 		}
-		// hiGroup builds x>>12 | (c>>k)&0x30 (k = 8 for g6, 10 for g7).
-		hiGroup := func(x []VecVirtual, ck VecVirtual) func(int) VecVirtual {
+		// funnel builds x>>12 | (C>>k)<<4 (k = 6 for g6, 8 for g7).
+		funnel := func(x []VecVirtual, ck VecVirtual) func(int) VecVirtual {
 			return func(s int) VecVirtual {
-				lo, hi := ZMM(), ZMM()
-				VPMULHUW(sh12, x[s], lo)
+				hi, v := ZMM(), ZMM()
 				VPMULHUW(ck, C[s], hi)
-				// lo | (hi & m30): truth table over (lo, hi, m30) = 0xF8.
-				VPTERNLOGD(U8(0xf8), m30, hi, lo)
-				return lo
+				// VPSHRDW: v = (hi:x) >> 12, the low word.
+				VPSHRDW(U8(12), hi, x[s], v)
+				return v
 			}
 		}
 		direct := func(x []VecVirtual) func(int) VecVirtual {
@@ -363,12 +561,12 @@ func lutChunkOct(name string, sets int) {
 		}
 		// Order: each source vector's direct lookup (which overwrites it) last.
 		look(1, shifted(A, sh6))
-		look(6, hiGroup(A, sh8))
+		look(6, funnel(A, sh6))
 		look(0, direct(A))
 		look(3, shifted(B, sh6))
-		look(7, hiGroup(B, sh10))
+		look(7, funnel(B, sh8))
 		look(2, direct(B))
-		look(5, shifted(C, sh6))
+		look(5, shifted(C, sh10))
 		look(4, direct(C))
 	}
 	for s := 0; s < sets; s++ {
