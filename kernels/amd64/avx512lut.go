@@ -1,10 +1,8 @@
 package amd64
 
 import (
-	"fmt"
 	"unsafe"
 
-	"github.com/klauspost/cpuid/v2"
 	"github.com/qkbench/qkbench/kernels"
 )
 
@@ -55,16 +53,9 @@ var AVX512LUTI8 kernels.Kernel = &lutKernel{kernels.Base{I: kernels.Info{
 
 type lutKernel struct{ kernels.Base }
 
-// Available also asks for AVX512_VBMI2 (VPSHRDW), which cpu.go's Feature
-// list does not name yet.
+// Available asks for the AVX-512 VNNI kernel's features and AVX512_VBMI2 (VPSHRDW).
 func (k *lutKernel) Available() error {
-	if err := need(avx512Features...); err != nil {
-		return err
-	}
-	if !cpuid.CPU.Supports(cpuid.AVX512VBMI2) {
-		return fmt.Errorf("CPU %q lacks AVX512_VBMI2", cpuid.CPU.BrandName)
-	}
-	return nil
+	return need(append(avx512Features[:len(avx512Features):len(avx512Features)], AVX512VBMI2)...)
 }
 
 type lutPrepared struct {

@@ -17,18 +17,19 @@ type Feature string
 
 // The features the amd64 kernels ask for.
 const (
-	AVX2       Feature = "AVX2"
-	FMA3       Feature = "FMA3"
-	AVX512F    Feature = "AVX512F"
-	AVX512BW   Feature = "AVX512BW"
-	AVX512VL   Feature = "AVX512VL"
-	AVX512VNNI Feature = "AVX512_VNNI"
-	AVX512VBMI Feature = "AVX512_VBMI"
+	AVX2        Feature = "AVX2"
+	FMA3        Feature = "FMA3"
+	AVX512F     Feature = "AVX512F"
+	AVX512BW    Feature = "AVX512BW"
+	AVX512VL    Feature = "AVX512VL"
+	AVX512VNNI  Feature = "AVX512_VNNI"
+	AVX512VBMI  Feature = "AVX512_VBMI"
+	AVX512VBMI2 Feature = "AVX512_VBMI2"
 )
 
 var cpuHas = map[Feature]cpuid.FeatureID{
 	AVX2: cpuid.AVX2, FMA3: cpuid.FMA3, AVX512F: cpuid.AVX512F, AVX512BW: cpuid.AVX512BW,
-	AVX512VL: cpuid.AVX512VL, AVX512VNNI: cpuid.AVX512VNNI, AVX512VBMI: cpuid.AVX512VBMI,
+	AVX512VL: cpuid.AVX512VL, AVX512VNNI: cpuid.AVX512VNNI, AVX512VBMI: cpuid.AVX512VBMI, AVX512VBMI2: cpuid.AVX512VBMI2,
 }
 
 // need returns nil when this build has assembly (see asmBuilt) and the CPU
