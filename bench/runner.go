@@ -33,8 +33,10 @@ type RowBlocker interface {
 // sweep time. A Runner is not for concurrent use: GEMV calls are serialized.
 // Close stops the workers.
 type Runner struct {
-	p      kernels.Prepared
-	in     kernels.Input
+	p      kernels.Prepared   // ps[0]
+	ps     []kernels.Prepared // copies of one matrix (cold mode rotates through them)
+	ins    []kernels.Input    // one per copy
+	next   int                // the copy the next GEMV uses
 	rows   int
 	ranges [][2]int
 
@@ -47,6 +49,7 @@ type Runner struct {
 	// zero. Workers spin on seq for a while after each job before they go
 	// to sleep on their wake channel (see Runner.wait).
 	y       []float32
+	cur     int // the copy (ps, ins) the current GEMV uses
 	seq     atomic.Uint64
 	pending atomic.Int32
 	stop    atomic.Bool
@@ -72,8 +75,21 @@ const spinFor = 200 * time.Microsecond
 // threads (1..MaxThreads). More threads than aligned row groups is fine: the
 // extra threads get no rows and no goroutine is started for them.
 func NewRunner(p kernels.Prepared, threads int) (*Runner, error) {
-	if p == nil {
+	return NewRotatingRunner([]kernels.Prepared{p}, threads)
+}
+
+// NewRotatingRunner is NewRunner over copies of one matrix (prepared by one
+// kernel): each GEMV uses the next copy in turn, so that in cold mode the
+// weights come from memory while the same worker goroutines serve every copy.
+func NewRotatingRunner(ps []kernels.Prepared, threads int) (*Runner, error) {
+	if len(ps) == 0 || ps[0] == nil {
 		return nil, errors.New("bench: NewRunner: nil Prepared")
+	}
+	p := ps[0]
+	for i, q := range ps {
+		if q == nil || q.Kernel() != p.Kernel() || q.Matrix().Rows != p.Matrix().Rows || q.Matrix().Cols != p.Matrix().Cols {
+			return nil, fmt.Errorf("bench: NewRotatingRunner: copy %d is not the same kernel and shape as copy 0", i)
+		}
 	}
 	if threads < 1 || threads > MaxThreads {
 		return nil, fmt.Errorf("bench: thread count %d, want 1..%d", threads, MaxThreads)
@@ -92,9 +108,12 @@ func NewRunner(p kernels.Prepared, threads int) (*Runner, error) {
 	}
 	r := &Runner{
 		p:      p,
-		in:     p.NewInput(),
+		ps:     ps,
 		rows:   m.Rows,
 		ranges: Split(m.Rows, threads, align),
+	}
+	for _, q := range ps {
+		r.ins = append(r.ins, q.NewInput())
 	}
 	n := len(r.ranges) - 1
 	r.exited.Add(n)
@@ -137,6 +156,9 @@ func lcm(a, b int) int { return a / gcd(a, b) * b }
 // Prepared returns the matrix the Runner computes with.
 func (r *Runner) Prepared() kernels.Prepared { return r.p }
 
+// Copies returns how many copies of the matrix the Runner rotates through.
+func (r *Runner) Copies() int { return len(r.ps) }
+
 // Ranges returns the row ranges [r0, r1), one per working thread.
 func (r *Runner) Ranges() [][2]int { return append([][2]int(nil), r.ranges...) }
 
@@ -156,7 +178,9 @@ func (r *Runner) GEMV(x, y []float32) error {
 	if len(y) != r.rows {
 		return fmt.Errorf("bench: %s: len(y)=%d, want %d", r.p.Kernel().Info().ID, len(y), r.rows)
 	}
-	if err := r.in.Load(x); err != nil {
+	r.cur = r.next
+	r.next = (r.next + 1) % len(r.ins)
+	if err := r.load(x); err != nil {
 		return err
 	}
 	r.y = y
@@ -188,13 +212,22 @@ func (r *Runner) GEMV(x, y []float32) error {
 // run computes one range, turning a kernel panic into an error so that a
 // broken kernel fails its benchmark instead of killing the process from a
 // worker goroutine.
+func (r *Runner) load(x []float32) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("bench: %s panicked loading x: %v", r.p.Kernel().Info().ID, p)
+		}
+	}()
+	return r.ins[r.cur].Load(x)
+}
+
 func (r *Runner) run(y []float32, rg [2]int) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("bench: %s panicked on rows [%d, %d): %v", r.p.Kernel().Info().ID, rg[0], rg[1], p)
 		}
 	}()
-	if err := r.in.GEMV(y, rg[0], rg[1]); err != nil {
+	if err := r.ins[r.cur].GEMV(y, rg[0], rg[1]); err != nil {
 		return fmt.Errorf("bench: rows [%d, %d): %w", rg[0], rg[1], err)
 	}
 	return nil

@@ -106,7 +106,7 @@ func nans(n int) []float32 {
 
 // probe is a test kernel: it records the row ranges it was asked for,
 // optionally declares a row block, and can fail or panic on demand.
-type probe struct {
+type testKernel struct {
 	kernels.Base
 	block     int
 	fail      bool
@@ -115,20 +115,20 @@ type probe struct {
 	qk256Only bool
 }
 
-func (k *probe) Supports(cb kernels.Codebook) error {
+func (k *testKernel) Supports(cb kernels.Codebook) error {
 	if k.qk256Only && cb != kernels.QK256 {
 		return errors.New("probe: qk256 only")
 	}
 	return cb.Validate()
 }
 
-func newProbe() *probe {
-	return &probe{Base: kernels.Base{I: kernels.Info{ID: "probe-i8", Backend: "test", ISA: "go", Mode: kernels.I8, Code: "test probe around ref-i8"}}}
+func newProbe() *testKernel {
+	return &testKernel{Base: kernels.Base{I: kernels.Info{ID: "probe-i8", Backend: "test", ISA: "go", Mode: kernels.I8, Code: "test probe around ref-i8"}}}
 }
 
-func (k *probe) Available() error { return nil }
+func (k *testKernel) Available() error { return nil }
 
-func (k *probe) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
+func (k *testKernel) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
 	if err := kernels.CheckPrepare(k, m); err != nil {
 		return nil, err
 	}
@@ -144,7 +144,7 @@ func (k *probe) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
 }
 
 type probePrepared struct {
-	k     *probe
+	k     *testKernel
 	inner kernels.Prepared
 	mu    sync.Mutex
 	seen  [][2]int
@@ -288,12 +288,12 @@ func TestRunnerErrors(t *testing.T) {
 func TestRunnerKernelFailures(t *testing.T) {
 	c := probeCase(t, 64, 100)
 	for _, tc := range []struct {
-		set  func(*probe)
+		set  func(*testKernel)
 		want string
 	}{
-		{func(k *probe) { k.fail = true }, "probe failure"},
-		{func(k *probe) { k.panics = true }, "panicked on rows [32, 64)"},
-		{func(k *probe) { k.wrongRows = true }, "rows differ from ref-i8"},
+		{func(k *testKernel) { k.fail = true }, "probe failure"},
+		{func(k *testKernel) { k.panics = true }, "panicked on rows [32, 64)"},
+		{func(k *testKernel) { k.wrongRows = true }, "rows differ from ref-i8"},
 	} {
 		k := newProbe()
 		tc.set(k)

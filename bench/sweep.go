@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/perf/benchmath"
 
+	"github.com/qkbench/qkbench/bench/probe"
 	"github.com/qkbench/qkbench/kernels"
 	"github.com/qkbench/qkbench/reports"
 	"github.com/qkbench/qkbench/workloads"
@@ -32,7 +33,9 @@ type Sweep struct {
 	MinTime   time.Duration // work per sample; default 50 ms
 	Cold      bool          // rotate through copies of W larger than ColdBytes
 	ColdBytes int64         // total size of the rotated copies; default 4 × L3 (at least 64 MiB)
-	Probe     *reports.Probe
+	L3        int64         // last-level cache size, for the ColdBytes default
+	// Machine gives each cell its roofline floor (SPEC §5); nil for none.
+	Machine *probe.Machine
 
 	// Progress, when set, is told of each finished sample or skipped cell.
 	Progress func(done, total int, what string)
@@ -70,10 +73,10 @@ var ErrInterrupted = errors.New("bench: sweep interrupted")
 
 // cell is one kernel × workload × threads being measured.
 type cell struct {
-	out     *reports.Cell
-	runners []*Runner // one per copy of W (cold mode rotates)
-	next    int
-	iters   int
+	out    *reports.Cell
+	runner *Runner // rotates through the copies of W in cold mode
+	mode   kernels.Mode
+	iters  int
 }
 
 // Run measures every cell and appends them, workload by workload, to run.
@@ -116,15 +119,19 @@ func (s *Sweep) prepareWorkload(ctx context.Context, sw SweepWorkload, step func
 	var cells []*cell
 	cleanup := func() {
 		for _, c := range cells {
-			for _, r := range c.runners {
-				r.Close()
+			if c.runner != nil {
+				c.runner.Close()
 			}
 		}
 	}
-	exp := kernels.Expect(w.M, w.X)
+	expect := &Case{W: w}
 	copies := 1
 	if s.Cold {
-		copies = ColdCopies(w.M.WeightBytes(), s.ColdBytes)
+		total := s.ColdBytes
+		if total <= 0 {
+			total = max(4*s.L3, 64<<20)
+		}
+		copies = ColdCopies(w.M.WeightBytes(), total)
 	}
 	mats := []*kernels.Matrix{w.M}
 	for len(mats) < copies {
@@ -172,39 +179,38 @@ func (s *Sweep) prepareWorkload(ctx context.Context, sw SweepWorkload, step func
 			if err := ctx.Err(); err != nil {
 				return cells, cleanup, ErrInterrupted
 			}
-			c := &cell{out: new(reports.Cell)}
+			c := &cell{out: new(reports.Cell), mode: info.Mode}
 			*c.out = base
 			c.out.Threads, c.out.PrepareSeconds = th, prepSec
 			cells = append(cells, c)
-			for _, p := range preps {
-				r, err := NewRunner(p, th)
-				if err != nil {
-					c.out.Status, c.out.Reason = reports.StatusError, err.Error()
-					break
-				}
-				c.runners = append(c.runners, r)
-			}
-			if c.out.Status != "" {
-				step(s.count()+2, info.ID+" error")
-				continue
-			}
-			// Agreement first: a kernel that disagrees is reported, not timed.
-			y := make([]float32, w.M.Rows)
-			for i := range y {
-				y[i] = float32(math.NaN())
-			}
-			if err := c.runners[0].GEMV(w.X, y); err != nil {
+			r, err := NewRotatingRunner(preps, th)
+			if err != nil {
 				c.out.Status, c.out.Reason = reports.StatusError, err.Error()
 				step(s.count()+2, info.ID+" error")
 				continue
 			}
-			a := exp.Agree(info.Mode, y)
-			c.out.Agreement = &a
-			if !a.Pass {
-				c.out.Status, c.out.Reason = reports.StatusFailed, a.Why
-				step(s.count()+2, info.ID+" failed")
+			c.runner = r
+			c.out.ActiveThreads = r.Threads()
+			// Agreement first, on every copy: a kernel that disagrees is
+			// reported, not timed.
+			for range preps {
+				a, err := Verify(r, expect)
+				if a.Rows > 0 {
+					c.out.Agreement = &a
+				}
+				if err != nil {
+					c.out.Status, c.out.Reason = reports.StatusError, err.Error()
+					if a.Rows > 0 && !a.Pass {
+						c.out.Status, c.out.Reason = reports.StatusFailed, a.Why
+					}
+					break
+				}
+			}
+			if c.out.Status != "" {
+				step(s.count()+2, info.ID+" "+c.out.Status)
 				continue
 			}
+			y := make([]float32, w.M.Rows)
 			if err := s.calibrate(c, w.X, y); err != nil {
 				c.out.Status, c.out.Reason = reports.StatusError, err.Error()
 				step(s.count()+2, info.ID+" error")
@@ -220,9 +226,6 @@ func (s *Sweep) prepareWorkload(ctx context.Context, sw SweepWorkload, step func
 // ColdCopies returns how many copies of a matrix of size bytes add up to at
 // least total bytes (at least 2, so consecutive GEMVs never reuse W).
 func ColdCopies(size, total int64) int {
-	if total <= 0 {
-		total = max(4*int64(Describe().L3), 64<<20)
-	}
 	n := (total + size - 1) / size
 	return int(min(max(n, 2), 4096))
 }
@@ -249,15 +252,11 @@ func (s *Sweep) calibrate(c *cell, x, y []float32) error {
 	return err
 }
 
-// time runs n GEMVs, rotating copies in cold mode, and returns the elapsed time.
+// time runs n GEMVs (the runner rotates copies in cold mode) and returns the elapsed time.
 func (c *cell) time(n int, x, y []float32) (time.Duration, error) {
 	t0 := time.Now()
 	for i := 0; i < n; i++ {
-		r := c.runners[c.next]
-		if c.next++; c.next == len(c.runners) {
-			c.next = 0
-		}
-		if err := r.GEMV(x, y); err != nil {
+		if err := c.runner.GEMV(x, y); err != nil {
 			return 0, err
 		}
 	}
@@ -307,14 +306,14 @@ func (s *Sweep) measure(ctx context.Context, cells []*cell, x []float32, step fu
 	}
 	for _, c := range timed {
 		if c.out.Status == reports.StatusOK {
-			s.summarise(c.out, c.runners[0].Prepared().Kernel().Info().Mode)
+			s.summarise(c.out, c.mode, c.runner.Copies())
 		}
 	}
 	return nil
 }
 
 // summarise fills the median, its 95% interval and the derived rates.
-func (s *Sweep) summarise(c *reports.Cell, mode kernels.Mode) {
+func (s *Sweep) summarise(c *reports.Cell, mode kernels.Mode, copies int) {
 	sample := benchmath.NewSample(append([]float64(nil), c.Samples...), &benchmath.DefaultThresholds)
 	sum := benchmath.AssumeNothing.Summary(sample, 0.95)
 	c.Median, c.Low, c.High, c.Confidence = sum.Center, sum.Lo, sum.Hi, sum.Confidence
@@ -324,45 +323,26 @@ func (s *Sweep) summarise(c *reports.Cell, mode kernels.Mode) {
 	}
 	c.GBps = float64(c.WeightBytes) / c.Median / 1e9
 	c.GMACps = float64(c.MACs) / c.Median / 1e9
-	if f := Floor(s.Probe, c, mode, s.Cold); f > 0 {
+	if f := Floor(s.Machine, c, mode, copies); f > 0 {
 		c.FloorSeconds = f
 		c.Roofline = f / c.Median
 	}
 }
 
-// Floor is SPEC §5's lower bound on a cell's time: max(weight bytes / read
-// bandwidth at that working-set size, MACs / peak MAC rate), with the peak of
-// the kernel's arithmetic (int8 for i8 kernels and peers, f32 FMA for f32
-// kernels) and both scaled by the thread count. Cold cells use the bandwidth
-// of the largest (DRAM) working set. 0 without a probe.
-func Floor(p *reports.Probe, c *reports.Cell, mode kernels.Mode, cold bool) float64 {
-	if p == nil || len(p.ReadGBps) == 0 {
+// Floor is SPEC §5's lower bound on a cell's time, from the machine probe:
+// max(weight bytes / read bandwidth over the working set (all rotated copies
+// in cold mode) with the threads that got rows, MACs / the machine's best
+// MAC rate for the kernel's mode on those threads). 0 without a probe.
+func Floor(m *probe.Machine, c *reports.Cell, mode kernels.Mode, copies int) float64 {
+	if m == nil {
 		return 0
 	}
-	bw := p.ReadGBpsAt(c.WeightBytes) * float64(c.Threads)
-	if cold {
-		bw = p.ReadGBps[len(p.ReadGBps)-1].GBps
-		if p.DRAMGBpsAllThreads > 0 && c.Threads > 1 {
-			bw = p.DRAMGBpsAllThreads
-		}
+	b, err := m.Bound(probe.Work{WeightBytes: c.WeightBytes, MACs: c.MACs, Mode: mode.String(),
+		Threads: max(c.ActiveThreads, 1), WorkingSet: c.WeightBytes * int64(max(copies, 1))})
+	if err != nil {
+		return 0
 	}
-	var peak float64
-	if mode == kernels.F32 {
-		peak = p.F32GFMAps
-	} else {
-		for _, v := range p.Int8GMACps {
-			peak = math.Max(peak, v)
-		}
-	}
-	peak *= float64(c.Threads)
-	f := 0.0
-	if bw > 0 {
-		f = float64(c.WeightBytes) / (bw * 1e9)
-	}
-	if peak > 0 {
-		f = math.Max(f, float64(c.MACs)/(peak*1e9))
-	}
-	return f
+	return b.Floor.Seconds()
 }
 
 // String describes a sweep's size for logs.

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qkbench/qkbench/bench/probe"
 	"github.com/qkbench/qkbench/kernels"
 	"github.com/qkbench/qkbench/kernels/scalar"
 	"github.com/qkbench/qkbench/reports"
@@ -50,7 +51,7 @@ func TestSweep(t *testing.T) {
 		Threads:   []int{1, 2},
 		Count:     6,
 		MinTime:   time.Millisecond,
-		Probe:     &reports.Probe{ReadGBps: []reports.BandwidthPoint{{Bytes: 1 << 20, GBps: 50}}, Int8GMACps: map[string]float64{"x": 100}, F32GFMAps: 10},
+		Machine:   fakeMachine(),
 		Profile: func(c *reports.Cell, f func() error) error {
 			order = append(order, fmt.Sprintf("%s/%s/%d", c.Kernel, c.Workload, c.Threads))
 			return f()
@@ -152,5 +153,61 @@ func TestSweepCold(t *testing.T) {
 	}
 	if c := run.Cells[0]; c.Status != reports.StatusOK || c.Mode != "cold" {
 		t.Errorf("cold cell: %+v", c)
+	}
+}
+
+// fakeMachine is a probe result: 50 GB/s from cache, 10 GB/s from 64 MiB up
+// on one thread, a 2-thread DRAM figure *below* the 1-thread one (as a busy
+// machine can measure), 100 GMAC/s int8 and 10 GFMA/s f32.
+func fakeMachine() *probe.Machine {
+	return &probe.Machine{
+		Cores:       2,
+		Read:        []probe.Point{{WorkingSet: 1 << 20, BytesPerSec: 50e9}, {WorkingSet: 64 << 20, BytesPerSec: 10e9}},
+		ReadThreads: []probe.Point{{WorkingSet: 64 << 20, BytesPerSec: 5e9}},
+		Figures: []probe.Figure{
+			{Name: "int8", Kind: probe.KindInt8, ISA: "avx2", Threads: 1, Best: 100},
+			{Name: "f32", Kind: probe.KindF32, ISA: "fma3", Threads: 1, Best: 10},
+		},
+	}
+}
+
+func TestFloor(t *testing.T) {
+	m := fakeMachine()
+	for _, tc := range []struct {
+		name           string
+		bytes, macs    int64
+		mode           kernels.Mode
+		active, copies int
+		want           float64
+	}{
+		// 1 MiB in cache: 2^20 B / 50 GB/s vs 4 Mi MACs / 100 GMAC/s.
+		{"hot, compute bound", 1 << 20, 4 << 20, kernels.I8, 1, 1, float64(4<<20) / 100e9},
+		{"hot f32, compute bound", 1 << 20, 4 << 20, kernels.F32, 1, 1, float64(4<<20) / 10e9},
+		{"hot, 2 threads", 1 << 20, 4 << 20, kernels.I8, 2, 1, float64(4<<20) / 200e9},
+		// Cold: the working set is 64 copies of 1 MiB, read at 10 GB/s; the
+		// 2-thread figure (5 GB/s) is below the 1-thread one and must not
+		// make the floor longer than one thread's.
+		{"cold", 1 << 20, 1 << 10, kernels.I8, 1, 64, float64(1<<20) / 10e9},
+		{"cold, 2 threads, slow aggregate", 1 << 20, 1 << 10, kernels.I8, 2, 64, float64(1<<20) / 10e9},
+	} {
+		c := &reports.Cell{WeightBytes: tc.bytes, MACs: tc.macs, ActiveThreads: tc.active}
+		// The probe rounds times to nanoseconds.
+		if got := Floor(m, c, tc.mode, tc.copies); math.Abs(got-tc.want) > 1e-4*tc.want {
+			t.Errorf("%s: floor %g s, want %g s", tc.name, got, tc.want)
+		}
+	}
+	if f := Floor(nil, &reports.Cell{WeightBytes: 1, MACs: 1}, kernels.I8, 1); f != 0 {
+		t.Errorf("no probe: floor %g, want 0", f)
+	}
+}
+
+func TestSweepActiveThreads(t *testing.T) {
+	s := &Sweep{Kernels: []kernels.Kernel{scalar.RefI8}, Workloads: sweepWorkloads(t, "3x256"), Threads: []int{2}, Count: 2, MinTime: time.Millisecond}
+	run := &reports.Run{}
+	if err := s.Run(context.Background(), run); err != nil {
+		t.Fatal(err)
+	}
+	if c := run.Cells[0]; c.Threads != 2 || c.ActiveThreads != 1 {
+		t.Errorf("3 rows at 2 threads: threads %d, active %d; want 2 and 1", c.Threads, c.ActiveThreads)
 	}
 }

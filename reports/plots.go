@@ -2,9 +2,9 @@ package reports
 
 import (
 	"bytes"
-	"image/color"
 	"errors"
 	"fmt"
+	"image/color"
 	"math"
 	"path/filepath"
 	"sort"

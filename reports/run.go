@@ -77,9 +77,7 @@ type Probe struct {
 	ReadGBps   []BandwidthPoint   `json:"read_gbps"`            // by working-set size, 1 thread
 	Int8GMACps map[string]float64 `json:"int8_gmacps"`          // by instruction ("vpdpbusd", ...)
 	F32GFMAps  float64            `json:"f32_gfmaps,omitempty"` // peak f32 FMA
-	// DRAMGBpsAllThreads is the read bandwidth from DRAM with every core reading.
-	DRAMGBpsAllThreads float64 `json:"dram_gbps_all_threads,omitempty"`
-	Source             string  `json:"source,omitempty"` // "measured" or the cache file
+	Source     string             `json:"source,omitempty"`     // "measured" or the cache file
 }
 
 // BandwidthPoint is the read bandwidth at one working-set size.
@@ -128,10 +126,13 @@ type Cell struct {
 	Shape    string `json:"shape"`
 	Rows     int    `json:"rows"`
 	Cols     int    `json:"cols"`
-	Threads  int    `json:"threads"`
-	Mode     string `json:"mode"` // hot or cold
-	Status   string `json:"status"`
-	Reason   string `json:"reason,omitempty"`
+	Threads  int    `json:"threads"` // asked for (and in the benchmark name)
+	// ActiveThreads is how many threads got rows (fewer than Threads when
+	// the matrix has too few row blocks to split further).
+	ActiveThreads int    `json:"active_threads,omitempty"`
+	Mode          string `json:"mode"` // hot or cold
+	Status        string `json:"status"`
+	Reason        string `json:"reason,omitempty"`
 
 	Agreement *kernels.Agreement `json:"agreement,omitempty"`
 

@@ -77,6 +77,12 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 		}
 		runs = append(runs, r)
 	}
+	for i, r := range runs[1:] {
+		if r.Config.Mode != runs[0].Config.Mode || r.Config.Codebook != runs[0].Config.Codebook {
+			return fmt.Errorf("%s ran mode %s, codebook %s, but %s ran mode %s, codebook %s: their cells are not comparable",
+				fs.Arg(i+1), r.Config.Mode, r.Config.Codebook, fs.Arg(0), runs[0].Config.Mode, runs[0].Config.Codebook)
+		}
+	}
 	dir := *out
 	if dir == "" {
 		dir = filepath.Join("reports", "compare-"+time.Now().Format("20060102-150405"))

@@ -37,11 +37,11 @@ func ggufWorkloads(path string, all bool, seed uint64, run *reports.Run, stderr 
 // machineProbe returns the machine's measured peaks (cached per machine by
 // qkbench machine; measured now, about 15 s, when there is no cache), or nil
 // when the probe cannot run.
-func machineProbe(stderr io.Writer) *reports.Probe {
+func machineProbe(stderr io.Writer) (*probe.Machine, *reports.Probe) {
 	m, path, measured, err := probe.Cached(probe.CacheOptions{})
 	if m == nil {
 		fmt.Fprintf(stderr, "qkbench: machine probe failed, no roofline figures: %v\n", err)
-		return nil
+		return nil, nil
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "qkbench: machine probe not cached: %v\n", err)
@@ -50,7 +50,7 @@ func machineProbe(stderr io.Writer) *reports.Probe {
 	if measured {
 		src = "measured now"
 	}
-	return probeSummary(m, src)
+	return m, probeSummary(m, src)
 }
 
 // probeSummary keeps what a receipt and the roofline need of the probe.
@@ -58,9 +58,6 @@ func probeSummary(m *probe.Machine, source string) *reports.Probe {
 	p := &reports.Probe{ClockGHz: m.ClockGHz, Int8GMACps: map[string]float64{}, F32GFMAps: m.BestF32() / 1e9, Source: source}
 	for _, pt := range m.Read {
 		p.ReadGBps = append(p.ReadGBps, reports.BandwidthPoint{Bytes: pt.WorkingSet, GBps: pt.BytesPerSec / 1e9})
-	}
-	if n := len(m.ReadThreads); n > 0 {
-		p.DRAMGBpsAllThreads = m.ReadThreads[n-1].BytesPerSec / 1e9
 	}
 	for _, f := range m.Figures {
 		if f.Ok() && f.Kind == probe.KindInt8 && f.Threads == 1 {

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/qkbench/qkbench/bench"
+	"github.com/qkbench/qkbench/bench/probe"
 	"github.com/qkbench/qkbench/kernels"
 	"github.com/qkbench/qkbench/reports"
 	"github.com/qkbench/qkbench/workloads"
@@ -102,6 +103,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	run.Partial = true
 	err = s.Run(ctx, run)
+	stop() // a second Ctrl-C now ends the process, even while the last files are written
 	if bar != nil {
 		bar.Finish()
 	}
@@ -188,8 +190,9 @@ func (f *sweepFlags) build(stderr io.Writer) (*bench.Sweep, *reports.Run, error)
 	run.Config = reports.Config{Preset: run.Config.Preset, Model: run.Config.Model, Layers: run.Config.Layers,
 		Codebook: cb.Name(), Mode: f.mode, Threads: threads, Count: f.count, MinTime: f.minTime.String(), Seed: f.seed, GGUF: f.gguf}
 	run.Machine = describeMachine()
+	var pm *probe.Machine
 	if !f.noProbe {
-		run.Machine.Probe = machineProbe(stderr)
+		pm, run.Machine.Probe = machineProbe(stderr)
 	}
 	for _, k := range ks {
 		i := k.Info()
@@ -199,7 +202,8 @@ func (f *sweepFlags) build(stderr io.Writer) (*bench.Sweep, *reports.Run, error)
 		}
 		run.Kernels = append(run.Kernels, ki)
 	}
-	s := &bench.Sweep{Kernels: ks, Workloads: sw, Threads: threads, Count: f.count, MinTime: f.minTime, Cold: f.mode == "cold", Probe: run.Machine.Probe}
+	s := &bench.Sweep{Kernels: ks, Workloads: sw, Threads: threads, Count: f.count, MinTime: f.minTime,
+		Cold: f.mode == "cold", L3: run.Machine.L3, Machine: pm}
 	return s, run, nil
 }
 
