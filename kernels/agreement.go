@@ -59,7 +59,7 @@ func (e *Expected) Agree(mode Mode, y []float32) Agreement {
 		ref = e.I8
 		a.Reference = "ref-i8"
 	}
-	var dot, ny, no, se, so float64
+	var dot, ny, no, se float64
 	exact := 0
 	firstBad := -1
 	for r, v := range y {
@@ -72,17 +72,17 @@ func (e *Expected) Agree(mode Mode, y []float32) Agreement {
 		ny += yv * yv
 		no += o * o
 		se += (yv - o) * (yv - o)
-		so += o * o
 		a.MaxAbs = max(a.MaxAbs, d)
 		rel := 0.0
 		if d > 0 {
 			rel = d / e.L1[r]
 		}
 		a.MaxRel = max(a.MaxRel, rel)
+		if firstBad < 0 && (mode == I8 && v != ref[r] || mode != I8 && !(rel <= F32Tolerance)) {
+			firstBad = r
+		}
 		if v == ref[r] {
 			exact++
-		} else if firstBad < 0 && (mode == I8 || rel > F32Tolerance) {
-			firstBad = r
 		}
 	}
 	switch {
@@ -93,8 +93,8 @@ func (e *Expected) Agree(mode Mode, y []float32) Agreement {
 	default:
 		a.Cosine = dot / math.Sqrt(ny*no)
 	}
-	if so > 0 {
-		a.NMSE = se / so
+	if no > 0 {
+		a.NMSE = se / no
 	} else if se > 0 {
 		a.NMSE = math.Inf(1)
 	}
@@ -105,7 +105,7 @@ func (e *Expected) Agree(mode Mode, y []float32) Agreement {
 
 	switch mode {
 	case F32:
-		if a.MaxRel > F32Tolerance || math.IsNaN(a.MaxRel) {
+		if firstBad >= 0 {
 			a.Why = fmt.Sprintf("row %d: y=%g, oracle %g, |Δ|/L1 = %.3g > %g", firstBad, y[firstBad], e.Oracle[firstBad], a.MaxRel, F32Tolerance)
 			return a
 		}

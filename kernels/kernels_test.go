@@ -548,3 +548,21 @@ func TestCheckHelpers(t *testing.T) {
 	}
 	wantErr(t, "GEMV helper with bad x", GEMV(p, []float32{1}, y), "len(x)=1")
 }
+
+// A row whose exact value is beyond float32 (finite x and scale) must give a
+// verdict, not a panic (review finding: firstBad stayed -1).
+func TestAgreeOverflowRow(t *testing.T) {
+	m, err := FromCodes(1, 4, []uint8{3, 3, 3, 3}, QK256, 3e38)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := []float32{1, 1, 1, 1}
+	e := Expect(m, x)
+	inf := float32(math.Inf(1))
+	for _, mode := range []Mode{F32, Peer} {
+		a := e.Agree(mode, []float32{inf})
+		if a.Pass && mode == F32 {
+			t.Errorf("%v: +Inf for an unrepresentable row passed: %+v", mode, a)
+		}
+	}
+}

@@ -43,7 +43,7 @@ func CheckDims(rows, cols int) error {
 	if rows > MaxDim || cols > MaxDim {
 		return fmt.Errorf("kernels: shape %dx%d: rows and cols must be at most %d", rows, cols, MaxDim)
 	}
-	if b := int64(rows) * int64(RowStride(cols)); b > MaxBytes {
+	if b := int64(rows) * int64(RowStride(cols)); b > MaxBytes || b > math.MaxInt {
 		return fmt.Errorf("kernels: shape %dx%d: %d bytes of weights, more than the %d this harness handles", rows, cols, b, int64(MaxBytes))
 	}
 	return nil
@@ -64,12 +64,15 @@ func NewMatrix(rows, cols int, cb Codebook, scale float32) (*Matrix, error) {
 
 // FromCodes packs rows*cols codes (row-major, each 0..3) into a matrix.
 func FromCodes(rows, cols int, codes []uint8, cb Codebook, scale float32) (*Matrix, error) {
+	if err := CheckDims(rows, cols); err != nil {
+		return nil, err
+	}
+	if int64(len(codes)) != int64(rows)*int64(cols) {
+		return nil, fmt.Errorf("kernels: FromCodes %dx%d: got %d codes, want %d", rows, cols, len(codes), int64(rows)*int64(cols))
+	}
 	m, err := NewMatrix(rows, cols, cb, scale)
 	if err != nil {
 		return nil, err
-	}
-	if len(codes) != rows*cols {
-		return nil, fmt.Errorf("kernels: FromCodes %dx%d: got %d codes, want %d", rows, cols, len(codes), rows*cols)
 	}
 	for r := 0; r < rows; r++ {
 		for c := 0; c < cols; c++ {

@@ -17,7 +17,7 @@ var (
 // duplicate or malformed id: that is a programming error found at start-up.
 func Register(k Kernel) {
 	id := k.Info().ID
-	if err := checkID(id); err != nil {
+	if err := CheckID(id); err != nil {
 		panic(err)
 	}
 	regMu.Lock()
@@ -44,7 +44,10 @@ func order(k Kernel) string {
 	return rank + i.ID
 }
 
-func checkID(id string) error {
+// CheckID reports a malformed kernel id: empty, a character other than
+// a-z, 0-9, '-' and '_', or a "-<digits>" ending, which benchmark names read
+// as GOMAXPROCS (SPEC §6).
+func CheckID(id string) error {
 	if id == "" {
 		return fmt.Errorf("kernels: empty kernel id")
 	}

@@ -12,8 +12,8 @@ func init() {
 	kernels.Register(AVX512VNNII8)
 }
 
-// avx512Features are what both AVX-512 kernels need: VPERMB is VBMI,
-// VPDPBUSD is VNNI, VPERMI2W/VPMULHUW on zmm are BW.
+// avx512Features are what avx512vnni-i8 needs: VPERMB is VBMI, VPDPBUSD is
+// VNNI, byte and word operations on zmm are BW.
 var avx512Features = []Feature{AVX512F, AVX512BW, AVX512VL, AVX512VNNI, AVX512VBMI}
 
 // avx512Quantize is SPEC §2's quantizer plus Σq, the bias that unsigned
@@ -39,9 +39,7 @@ func avx512Quantize(x []float32, q []int8) (s float32, qsum int32) {
 		qsum = avx512Quant(&x[0], n, s, &q[0])
 	}
 	for i := n; i < len(x); i++ {
-		r := math.RoundToEven(float64(float32(x[i] * s)))
-		r = max(-127, min(127, r))
-		q[i] = int8(r)
+		q[i] = kernels.QuantizeValue(x[i], s)
 		qsum += int32(q[i])
 	}
 	return s, qsum

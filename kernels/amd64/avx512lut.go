@@ -44,7 +44,7 @@ const (
 // at most 762 and are then widened into int32; columns run in 432 (384)
 // column chunks whose tables (9 KiB, 16 KiB) stay in L1, 128 rows per pass.
 var AVX512LUTI8 kernels.Kernel = &lutKernel{kernels.Base{I: kernels.Info{
-	ID: "avx512lut-i8", Backend: "amd64", ISA: "avx512vnni+vbmi+vbmi2", Mode: kernels.I8,
+	ID: "avx512lut-i8", Backend: "amd64", ISA: "avx512bw+vbmi2", Mode: kernels.I8,
 	Code: "Go asm (avo): T-MAC lookup tables of 3 q values built per GEMV and column chunk, 32 rows interleaved; " +
 		"<= 3-valued codebooks: base-3 indices (3 groups a word: 1.78 bits/weight), VPERMW on 32-entry tables, 432-column chunks; " +
 		"others: 6-bit indices (8 groups in 3 words: 2 bits/weight), VPERMI2W on 64-entry tables, 384-column chunks; " +
@@ -53,10 +53,9 @@ var AVX512LUTI8 kernels.Kernel = &lutKernel{kernels.Base{I: kernels.Info{
 
 type lutKernel struct{ kernels.Base }
 
-// Available asks for the AVX-512 VNNI kernel's features and AVX512_VBMI2 (VPSHRDW).
-func (k *lutKernel) Available() error {
-	return need(append(avx512Features[:len(avx512Features):len(avx512Features)], AVX512VBMI2)...)
-}
+// Available asks for what the table lookups use: AVX-512 F/BW/VL
+// (VPERMW, VPERMI2W, VPMADDUBSW) and VBMI2 (VPSHRDW); no VNNI, no VBMI.
+func (k *lutKernel) Available() error { return need(AVX512F, AVX512BW, AVX512VL, AVX512VBMI2) }
 
 type lutPrepared struct {
 	k      *lutKernel

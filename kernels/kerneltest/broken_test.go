@@ -39,6 +39,7 @@ const (
 	invOrder           // i8: y = float32(isum) * (1/s) * scale, not float32(isum) * (scale/s)
 	bf16Products       // f32: rounds every product to bfloat16
 	globalScale        // Prepare keeps the scale in a package variable
+	hardWired          // supports only the qk256 codebook (SPEC §1: none may hard-wire one)
 )
 
 // lastScale is globalScale's shared state.
@@ -50,6 +51,7 @@ var flawNames = map[flaw]string{
 	int16Acc: "int16acc", unalignedBug: "unaligned", sharedScratch: "sharedscratch",
 	staleLoad: "staleload", noRangeCheck: "norangecheck", yAlias: "yalias", badInfo: "badinfo", gemvScratch: "gemvscratch",
 	globalScale: "globalscale", noScale: "noscale", invOrder: "invorder", bf16Products: "bf16",
+	hardWired: "hardwired",
 }
 
 // brokenKernel is a small but realistic i8 (or f32) kernel: it unpacks the
@@ -72,6 +74,13 @@ func newBroken(f flaw, mode kernels.Mode) *brokenKernel {
 }
 
 func (k *brokenKernel) Available() error { return nil }
+
+func (k *brokenKernel) Supports(cb kernels.Codebook) error {
+	if k.flaw == hardWired && cb != kernels.QK256 {
+		return fmt.Errorf("only qk256")
+	}
+	return k.Base.Supports(cb)
+}
 
 func (k *brokenKernel) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
 	if err := kernels.CheckPrepare(k, m); err != nil {
@@ -281,6 +290,7 @@ func TestBrokenKernelsAreCaught(t *testing.T) {
 		{sound, kernels.Peer, nil, ""},
 		{lastRow, kernels.Peer, []string{kerneltest.PartShapes}, kerneltest.PartShapes},
 		{badInfo, kernels.I8, []string{kerneltest.PartInfo}, kerneltest.PartInfo},
+		{hardWired, kernels.I8, []string{kerneltest.PartInfo}, kerneltest.PartInfo},
 		{noScale, kernels.I8, []string{kerneltest.PartScale}, kerneltest.PartScale},
 		{globalScale, kernels.I8, []string{kerneltest.PartInputs}, kerneltest.PartInputs},
 		{noScale, kernels.F32, []string{kerneltest.PartScale}, kerneltest.PartScale},

@@ -3,7 +3,6 @@ package kerneltest
 import (
 	"fmt"
 	"math"
-	"strings"
 	"sync"
 
 	"github.com/qkbench/qkbench/kernels"
@@ -26,8 +25,17 @@ func (s *suite) info() []group {
 	return s.one(PartInfo, func(c *checker, cb kernels.Codebook) {
 		i := c.k.Info()
 		c.cas = "Info " + i.ID
-		if why := badID(i.ID); why != "" {
-			c.failf("id %q: %s", i.ID, why)
+		if err := kernels.CheckID(i.ID); err != nil {
+			c.failf("%v", err)
+		}
+		// SPEC §1: kernels take the codebook as data and none may hard-wire
+		// one. Peers compute with their own format and are exempt.
+		if i.Mode != kernels.Peer {
+			for _, cb := range Codebooks {
+				if err := c.k.Supports(cb); err != nil {
+					c.failf("Supports(%s): %v; an %v kernel must compute with every codebook", cb.Name(), err, i.Mode)
+				}
+			}
 		}
 		if i.Mode != kernels.F32 && i.Mode != kernels.I8 && i.Mode != kernels.Peer {
 			c.failf("mode %v, want f32, i8 or peer", i.Mode)
@@ -62,23 +70,6 @@ func (s *suite) info() []group {
 			c.failf("Prepared.Matrix() does not describe the matrix given to Prepare (%s cb=%s scale=%g)", w.M.Shape(), w.M.Codebook.Name(), w.M.Scale)
 		}
 	})
-}
-
-// badID returns why id is not a valid kernel id ("" when it is): a-z, 0-9,
-// '-', '_', and no "-<digits>" at the end (SPEC §6).
-func badID(id string) string {
-	if id == "" {
-		return "empty"
-	}
-	for _, r := range id {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-			return fmt.Sprintf("character %q; only a-z, 0-9, '-' and '_' are allowed", r)
-		}
-	}
-	if i := strings.LastIndexByte(id, '-'); i >= 0 && i+1 < len(id) && strings.Trim(id[i+1:], "0123456789") == "" {
-		return "ends in -<digits>, which benchmark names read as GOMAXPROCS"
-	}
-	return ""
 }
 
 // shapes: the whole grid for the named codebooks, a sample for the others.
