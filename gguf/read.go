@@ -16,6 +16,14 @@ import (
 // MaxArrayDepth bounds nested arrays (arrays of arrays of ...).
 const MaxArrayDepth = 8
 
+// MaxMetadataItems bounds the array items all metadata values hold together.
+// Each decoded item costs about 100 bytes of memory whatever its size in the
+// file (a uint8 array costs 1 byte an item there), so the file-size bound
+// alone would let a hostile file of a few hundred MB ask for tens of GB. Real
+// models hold well under a million (a 150k-token vocabulary with its scores,
+// token types and merges).
+const MaxMetadataItems = 16 << 20
+
 // File is an opened GGUF file. Its methods are safe for concurrent use; the
 // slices TensorData returns are valid until Close.
 type File struct {
@@ -150,6 +158,8 @@ type decoder struct {
 	pos  int64
 	size int64
 	buf  [8]byte
+	// items counts the metadata array items decoded so far (MaxMetadataItems).
+	items int64
 }
 
 func (d *decoder) remaining() int64 { return d.size - d.pos }
@@ -273,6 +283,9 @@ func (d *decoder) value(t ValueType, what string, depth int) (Value, error) {
 		n, err := d.count(what+" array length", elem.minSize())
 		if err != nil {
 			return v, err
+		}
+		if d.items += int64(n); d.items > MaxMetadataItems {
+			return v, fmt.Errorf("gguf: %s at offset %d: metadata arrays hold more than %d items in all; qkbench refuses to decode more", what, at, MaxMetadataItems)
 		}
 		v.Elem = elem
 		v.Items = make([]Value, n)
