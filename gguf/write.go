@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"unicode/utf8"
+
+	"github.com/qkbench/qkbench/internal/atomicfile"
 )
 
 // Writer builds a GGUF file: metadata in the order added, then tensor infos,
@@ -251,15 +252,11 @@ func (w *Writer) WriteTo(out io.Writer) (int64, error) {
 
 // WriteFile writes the file at path (replacing it).
 func (w *Writer) WriteFile(path string) error {
-	fh, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("gguf: %w", err)
-	}
-	if _, err := w.WriteTo(fh); err != nil {
-		fh.Close()
-		return fmt.Errorf("gguf: writing %s: %w", path, err)
-	}
-	if err := fh.Close(); err != nil {
+	// Through a temporary file: an interrupted write leaves no truncated GGUF.
+	if err := atomicfile.Write(path, func(f io.Writer) error {
+		_, err := w.WriteTo(f)
+		return err
+	}); err != nil {
 		return fmt.Errorf("gguf: writing %s: %w", path, err)
 	}
 	return nil

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/klauspost/cpuid/v2"
+	"github.com/qkbench/qkbench/internal/atomicfile"
 )
 
 // describe fills in what identifies the machine (no measurement).
@@ -137,19 +138,8 @@ func (m *Machine) Save(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("probe: %w", err)
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".machine-*.json")
-	if err != nil {
-		return fmt.Errorf("probe: %w", err)
-	}
-	_, werr := f.Write(append(b, '\n'))
-	cerr := f.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("probe: writing %s: %w", f.Name(), err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("probe: %w", err)
+	if err := atomicfile.WriteFile(path, append(b, '\n')); err != nil {
+		return fmt.Errorf("probe: writing %s: %w", path, err)
 	}
 	return nil
 }

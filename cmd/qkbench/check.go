@@ -18,6 +18,7 @@ import (
 	"github.com/qkbench/qkbench/bench"
 	"github.com/qkbench/qkbench/gguf"
 	"github.com/qkbench/qkbench/kernels"
+	"github.com/qkbench/qkbench/reports"
 	"github.com/qkbench/qkbench/workloads"
 )
 
@@ -200,7 +201,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("receipt: %w", err)
 		}
-		if err := writeFileAtomic(o.receipt, append(b, '\n')); err != nil {
+		if err := reports.WriteFileAtomic(o.receipt, append(b, '\n')); err != nil {
 			return fmt.Errorf("receipt: %w", err)
 		}
 		fmt.Fprintf(stdout, "receipt written to %s\n", o.receipt)
@@ -405,32 +406,4 @@ func num(format string, f jsonFloat) string {
 		return fmt.Sprint(float64(f))
 	}
 	return fmt.Sprintf(format, float64(f))
-}
-
-// writeFileAtomic writes data to a temporary file in path's directory and
-// renames it over path, so a reader never sees a half-written file.
-func writeFileAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
