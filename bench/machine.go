@@ -113,7 +113,10 @@ func Describe() *Machine {
 	if m.GOAMD64 == "" && runtime.GOARCH == "amd64" {
 		m.GOAMD64 = "v1"
 	}
-	if root := ModuleRoot(); root != "" {
+	// A binary built with VCS stamping says which commit it is; ask git
+	// only when it does not (go run, -buildvcs=false): a checkout moved on
+	// since the build must not rename the binary's commit.
+	if root := ModuleRoot(); root != "" && m.Commit == Unknown {
 		if out, err := command(root, "git", "rev-parse", "HEAD"); err == nil {
 			m.Commit = orUnknown(firstLine(out))
 			if st, err := command(root, "git", "status", "--porcelain"); err == nil {
@@ -196,44 +199,4 @@ func (m *Machine) DirtyString() string {
 		return Unknown
 	}
 	return strconv.FormatBool(*m.Dirty)
-}
-
-// Config returns the machine as benchmark-file configuration lines
-// (golang.org/x/perf/benchfmt "key: value"), in a fixed order. Keys are
-// lower-case words; values never contain a newline.
-func (m *Machine) Config() [][2]string {
-	size := func(n int) string {
-		if n < 0 {
-			return Unknown
-		}
-		return strconv.Itoa(n)
-	}
-	kv := [][2]string{
-		{"goos", m.OS},
-		{"goarch", m.Arch},
-		{"cpu", m.CPU},
-		{"cpu-vendor", m.Vendor},
-		{"cpu-family", strconv.Itoa(m.Family)},
-		{"cpu-model", strconv.Itoa(m.Model)},
-		{"cpu-features", strings.Join(m.Features, ",")},
-		{"l1d", size(m.L1D)},
-		{"l2", size(m.L2)},
-		{"l3", size(m.L3)},
-		{"cores-logical", strconv.Itoa(m.LogicalCores)},
-		{"cores-physical", strconv.Itoa(m.PhysicalCores)},
-		{"numcpu", strconv.Itoa(m.NumCPU)},
-		{"os-release", m.OSRelease},
-		{"go", m.GoVersion},
-		{"cc", m.CC},
-		{"host", m.Hostname},
-		{"commit", m.Commit},
-		{"dirty", m.DirtyString()},
-	}
-	if m.GOAMD64 != "" {
-		kv = append(kv, [2]string{"goamd64", m.GOAMD64})
-	}
-	for i := range kv {
-		kv[i][1] = strings.Join(strings.Fields(kv[i][1]), " ")
-	}
-	return kv
 }
