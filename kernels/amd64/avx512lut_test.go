@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/qkbench/qkbench/kernels"
+	"github.com/qkbench/qkbench/workloads"
 )
 
 // TestLUTTernaryDigits: codebooks of at most three distinct values take the
@@ -90,6 +91,59 @@ func TestLUTBase3Extremes(t *testing.T) {
 				for r := range y {
 					if y[r] != want[r] {
 						t.Fatalf("cb %v %dx%d load %d: y[%d] = %v, want %v", cb.Values(), rows, cols, load, r, y[r], want[r])
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestLUTBase3SuperBlocks: the base-3 layout stores lut3Super row blocks
+// together; row counts past one, two and a partial super-block, and ranges
+// that start, end or cross inside and between super-blocks, bit for bit
+// against ref-i8, over two Loads (both chunk orders).
+func TestLUTBase3SuperBlocks(t *testing.T) {
+	k := AVX512LUTI8
+	avx512Skip(t, k)
+	sb := lut3Super * lutRowBlock
+	for _, shape := range [][2]int{{sb + 1, 500}, {2 * sb, 433}, {2*sb + 3*lutRowBlock + 7, 1000}} {
+		rows, cols := shape[0], shape[1]
+		w, err := workloads.Generate(workloads.Spec{Rows: rows, Cols: cols, Codebook: kernels.Ternary, Seed: uint64(rows)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := kernels.RefI8(w.M, w.X)
+		p, err := k.Prepare(w.M)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := p.NewInput()
+		splits := [][]int{
+			{0, rows},
+			{0, sb, rows},
+			{0, 100, sb - lutRowBlock, sb + 5, rows},
+			{0, sb / 2, sb + lutRowBlock, 2*sb + 1, rows},
+		}
+		for _, raw := range splits {
+			cuts := []int{0}
+			for _, c := range raw[1:] {
+				if c = min(c, rows); c > cuts[len(cuts)-1] {
+					cuts = append(cuts, c)
+				}
+			}
+			for load := 0; load < 2; load++ {
+				if err := in.Load(w.X); err != nil {
+					t.Fatal(err)
+				}
+				y := make([]float32, rows)
+				for i := 0; i+1 < len(cuts); i++ {
+					if err := in.GEMV(y, cuts[i], cuts[i+1]); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for r := range y {
+					if y[r] != want[r] {
+						t.Fatalf("%dx%d cuts %v load %d: y[%d] = %v, want %v", rows, cols, cuts, load, r, y[r], want[r])
 					}
 				}
 			}
