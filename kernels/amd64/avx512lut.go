@@ -250,16 +250,28 @@ func (p *lutPrepared) Matrix() *kernels.Matrix { return p.m }
 func (p *lutPrepared) RowBlock() int { return lutRowBlock }
 
 func (p *lutPrepared) NewInput() kernels.Input {
-	return &lutInput{
+	in := &lutInput{
 		p:   p,
-		q:   make([]int8, p.colsP+1), // lut3Tables reads one byte past the last group
+		q:   make([]int8, p.colsP+1), // lutTables reads one byte past the last group
 		acc: make([]int32, p.rowsP),
 	}
+	if p.tern {
+		// lutFlip works in 64-byte blocks; q past cols stays 0 and qu
+		// 0x80 (q = 0), one byte past the last group included.
+		n := (p.colsP + 1 + 63) / 64 * 64
+		in.q = make([]int8, n)
+		in.qu = make([]uint8, n)
+		for i := range in.qu {
+			in.qu[i] = 0x80
+		}
+	}
+	return in
 }
 
 type lutInput struct {
 	p      *lutPrepared
 	q      []int8  // quantized x, zero past cols
+	qu     []uint8 // base-3 path: q XOR 0x80 (q+128), lut3Tables' unsigned side
 	acc    []int32 // row sums of whole row blocks (disjoint per GEMV range)
 	inv    float32
 	loaded bool
@@ -294,6 +306,9 @@ func (in *lutInput) Load(x []float32) error {
 		return err
 	}
 	s, _ := avx512Quantize(x, in.q[:m.Cols])
+	if in.p.tern {
+		lutFlip(&in.qu[0], &in.q[0], (m.Cols+63)/64)
+	}
 	in.inv, in.loaded = kernels.I8Inv(m.Scale, s), true
 	in.rev = !in.rev
 	return nil
@@ -343,7 +358,11 @@ func (in *lutInput) GEMV(y []float32, r0, r1 int) error {
 	// q was written by Load, maybe on another core: ask for all of it at
 	// once rather than a few lines at each chunk's tables, where every
 	// chunk would wait a cross-core round trip.
-	lutPrefetch(&in.q[0], (len(in.q)+63)/64)
+	if p.tern {
+		lutPrefetch((*int8)(unsafe.Pointer(&in.qu[0])), (len(in.qu)+63)/64)
+	} else {
+		lutPrefetch(&in.q[0], (len(in.q)+63)/64)
+	}
 	var buf lutChunkBuf
 	tbl := buf.tables()
 	nch := len(p.chunks) - 1
@@ -354,7 +373,7 @@ func (in *lutInput) GEMV(y []float32, r0, r1 int) error {
 		}
 		u0, u1 := p.chunks[ci], p.chunks[ci+1]
 		if p.tern {
-			lut3Tables(&in.q[lut3Word*u0], (u1-u0)*3, &p.cbv3, &tbl[0])
+			lut3Tables(&in.qu[lut3Word*u0], (u1-u0)*3, &p.cbv3, &tbl[0])
 			nper := (u1 - u0) / lut3PeriodWords
 			for rb := f0; rb < f1; {
 				end := min(f1, (rb/lut3Super+1)*lut3Super)
