@@ -141,26 +141,31 @@ func ternaryDigits(cb kernels.Codebook) (vals [3]int8, digit [4]uint8, ok bool) 
 	return vals, digit, true
 }
 
-// lut3Super is the number of row blocks whose base-3 words are stored
-// together, chunk after chunk: a range of whole super-blocks reads its part
-// of W as one stream (with one row range per core, each core's half of W is
-// contiguous) instead of one piece per chunk.
-const lut3Super = 8
+// lutSuper is the number of row blocks whose words are stored together,
+// chunk after chunk: a range of whole super-blocks reads its part of W as
+// one stream instead of one piece per column chunk (with one row range per
+// core, each core's half of a 2048-row W is contiguous). Each jump between
+// pieces cost the hardware prefetchers their stream: at 2048x4096 ternary
+// on 2 threads the chunk-major layout took ~10% longer.
+const lutSuper = 8
 
-// off3 is the byte offset of row block rb's words of chunk [k0, k1) in the
-// base-3 layout: super-block after super-block, in each chunk after chunk,
-// in each its row blocks one after the other.
-func (p *lutPrepared) off3(rb, k0, k1 int) int {
-	words := p.colsP / lut3Word
-	b0 := rb / lut3Super * lut3Super
-	nb := min(lut3Super, p.rowsP/lutRowBlock-b0)
-	return (b0*words + k0*nb + (rb-b0)*(k1-k0)) * lutSets * 64
+// off is the byte offset of row block rb's words (octets on the 6-bit
+// path) of chunk [u0, u1): super-block after super-block, in each chunk
+// after chunk, in each its row blocks one after the other.
+func (p *lutPrepared) off(rb, u0, u1 int) int {
+	units, size := p.octets, lutSets*192
+	if p.tern {
+		units, size = p.colsP/lut3Word, lutSets*64
+	}
+	b0 := rb / lutSuper * lutSuper
+	nb := min(lutSuper, p.rowsP/lutRowBlock-b0)
+	return (b0*units + u0*nb + (rb-b0)*(u1-u0)) * size
 }
 
 // repack3 writes the base-3 layout: for chunk [k0, k1) of words, row block
 // rb, word k, set s and word position i, at byte offset
 //
-//	off3(rb, k0, k1) + ((k-k0)*lutSets + s)*64 + 2i
+//	off(rb, k0, k1) + ((k-k0)*lutSets + s)*64 + 2i
 //
 // the word of row R = 128rb + 32s + i/2 + 16*(i&1) (see lut3Chunk):
 // i0 | i1<<5 | i2<<10 with ij = idx(R, 3k+j), idx(R, g) = d(R, 3g) +
@@ -181,7 +186,7 @@ func (p *lutPrepared) repack3(digit [4]uint8) {
 		pos := 2*(i%16) + i/16
 		for ci := 0; ci+1 < len(p.chunks); ci++ {
 			k0, k1 := p.chunks[ci], p.chunks[ci+1]
-			off := p.off3(rb, k0, k1) + s*64 + 2*pos
+			off := p.off(rb, k0, k1) + s*64 + 2*pos
 			for k := k0; k < k1; k++ {
 				g := d[lut3Word*k : lut3Word*k+9 : lut3Word*k+9]
 				wd := (g[0] + 3*g[1] + 9*g[2]) | (g[3]+3*g[4]+9*g[5])<<5 | (g[6]+3*g[7]+9*g[8])<<10
@@ -196,7 +201,7 @@ func (p *lutPrepared) repack3(digit [4]uint8) {
 // repack writes, for chunk [o0, o1) of octets, row block rb, octet o, set
 // s, vector v (A, B, C) and word position i, at byte offset
 //
-//	6*o0*rowsP + ((rb*(o1-o0) + o-o0)*lutSets + s)*192 + 64v + 2i
+//	off(rb, o0, o1) + ((o-o0)*lutSets + s)*192 + 64v + 2i
 //
 // the word of row R = 128rb + 32s + i/2 + 16*(i&1) (see lutChunkOct):
 //
@@ -225,7 +230,7 @@ func (p *lutPrepared) repack() {
 		pos := 2*(i%16) + i/16
 		for ci := 0; ci+1 < len(p.chunks); ci++ {
 			o0, o1 := p.chunks[ci], p.chunks[ci+1]
-			off := 6*o0*p.rowsP + (rb*(o1-o0)*lutSets+s)*192 + 2*pos
+			off := p.off(rb, o0, o1) + s*192 + 2*pos
 			for o := o0; o < o1; o++ {
 				g := idx[8*o : 8*o+8 : 8*o+8]
 				words := [3]uint16{
@@ -380,28 +385,20 @@ func (in *lutInput) GEMV(y []float32, r0, r1 int) error {
 			ci = nch - 1 - cj
 		}
 		u0, u1 := p.chunks[ci], p.chunks[ci+1]
+		chunk, nper := lutChunk, (u1-u0)/lutPeriod
 		if p.tern {
 			lut3Tables(&in.qu[lut3Word*u0], (u1-u0)*3, &p.cbv3, &tbl[0])
-			nper := (u1 - u0) / lut3PeriodWords
-			for rb := f0; rb < f1; {
-				end := min(f1, (rb/lut3Super+1)*lut3Super)
-				lut3Chunk(&p.w[p.off3(rb, u0, u1)], &tbl[0], nper, end-rb, &full[(rb-f0)*lutRowBlock])
-				rb = end
-			}
-			for i := 0; i < np; i++ {
-				lut3Chunk(&p.w[p.off3(part[i].rb, u0, u1)], &tbl[0], nper, 1, &part[i].acc[0])
-			}
-			continue
+			chunk, nper = lut3Chunk, (u1-u0)/lut3PeriodWords
+		} else {
+			lutTables(&in.q[lutGroup*lutOctet*u0], (u1-u0)*lutOctet, &p.cbv, &tbl[0])
 		}
-		lutTables(&in.q[lutGroup*lutOctet*u0], (u1-u0)*lutOctet, &p.cbv, &tbl[0])
-		nper := (u1 - u0) / lutPeriod
-		base := 6 * u0 * p.rowsP
-		bstride := (u1 - u0) * lutSets * 192
-		if f0 < f1 {
-			lutChunk(&p.w[base+f0*bstride], &tbl[0], nper, f1-f0, &full[0])
+		for rb := f0; rb < f1; {
+			end := min(f1, (rb/lutSuper+1)*lutSuper)
+			chunk(&p.w[p.off(rb, u0, u1)], &tbl[0], nper, end-rb, &full[(rb-f0)*lutRowBlock])
+			rb = end
 		}
 		for i := 0; i < np; i++ {
-			lutChunk(&p.w[base+part[i].rb*bstride], &tbl[0], nper, 1, &part[i].acc[0])
+			chunk(&p.w[p.off(part[i].rb, u0, u1)], &tbl[0], nper, 1, &part[i].acc[0])
 		}
 	}
 	inv := in.inv

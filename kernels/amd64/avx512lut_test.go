@@ -98,17 +98,23 @@ func TestLUTBase3Extremes(t *testing.T) {
 	}
 }
 
-// TestLUTBase3SuperBlocks: the base-3 layout stores lut3Super row blocks
-// together; row counts past one, two and a partial super-block, and ranges
+// TestLUTSuperBlocks: both layouts (base-3 and 6-bit) store lutSuper row
+// blocks together; row counts past one, two and a partial super-block, and ranges
 // that start, end or cross inside and between super-blocks, bit for bit
 // against ref-i8, over two Loads (both chunk orders).
-func TestLUTBase3SuperBlocks(t *testing.T) {
+func TestLUTSuperBlocks(t *testing.T) {
 	k := AVX512LUTI8
 	avx512Skip(t, k)
-	sb := lut3Super * lutRowBlock
-	for _, shape := range [][2]int{{sb + 1, 500}, {2 * sb, 433}, {2*sb + 3*lutRowBlock + 7, 1000}} {
-		rows, cols := shape[0], shape[1]
-		w, err := workloads.Generate(workloads.Spec{Rows: rows, Cols: cols, Codebook: kernels.Ternary, Seed: uint64(rows)})
+	sb := lutSuper * lutRowBlock
+	for _, c := range []struct {
+		cb         kernels.Codebook
+		rows, cols int
+	}{
+		{kernels.Ternary, sb + 1, 500}, {kernels.Ternary, 2 * sb, 433}, {kernels.Ternary, 2*sb + 3*lutRowBlock + 7, 1000},
+		{kernels.QK256, sb + 1, 500}, {kernels.QK256, 2*sb + 3*lutRowBlock + 7, 385},
+	} {
+		rows, cols := c.rows, c.cols
+		w, err := workloads.Generate(workloads.Spec{Rows: rows, Cols: cols, Codebook: c.cb, Seed: uint64(rows)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,6 +122,9 @@ func TestLUTBase3SuperBlocks(t *testing.T) {
 		p, err := k.Prepare(w.M)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if got, want := p.(*lutPrepared).tern, c.cb == kernels.Ternary; got != want {
+			t.Fatalf("codebook %v: base-3 path %v, want %v", c.cb.Values(), got, want)
 		}
 		in := p.NewInput()
 		splits := [][]int{
@@ -143,7 +152,7 @@ func TestLUTBase3SuperBlocks(t *testing.T) {
 				}
 				for r := range y {
 					if y[r] != want[r] {
-						t.Fatalf("%dx%d cuts %v load %d: y[%d] = %v, want %v", rows, cols, cuts, load, r, y[r], want[r])
+						t.Fatalf("%s %dx%d cuts %v load %d: y[%d] = %v, want %v", c.cb.Name(), rows, cols, cuts, load, r, y[r], want[r])
 					}
 				}
 			}
