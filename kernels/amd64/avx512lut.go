@@ -162,6 +162,17 @@ func (p *lutPrepared) off(rb, u0, u1 int) int {
 	return (b0*units + u0*nb + (rb-b0)*(u1-u0)) * size
 }
 
+// chunk adds the lookups of chunk [u0, u1) for the nrb row blocks from rb
+// (in one super-block) to acc. Direct calls: through a func value the
+// assembly's noescape would not hold and tbl and acc would move to the heap.
+func (p *lutPrepared) chunk(rb, u0, u1 int, tbl *int16, nrb int, acc *int32) {
+	if p.tern {
+		lut3Chunk(&p.w[p.off(rb, u0, u1)], tbl, (u1-u0)/lut3PeriodWords, nrb, acc)
+	} else {
+		lutChunk(&p.w[p.off(rb, u0, u1)], tbl, (u1-u0)/lutPeriod, nrb, acc)
+	}
+}
+
 // repack3 writes the base-3 layout: for chunk [k0, k1) of words, row block
 // rb, word k, set s and word position i, at byte offset
 //
@@ -385,20 +396,18 @@ func (in *lutInput) GEMV(y []float32, r0, r1 int) error {
 			ci = nch - 1 - cj
 		}
 		u0, u1 := p.chunks[ci], p.chunks[ci+1]
-		chunk, nper := lutChunk, (u1-u0)/lutPeriod
 		if p.tern {
 			lut3Tables(&in.qu[lut3Word*u0], (u1-u0)*3, &p.cbv3, &tbl[0])
-			chunk, nper = lut3Chunk, (u1-u0)/lut3PeriodWords
 		} else {
 			lutTables(&in.q[lutGroup*lutOctet*u0], (u1-u0)*lutOctet, &p.cbv, &tbl[0])
 		}
 		for rb := f0; rb < f1; {
 			end := min(f1, (rb/lutSuper+1)*lutSuper)
-			chunk(&p.w[p.off(rb, u0, u1)], &tbl[0], nper, end-rb, &full[(rb-f0)*lutRowBlock])
+			p.chunk(rb, u0, u1, &tbl[0], end-rb, &full[(rb-f0)*lutRowBlock])
 			rb = end
 		}
 		for i := 0; i < np; i++ {
-			chunk(&p.w[p.off(part[i].rb, u0, u1)], &tbl[0], nper, 1, &part[i].acc[0])
+			p.chunk(part[i].rb, u0, u1, &tbl[0], 1, &part[i].acc[0])
 		}
 	}
 	inv := in.inv
