@@ -44,12 +44,14 @@ const (
 // VPERMI2W over 64-entry tables. Sums stay in int16 for 36 (32) lookups of
 // at most 762 and are then widened into int32; columns run in 432 (384)
 // column chunks whose tables (9 KiB, 16 KiB) stay in L1, 128 rows per pass.
+// W is stored in super-blocks of 1024 rows, chunk-major inside, so that a
+// core's row range is one stream.
 var AVX512LUTI8 kernels.Kernel = &lutKernel{kernels.Base{I: kernels.Info{
 	ID: "avx512lut-i8", Backend: "amd64", ISA: "avx512bw+vbmi2", Mode: kernels.I8,
 	Code: "Go asm (avo): T-MAC lookup tables of 3 q values built per GEMV and column chunk, 32 rows interleaved; " +
 		"<= 3-valued codebooks: base-3 indices (3 groups a word: 1.78 bits/weight), VPERMW on 32-entry tables, 432-column chunks; " +
 		"others: 6-bit indices (8 groups in 3 words: 2 bits/weight), VPERMI2W on 64-entry tables, 384-column chunks; " +
-		"int16 sums widened every 36/32 lookups, 128 rows per pass",
+		"int16 sums widened every 36/32 lookups, 128 rows per pass, W in 1024-row super-blocks",
 }}}
 
 type lutKernel struct{ kernels.Base }
