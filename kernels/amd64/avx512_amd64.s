@@ -1027,31 +1027,49 @@ lutScale_done:
 	VZEROUPPER
 	RET
 
-// func lut3Tables(q *int8, ngroups int, cbv *[96]int16, tbl *int16)
+// func lut3Tables(qu *uint8, ngroups int, cbv *[96]int16, tbl *int16)
 // Requires: AVX, AVX512BW, AVX512F
 TEXT ·lut3Tables(SB), NOSPLIT, $0-32
-	MOVQ         q+0(FP), AX
-	MOVQ         ngroups+8(FP), CX
-	MOVQ         cbv+16(FP), DX
-	MOVQ         tbl+24(FP), BX
-	VMOVDQU64    (DX), Z0
-	VMOVDQU64    64(DX), Z1
-	VMOVDQU64    128(DX), Z2
-	MOVL         $0x00000080, DX
-	VPBROADCASTB DX, Z3
+	MOVQ      qu+0(FP), AX
+	MOVQ      ngroups+8(FP), CX
+	MOVQ      cbv+16(FP), DX
+	MOVQ      tbl+24(FP), BX
+	VMOVDQU64 (DX), Z0
+	VMOVDQU64 64(DX), Z1
+	VMOVDQU64 128(DX), Z2
+	SHRQ      $0x02, CX
 
 lut3Tables_group:
-	VPBROADCASTW (AX), Z4
-	VPBROADCASTW 2(AX), Z5
-	VPXORD       Z3, Z4, Z4
-	VPXORD       Z3, Z5, Z5
-	VPMADDUBSW   Z0, Z4, Z4
-	VPMADDUBSW   Z1, Z5, Z5
-	VPADDW       Z5, Z4, Z4
-	VPSUBW       Z2, Z4, Z4
-	VMOVDQU64    Z4, (BX)
-	ADDQ         $0x03, AX
-	ADDQ         $0x40, BX
+	VPBROADCASTW (AX), Z3
+	VPBROADCASTW 2(AX), Z4
+	VPMADDUBSW   Z0, Z3, Z3
+	VPMADDUBSW   Z1, Z4, Z4
+	VPADDW       Z4, Z3, Z3
+	VPSUBW       Z2, Z3, Z3
+	VMOVDQU64    Z3, (BX)
+	VPBROADCASTW 3(AX), Z3
+	VPBROADCASTW 5(AX), Z4
+	VPMADDUBSW   Z0, Z3, Z3
+	VPMADDUBSW   Z1, Z4, Z4
+	VPADDW       Z4, Z3, Z3
+	VPSUBW       Z2, Z3, Z3
+	VMOVDQU64    Z3, 64(BX)
+	VPBROADCASTW 6(AX), Z3
+	VPBROADCASTW 8(AX), Z4
+	VPMADDUBSW   Z0, Z3, Z3
+	VPMADDUBSW   Z1, Z4, Z4
+	VPADDW       Z4, Z3, Z3
+	VPSUBW       Z2, Z3, Z3
+	VMOVDQU64    Z3, 128(BX)
+	VPBROADCASTW 9(AX), Z3
+	VPBROADCASTW 11(AX), Z4
+	VPMADDUBSW   Z0, Z3, Z3
+	VPMADDUBSW   Z1, Z4, Z4
+	VPADDW       Z4, Z3, Z3
+	VPSUBW       Z2, Z3, Z3
+	VMOVDQU64    Z3, 192(BX)
+	ADDQ         $0x0c, AX
+	ADDQ         $0x00000100, BX
 	DECQ         CX
 	JNZ          lut3Tables_group
 	VZEROUPPER
@@ -1068,6 +1086,25 @@ lutPrefetch_line:
 	ADDQ       $0x40, AX
 	DECQ       CX
 	JNZ        lutPrefetch_line
+	RET
+
+// func lutFlip(dst *uint8, src *int8, n int)
+// Requires: AVX, AVX512BW, AVX512F
+TEXT ·lutFlip(SB), NOSPLIT, $0-24
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVL         $0x00000080, BX
+	VPBROADCASTB BX, Z0
+
+lutFlip_block:
+	VPXORD    (CX), Z0, Z1
+	VMOVDQU64 Z1, (AX)
+	ADDQ      $0x40, CX
+	ADDQ      $0x40, AX
+	DECQ      DX
+	JNZ       lutFlip_block
+	VZEROUPPER
 	RET
 
 // func lut3Chunk(w *byte, tbl *int16, nper int, nrb int, acc *int32)

@@ -71,21 +71,27 @@ func lutChunk(w *byte, tbl *int16, nper int, nrb int, acc *int32)
 //go:noescape
 func lutScale(acc *int32, n16 int, inv float32, y *float32)
 
-// lut3Tables writes, for g < ngroups (>= 1) and e < 32,
+// lut3Tables writes, for g < ngroups (a positive multiple of 4) and e < 32,
 //
 //	tbl[32g+e] = v0[e]*q[3g] + v1[e]*q[3g+1] + v2[e]*q[3g+2]
 //
+// where qu[i] = q[i]+128 (q XOR 0x80, see lutFlip),
 // where cbv's bytes are v0[e], v1[e] at 2e, 2e+1 (bytes 0..63), v2[e], 0 at
 // 64+2e, 65+2e, and its words 64..95 are 128*(v0[e]+v1[e]+v2[e]). It reads
-// q[3*ngroups] too (times zero).
+// qu[3*ngroups] too (times zero).
 //
 //go:noescape
-func lut3Tables(q *int8, ngroups int, cbv *[96]int16, tbl *int16)
+func lut3Tables(qu *uint8, ngroups int, cbv *[96]int16, tbl *int16)
 
 // lutPrefetch asks for the n >= 1 64-byte lines from p into L1 (PREFETCHT0; no faults).
 //
 //go:noescape
 func lutPrefetch(p *int8, n int)
+
+// lutFlip writes dst[i] = src[i] XOR 0x80 (src[i]+128) for i < 64n (n >= 1).
+//
+//go:noescape
+func lutFlip(dst *uint8, src *int8, n int)
 
 // lut3Chunk adds to acc[32*S*rb + 32*s + i] (rb < nrb >= 1, s < S = 4, i < 32)
 // the lookups of one chunk of 12*nper (nper >= 1) words of 3 groups:

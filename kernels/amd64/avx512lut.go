@@ -1,6 +1,7 @@
 package amd64
 
 import (
+	"sync"
 	"unsafe"
 
 	"github.com/qkbench/qkbench/kernels"
@@ -43,12 +44,14 @@ const (
 // VPERMI2W over 64-entry tables. Sums stay in int16 for 36 (32) lookups of
 // at most 762 and are then widened into int32; columns run in 432 (384)
 // column chunks whose tables (9 KiB, 16 KiB) stay in L1, 128 rows per pass.
+// W is stored in super-blocks of 1024 rows, chunk-major inside, so that a
+// core's row range is one stream.
 var AVX512LUTI8 kernels.Kernel = &lutKernel{kernels.Base{I: kernels.Info{
 	ID: "avx512lut-i8", Backend: "amd64", ISA: "avx512bw+vbmi2", Mode: kernels.I8,
 	Code: "Go asm (avo): T-MAC lookup tables of 3 q values built per GEMV and column chunk, 32 rows interleaved; " +
 		"<= 3-valued codebooks: base-3 indices (3 groups a word: 1.78 bits/weight), VPERMW on 32-entry tables, 432-column chunks; " +
 		"others: 6-bit indices (8 groups in 3 words: 2 bits/weight), VPERMI2W on 64-entry tables, 384-column chunks; " +
-		"int16 sums widened every 36/32 lookups, 128 rows per pass",
+		"int16 sums widened every 36/32 lookups, 128 rows per pass, W in 1024-row super-blocks",
 }}}
 
 type lutKernel struct{ kernels.Base }
@@ -140,10 +143,42 @@ func ternaryDigits(cb kernels.Codebook) (vals [3]int8, digit [4]uint8, ok bool) 
 	return vals, digit, true
 }
 
+// lutSuper is the number of row blocks whose words are stored together,
+// chunk after chunk: a range of whole super-blocks reads its part of W as
+// one stream instead of one piece per column chunk (with one row range per
+// core, each core's half of a 2048-row W is contiguous). Each jump between
+// pieces cost the hardware prefetchers their stream: at 2048x4096 ternary
+// on 2 threads the chunk-major layout took ~10% longer.
+const lutSuper = 8
+
+// off is the byte offset of row block rb's words (octets on the 6-bit
+// path) of chunk [u0, u1): super-block after super-block, in each chunk
+// after chunk, in each its row blocks one after the other.
+func (p *lutPrepared) off(rb, u0, u1 int) int {
+	units, size := p.octets, lutSets*192
+	if p.tern {
+		units, size = p.colsP/lut3Word, lutSets*64
+	}
+	b0 := rb / lutSuper * lutSuper
+	nb := min(lutSuper, p.rowsP/lutRowBlock-b0)
+	return (b0*units + u0*nb + (rb-b0)*(u1-u0)) * size
+}
+
+// chunk adds the lookups of chunk [u0, u1) for the nrb row blocks from rb
+// (in one super-block) to acc. Direct calls: through a func value the
+// assembly's noescape would not hold and tbl and acc would move to the heap.
+func (p *lutPrepared) chunk(rb, u0, u1 int, tbl *int16, nrb int, acc *int32) {
+	if p.tern {
+		lut3Chunk(&p.w[p.off(rb, u0, u1)], tbl, (u1-u0)/lut3PeriodWords, nrb, acc)
+	} else {
+		lutChunk(&p.w[p.off(rb, u0, u1)], tbl, (u1-u0)/lutPeriod, nrb, acc)
+	}
+}
+
 // repack3 writes the base-3 layout: for chunk [k0, k1) of words, row block
 // rb, word k, set s and word position i, at byte offset
 //
-//	2*k0*rowsP + ((rb*(k1-k0) + k-k0)*lutSets + s)*64 + 2i
+//	off(rb, k0, k1) + ((k-k0)*lutSets + s)*64 + 2i
 //
 // the word of row R = 128rb + 32s + i/2 + 16*(i&1) (see lut3Chunk):
 // i0 | i1<<5 | i2<<10 with ij = idx(R, 3k+j), idx(R, g) = d(R, 3g) +
@@ -164,7 +199,7 @@ func (p *lutPrepared) repack3(digit [4]uint8) {
 		pos := 2*(i%16) + i/16
 		for ci := 0; ci+1 < len(p.chunks); ci++ {
 			k0, k1 := p.chunks[ci], p.chunks[ci+1]
-			off := 2*k0*p.rowsP + (rb*(k1-k0)*lutSets+s)*64 + 2*pos
+			off := p.off(rb, k0, k1) + s*64 + 2*pos
 			for k := k0; k < k1; k++ {
 				g := d[lut3Word*k : lut3Word*k+9 : lut3Word*k+9]
 				wd := (g[0] + 3*g[1] + 9*g[2]) | (g[3]+3*g[4]+9*g[5])<<5 | (g[6]+3*g[7]+9*g[8])<<10
@@ -179,7 +214,7 @@ func (p *lutPrepared) repack3(digit [4]uint8) {
 // repack writes, for chunk [o0, o1) of octets, row block rb, octet o, set
 // s, vector v (A, B, C) and word position i, at byte offset
 //
-//	6*o0*rowsP + ((rb*(o1-o0) + o-o0)*lutSets + s)*192 + 64v + 2i
+//	off(rb, o0, o1) + ((o-o0)*lutSets + s)*192 + 64v + 2i
 //
 // the word of row R = 128rb + 32s + i/2 + 16*(i&1) (see lutChunkOct):
 //
@@ -208,7 +243,7 @@ func (p *lutPrepared) repack() {
 		pos := 2*(i%16) + i/16
 		for ci := 0; ci+1 < len(p.chunks); ci++ {
 			o0, o1 := p.chunks[ci], p.chunks[ci+1]
-			off := 6*o0*p.rowsP + (rb*(o1-o0)*lutSets+s)*192 + 2*pos
+			off := p.off(rb, o0, o1) + s*192 + 2*pos
 			for o := o0; o < o1; o++ {
 				g := idx[8*o : 8*o+8 : 8*o+8]
 				words := [3]uint16{
@@ -234,16 +269,28 @@ func (p *lutPrepared) Matrix() *kernels.Matrix { return p.m }
 func (p *lutPrepared) RowBlock() int { return lutRowBlock }
 
 func (p *lutPrepared) NewInput() kernels.Input {
-	return &lutInput{
+	in := &lutInput{
 		p:   p,
-		q:   make([]int8, p.colsP+1), // lut3Tables reads one byte past the last group
+		q:   make([]int8, p.colsP+1), // lutTables reads one byte past the last group
 		acc: make([]int32, p.rowsP),
 	}
+	if p.tern {
+		// lutFlip works in 64-byte blocks; q past cols stays 0 and qu
+		// 0x80 (q = 0), one byte past the last group included.
+		n := (p.colsP + 1 + 63) / 64 * 64
+		in.q = make([]int8, n)
+		in.qu = make([]uint8, n)
+		for i := range in.qu {
+			in.qu[i] = 0x80
+		}
+	}
+	return in
 }
 
 type lutInput struct {
 	p      *lutPrepared
 	q      []int8  // quantized x, zero past cols
+	qu     []uint8 // base-3 path: q XOR 0x80 (q+128), lut3Tables' unsigned side
 	acc    []int32 // row sums of whole row blocks (disjoint per GEMV range)
 	inv    float32
 	loaded bool
@@ -266,6 +313,12 @@ var _ [lutChunkWords - lut3ChunkPer*lut3PeriodWords*3*32]struct{} // compile-tim
 // 64-byte load across two cache lines).
 type lutChunkBuf [lutChunkWords + 32]int16
 
+// lutBufs holds the chunk table buffers between GEMVs. A buffer in GEMV's
+// frame had to be cleared on every call (16 KiB, as long as a fifth of the
+// table build); the pool's per-P caches hand each persistent worker its own
+// buffer back.
+var lutBufs = sync.Pool{New: func() any { return new(lutChunkBuf) }}
+
 // tables returns the 64-byte aligned lutChunkWords words of b.
 func (b *lutChunkBuf) tables() []int16 {
 	off := (64 - uintptr(unsafe.Pointer(b))&63) & 63 / 2
@@ -278,6 +331,9 @@ func (in *lutInput) Load(x []float32) error {
 		return err
 	}
 	s, _ := avx512Quantize(x, in.q[:m.Cols])
+	if in.p.tern {
+		lutFlip(&in.qu[0], &in.q[0], (m.Cols+63)/64)
+	}
 	in.inv, in.loaded = kernels.I8Inv(m.Scale, s), true
 	in.rev = !in.rev
 	return nil
@@ -327,8 +383,13 @@ func (in *lutInput) GEMV(y []float32, r0, r1 int) error {
 	// q was written by Load, maybe on another core: ask for all of it at
 	// once rather than a few lines at each chunk's tables, where every
 	// chunk would wait a cross-core round trip.
-	lutPrefetch(&in.q[0], (len(in.q)+63)/64)
-	var buf lutChunkBuf
+	if p.tern {
+		lutPrefetch((*int8)(unsafe.Pointer(&in.qu[0])), (len(in.qu)+63)/64)
+	} else {
+		lutPrefetch(&in.q[0], (len(in.q)+63)/64)
+	}
+	buf := lutBufs.Get().(*lutChunkBuf)
+	defer lutBufs.Put(buf)
 	tbl := buf.tables()
 	nch := len(p.chunks) - 1
 	for cj := 0; cj < nch; cj++ {
@@ -338,27 +399,17 @@ func (in *lutInput) GEMV(y []float32, r0, r1 int) error {
 		}
 		u0, u1 := p.chunks[ci], p.chunks[ci+1]
 		if p.tern {
-			lut3Tables(&in.q[lut3Word*u0], (u1-u0)*3, &p.cbv3, &tbl[0])
-			nper := (u1 - u0) / lut3PeriodWords
-			base := 2 * u0 * p.rowsP
-			bstride := (u1 - u0) * lutSets * 64
-			if f0 < f1 {
-				lut3Chunk(&p.w[base+f0*bstride], &tbl[0], nper, f1-f0, &full[0])
-			}
-			for i := 0; i < np; i++ {
-				lut3Chunk(&p.w[base+part[i].rb*bstride], &tbl[0], nper, 1, &part[i].acc[0])
-			}
-			continue
+			lut3Tables(&in.qu[lut3Word*u0], (u1-u0)*3, &p.cbv3, &tbl[0])
+		} else {
+			lutTables(&in.q[lutGroup*lutOctet*u0], (u1-u0)*lutOctet, &p.cbv, &tbl[0])
 		}
-		lutTables(&in.q[lutGroup*lutOctet*u0], (u1-u0)*lutOctet, &p.cbv, &tbl[0])
-		nper := (u1 - u0) / lutPeriod
-		base := 6 * u0 * p.rowsP
-		bstride := (u1 - u0) * lutSets * 192
-		if f0 < f1 {
-			lutChunk(&p.w[base+f0*bstride], &tbl[0], nper, f1-f0, &full[0])
+		for rb := f0; rb < f1; {
+			end := min(f1, (rb/lutSuper+1)*lutSuper)
+			p.chunk(rb, u0, u1, &tbl[0], end-rb, &full[(rb-f0)*lutRowBlock])
+			rb = end
 		}
 		for i := 0; i < np; i++ {
-			lutChunk(&p.w[base+part[i].rb*bstride], &tbl[0], nper, 1, &part[i].acc[0])
+			p.chunk(part[i].rb, u0, u1, &tbl[0], 1, &part[i].acc[0])
 		}
 	}
 	inv := in.inv

@@ -24,6 +24,7 @@ func main() {
 	lutScale()
 	lut3Tables()
 	lutPrefetch()
+	lutFlip()
 	lut3Chunk("lut3Chunk", lutSets)
 	Generate()
 }
@@ -128,6 +129,9 @@ const (
 	// beat none by 7% at 2048x4096 (512 by less); the hardware prefetchers
 	// alone left the loop waiting on L2.
 	lut3Prefetch = 2048
+	// lut3TablesUnroll is how many tables lut3Tables writes per loop
+	// iteration; ngroups must be a multiple of it.
+	lut3TablesUnroll = 4
 )
 
 // lutTables emits lutTables: the int16 tables of avx512lut-i8, one per
@@ -223,24 +227,50 @@ func lutPrefetch() {
 	RET()
 }
 
+// lutFlip emits lutFlip, which turns int8 activations into the unsigned
+// side of lut3Tables' VPMADDUBSW once per Load instead of once per table.
+func lutFlip() {
+	TEXT("lutFlip", NOSPLIT, "func(dst *uint8, src *int8, n int)")
+	Pragma("noescape")
+	Doc("lutFlip writes dst[i] = src[i] XOR 0x80 (src[i]+128) for i < 64n (n >= 1).")
+	d := Load(Param("dst"), GP64())
+	sp := Load(Param("src"), GP64())
+	n := Load(Param("n"), GP64())
+	x80 := ZMM()
+	r := GP32()
+	MOVL(U32(0x80), r)
+	VPBROADCASTB(r, x80)
+	Label("lutFlip_block")
+	z := ZMM()
+	VPXORD(Mem{Base: sp}, x80, z)
+	VMOVDQU64(z, Mem{Base: d})
+	ADDQ(U8(64), sp)
+	ADDQ(U8(64), d)
+	DECQ(n)
+	JNZ(LabelRef("lutFlip_block"))
+	VZEROUPPER()
+	RET()
+}
+
 // lut3Tables emits lut3Tables: the 32-entry int16 tables of avx512lut-i8's
 // path for codebooks of at most three distinct values (27 entries used).
 // VPMADDUBSW multiplies unsigned by signed bytes: q+128 (q XOR 0x80) is
 // the unsigned side, the values the signed one, and the constant
 // 128*Σ_j v_j[e] is subtracted again.
 func lut3Tables() {
-	TEXT("lut3Tables", NOSPLIT, "func(q *int8, ngroups int, cbv *[96]int16, tbl *int16)")
+	TEXT("lut3Tables", NOSPLIT, "func(qu *uint8, ngroups int, cbv *[96]int16, tbl *int16)")
 	Pragma("noescape")
 	Doc(
-		"lut3Tables writes, for g < ngroups (>= 1) and e < 32,",
+		"lut3Tables writes, for g < ngroups (a positive multiple of "+fmt.Sprint(lut3TablesUnroll)+") and e < 32,",
 		"",
 		"\ttbl[32g+e] = v0[e]*q[3g] + v1[e]*q[3g+1] + v2[e]*q[3g+2]",
 		"",
+		"where qu[i] = q[i]+128 (q XOR 0x80, see lutFlip),",
 		"where cbv's bytes are v0[e], v1[e] at 2e, 2e+1 (bytes 0..63), v2[e], 0 at",
 		"64+2e, 65+2e, and its words 64..95 are 128*(v0[e]+v1[e]+v2[e]). It reads",
-		"q[3*ngroups] too (times zero).",
+		"qu[3*ngroups] too (times zero).",
 	)
-	q := Load(Param("q"), GP64())
+	qu := Load(Param("qu"), GP64())
 	n := Load(Param("ngroups"), GP64())
 	cp := Load(Param("cbv"), GP64())
 	t := Load(Param("tbl"), GP64())
@@ -248,23 +278,21 @@ func lut3Tables() {
 	VMOVDQU64(Mem{Base: cp}, c01)
 	VMOVDQU64(Mem{Base: cp, Disp: 64}, c2)
 	VMOVDQU64(Mem{Base: cp, Disp: 128}, k)
-	x80 := ZMM()
-	r := GP32()
-	MOVL(U32(0x80), r)
-	VPBROADCASTB(r, x80)
+	// ngroups is a multiple of lut3TablesUnroll (3 per word, 12 words a period).
+	SHRQ(U8(2), n)
 	Label("lut3Tables_group")
-	b01, b23 := ZMM(), ZMM()
-	VPBROADCASTW(Mem{Base: q}, b01)
-	VPBROADCASTW(Mem{Base: q, Disp: 2}, b23)
-	VPXORD(x80, b01, b01)
-	VPXORD(x80, b23, b23)
-	VPMADDUBSW(c01, b01, b01)
-	VPMADDUBSW(c2, b23, b23)
-	VPADDW(b23, b01, b01)
-	VPSUBW(k, b01, b01)
-	VMOVDQU64(b01, Mem{Base: t})
-	ADDQ(U8(3), q)
-	ADDQ(U8(64), t)
+	for u := 0; u < lut3TablesUnroll; u++ {
+		b01, b23 := ZMM(), ZMM()
+		VPBROADCASTW(Mem{Base: qu, Disp: 3 * u}, b01)
+		VPBROADCASTW(Mem{Base: qu, Disp: 3*u + 2}, b23)
+		VPMADDUBSW(c01, b01, b01)
+		VPMADDUBSW(c2, b23, b23)
+		VPADDW(b23, b01, b01)
+		VPSUBW(k, b01, b01)
+		VMOVDQU64(b01, Mem{Base: t, Disp: 64 * u})
+	}
+	ADDQ(U8(3*lut3TablesUnroll), qu)
+	ADDQ(U32(64*lut3TablesUnroll), t)
 	DECQ(n)
 	JNZ(LabelRef("lut3Tables_group"))
 	VZEROUPPER()
