@@ -1,7 +1,9 @@
 // Package bench times QK256 GEMV kernels: a threaded Runner (rows split into
 // cache-line-aligned ranges, one persistent worker per thread), the
-// BenchmarkGEMV benchmarks over every registered kernel, and the machine
-// description that goes into receipts.
+// BenchmarkGEMV benchmarks over every registered kernel, the sweep engine
+// behind `qkbench sweep` (Sweep: agreement first, calibrated samples
+// interleaved round-robin, hot or cold, roofline floors from bench/probe),
+// and the machine description that goes into receipts.
 //
 // BenchmarkGEMV is configured by environment variables:
 //
