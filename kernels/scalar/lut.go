@@ -153,7 +153,7 @@ func (in *lutInputF32) GEMV(y []float32, r0, r1 int) error {
 	}
 	var tab [lutGroups][256]float32
 	for c := 0; c < p.chunks; c++ {
-		buildF32(&tab, in.xp[c*chunkCols:(c+1)*chunkCols], &cb)
+		build(&tab, in.xp[c*chunkCols:(c+1)*chunkCols], &cb)
 		rowsF32(&tab, p.chunkW(c, r0, r1), ys)
 	}
 	if s := m.Scale; s != 1 {
@@ -164,14 +164,15 @@ func (in *lutInputF32) GEMV(y []float32, r0, r1 int) error {
 	return nil
 }
 
-// buildF32 fills t[g][b] = Σ_j cb[(b>>2j)&3] * x[4g+j] for the 16 groups of
-// one chunk: the low nibble of b (codes 0, 1) and the high nibble (codes 2, 3)
-// each select one of 16 pair sums, and t is their 16x16 sum table.
-func buildF32(t *[lutGroups][256]float32, x []float32, cb *[4]float32) {
+// build fills t[g][b] = Σ_j cb[(b>>2j)&3] * x[4g+j] for the 16 groups of one
+// chunk: the low nibble of b (codes 0, 1) and the high nibble (codes 2, 3)
+// each select one of 16 pair sums, and t is their 16x16 sum table. For i8
+// (T int32, x the quantized q) the entries are exact: |entry| <= 4 * 2 * 127.
+func build[T int32 | float32, E int8 | float32](t *[lutGroups][256]T, x []E, cb *[4]T) {
 	x = x[:chunkCols]
 	for g := range lutGroups {
-		x0, x1, x2, x3 := x[4*g], x[4*g+1], x[4*g+2], x[4*g+3]
-		var lo, hi [16]float32
+		x0, x1, x2, x3 := T(x[4*g]), T(x[4*g+1]), T(x[4*g+2]), T(x[4*g+3])
+		var lo, hi [16]T
 		for i := range 16 {
 			lo[i] = cb[i&3]*x0 + cb[i>>2]*x1
 			hi[i] = cb[i&3]*x2 + cb[i>>2]*x3
@@ -179,7 +180,7 @@ func buildF32(t *[lutGroups][256]float32, x []float32, cb *[4]float32) {
 		tg := &t[g]
 		for h := range 16 {
 			hv := hi[h]
-			row := (*[16]float32)(tg[16*h : 16*h+16])
+			row := (*[16]T)(tg[16*h : 16*h+16])
 			row[0] = lo[0] + hv
 			row[1] = lo[1] + hv
 			row[2] = lo[2] + hv
@@ -279,7 +280,7 @@ func (in *lutInputI8) GEMV(y []float32, r0, r1 int) error {
 	}
 	var tab [lutGroups][256]int32
 	for c := 0; c < p.chunks; c++ {
-		buildI8(&tab, in.q[c*chunkCols:(c+1)*chunkCols], &cb)
+		build(&tab, in.q[c*chunkCols:(c+1)*chunkCols], &cb)
 		rowsI8(&tab, p.chunkW(c, r0, r1), ys)
 	}
 	inv := in.inv
@@ -287,40 +288,6 @@ func (in *lutInputI8) GEMV(y []float32, r0, r1 int) error {
 		ys[i] = float32(int32(math.Float32bits(v))) * inv
 	}
 	return nil
-}
-
-// buildI8 is buildF32 over exact integers: |entry| <= 4 * 2 * 127.
-func buildI8(t *[lutGroups][256]int32, q []int8, cb *[4]int32) {
-	q = q[:chunkCols]
-	for g := range lutGroups {
-		q0, q1, q2, q3 := int32(q[4*g]), int32(q[4*g+1]), int32(q[4*g+2]), int32(q[4*g+3])
-		var lo, hi [16]int32
-		for i := range 16 {
-			lo[i] = cb[i&3]*q0 + cb[i>>2]*q1
-			hi[i] = cb[i&3]*q2 + cb[i>>2]*q3
-		}
-		tg := &t[g]
-		for h := range 16 {
-			hv := hi[h]
-			row := (*[16]int32)(tg[16*h : 16*h+16])
-			row[0] = lo[0] + hv
-			row[1] = lo[1] + hv
-			row[2] = lo[2] + hv
-			row[3] = lo[3] + hv
-			row[4] = lo[4] + hv
-			row[5] = lo[5] + hv
-			row[6] = lo[6] + hv
-			row[7] = lo[7] + hv
-			row[8] = lo[8] + hv
-			row[9] = lo[9] + hv
-			row[10] = lo[10] + hv
-			row[11] = lo[11] + hv
-			row[12] = lo[12] + hv
-			row[13] = lo[13] + hv
-			row[14] = lo[14] + hv
-			row[15] = lo[15] + hv
-		}
-	}
 }
 
 // addBits adds s to the int32 stored as the bit pattern of *y.
