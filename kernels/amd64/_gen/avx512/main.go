@@ -125,10 +125,12 @@ func vnniRows(n int) {
 const (
 	lutSets         = 4  // 32-row word vectors per row block (128 rows)
 	lut3PeriodWords = 12 // base-3 words (36 lookups) between int16 -> int32 widenings
-	// lut3Prefetch is how far ahead lut3Chunk prefetches W: 2048 and 1024
-	// beat none by 7% at 2048x4096 (512 by less); the hardware prefetchers
-	// alone left the loop waiting on L2.
-	lut3Prefetch = 2048
+	// lutAhead is how far ahead lut3Chunk and lutChunkOct prefetch W. In
+	// cache, 1024 to 8192 beat none by 7% at 2048x4096 (the hardware
+	// prefetchers alone left the loop waiting on L2). From DRAM the
+	// distance decides the speed: at 4096x14336 (cold, 1 thread, ternary)
+	// 2048 took 470 us, 4096 415, 8192 375, 16384 400 (floor 359).
+	lutAhead = 8192
 	// lut3TablesUnroll is how many tables lut3Tables writes per loop
 	// iteration; ngroups must be a multiple of it.
 	lut3TablesUnroll = 4
@@ -362,8 +364,8 @@ func lut3Chunk(name string, sets int) {
 		for s := 0; s < sets; s++ {
 			x := ZMM()
 			VMOVDQU64(Mem{Base: w, Disp: 64 * (sets*k + s)}, x)
-			// Prefetch W lut3Prefetch bytes ahead into L1 (no fault past the end).
-			PREFETCHT0(Mem{Base: w, Disp: 64*(sets*k+s) + lut3Prefetch})
+			// Prefetch W lutAhead bytes ahead into L1 (no fault past the end).
+			PREFETCHT0(Mem{Base: w, Disp: 64*(sets*k+s) + lutAhead})
 			i1, i2 := ZMM(), ZMM()
 			VPMULHUW(sh5, x, i1)
 			VPMULHUW(sh10, x, i2)
@@ -555,6 +557,9 @@ func lutChunkOct(name string, sets int) {
 			VMOVDQU64(Mem{Base: w, Disp: base}, A[s])
 			VMOVDQU64(Mem{Base: w, Disp: base + 64}, B[s])
 			VMOVDQU64(Mem{Base: w, Disp: base + 128}, C[s])
+			for v := 0; v < 3; v++ {
+				PREFETCHT0(Mem{Base: w, Disp: base + 64*v + lutAhead})
+			}
 		}
 		// look applies group g's table to the index made by idx for every set.
 		look := func(g int, idx func(s int) VecVirtual) {
