@@ -5,7 +5,7 @@
 #include "textflag.h"
 
 // func vnniRows8(w *byte, stride int, nb int, qp *int8, tbl *[192]byte, out *int32)
-// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VBMI, AVX512VNNI
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VBMI, AVX512VNNI, MMX+
 TEXT ·vnniRows8(SB), NOSPLIT, $0-48
 	MOVQ      w+0(FP), AX
 	MOVQ      stride+8(FP), CX
@@ -39,6 +39,7 @@ vnniRows8_block:
 	VMOVDQU64     128(BX), Z13
 	VMOVDQU64     192(BX), Z14
 	VMOVDQU64     (AX)(R13*1), Z15
+	PREFETCHT0    512(AX)(R13*1)
 	VPSRLW        $0x06, Z15, Z18
 	VPERMB        Z0, Z15, Z16
 	VPERMB        Z1, Z15, Z17
@@ -49,6 +50,7 @@ vnniRows8_block:
 	VPDPBUSD      Z13, Z15, Z3
 	VPDPBUSD      Z14, Z18, Z3
 	VMOVDQU64     (SI)(R13*1), Z15
+	PREFETCHT0    512(SI)(R13*1)
 	VPSRLW        $0x06, Z15, Z18
 	VPERMB        Z0, Z15, Z16
 	VPERMB        Z1, Z15, Z17
@@ -59,6 +61,7 @@ vnniRows8_block:
 	VPDPBUSD      Z13, Z15, Z4
 	VPDPBUSD      Z14, Z18, Z4
 	VMOVDQU64     (R8)(R13*1), Z15
+	PREFETCHT0    512(R8)(R13*1)
 	VPSRLW        $0x06, Z15, Z18
 	VPERMB        Z0, Z15, Z16
 	VPERMB        Z1, Z15, Z17
@@ -69,6 +72,7 @@ vnniRows8_block:
 	VPDPBUSD      Z13, Z15, Z5
 	VPDPBUSD      Z14, Z18, Z5
 	VMOVDQU64     (R9)(R13*1), Z15
+	PREFETCHT0    512(R9)(R13*1)
 	VPSRLW        $0x06, Z15, Z18
 	VPERMB        Z0, Z15, Z16
 	VPERMB        Z1, Z15, Z17
@@ -79,6 +83,7 @@ vnniRows8_block:
 	VPDPBUSD      Z13, Z15, Z6
 	VPDPBUSD      Z14, Z18, Z6
 	VMOVDQU64     (R10)(R13*1), Z15
+	PREFETCHT0    512(R10)(R13*1)
 	VPSRLW        $0x06, Z15, Z18
 	VPERMB        Z0, Z15, Z16
 	VPERMB        Z1, Z15, Z17
@@ -89,6 +94,7 @@ vnniRows8_block:
 	VPDPBUSD      Z13, Z15, Z7
 	VPDPBUSD      Z14, Z18, Z7
 	VMOVDQU64     (R11)(R13*1), Z15
+	PREFETCHT0    512(R11)(R13*1)
 	VPSRLW        $0x06, Z15, Z18
 	VPERMB        Z0, Z15, Z16
 	VPERMB        Z1, Z15, Z17
@@ -99,6 +105,7 @@ vnniRows8_block:
 	VPDPBUSD      Z13, Z15, Z8
 	VPDPBUSD      Z14, Z18, Z8
 	VMOVDQU64     (R12)(R13*1), Z15
+	PREFETCHT0    512(R12)(R13*1)
 	VPSRLW        $0x06, Z15, Z18
 	VPERMB        Z0, Z15, Z16
 	VPERMB        Z1, Z15, Z17
@@ -109,6 +116,7 @@ vnniRows8_block:
 	VPDPBUSD      Z13, Z15, Z9
 	VPDPBUSD      Z14, Z18, Z9
 	VMOVDQU64     (CX)(R13*1), Z15
+	PREFETCHT0    512(CX)(R13*1)
 	VPSRLW        $0x06, Z15, Z18
 	VPERMB        Z0, Z15, Z16
 	VPERMB        Z1, Z15, Z17
@@ -198,7 +206,7 @@ vnniRows8_block:
 	RET
 
 // func vnniRows1(w *byte, stride int, nb int, qp *int8, tbl *[192]byte, out *int32)
-// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VBMI, AVX512VNNI
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VBMI, AVX512VNNI, MMX+
 TEXT ·vnniRows1(SB), NOSPLIT, $0-48
 	MOVQ      w+0(FP), AX
 	MOVQ      stride+8(FP), CX
@@ -218,6 +226,7 @@ vnniRows1_block:
 	VMOVDQU64     128(DX), Z6
 	VMOVDQU64     192(DX), Z7
 	VMOVDQU64     (AX)(BX*1), Z8
+	PREFETCHT0    512(AX)(BX*1)
 	VPSRLW        $0x06, Z8, Z11
 	VPERMB        Z0, Z8, Z9
 	VPERMB        Z1, Z8, Z10
