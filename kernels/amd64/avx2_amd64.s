@@ -5,7 +5,7 @@
 #include "textflag.h"
 
 // func i8Rows4AVX2(w *byte, stride int, q *int8, nchunk int, nblk int, tab *[32]byte, out *int32)
-// Requires: AVX, AVX2, SSE2
+// Requires: AVX, AVX2, MMX+, SSE2
 TEXT ·i8Rows4AVX2(SB), NOSPLIT, $0-56
 	MOVQ           tab+40(FP), AX
 	VBROADCASTI128 (AX), Y0
@@ -39,6 +39,10 @@ i8Rows4AVX2_block:
 i8Rows4AVX2_group:
 	CMPQ       R13, $0x00000008
 	JL         i8Rows4AVX2_tail
+	PREFETCHT0 256(R8)
+	PREFETCHT0 320(R8)
+	PREFETCHT0 384(R8)
+	PREFETCHT0 448(R8)
 	VMOVDQU    (R8), Y8
 	VPAND      Y2, Y8, Y9
 	VPSRLW     $0x04, Y8, Y8
@@ -168,6 +172,10 @@ i8Rows4AVX2_group:
 	VPADDW     Y11, Y8, Y8
 	VPMADDWD   Y3, Y8, Y8
 	VPADDD     Y8, Y4, Y4
+	PREFETCHT0 256(R9)
+	PREFETCHT0 320(R9)
+	PREFETCHT0 384(R9)
+	PREFETCHT0 448(R9)
 	VMOVDQU    (R9), Y8
 	VPAND      Y2, Y8, Y9
 	VPSRLW     $0x04, Y8, Y8
@@ -297,6 +305,10 @@ i8Rows4AVX2_group:
 	VPADDW     Y11, Y8, Y8
 	VPMADDWD   Y3, Y8, Y8
 	VPADDD     Y8, Y5, Y5
+	PREFETCHT0 256(R10)
+	PREFETCHT0 320(R10)
+	PREFETCHT0 384(R10)
+	PREFETCHT0 448(R10)
 	VMOVDQU    (R10), Y8
 	VPAND      Y2, Y8, Y9
 	VPSRLW     $0x04, Y8, Y8
@@ -426,6 +438,10 @@ i8Rows4AVX2_group:
 	VPADDW     Y11, Y8, Y8
 	VPMADDWD   Y3, Y8, Y8
 	VPADDD     Y8, Y6, Y6
+	PREFETCHT0 256(R11)
+	PREFETCHT0 320(R11)
+	PREFETCHT0 384(R11)
+	PREFETCHT0 448(R11)
 	VMOVDQU    (R11), Y8
 	VPAND      Y2, Y8, Y9
 	VPSRLW     $0x04, Y8, Y8
@@ -1064,7 +1080,7 @@ i8Rows4AVX2_done:
 	RET
 
 // func i8Rows1AVX2(w *byte, stride int, q *int8, nchunk int, nblk int, tab *[32]byte, out *int32)
-// Requires: AVX, AVX2, SSE2
+// Requires: AVX, AVX2, MMX+, SSE2
 TEXT ·i8Rows1AVX2(SB), NOSPLIT, $0-56
 	MOVQ           tab+40(FP), AX
 	VBROADCASTI128 (AX), Y0
@@ -1092,6 +1108,10 @@ i8Rows1AVX2_block:
 i8Rows1AVX2_group:
 	CMPQ       R10, $0x00000008
 	JL         i8Rows1AVX2_tail
+	PREFETCHT0 256(R8)
+	PREFETCHT0 320(R8)
+	PREFETCHT0 384(R8)
+	PREFETCHT0 448(R8)
 	VMOVDQU    (R8), Y5
 	VPAND      Y2, Y5, Y6
 	VPSRLW     $0x04, Y5, Y5
@@ -1377,7 +1397,7 @@ i8Rows1AVX2_done:
 	RET
 
 // func i8DirRows4G8AVX2(w *byte, stride int, q *int8, nchunk int, nblk int, out *int32)
-// Requires: AVX, AVX2, SSE2
+// Requires: AVX, AVX2, MMX+, SSE2
 TEXT ·i8DirRows4G8AVX2(SB), NOSPLIT, $0-48
 	MOVL         $0x03030303, AX
 	MOVD         AX, X0
@@ -1411,6 +1431,10 @@ i8DirRows4G8AVX2_block:
 i8DirRows4G8AVX2_group:
 	CMPQ       R13, $0x00000008
 	JL         i8DirRows4G8AVX2_tail
+	PREFETCHT0 256(R8)
+	PREFETCHT0 320(R8)
+	PREFETCHT0 384(R8)
+	PREFETCHT0 448(R8)
 	VMOVDQU    (R8), Y8
 	VPSRLW     $0x04, Y8, Y9
 	VPAND      Y0, Y8, Y7
@@ -1525,6 +1549,10 @@ i8DirRows4G8AVX2_group:
 	VPADDW     Y8, Y7, Y7
 	VPMADDWD   Y2, Y7, Y7
 	VPADDD     Y7, Y3, Y3
+	PREFETCHT0 256(R9)
+	PREFETCHT0 320(R9)
+	PREFETCHT0 384(R9)
+	PREFETCHT0 448(R9)
 	VMOVDQU    (R9), Y8
 	VPSRLW     $0x04, Y8, Y9
 	VPAND      Y0, Y8, Y7
@@ -1639,6 +1667,10 @@ i8DirRows4G8AVX2_group:
 	VPADDW     Y8, Y7, Y7
 	VPMADDWD   Y2, Y7, Y7
 	VPADDD     Y7, Y4, Y4
+	PREFETCHT0 256(R10)
+	PREFETCHT0 320(R10)
+	PREFETCHT0 384(R10)
+	PREFETCHT0 448(R10)
 	VMOVDQU    (R10), Y8
 	VPSRLW     $0x04, Y8, Y9
 	VPAND      Y0, Y8, Y7
@@ -1753,6 +1785,10 @@ i8DirRows4G8AVX2_group:
 	VPADDW     Y8, Y7, Y7
 	VPMADDWD   Y2, Y7, Y7
 	VPADDD     Y7, Y5, Y5
+	PREFETCHT0 256(R11)
+	PREFETCHT0 320(R11)
+	PREFETCHT0 384(R11)
+	PREFETCHT0 448(R11)
 	VMOVDQU    (R11), Y8
 	VPSRLW     $0x04, Y8, Y9
 	VPAND      Y0, Y8, Y7
@@ -2332,7 +2368,7 @@ i8DirRows4G8AVX2_done:
 	RET
 
 // func i8DirRows1G8AVX2(w *byte, stride int, q *int8, nchunk int, nblk int, out *int32)
-// Requires: AVX, AVX2, SSE2
+// Requires: AVX, AVX2, MMX+, SSE2
 TEXT ·i8DirRows1G8AVX2(SB), NOSPLIT, $0-48
 	MOVL         $0x03030303, AX
 	MOVD         AX, X0
@@ -2360,6 +2396,10 @@ i8DirRows1G8AVX2_block:
 i8DirRows1G8AVX2_group:
 	CMPQ       R10, $0x00000008
 	JL         i8DirRows1G8AVX2_tail
+	PREFETCHT0 256(R8)
+	PREFETCHT0 320(R8)
+	PREFETCHT0 384(R8)
+	PREFETCHT0 448(R8)
 	VMOVDQU    (R8), Y5
 	VPSRLW     $0x04, Y5, Y6
 	VPAND      Y0, Y5, Y4
@@ -2619,7 +2659,7 @@ i8DirRows1G8AVX2_done:
 	RET
 
 // func i8DirRows4G4AVX2(w *byte, stride int, q *int8, nchunk int, nblk int, out *int32)
-// Requires: AVX, AVX2, SSE2
+// Requires: AVX, AVX2, MMX+, SSE2
 TEXT ·i8DirRows4G4AVX2(SB), NOSPLIT, $0-48
 	MOVL         $0x03030303, AX
 	MOVD         AX, X0
@@ -2653,6 +2693,8 @@ i8DirRows4G4AVX2_block:
 i8DirRows4G4AVX2_group:
 	CMPQ       R13, $0x00000004
 	JL         i8DirRows4G4AVX2_tail
+	PREFETCHT0 256(R8)
+	PREFETCHT0 320(R8)
 	VMOVDQU    (R8), Y8
 	VPSRLW     $0x04, Y8, Y9
 	VPAND      Y0, Y8, Y7
@@ -2711,6 +2753,8 @@ i8DirRows4G4AVX2_group:
 	VPADDW     Y8, Y7, Y7
 	VPMADDWD   Y2, Y7, Y7
 	VPADDD     Y7, Y3, Y3
+	PREFETCHT0 256(R9)
+	PREFETCHT0 320(R9)
 	VMOVDQU    (R9), Y8
 	VPSRLW     $0x04, Y8, Y9
 	VPAND      Y0, Y8, Y7
@@ -2769,6 +2813,8 @@ i8DirRows4G4AVX2_group:
 	VPADDW     Y8, Y7, Y7
 	VPMADDWD   Y2, Y7, Y7
 	VPADDD     Y7, Y4, Y4
+	PREFETCHT0 256(R10)
+	PREFETCHT0 320(R10)
 	VMOVDQU    (R10), Y8
 	VPSRLW     $0x04, Y8, Y9
 	VPAND      Y0, Y8, Y7
@@ -2827,6 +2873,8 @@ i8DirRows4G4AVX2_group:
 	VPADDW     Y8, Y7, Y7
 	VPMADDWD   Y2, Y7, Y7
 	VPADDD     Y7, Y5, Y5
+	PREFETCHT0 256(R11)
+	PREFETCHT0 320(R11)
 	VMOVDQU    (R11), Y8
 	VPSRLW     $0x04, Y8, Y9
 	VPAND      Y0, Y8, Y7
@@ -3108,7 +3156,7 @@ i8DirRows4G4AVX2_done:
 	RET
 
 // func i8DirRows1G4AVX2(w *byte, stride int, q *int8, nchunk int, nblk int, out *int32)
-// Requires: AVX, AVX2, SSE2
+// Requires: AVX, AVX2, MMX+, SSE2
 TEXT ·i8DirRows1G4AVX2(SB), NOSPLIT, $0-48
 	MOVL         $0x03030303, AX
 	MOVD         AX, X0
@@ -3136,6 +3184,8 @@ i8DirRows1G4AVX2_block:
 i8DirRows1G4AVX2_group:
 	CMPQ       R10, $0x00000004
 	JL         i8DirRows1G4AVX2_tail
+	PREFETCHT0 256(R8)
+	PREFETCHT0 320(R8)
 	VMOVDQU    (R8), Y5
 	VPSRLW     $0x04, Y5, Y6
 	VPAND      Y0, Y5, Y4
