@@ -1,0 +1,455 @@
+//go:build goexperiment.simd && amd64 && !purego
+
+package amd64
+
+import (
+	"errors"
+	"math"
+	"simd/archsimd"
+	"unsafe"
+
+	"github.com/qkbench/qkbench/kernels"
+)
+
+// Available asks for what avx512lut-i8 asks for (AVX-512 F/BW/VL and
+// VBMI2) and for archsimd's own view of the CPU: its AVX512 check bundles
+// F, CD, BW, DQ and VL, and VBMI2 covers ShiftAllRightConcat (VPSHRDW).
+func (k *simdKernel) Available() error {
+	if err := need(AVX512F, AVX512BW, AVX512VL, AVX512VBMI2); err != nil {
+		return err
+	}
+	if !archsimd.X86.AVX512() || !archsimd.X86.AVX512VBMI2() {
+		return errors.New("simd/archsimd reports no AVX512 (F+CD+BW+DQ+VL) or no AVX512VBMI2 on this CPU")
+	}
+	return nil
+}
+
+// Prepare is avx512lut-i8's Prepare (the same repacked W, single-sourced in
+// avx512lut.go) run by a lutKernel that carries this kernel's Info, so
+// that its checks and errors name archsimd-i8.
+func (k *simdKernel) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
+	if err := kernels.CheckPrepare(k, m); err != nil {
+		return nil, err
+	}
+	lp, err := (&lutKernel{k.Base}).Prepare(m)
+	if err != nil {
+		return nil, err
+	}
+	p := &simdPrepared{lutPrepared: lp.(*lutPrepared), k: k}
+	// The repacked words as uint16 (make's byte slices are 8-byte aligned).
+	p.w16 = unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(p.w))), len(p.w)/2)
+	return p, nil
+}
+
+// simdPrepared is avx512lut-i8's prepared matrix driven by archsimd code.
+type simdPrepared struct {
+	*lutPrepared // layout: off, chunks, cbv, cbv3, tern; Matrix and RowBlock
+	k            *simdKernel
+	w16          []uint16 // lutPrepared.w as words
+}
+
+func (p *simdPrepared) Kernel() kernels.Kernel { return p.k }
+
+func (p *simdPrepared) NewInput() kernels.Input {
+	in := &simdInput{p: p, acc: make([]int32, p.rowsP)}
+	if p.tern {
+		// qu past cols is 0x80 (q = 0).
+		in.qu = make([]uint8, p.colsP)
+		for i := range in.qu {
+			in.qu[i] = 0x80
+		}
+	} else {
+		in.q = make([]int8, p.colsP) // zero past cols
+	}
+	return in
+}
+
+type simdInput struct {
+	p      *simdPrepared
+	q      []int8  // 6-bit path: quantized x, zero past cols
+	qu     []uint8 // base-3 path: q XOR 0x80 (q+128), 0x80 past cols
+	acc    []int32 // row sums of whole row blocks (disjoint per GEMV range)
+	inv    float32
+	loaded bool
+	rev    bool // flips at every Load: chunk order (see lutInput)
+}
+
+func (in *simdInput) Load(x []float32) error {
+	m := in.p.m
+	if err := kernels.CheckX(in.p.k.I.ID, m, x); err != nil {
+		return err
+	}
+	s := float32(127) / max(simdAmax(x), float32(1e-5))
+	if in.p.tern {
+		simdQuantFlip(x, s, in.qu[:len(x)])
+	} else {
+		simdQuant(x, s, in.q[:len(x)])
+	}
+	in.inv, in.loaded = kernels.I8Inv(m.Scale, s), true
+	in.rev = !in.rev
+	return nil
+}
+
+// GEMV is lutInput.GEMV with the archsimd functions: per column chunk, the
+// tables are built into a pooled 64-byte aligned buffer and every row block
+// of the range looks them up; row blocks only partly inside [r0, r1) are
+// summed on the stack.
+func (in *simdInput) GEMV(y []float32, r0, r1 int) error {
+	p := in.p
+	m := p.m
+	if err := kernels.CheckY(p.k.I.ID, m, y, r0, r1); err != nil {
+		return err
+	}
+	if !in.loaded {
+		return kernels.ErrNotLoaded
+	}
+	if r0 == r1 {
+		return nil
+	}
+	f0 := (r0 + lutRowBlock - 1) / lutRowBlock
+	f1 := r1 / lutRowBlock
+	if r1 == m.Rows {
+		f1 = p.rowsP / lutRowBlock
+	}
+	var part [2]struct {
+		rb  int
+		acc [lutRowBlock]int32
+	}
+	np := 0
+	for rb := r0 / lutRowBlock; rb*lutRowBlock < r1; rb++ {
+		if rb < f0 || rb >= f1 {
+			part[np].rb = rb
+			np++
+		}
+	}
+	var full []int32
+	if f0 < f1 {
+		full = in.acc[f0*lutRowBlock : f1*lutRowBlock]
+		clear(full)
+	}
+	buf := lutBufs.Get().(*lutChunkBuf)
+	defer lutBufs.Put(buf)
+	tbl := buf.tables()
+	nch := len(p.chunks) - 1
+	for cj := 0; cj < nch; cj++ {
+		ci := cj
+		if in.rev {
+			ci = nch - 1 - cj
+		}
+		u0, u1 := p.chunks[ci], p.chunks[ci+1]
+		if p.tern {
+			simdTables3(in.qu[lut3Word*u0:lut3Word*u1], &p.cbv3, tbl)
+		} else {
+			simdTables(in.q[lutGroup*lutOctet*u0:lutGroup*lutOctet*u1], &p.cbv, tbl)
+		}
+		for rb := f0; rb < f1; {
+			end := min(f1, (rb/lutSuper+1)*lutSuper)
+			p.simdChunk(rb, u0, u1, tbl, full[(rb-f0)*lutRowBlock:(end-f0)*lutRowBlock])
+			rb = end
+		}
+		for i := 0; i < np; i++ {
+			p.simdChunk(part[i].rb, u0, u1, tbl, part[i].acc[:])
+		}
+	}
+	inv := in.inv
+	if e0, e1 := f0*lutRowBlock, min(r1, f1*lutRowBlock); e0 < e1 {
+		simdScale(in.acc[e0:e1], inv, y[e0:e1])
+	}
+	for i := 0; i < np; i++ {
+		rb := part[i].rb
+		a, b := max(r0, rb*lutRowBlock), min(r1, (rb+1)*lutRowBlock)
+		simdScale(part[i].acc[a-rb*lutRowBlock:b-rb*lutRowBlock], inv, y[a:b])
+	}
+	return nil
+}
+
+// simdChunk adds chunk [u0, u1)'s lookups for the len(acc)/lutRowBlock row
+// blocks from rb (all in one super-block) to acc.
+func (p *simdPrepared) simdChunk(rb, u0, u1 int, tbl []int16, acc []int32) {
+	nrb := len(acc) / lutRowBlock
+	off := p.off(rb, u0, u1) / 2
+	if p.tern {
+		n := nrb * (u1 - u0) * lutSets * 32
+		simdChunk3(p.w16[off:off+n], tbl, (u1-u0)/lut3PeriodWords, acc)
+	} else {
+		n := nrb * (u1 - u0) * lutSets * 96
+		simdChunk6(p.w16[off:off+n], tbl, (u1-u0)/lutPeriod, acc)
+	}
+}
+
+// simdAmax returns max |x[i]| (0 for an empty x), reading no element past
+// the end of x (the last piece is a masked load).
+func simdAmax(x []float32) float32 {
+	abs := archsimd.BroadcastInt32x16(math.MaxInt32)
+	var m0, m1 archsimd.Float32x16
+	i := 0
+	for ; i+32 <= len(x); i += 32 {
+		a := archsimd.LoadFloat32x16((*[16]float32)(x[i : i+16]))
+		b := archsimd.LoadFloat32x16((*[16]float32)(x[i+16 : i+32]))
+		m0 = m0.Max(a.AsInt32x16().And(abs).AsFloat32x16())
+		m1 = m1.Max(b.AsInt32x16().And(abs).AsFloat32x16())
+	}
+	for ; i < len(x); i += 16 {
+		a := archsimd.LoadFloat32x16SlicePart(x[i:]) // zeros past the end
+		m0 = m0.Max(a.AsInt32x16().And(abs).AsFloat32x16())
+	}
+	m := m0.Max(m1)
+	h := m.GetLo().Max(m.GetHi())
+	var v [8]float32
+	h.Store(&v)
+	return max(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7])
+}
+
+// simdQ16 is SPEC §2's rounding of 16 values: clamp(roundHalfEven(float32(x*s)),
+// -127, 127) as int32 (VMULPS, VRNDSCALEPS to nearest even, clamp, VCVTTPS2DQ
+// of an integral value).
+func simdQ16(x, s archsimd.Float32x16) archsimd.Int32x16 {
+	lo, hi := archsimd.BroadcastFloat32x16(-127), archsimd.BroadcastFloat32x16(127)
+	return x.Mul(s).RoundToEvenScaled(0).Max(lo).Min(hi).ConvertToInt32()
+}
+
+// simdQuant writes q[i] = kernels.QuantizeValue(x[i], s) for i < len(x)
+// (len(q) == len(x)), the tail with masked loads and stores.
+func simdQuant(x []float32, s float32, q []int8) {
+	q = q[:len(x)]
+	sv := archsimd.BroadcastFloat32x16(s)
+	i := 0
+	for ; i+16 <= len(x); i += 16 {
+		v := simdQ16(archsimd.LoadFloat32x16((*[16]float32)(x[i:i+16])), sv)
+		v.TruncateToInt8().Store((*[16]int8)(q[i : i+16]))
+	}
+	if i < len(x) {
+		v := simdQ16(archsimd.LoadFloat32x16SlicePart(x[i:]), sv)
+		v.TruncateToInt8().StoreSlicePart(q[i:])
+	}
+}
+
+// simdQuantFlip writes qu[i] = uint8(kernels.QuantizeValue(x[i], s)) ^ 0x80
+// (q+128, the unsigned side of simdTables3's VPMADDUBSW) for i < len(x).
+func simdQuantFlip(x []float32, s float32, qu []uint8) {
+	qu = qu[:len(x)]
+	sv := archsimd.BroadcastFloat32x16(s)
+	flip := archsimd.BroadcastInt8x16(-128)
+	i := 0
+	for ; i+16 <= len(x); i += 16 {
+		v := simdQ16(archsimd.LoadFloat32x16((*[16]float32)(x[i:i+16])), sv)
+		v.TruncateToInt8().Xor(flip).AsUint8x16().Store((*[16]uint8)(qu[i : i+16]))
+	}
+	if i < len(x) {
+		v := simdQ16(archsimd.LoadFloat32x16SlicePart(x[i:]), sv)
+		v.TruncateToInt8().Xor(flip).AsUint8x16().StoreSlicePart(qu[i:])
+	}
+}
+
+// simdTables writes, for g < len(q)/3 and e < 64,
+//
+//	tbl[64g+e] = cb[e&3]*q[3g] + cb[(e>>2)&3]*q[3g+1] + cb[e>>4]*q[3g+2]
+//
+// from cbv as lutTables takes it (32-entry vectors cb[e&3], cb[(e>>2)&3],
+// cb[e>>4] for e < 32 and for e >= 32). len(q) is a multiple of 3.
+func simdTables(q []int8, cbv *[128]int16, tbl []int16) {
+	c0 := archsimd.LoadInt16x32((*[32]int16)(cbv[0:32]))
+	c1 := archsimd.LoadInt16x32((*[32]int16)(cbv[32:64]))
+	c2lo := archsimd.LoadInt16x32((*[32]int16)(cbv[64:96]))
+	c2hi := archsimd.LoadInt16x32((*[32]int16)(cbv[96:128]))
+	n := len(q) / 3
+	tbl = tbl[:64*n]
+	for g := 0; g < n; g++ {
+		qg := (*[3]int8)(q[3*g : 3*g+3])
+		t := simdView[[2][32]int16](tbl[64*g:])
+		b2 := archsimd.BroadcastInt16x32(int16(qg[2]))
+		base := archsimd.BroadcastInt16x32(int16(qg[0])).Mul(c0).Add(archsimd.BroadcastInt16x32(int16(qg[1])).Mul(c1))
+		b2.Mul(c2lo).Add(base).Store(&t[0])
+		b2.Mul(c2hi).Add(base).Store(&t[1])
+	}
+}
+
+// simdTables3 writes, for g < len(qu)/3 and e < 32,
+//
+//	tbl[32g+e] = v0[e]*q[3g] + v1[e]*q[3g+1] + v2[e]*q[3g+2]
+//
+// from qu = q+128 and cbv as lut3Tables takes it: VPMADDUBSW of the
+// unsigned pairs (qu[3g], qu[3g+1]) and (qu[3g+2], 0) with the signed value
+// bytes, minus the constant 128*(v0[e]+v1[e]+v2[e]). len(qu) is a multiple of 3.
+func simdTables3(qu []uint8, cbv *[96]int16, tbl []int16) {
+	c01 := archsimd.LoadInt16x32((*[32]int16)(cbv[0:32])).AsInt8x64()
+	c2 := archsimd.LoadInt16x32((*[32]int16)(cbv[32:64])).AsInt8x64()
+	k := archsimd.LoadInt16x32((*[32]int16)(cbv[64:96]))
+	n := len(qu) / 3
+	tbl = tbl[:32*n]
+	for g := 0; g < n; g++ {
+		qg := (*[3]uint8)(qu[3*g : 3*g+3])
+		b01 := archsimd.BroadcastUint16x32(uint16(qg[0]) | uint16(qg[1])<<8).AsUint8x64()
+		b2 := archsimd.BroadcastUint16x32(uint16(qg[2])).AsUint8x64()
+		t := b01.DotProductPairsSaturated(c01).Add(b2.DotProductPairsSaturated(c2)).Sub(k)
+		t.Store((*[32]int16)(tbl[32*g : 32*g+32]))
+	}
+}
+
+// simdLook3 adds word vector x's three base-3 lookups (indices x, x>>5 and
+// x>>10, VPERMW reading bits 0..4; the shifts are VPMULHUW by 2^11, 2^6 as
+// in lut3Chunk) in the tables t0, t1, t2 to a.
+func simdLook3(a, t0, t1, t2 archsimd.Int16x32, x, sh5, sh10 archsimd.Uint16x32) archsimd.Int16x32 {
+	a = a.Add(t0.Permute(x))
+	a = a.Add(t1.Permute(x.MulHigh(sh5)))
+	return a.Add(t2.Permute(x.MulHigh(sh10)))
+}
+
+// simdWiden adds the int16 sums a (word 2i row i, word 2i+1 row 16+i) into
+// the 32 int32 row sums acc (VPMADDWD with 1 in the even or odd words).
+func simdWiden(a archsimd.Int16x32, acc *[2][16]int32, even, odd archsimd.Int16x32) {
+	e := a.DotProductPairs(even).Add(archsimd.LoadInt32x16(&acc[0]))
+	o := a.DotProductPairs(odd).Add(archsimd.LoadInt32x16(&acc[1]))
+	e.Store(&acc[0])
+	o.Store(&acc[1])
+}
+
+// simdChunk3 is lut3Chunk: it adds to acc[32*4*rb + 32*s + i] (rb <
+// len(acc)/128, s < 4, i < 32) the lookups of one chunk of 12*nper words of
+// 3 groups,
+//
+//	Σ_k Σ_{j<3} tbl[32*(3k+j) + i_j(k, rb, s, i)]
+//
+// word k's vector of set s being the 32 words at w[((rb*12*nper + k)*4 + s)*32:],
+// word pos(i) of it (pos(i) = 2i for i < 16, 2(i-16)+1 otherwise). Sums stay
+// in int16 for one period of 12 words (36 lookups of at most 762).
+func simdChunk3(w []uint16, tbl []int16, nper int, acc []int32) {
+	const period = lut3PeriodWords * lutSets * 32
+	const tper = lut3PeriodWords * 3 * 32
+	sh5, sh10 := archsimd.BroadcastUint16x32(1<<11), archsimd.BroadcastUint16x32(1<<6)
+	even, odd := archsimd.BroadcastInt32x16(1).AsInt16x32(), archsimd.BroadcastInt32x16(1<<16).AsInt16x32()
+	nrb := len(acc) / lutRowBlock
+	w = w[:nrb*nper*period]
+	tbl = tbl[:nper*tper]
+	for rb := 0; rb < nrb; rb++ {
+		a := simdView[[lutSets][2][16]int32](acc[rb*lutRowBlock:])
+		for per := 0; per < nper; per++ {
+			wp := simdView[[lut3PeriodWords][lutSets][32]uint16](w[(rb*nper+per)*period:])
+			tp := simdView[[lut3PeriodWords][3][32]int16](tbl[per*tper:])
+			var a0, a1, a2, a3 archsimd.Int16x32
+			for k := range wp {
+				t0 := archsimd.LoadInt16x32(&tp[k][0])
+				t1 := archsimd.LoadInt16x32(&tp[k][1])
+				t2 := archsimd.LoadInt16x32(&tp[k][2])
+				a0 = simdLook3(a0, t0, t1, t2, archsimd.LoadUint16x32(&wp[k][0]), sh5, sh10)
+				a1 = simdLook3(a1, t0, t1, t2, archsimd.LoadUint16x32(&wp[k][1]), sh5, sh10)
+				a2 = simdLook3(a2, t0, t1, t2, archsimd.LoadUint16x32(&wp[k][2]), sh5, sh10)
+				a3 = simdLook3(a3, t0, t1, t2, archsimd.LoadUint16x32(&wp[k][3]), sh5, sh10)
+			}
+			simdWiden(a0, &a[0], even, odd)
+			simdWiden(a1, &a[1], even, odd)
+			simdWiden(a2, &a[2], even, odd)
+			simdWiden(a3, &a[3], even, odd)
+		}
+	}
+}
+
+// simdOctet holds one set's three index vectors A, B, C of an octet (see
+// lutChunkOct in the generator).
+type simdOctet = [3][32]uint16
+
+// simdChunk6 is lutChunk: it adds to acc[32*4*rb + 32*s + i] (rb <
+// len(acc)/128, s < 4, i < 32) the lookups of one chunk of 4*nper octets of
+// 8 groups,
+//
+//	Σ_o Σ_{k<8} tbl[64*(8o+k) + g_k(o, rb, s, i)]
+//
+// the octet's vectors A, B, C of set s being the 96 words at
+// w[((rb*4*nper + o)*4 + s)*96:], word pos(i) of each. Sums stay in int16 for
+// one period of 4 octets (32 lookups of at most 762).
+func simdChunk6(w []uint16, tbl []int16, nper int, acc []int32) {
+	const period = lutPeriod * lutSets * 96
+	const tper = lutPeriod * lutOctet * 64
+	sh6, sh8, sh10 := archsimd.BroadcastUint16x32(1<<10), archsimd.BroadcastUint16x32(1<<8), archsimd.BroadcastUint16x32(1<<6)
+	even, odd := archsimd.BroadcastInt32x16(1).AsInt16x32(), archsimd.BroadcastInt32x16(1<<16).AsInt16x32()
+	nrb := len(acc) / lutRowBlock
+	w = w[:nrb*nper*period]
+	tbl = tbl[:nper*tper]
+	for rb := 0; rb < nrb; rb++ {
+		a := simdView[[lutSets][2][16]int32](acc[rb*lutRowBlock:])
+		for per := 0; per < nper; per++ {
+			wp := simdView[[lutPeriod][lutSets]simdOctet](w[(rb*nper+per)*period:])
+			tp := simdView[[lutPeriod][lutOctet][2][32]int16](tbl[per*tper:])
+			var a0, a1, a2, a3 archsimd.Int16x32
+			for o := range wp {
+				A0, B0, C0 := archsimd.LoadUint16x32(&wp[o][0][0]), archsimd.LoadUint16x32(&wp[o][0][1]), archsimd.LoadUint16x32(&wp[o][0][2])
+				A1, B1, C1 := archsimd.LoadUint16x32(&wp[o][1][0]), archsimd.LoadUint16x32(&wp[o][1][1]), archsimd.LoadUint16x32(&wp[o][1][2])
+				A2, B2, C2 := archsimd.LoadUint16x32(&wp[o][2][0]), archsimd.LoadUint16x32(&wp[o][2][1]), archsimd.LoadUint16x32(&wp[o][2][2])
+				A3, B3, C3 := archsimd.LoadUint16x32(&wp[o][3][0]), archsimd.LoadUint16x32(&wp[o][3][1]), archsimd.LoadUint16x32(&wp[o][3][2])
+				t := &tp[o]
+				// Group g's table is t[g] (entries 0..31, 32..63); VPERMI2W reads
+				// bits 0..5 of an index word. g0 = A, g1 = A>>6, g2 = B, g3 = B>>6,
+				// g4 = C, g5 = C>>10, g6 = A>>12 | (C>>6)<<4, g7 = B>>12 | (C>>8)<<4.
+				lo, hi := archsimd.LoadInt16x32(&t[1][0]), archsimd.LoadInt16x32(&t[1][1])
+				a0 = a0.Add(lo.ConcatPermute(hi, A0.MulHigh(sh6)))
+				a1 = a1.Add(lo.ConcatPermute(hi, A1.MulHigh(sh6)))
+				a2 = a2.Add(lo.ConcatPermute(hi, A2.MulHigh(sh6)))
+				a3 = a3.Add(lo.ConcatPermute(hi, A3.MulHigh(sh6)))
+				lo, hi = archsimd.LoadInt16x32(&t[6][0]), archsimd.LoadInt16x32(&t[6][1])
+				a0 = a0.Add(lo.ConcatPermute(hi, A0.ShiftAllRightConcat(12, C0.MulHigh(sh6))))
+				a1 = a1.Add(lo.ConcatPermute(hi, A1.ShiftAllRightConcat(12, C1.MulHigh(sh6))))
+				a2 = a2.Add(lo.ConcatPermute(hi, A2.ShiftAllRightConcat(12, C2.MulHigh(sh6))))
+				a3 = a3.Add(lo.ConcatPermute(hi, A3.ShiftAllRightConcat(12, C3.MulHigh(sh6))))
+				lo, hi = archsimd.LoadInt16x32(&t[0][0]), archsimd.LoadInt16x32(&t[0][1])
+				a0 = a0.Add(lo.ConcatPermute(hi, A0))
+				a1 = a1.Add(lo.ConcatPermute(hi, A1))
+				a2 = a2.Add(lo.ConcatPermute(hi, A2))
+				a3 = a3.Add(lo.ConcatPermute(hi, A3))
+				lo, hi = archsimd.LoadInt16x32(&t[3][0]), archsimd.LoadInt16x32(&t[3][1])
+				a0 = a0.Add(lo.ConcatPermute(hi, B0.MulHigh(sh6)))
+				a1 = a1.Add(lo.ConcatPermute(hi, B1.MulHigh(sh6)))
+				a2 = a2.Add(lo.ConcatPermute(hi, B2.MulHigh(sh6)))
+				a3 = a3.Add(lo.ConcatPermute(hi, B3.MulHigh(sh6)))
+				lo, hi = archsimd.LoadInt16x32(&t[7][0]), archsimd.LoadInt16x32(&t[7][1])
+				a0 = a0.Add(lo.ConcatPermute(hi, B0.ShiftAllRightConcat(12, C0.MulHigh(sh8))))
+				a1 = a1.Add(lo.ConcatPermute(hi, B1.ShiftAllRightConcat(12, C1.MulHigh(sh8))))
+				a2 = a2.Add(lo.ConcatPermute(hi, B2.ShiftAllRightConcat(12, C2.MulHigh(sh8))))
+				a3 = a3.Add(lo.ConcatPermute(hi, B3.ShiftAllRightConcat(12, C3.MulHigh(sh8))))
+				lo, hi = archsimd.LoadInt16x32(&t[2][0]), archsimd.LoadInt16x32(&t[2][1])
+				a0 = a0.Add(lo.ConcatPermute(hi, B0))
+				a1 = a1.Add(lo.ConcatPermute(hi, B1))
+				a2 = a2.Add(lo.ConcatPermute(hi, B2))
+				a3 = a3.Add(lo.ConcatPermute(hi, B3))
+				lo, hi = archsimd.LoadInt16x32(&t[5][0]), archsimd.LoadInt16x32(&t[5][1])
+				a0 = a0.Add(lo.ConcatPermute(hi, C0.MulHigh(sh10)))
+				a1 = a1.Add(lo.ConcatPermute(hi, C1.MulHigh(sh10)))
+				a2 = a2.Add(lo.ConcatPermute(hi, C2.MulHigh(sh10)))
+				a3 = a3.Add(lo.ConcatPermute(hi, C3.MulHigh(sh10)))
+				lo, hi = archsimd.LoadInt16x32(&t[4][0]), archsimd.LoadInt16x32(&t[4][1])
+				a0 = a0.Add(lo.ConcatPermute(hi, C0))
+				a1 = a1.Add(lo.ConcatPermute(hi, C1))
+				a2 = a2.Add(lo.ConcatPermute(hi, C2))
+				a3 = a3.Add(lo.ConcatPermute(hi, C3))
+			}
+			simdWiden(a0, &a[0], even, odd)
+			simdWiden(a1, &a[1], even, odd)
+			simdWiden(a2, &a[2], even, odd)
+			simdWiden(a3, &a[3], even, odd)
+		}
+	}
+}
+
+// simdScale writes y[i] = float32(acc[i]) * inv for i < len(y) (len(acc) ==
+// len(y)): VCVTDQ2PS rounds to nearest even, as Go's int32 to float32
+// conversion does; the tail is a masked load and store.
+func simdScale(acc []int32, inv float32, y []float32) {
+	acc = acc[:len(y)]
+	iv := archsimd.BroadcastFloat32x16(inv)
+	i := 0
+	for ; i+16 <= len(y); i += 16 {
+		archsimd.LoadInt32x16((*[16]int32)(acc[i : i+16])).ConvertToFloat32().Mul(iv).Store((*[16]float32)(y[i : i+16]))
+	}
+	if i < len(y) {
+		archsimd.LoadInt32x16SlicePart(acc[i:]).ConvertToFloat32().Mul(iv).StoreSlicePart(y[i:])
+	}
+}
+
+// simdView returns the first len(A) elements of s as *A, A an array type
+// (possibly nested) of E. Slicing s to that length is bounds checked, so a
+// view never reaches past the end of s.
+func simdView[A any, E any](s []E) *A {
+	var e E
+	var a A
+	n := int(unsafe.Sizeof(a) / unsafe.Sizeof(e))
+	return (*A)(unsafe.Pointer(unsafe.SliceData(s[:n:n])))
+}
