@@ -314,33 +314,47 @@ func simdWiden(a archsimd.Int16x32, acc *[2][16]int32, even, odd archsimd.Int16x
 // word pos(i) of it (pos(i) = 2i for i < 16, 2(i-16)+1 otherwise). Sums stay
 // in int16 for one period of 12 words (36 lookups of at most 762).
 func simdChunk3(w []uint16, tbl []int16, nper int, acc []int32) {
-	const period = lut3PeriodWords * lutSets * 32
-	const tper = lut3PeriodWords * 3 * 32
-	sh5, sh10 := archsimd.BroadcastUint16x32(1<<11), archsimd.BroadcastUint16x32(1<<6)
-	even, odd := archsimd.BroadcastInt32x16(1).AsInt16x32(), archsimd.BroadcastInt32x16(1<<16).AsInt16x32()
+	words := lut3PeriodWords * nper
 	nrb := len(acc) / lutRowBlock
-	w = w[:nrb*nper*period]
-	tbl = tbl[:nper*tper]
+	wv := simdRows[[lutSets][32]uint16](w[:nrb*words*lutSets*32])
+	tv := simdRows[[3][32]int16](tbl[:words*3*32])
 	for rb := 0; rb < nrb; rb++ {
-		a := simdView[[lutSets][2][16]int32](acc[rb*lutRowBlock:])
-		for per := 0; per < nper; per++ {
-			wp := simdView[[lut3PeriodWords][lutSets][32]uint16](w[(rb*nper+per)*period:])
-			tp := simdView[[lut3PeriodWords][3][32]int16](tbl[per*tper:])
-			var a0, a1, a2, a3 archsimd.Int16x32
-			for k := range wp {
-				t0 := archsimd.LoadInt16x32(&tp[k][0])
-				t1 := archsimd.LoadInt16x32(&tp[k][1])
-				t2 := archsimd.LoadInt16x32(&tp[k][2])
-				a0 = simdLook3(a0, t0, t1, t2, archsimd.LoadUint16x32(&wp[k][0]), sh5, sh10)
-				a1 = simdLook3(a1, t0, t1, t2, archsimd.LoadUint16x32(&wp[k][1]), sh5, sh10)
-				a2 = simdLook3(a2, t0, t1, t2, archsimd.LoadUint16x32(&wp[k][2]), sh5, sh10)
-				a3 = simdLook3(a3, t0, t1, t2, archsimd.LoadUint16x32(&wp[k][3]), sh5, sh10)
-			}
-			simdWiden(a0, &a[0], even, odd)
-			simdWiden(a1, &a[1], even, odd)
-			simdWiden(a2, &a[2], even, odd)
-			simdWiden(a3, &a[3], even, odd)
+		simdRowBlock3(wv[rb*words:(rb+1)*words], tv, simdView[[lutSets][2][16]int32](acc[rb*lutRowBlock:]))
+	}
+}
+
+// simdRowBlock3 is simdChunk3 for one row block: w and tbl hold a word
+// each per element (len(w) == len(tbl), a multiple of 12). It is a
+// function of its own, not inlined, with the pointers advanced by
+// reslicing: so the register allocator keeps every vector of the word loop
+// in registers, and the loads take their constant offsets from one base
+// register (inlined into the row block loop it spilled and reloaded
+// vectors on every word; indexed by k it recomputed each address with two
+// LEAQs).
+//
+//go:noinline
+func simdRowBlock3(w [][lutSets][32]uint16, tbl [][3][32]int16, acc *[lutSets][2][16]int32) {
+	sh5, sh10 := archsimd.BroadcastUint16x32(1<<11), archsimd.BroadcastUint16x32(1<<6)
+	for len(w) >= lut3PeriodWords && len(tbl) >= lut3PeriodWords {
+		wp, tp := w[:lut3PeriodWords], tbl[:lut3PeriodWords]
+		w, tbl = w[lut3PeriodWords:], tbl[lut3PeriodWords:]
+		var a0, a1, a2, a3 archsimd.Int16x32
+		for len(wp) > 0 && len(tp) > 0 {
+			wk, tk := &wp[0], &tp[0]
+			t0 := archsimd.LoadInt16x32(&tk[0])
+			t1 := archsimd.LoadInt16x32(&tk[1])
+			t2 := archsimd.LoadInt16x32(&tk[2])
+			a0 = simdLook3(a0, t0, t1, t2, archsimd.LoadUint16x32(&wk[0]), sh5, sh10)
+			a1 = simdLook3(a1, t0, t1, t2, archsimd.LoadUint16x32(&wk[1]), sh5, sh10)
+			a2 = simdLook3(a2, t0, t1, t2, archsimd.LoadUint16x32(&wk[2]), sh5, sh10)
+			a3 = simdLook3(a3, t0, t1, t2, archsimd.LoadUint16x32(&wk[3]), sh5, sh10)
+			wp, tp = wp[1:], tp[1:]
 		}
+		even, odd := archsimd.BroadcastInt32x16(1).AsInt16x32(), archsimd.BroadcastInt32x16(1<<16).AsInt16x32()
+		simdWiden(a0, &acc[0], even, odd)
+		simdWiden(a1, &acc[1], even, odd)
+		simdWiden(a2, &acc[2], even, odd)
+		simdWiden(a3, &acc[3], even, odd)
 	}
 }
 
@@ -452,4 +466,17 @@ func simdView[A any, E any](s []E) *A {
 	var a A
 	n := int(unsafe.Sizeof(a) / unsafe.Sizeof(e))
 	return (*A)(unsafe.Pointer(unsafe.SliceData(s[:n:n])))
+}
+
+// simdRows returns s as a slice of len(s)*size(E)/size(R) elements of R, an
+// array type (possibly nested) of E; len(s) is a multiple of len(R)'s
+// element count.
+func simdRows[R any, E any](s []E) []R {
+	var e E
+	var r R
+	n := len(s) / int(unsafe.Sizeof(r)/unsafe.Sizeof(e))
+	if n == 0 {
+		return nil
+	}
+	return unsafe.Slice((*R)(unsafe.Pointer(unsafe.SliceData(s))), n)
 }
