@@ -358,10 +358,6 @@ func simdRowBlock3(w [][lutSets][32]uint16, tbl [][3][32]int16, acc *[lutSets][2
 	}
 }
 
-// simdOctet holds one set's three index vectors A, B, C of an octet (see
-// lutChunkOct in the generator).
-type simdOctet = [3][32]uint16
-
 // simdChunk6 is lutChunk: it adds to acc[32*4*rb + 32*s + i] (rb <
 // len(acc)/128, s < 4, i < 32) the lookups of one chunk of 4*nper octets of
 // 8 groups,
@@ -372,74 +368,71 @@ type simdOctet = [3][32]uint16
 // w[((rb*4*nper + o)*4 + s)*96:], word pos(i) of each. Sums stay in int16 for
 // one period of 4 octets (32 lookups of at most 762).
 func simdChunk6(w []uint16, tbl []int16, nper int, acc []int32) {
-	const period = lutPeriod * lutSets * 96
-	const tper = lutPeriod * lutOctet * 64
-	sh6, sh8, sh10 := archsimd.BroadcastUint16x32(1<<10), archsimd.BroadcastUint16x32(1<<8), archsimd.BroadcastUint16x32(1<<6)
-	even, odd := archsimd.BroadcastInt32x16(1).AsInt16x32(), archsimd.BroadcastInt32x16(1<<16).AsInt16x32()
+	octets := lutPeriod * nper
 	nrb := len(acc) / lutRowBlock
-	w = w[:nrb*nper*period]
-	tbl = tbl[:nper*tper]
+	wv := simdRows[[3][32]uint16](w[:nrb*octets*lutSets*96])
+	tv := simdRows[[lutOctet][2][32]int16](tbl[:octets*lutOctet*64])
 	for rb := 0; rb < nrb; rb++ {
-		a := simdView[[lutSets][2][16]int32](acc[rb*lutRowBlock:])
-		for per := 0; per < nper; per++ {
-			wp := simdView[[lutPeriod][lutSets]simdOctet](w[(rb*nper+per)*period:])
-			tp := simdView[[lutPeriod][lutOctet][2][32]int16](tbl[per*tper:])
-			var a0, a1, a2, a3 archsimd.Int16x32
-			for o := range wp {
-				A0, B0, C0 := archsimd.LoadUint16x32(&wp[o][0][0]), archsimd.LoadUint16x32(&wp[o][0][1]), archsimd.LoadUint16x32(&wp[o][0][2])
-				A1, B1, C1 := archsimd.LoadUint16x32(&wp[o][1][0]), archsimd.LoadUint16x32(&wp[o][1][1]), archsimd.LoadUint16x32(&wp[o][1][2])
-				A2, B2, C2 := archsimd.LoadUint16x32(&wp[o][2][0]), archsimd.LoadUint16x32(&wp[o][2][1]), archsimd.LoadUint16x32(&wp[o][2][2])
-				A3, B3, C3 := archsimd.LoadUint16x32(&wp[o][3][0]), archsimd.LoadUint16x32(&wp[o][3][1]), archsimd.LoadUint16x32(&wp[o][3][2])
-				t := &tp[o]
-				// Group g's table is t[g] (entries 0..31, 32..63); VPERMI2W reads
-				// bits 0..5 of an index word. g0 = A, g1 = A>>6, g2 = B, g3 = B>>6,
-				// g4 = C, g5 = C>>10, g6 = A>>12 | (C>>6)<<4, g7 = B>>12 | (C>>8)<<4.
-				lo, hi := archsimd.LoadInt16x32(&t[1][0]), archsimd.LoadInt16x32(&t[1][1])
-				a0 = a0.Add(lo.ConcatPermute(hi, A0.MulHigh(sh6)))
-				a1 = a1.Add(lo.ConcatPermute(hi, A1.MulHigh(sh6)))
-				a2 = a2.Add(lo.ConcatPermute(hi, A2.MulHigh(sh6)))
-				a3 = a3.Add(lo.ConcatPermute(hi, A3.MulHigh(sh6)))
-				lo, hi = archsimd.LoadInt16x32(&t[6][0]), archsimd.LoadInt16x32(&t[6][1])
-				a0 = a0.Add(lo.ConcatPermute(hi, A0.ShiftAllRightConcat(12, C0.MulHigh(sh6))))
-				a1 = a1.Add(lo.ConcatPermute(hi, A1.ShiftAllRightConcat(12, C1.MulHigh(sh6))))
-				a2 = a2.Add(lo.ConcatPermute(hi, A2.ShiftAllRightConcat(12, C2.MulHigh(sh6))))
-				a3 = a3.Add(lo.ConcatPermute(hi, A3.ShiftAllRightConcat(12, C3.MulHigh(sh6))))
-				lo, hi = archsimd.LoadInt16x32(&t[0][0]), archsimd.LoadInt16x32(&t[0][1])
-				a0 = a0.Add(lo.ConcatPermute(hi, A0))
-				a1 = a1.Add(lo.ConcatPermute(hi, A1))
-				a2 = a2.Add(lo.ConcatPermute(hi, A2))
-				a3 = a3.Add(lo.ConcatPermute(hi, A3))
-				lo, hi = archsimd.LoadInt16x32(&t[3][0]), archsimd.LoadInt16x32(&t[3][1])
-				a0 = a0.Add(lo.ConcatPermute(hi, B0.MulHigh(sh6)))
-				a1 = a1.Add(lo.ConcatPermute(hi, B1.MulHigh(sh6)))
-				a2 = a2.Add(lo.ConcatPermute(hi, B2.MulHigh(sh6)))
-				a3 = a3.Add(lo.ConcatPermute(hi, B3.MulHigh(sh6)))
-				lo, hi = archsimd.LoadInt16x32(&t[7][0]), archsimd.LoadInt16x32(&t[7][1])
-				a0 = a0.Add(lo.ConcatPermute(hi, B0.ShiftAllRightConcat(12, C0.MulHigh(sh8))))
-				a1 = a1.Add(lo.ConcatPermute(hi, B1.ShiftAllRightConcat(12, C1.MulHigh(sh8))))
-				a2 = a2.Add(lo.ConcatPermute(hi, B2.ShiftAllRightConcat(12, C2.MulHigh(sh8))))
-				a3 = a3.Add(lo.ConcatPermute(hi, B3.ShiftAllRightConcat(12, C3.MulHigh(sh8))))
-				lo, hi = archsimd.LoadInt16x32(&t[2][0]), archsimd.LoadInt16x32(&t[2][1])
-				a0 = a0.Add(lo.ConcatPermute(hi, B0))
-				a1 = a1.Add(lo.ConcatPermute(hi, B1))
-				a2 = a2.Add(lo.ConcatPermute(hi, B2))
-				a3 = a3.Add(lo.ConcatPermute(hi, B3))
-				lo, hi = archsimd.LoadInt16x32(&t[5][0]), archsimd.LoadInt16x32(&t[5][1])
-				a0 = a0.Add(lo.ConcatPermute(hi, C0.MulHigh(sh10)))
-				a1 = a1.Add(lo.ConcatPermute(hi, C1.MulHigh(sh10)))
-				a2 = a2.Add(lo.ConcatPermute(hi, C2.MulHigh(sh10)))
-				a3 = a3.Add(lo.ConcatPermute(hi, C3.MulHigh(sh10)))
-				lo, hi = archsimd.LoadInt16x32(&t[4][0]), archsimd.LoadInt16x32(&t[4][1])
-				a0 = a0.Add(lo.ConcatPermute(hi, C0))
-				a1 = a1.Add(lo.ConcatPermute(hi, C1))
-				a2 = a2.Add(lo.ConcatPermute(hi, C2))
-				a3 = a3.Add(lo.ConcatPermute(hi, C3))
+		simdRowBlock6(wv[rb*octets*lutSets:(rb+1)*octets*lutSets], tv, simdView[[lutSets][2][16]int32](acc[rb*lutRowBlock:]))
+	}
+}
+
+// simdRowBlock6 is simdChunk6 for one row block: w holds one set's A, B,
+// C per element, the four sets of an octet in a row, and tbl an octet's
+// tables per element (len(w) == 4*len(tbl), a multiple of 16). The
+// assembly keeps all 12 index vectors of an octet in registers; Go
+// allocates only 15 vector registers (X0-X14), where that spilled five
+// vectors per octet. Here the octet goes in three phases (the groups of A,
+// of B, of C), each table loaded once for the four sets as in the
+// assembly; C is needed in all three phases, and as Go merges the loads of
+// the same address, it keeps C on the stack (4 spills, 7 reloads per
+// octet). Not inlined, for the reasons given at simdRowBlock3.
+//
+//go:noinline
+func simdRowBlock6(w [][3][32]uint16, tbl [][lutOctet][2][32]int16, acc *[lutSets][2][16]int32) {
+	for len(w) >= lutPeriod*lutSets && len(tbl) >= lutPeriod {
+		wp, tp := w[:lutPeriod*lutSets], tbl[:lutPeriod]
+		w, tbl = w[lutPeriod*lutSets:], tbl[lutPeriod:]
+		var a0, a1, a2, a3 archsimd.Int16x32
+		for len(wp) >= lutSets && len(tp) > 0 {
+			o, t := (*[lutSets][3][32]uint16)(wp[:lutSets]), &tp[0]
+			wp, tp = wp[lutSets:], tp[1:]
+			// look adds the lookups of group g (table t[g], VPERMI2W reading
+			// bits 0..5 of an index word) for the four sets' indices.
+			look := func(g int, i0, i1, i2, i3 archsimd.Uint16x32) {
+				lo, hi := archsimd.LoadInt16x32(&t[g][0]), archsimd.LoadInt16x32(&t[g][1])
+				a0 = a0.Add(lo.ConcatPermute(hi, i0))
+				a1 = a1.Add(lo.ConcatPermute(hi, i1))
+				a2 = a2.Add(lo.ConcatPermute(hi, i2))
+				a3 = a3.Add(lo.ConcatPermute(hi, i3))
 			}
-			simdWiden(a0, &a[0], even, odd)
-			simdWiden(a1, &a[1], even, odd)
-			simdWiden(a2, &a[2], even, odd)
-			simdWiden(a3, &a[3], even, odd)
+			ld := func(s, v int) archsimd.Uint16x32 { return archsimd.LoadUint16x32(&o[s][v]) }
+			// g0 = A, g1 = A>>6, g6 = A>>12 | (C>>6)<<4 (C reloaded: too few
+			// registers to keep it).
+			sh := archsimd.BroadcastUint16x32(1 << 10)
+			A0, A1, A2, A3 := ld(0, 0), ld(1, 0), ld(2, 0), ld(3, 0)
+			look(1, A0.MulHigh(sh), A1.MulHigh(sh), A2.MulHigh(sh), A3.MulHigh(sh))
+			look(6, A0.ShiftAllRightConcat(12, ld(0, 2).MulHigh(sh)), A1.ShiftAllRightConcat(12, ld(1, 2).MulHigh(sh)),
+				A2.ShiftAllRightConcat(12, ld(2, 2).MulHigh(sh)), A3.ShiftAllRightConcat(12, ld(3, 2).MulHigh(sh)))
+			look(0, A0, A1, A2, A3)
+			// g2 = B, g3 = B>>6, g7 = B>>12 | (C>>8)<<4.
+			B0, B1, B2, B3 := ld(0, 1), ld(1, 1), ld(2, 1), ld(3, 1)
+			look(3, B0.MulHigh(sh), B1.MulHigh(sh), B2.MulHigh(sh), B3.MulHigh(sh))
+			sh = archsimd.BroadcastUint16x32(1 << 8)
+			look(7, B0.ShiftAllRightConcat(12, ld(0, 2).MulHigh(sh)), B1.ShiftAllRightConcat(12, ld(1, 2).MulHigh(sh)),
+				B2.ShiftAllRightConcat(12, ld(2, 2).MulHigh(sh)), B3.ShiftAllRightConcat(12, ld(3, 2).MulHigh(sh)))
+			look(2, B0, B1, B2, B3)
+			// g4 = C, g5 = C>>10.
+			C0, C1, C2, C3 := ld(0, 2), ld(1, 2), ld(2, 2), ld(3, 2)
+			sh = archsimd.BroadcastUint16x32(1 << 6)
+			look(5, C0.MulHigh(sh), C1.MulHigh(sh), C2.MulHigh(sh), C3.MulHigh(sh))
+			look(4, C0, C1, C2, C3)
 		}
+		even, odd := archsimd.BroadcastInt32x16(1).AsInt16x32(), archsimd.BroadcastInt32x16(1<<16).AsInt16x32()
+		simdWiden(a0, &acc[0], even, odd)
+		simdWiden(a1, &acc[1], even, odd)
+		simdWiden(a2, &acc[2], even, odd)
+		simdWiden(a3, &acc[3], even, odd)
 	}
 }
 
