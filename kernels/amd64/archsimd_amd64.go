@@ -53,13 +53,13 @@ func (p *simdPrepared) Kernel() kernels.Kernel { return p.k }
 func (p *simdPrepared) NewInput() kernels.Input {
 	in := &simdInput{p: p, acc: make([]int32, p.rowsP)}
 	if p.tern {
-		// qu past cols is 0x80 (q = 0).
-		in.qu = make([]uint8, p.colsP)
+		// qu past cols is 0x80 (q = 0); the table builder reads past colsP.
+		in.qu = make([]uint8, p.colsP+simdTableSlack)
 		for i := range in.qu {
 			in.qu[i] = 0x80
 		}
 	} else {
-		in.q = make([]int8, p.colsP) // zero past cols
+		in.q = make([]int8, p.colsP+simdTableSlack) // zero past cols
 	}
 	return in
 }
@@ -138,9 +138,9 @@ func (in *simdInput) GEMV(y []float32, r0, r1 int) error {
 		}
 		u0, u1 := p.chunks[ci], p.chunks[ci+1]
 		if p.tern {
-			simdTables3(in.qu[lut3Word*u0:lut3Word*u1], &p.cbv3, tbl)
+			simdTables3(in.qu[lut3Word*u0:], 3*(u1-u0), &p.cbv3, tbl)
 		} else {
-			simdTables(in.q[lutGroup*lutOctet*u0:lutGroup*lutOctet*u1], &p.cbv, tbl)
+			simdTables(in.q[lutGroup*lutOctet*u0:], lutOctet*(u1-u0), &p.cbv, tbl)
 		}
 		for rb := f0; rb < f1; {
 			end := min(f1, (rb/lutSuper+1)*lutSuper)
@@ -241,48 +241,86 @@ func simdQuantFlip(x []float32, s float32, qu []uint8) {
 	}
 }
 
-// simdTables writes, for g < len(q)/3 and e < 64,
+// simdTableSlack is how many bytes past its last group the table builders
+// read (16-byte loads whose first byte or two are broadcast; the rest are
+// multiplied by zero or ignored): simdInput pads q and qu by this much.
+const simdTableSlack = 16
+
+// simdTables writes, for g < n and e < 64,
 //
 //	tbl[64g+e] = cb[e&3]*q[3g] + cb[(e>>2)&3]*q[3g+1] + cb[e>>4]*q[3g+2]
 //
 // from cbv as lutTables takes it (32-entry vectors cb[e&3], cb[(e>>2)&3],
-// cb[e>>4] for e < 32 and for e >= 32). len(q) is a multiple of 3.
-func simdTables(q []int8, cbv *[128]int16, tbl []int16) {
+// cb[e>>4] for e < 32 and for e >= 32). q must hold 3n + 13 bytes at least:
+// each q[i] is broadcast from a 16-byte load at q[i:] (VPBROADCASTB, then
+// VPSRAW by 8 sign-extends it into every word), as lutTables broadcasts it
+// from memory; archsimd has no broadcast from memory, and a broadcast of a
+// Go int8 goes through a general-purpose register (VMOVQ), twice as slow.
+func simdTables(q []int8, n int, cbv *[128]int16, tbl []int16) {
 	c0 := archsimd.LoadInt16x32((*[32]int16)(cbv[0:32]))
 	c1 := archsimd.LoadInt16x32((*[32]int16)(cbv[32:64]))
 	c2lo := archsimd.LoadInt16x32((*[32]int16)(cbv[64:96]))
 	c2hi := archsimd.LoadInt16x32((*[32]int16)(cbv[96:128]))
-	n := len(q) / 3
-	tbl = tbl[:64*n]
-	for g := 0; g < n; g++ {
-		qg := (*[3]int8)(q[3*g : 3*g+3])
-		t := simdView[[2][32]int16](tbl[64*g:])
-		b2 := archsimd.BroadcastInt16x32(int16(qg[2]))
-		base := archsimd.BroadcastInt16x32(int16(qg[0])).Mul(c0).Add(archsimd.BroadcastInt16x32(int16(qg[1])).Mul(c1))
+	t := simdRows[[2][32]int16](tbl[:64*n])
+	q = q[:3*n+13]
+	bc := func(q []int8) archsimd.Int16x32 {
+		return archsimd.LoadInt8x16((*[16]int8)(q[:16])).Broadcast1To64().AsInt16x32().ShiftAllRight(8)
+	}
+	one := func(q []int8, t *[2][32]int16) {
+		base := bc(q).Mul(c0).Add(bc(q[1:]).Mul(c1))
+		b2 := bc(q[2:])
 		b2.Mul(c2lo).Add(base).Store(&t[0])
 		b2.Mul(c2hi).Add(base).Store(&t[1])
 	}
+	// Four groups per step (see simdTables3).
+	for len(t) >= 4 && len(q) >= 9+18 {
+		q4, t4 := (*[9 + 18]int8)(q[:9+18]), (*[4][2][32]int16)(t[:4])
+		one(q4[0:], &t4[0])
+		one(q4[3:], &t4[1])
+		one(q4[6:], &t4[2])
+		one(q4[9:], &t4[3])
+		q, t = q[12:], t[4:]
+	}
+	for i := range t {
+		one(q, &t[i])
+		q = q[3:]
+	}
 }
 
-// simdTables3 writes, for g < len(qu)/3 and e < 32,
+// simdTables3 writes, for g < n and e < 32,
 //
 //	tbl[32g+e] = v0[e]*q[3g] + v1[e]*q[3g+1] + v2[e]*q[3g+2]
 //
 // from qu = q+128 and cbv as lut3Tables takes it: VPMADDUBSW of the
-// unsigned pairs (qu[3g], qu[3g+1]) and (qu[3g+2], 0) with the signed value
-// bytes, minus the constant 128*(v0[e]+v1[e]+v2[e]). len(qu) is a multiple of 3.
-func simdTables3(qu []uint8, cbv *[96]int16, tbl []int16) {
+// unsigned pairs (qu[3g], qu[3g+1]) and (qu[3g+2], qu[3g+3]) with the
+// signed value bytes (v0[e], v1[e]) and (v2[e], 0), minus the constant
+// 128*(v0[e]+v1[e]+v2[e]). qu must hold 3n + 15 bytes at least: each pair
+// is broadcast from a 16-byte load (see simdTables).
+func simdTables3(qu []uint8, n int, cbv *[96]int16, tbl []int16) {
 	c01 := archsimd.LoadInt16x32((*[32]int16)(cbv[0:32])).AsInt8x64()
 	c2 := archsimd.LoadInt16x32((*[32]int16)(cbv[32:64])).AsInt8x64()
 	k := archsimd.LoadInt16x32((*[32]int16)(cbv[64:96]))
-	n := len(qu) / 3
-	tbl = tbl[:32*n]
-	for g := 0; g < n; g++ {
-		qg := (*[3]uint8)(qu[3*g : 3*g+3])
-		b01 := archsimd.BroadcastUint16x32(uint16(qg[0]) | uint16(qg[1])<<8).AsUint8x64()
-		b2 := archsimd.BroadcastUint16x32(uint16(qg[2])).AsUint8x64()
-		t := b01.DotProductPairsSaturated(c01).Add(b2.DotProductPairsSaturated(c2)).Sub(k)
-		t.Store((*[32]int16)(tbl[32*g : 32*g+32]))
+	t := simdRows[[32]int16](tbl[:32*n])
+	qu = qu[:3*n+15]
+	bc := func(q []uint8) archsimd.Uint8x64 {
+		return archsimd.LoadUint8x16((*[16]uint8)(q[:16])).AsUint16x8().Broadcast1To32().AsUint8x64()
+	}
+	one := func(q []uint8, t *[32]int16) {
+		bc(q).DotProductPairsSaturated(c01).Add(bc(q[2:]).DotProductPairsSaturated(c2)).Sub(k).Store(t)
+	}
+	// Four groups per step: one bounds check for the four (q4, t4 are
+	// arrays, their constant-offset slices need none).
+	for len(t) >= 4 && len(qu) >= 9+18 {
+		q4, t4 := (*[9 + 18]uint8)(qu[:9+18]), (*[4][32]int16)(t[:4])
+		one(q4[0:], &t4[0])
+		one(q4[3:], &t4[1])
+		one(q4[6:], &t4[2])
+		one(q4[9:], &t4[3])
+		qu, t = qu[12:], t[4:]
+	}
+	for i := range t {
+		one(qu, &t[i])
+		qu = qu[3:]
 	}
 }
 

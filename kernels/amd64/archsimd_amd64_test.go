@@ -96,14 +96,14 @@ func TestArchsimdParts(t *testing.T) {
 			}
 			p := lp.(*lutPrepared)
 			const groups = 40
-			q := make([]int8, 3*groups+1)
+			q := make([]int8, 3*groups+simdTableSlack)
 			for i := range q[:3*groups] {
 				q[i] = int8(rng.IntN(255) - 127)
 			}
 			q[0], q[1], q[2] = 127, -127, 127
 			want, got := make([]int16, 64*groups), make([]int16, 64*groups)
 			lutTables(&q[0], groups, &p.cbv, &want[0])
-			simdTables(q[:3*groups], &p.cbv, got)
+			simdTables(q, groups, &p.cbv, got)
 			if !slices.Equal(got, want) {
 				t.Fatalf("cb %v: simdTables differs from lutTables", cb.Values())
 			}
@@ -124,14 +124,14 @@ func TestArchsimdParts(t *testing.T) {
 				t.Fatalf("cb %v: not on the base-3 path", cb.Values())
 			}
 			const groups = 36
-			qu := make([]uint8, 3*groups+1)
+			qu := make([]uint8, 3*groups+simdTableSlack)
 			for i := range qu[:3*groups] {
 				qu[i] = uint8(rng.IntN(255) + 1) // q in [-127, 127]
 			}
 			qu[0], qu[1], qu[2] = 1, 255, 255
 			want, got := make([]int16, 32*groups), make([]int16, 32*groups)
 			lut3Tables(&qu[0], groups, &p.cbv3, &want[0])
-			simdTables3(qu[:3*groups], &p.cbv3, got)
+			simdTables3(qu, groups, &p.cbv3, got)
 			if !slices.Equal(got, want) {
 				t.Fatalf("cb %v: simdTables3 differs from lut3Tables", cb.Values())
 			}
@@ -281,26 +281,28 @@ func BenchmarkArchsimdParts(b *testing.B) {
 	}
 	var cbv3 [96]int16
 	var cbv [128]int16
-	qu := make([]uint8, lut3ChunkPer*lut3PeriodWords*lut3Word+1)
-	q := make([]int8, lutChunkPer*lutPeriod*lutOctet*lutGroup+1)
+	g3 := lut3ChunkPer * lut3PeriodWords * 3
+	g6 := lutChunkPer * lutPeriod * lutOctet
+	qu := make([]uint8, 3*g3+simdTableSlack)
+	q := make([]int8, 3*g6+simdTableSlack)
 	b.Run("part=tables3/impl=asm", func(b *testing.B) {
 		for b.Loop() {
-			lut3Tables(&qu[0], (len(qu)-1)/3, &cbv3, &tbl[0])
+			lut3Tables(&qu[0], g3, &cbv3, &tbl[0])
 		}
 	})
 	b.Run("part=tables3/impl=archsimd", func(b *testing.B) {
 		for b.Loop() {
-			simdTables3(qu[:len(qu)-1], &cbv3, tbl)
+			simdTables3(qu, g3, &cbv3, tbl)
 		}
 	})
 	b.Run("part=tables/impl=asm", func(b *testing.B) {
 		for b.Loop() {
-			lutTables(&q[0], (len(q)-1)/3, &cbv, &tbl[0])
+			lutTables(&q[0], g6, &cbv, &tbl[0])
 		}
 	})
 	b.Run("part=tables/impl=archsimd", func(b *testing.B) {
 		for b.Loop() {
-			simdTables(q[:len(q)-1], &cbv, tbl)
+			simdTables(q, g6, &cbv, tbl)
 		}
 	})
 	x := make([]float32, 4096)
