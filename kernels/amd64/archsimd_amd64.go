@@ -178,7 +178,7 @@ func (p *simdPrepared) simdChunk(rb, u0, u1 int, tbl []int16, acc []int32) {
 }
 
 // simdAmax returns max |x[i]| (0 for an empty x), reading no element past
-// the end of x (the last piece is a masked load).
+// the end of x.
 func simdAmax(x []float32) float32 {
 	abs := archsimd.BroadcastInt32x16(math.MaxInt32)
 	var m0, m1 archsimd.Float32x16
@@ -190,7 +190,7 @@ func simdAmax(x []float32) float32 {
 		m1 = m1.Max(b.AsInt32x16().And(abs).AsFloat32x16())
 	}
 	for ; i < len(x); i += 16 {
-		a := archsimd.LoadFloat32x16SlicePart(x[i:]) // zeros past the end
+		a := simdTail(x[i:]) // zeros past the end
 		m0 = m0.Max(a.AsInt32x16().And(abs).AsFloat32x16())
 	}
 	m := m0.Max(m1)
@@ -198,6 +198,17 @@ func simdAmax(x []float32) float32 {
 	var v [8]float32
 	h.Store(&v)
 	return max(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7])
+}
+
+// simdTail loads the at most 16 values of x, zeros after them. The tails
+// of x, q and y go through a copy: archsimd's Load*SlicePart and
+// StoreSlicePart convert the short slice to a pointer to a whole vector,
+// which checkptr (on under -race) rejects when the vector would straddle
+// the end of the allocation (golang/go#78413, #80856; Go 1.26.8 still has it).
+func simdTail(x []float32) archsimd.Float32x16 {
+	var t [16]float32
+	copy(t[:], x)
+	return archsimd.LoadFloat32x16(&t)
 }
 
 // simdQ16 is SPEC §2's rounding of 16 values: clamp(roundHalfEven(float32(x*s)),
@@ -209,7 +220,7 @@ func simdQ16(x, s archsimd.Float32x16) archsimd.Int32x16 {
 }
 
 // simdQuant writes q[i] = kernels.QuantizeValue(x[i], s) for i < len(x)
-// (len(q) == len(x)), the tail with masked loads and stores.
+// (len(q) == len(x)).
 func simdQuant(x []float32, s float32, q []int8) {
 	q = q[:len(x)]
 	sv := archsimd.BroadcastFloat32x16(s)
@@ -219,8 +230,9 @@ func simdQuant(x []float32, s float32, q []int8) {
 		v.TruncateToInt8().Store((*[16]int8)(q[i : i+16]))
 	}
 	if i < len(x) {
-		v := simdQ16(archsimd.LoadFloat32x16SlicePart(x[i:]), sv)
-		v.TruncateToInt8().StoreSlicePart(q[i:])
+		var t [16]int8
+		simdQ16(simdTail(x[i:]), sv).TruncateToInt8().Store(&t)
+		copy(q[i:], t[:])
 	}
 }
 
@@ -236,8 +248,9 @@ func simdQuantFlip(x []float32, s float32, qu []uint8) {
 		v.TruncateToInt8().Xor(flip).AsUint8x16().Store((*[16]uint8)(qu[i : i+16]))
 	}
 	if i < len(x) {
-		v := simdQ16(archsimd.LoadFloat32x16SlicePart(x[i:]), sv)
-		v.TruncateToInt8().Xor(flip).AsUint8x16().StoreSlicePart(qu[i:])
+		var t [16]uint8
+		simdQ16(simdTail(x[i:]), sv).TruncateToInt8().Xor(flip).AsUint8x16().Store(&t)
+		copy(qu[i:], t[:])
 	}
 }
 
@@ -476,7 +489,7 @@ func simdRowBlock6(w [][3][32]uint16, tbl [][lutOctet][2][32]int16, acc *[lutSet
 
 // simdScale writes y[i] = float32(acc[i]) * inv for i < len(y) (len(acc) ==
 // len(y)): VCVTDQ2PS rounds to nearest even, as Go's int32 to float32
-// conversion does; the tail is a masked load and store.
+// conversion does.
 func simdScale(acc []int32, inv float32, y []float32) {
 	acc = acc[:len(y)]
 	iv := archsimd.BroadcastFloat32x16(inv)
@@ -485,7 +498,11 @@ func simdScale(acc []int32, inv float32, y []float32) {
 		archsimd.LoadInt32x16((*[16]int32)(acc[i : i+16])).ConvertToFloat32().Mul(iv).Store((*[16]float32)(y[i : i+16]))
 	}
 	if i < len(y) {
-		archsimd.LoadInt32x16SlicePart(acc[i:]).ConvertToFloat32().Mul(iv).StoreSlicePart(y[i:])
+		var a [16]int32
+		var t [16]float32
+		copy(a[:], acc[i:])
+		archsimd.LoadInt32x16(&a).ConvertToFloat32().Mul(iv).Store(&t)
+		copy(y[i:], t[:])
 	}
 }
 
