@@ -214,8 +214,9 @@ func simdTail(x []float32) archsimd.Float32x16 {
 // simdQ16 is SPEC §2's rounding of 16 values: clamp(roundHalfEven(float32(x*s)),
 // -127, 127) as int32 (VMULPS, VRNDSCALEPS to nearest even, clamp, VCVTTPS2DQ
 // of an integral value).
-func simdQ16(x, s archsimd.Float32x16) archsimd.Int32x16 {
-	lo, hi := archsimd.BroadcastFloat32x16(-127), archsimd.BroadcastFloat32x16(127)
+// lo and hi are -127 and 127 in every lane, passed in because Go does not
+// hoist loop-invariant broadcasts out of the caller's loop.
+func simdQ16(x, s, lo, hi archsimd.Float32x16) archsimd.Int32x16 {
 	return x.Mul(s).RoundToEvenScaled(0).Max(lo).Min(hi).ConvertToInt32()
 }
 
@@ -224,14 +225,15 @@ func simdQ16(x, s archsimd.Float32x16) archsimd.Int32x16 {
 func simdQuant(x []float32, s float32, q []int8) {
 	q = q[:len(x)]
 	sv := archsimd.BroadcastFloat32x16(s)
+	lo, hi := archsimd.BroadcastFloat32x16(-127), archsimd.BroadcastFloat32x16(127)
 	i := 0
 	for ; i+16 <= len(x); i += 16 {
-		v := simdQ16(archsimd.LoadFloat32x16((*[16]float32)(x[i:i+16])), sv)
+		v := simdQ16(archsimd.LoadFloat32x16((*[16]float32)(x[i:i+16])), sv, lo, hi)
 		v.TruncateToInt8().Store((*[16]int8)(q[i : i+16]))
 	}
 	if i < len(x) {
 		var t [16]int8
-		simdQ16(simdTail(x[i:]), sv).TruncateToInt8().Store(&t)
+		simdQ16(simdTail(x[i:]), sv, lo, hi).TruncateToInt8().Store(&t)
 		copy(q[i:], t[:])
 	}
 }
@@ -241,15 +243,16 @@ func simdQuant(x []float32, s float32, q []int8) {
 func simdQuantFlip(x []float32, s float32, qu []uint8) {
 	qu = qu[:len(x)]
 	sv := archsimd.BroadcastFloat32x16(s)
+	lo, hi := archsimd.BroadcastFloat32x16(-127), archsimd.BroadcastFloat32x16(127)
 	flip := archsimd.BroadcastInt8x16(-128)
 	i := 0
 	for ; i+16 <= len(x); i += 16 {
-		v := simdQ16(archsimd.LoadFloat32x16((*[16]float32)(x[i:i+16])), sv)
+		v := simdQ16(archsimd.LoadFloat32x16((*[16]float32)(x[i:i+16])), sv, lo, hi)
 		v.TruncateToInt8().Xor(flip).AsUint8x16().Store((*[16]uint8)(qu[i : i+16]))
 	}
 	if i < len(x) {
 		var t [16]uint8
-		simdQ16(simdTail(x[i:]), sv).TruncateToInt8().Xor(flip).AsUint8x16().Store(&t)
+		simdQ16(simdTail(x[i:]), sv, lo, hi).TruncateToInt8().Xor(flip).AsUint8x16().Store(&t)
 		copy(qu[i:], t[:])
 	}
 }
