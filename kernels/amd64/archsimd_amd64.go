@@ -5,6 +5,7 @@ package amd64
 import (
 	"errors"
 	"math"
+	"runtime"
 	"simd/archsimd"
 	"unsafe"
 
@@ -127,6 +128,13 @@ func (in *simdInput) GEMV(y []float32, r0, r1 int) error {
 		full = in.acc[f0*lutRowBlock : f1*lutRowBlock]
 		clear(full)
 	}
+	// q was written by Load, maybe on another core: ask for all of it at
+	// once (see lutInput.GEMV; archsimd has no prefetch, so plain loads).
+	if p.tern {
+		simdTouch(in.qu)
+	} else {
+		simdTouch(in.q)
+	}
 	buf := lutBufs.Get().(*lutChunkBuf)
 	defer lutBufs.Put(buf)
 	tbl := buf.tables()
@@ -161,6 +169,17 @@ func (in *simdInput) GEMV(y []float32, r0, r1 int) error {
 		simdScale(part[i].acc[a-rb*lutRowBlock:b-rb*lutRowBlock], inv, y[a:b])
 	}
 	return nil
+}
+
+// simdTouch loads one byte of every 64-byte line of b, the nearest
+// archsimd comes to lutPrefetch: the loads are independent, so the core
+// has all the lines on their way at once.
+func simdTouch[E int8 | uint8](b []E) {
+	var s E
+	for i := 0; i < len(b); i += 64 {
+		s += b[i]
+	}
+	runtime.KeepAlive(s)
 }
 
 // simdChunk adds chunk [u0, u1)'s lookups for the len(acc)/lutRowBlock row
