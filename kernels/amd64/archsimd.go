@@ -17,9 +17,10 @@ func init() {
 // reason.
 var ArchsimdI8 kernels.Kernel = &simdKernel{kernels.Base{I: kernels.Info{
 	ID: "archsimd-i8", Backend: "amd64", ISA: "avx512bw+vbmi2 (archsimd)", Mode: kernels.I8,
-	Code: "Go simd/archsimd (GOEXPERIMENT=simd): avx512lut-i8's algorithm and repacked W; " +
-		"quantizer, table builds, VPERMW (base-3, <= 3-valued codebooks) and VPERMI2W (6-bit) chunk lookups " +
-		"and the final scale in archsimd; no software prefetch (archsimd has none)",
+	Code: "Go simd/archsimd (GOEXPERIMENT=simd): avx512lut-i8's algorithm, Prepare and repacked W; " +
+		"quantizer (VRNDSCALEPS + truncating convert), table builds, VPERMW (base-3, <= 3-valued codebooks) " +
+		"and VPERMI2W (6-bit, octets in three phases: Go allocates 15 vector registers) chunk lookups and the scale " +
+		"in archsimd, one non-inlined function per row block; no software prefetch of W (archsimd has none)",
 }}}
 
 type simdKernel struct{ kernels.Base }

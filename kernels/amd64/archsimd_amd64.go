@@ -276,9 +276,9 @@ func simdQuantFlip(x []float32, s float32, qu []uint8) {
 	}
 }
 
-// simdTableSlack is how many bytes past its last group the table builders
-// read (16-byte loads whose first byte or two are broadcast; the rest are
-// multiplied by zero or ignored): simdInput pads q and qu by this much.
+// simdTableSlack is how many bytes past its last group (up to 15) the table
+// builders read (16-byte loads whose first byte or two are broadcast; the
+// rest are multiplied by zero or ignored): simdInput pads q and qu by this much.
 const simdTableSlack = 16
 
 // simdTables writes, for g < n and e < 64,
@@ -286,7 +286,7 @@ const simdTableSlack = 16
 //	tbl[64g+e] = cb[e&3]*q[3g] + cb[(e>>2)&3]*q[3g+1] + cb[e>>4]*q[3g+2]
 //
 // from cbv as lutTables takes it (32-entry vectors cb[e&3], cb[(e>>2)&3],
-// cb[e>>4] for e < 32 and for e >= 32). q must hold 3n + 13 bytes at least:
+// cb[e>>4] for e < 32 and for e >= 32). q must hold 3n + 15 bytes at least:
 // each q[i] is broadcast from a 16-byte load at q[i:] (VPBROADCASTB, then
 // VPSRAW by 8 sign-extends it into every word), as lutTables broadcasts it
 // from memory; archsimd has no broadcast from memory, and a broadcast of a
@@ -297,7 +297,7 @@ func simdTables(q []int8, n int, cbv *[128]int16, tbl []int16) {
 	c2lo := archsimd.LoadInt16x32((*[32]int16)(cbv[64:96]))
 	c2hi := archsimd.LoadInt16x32((*[32]int16)(cbv[96:128]))
 	t := simdRows[[2][32]int16](tbl[:64*n])
-	q = q[:3*n+13]
+	q = q[: 3*n+15 : 3*n+15]
 	bc := func(q []int8) archsimd.Int16x32 {
 		return archsimd.LoadInt8x16((*[16]int8)(q[:16])).Broadcast1To64().AsInt16x32().ShiftAllRight(8)
 	}
@@ -336,7 +336,7 @@ func simdTables3(qu []uint8, n int, cbv *[96]int16, tbl []int16) {
 	c2 := archsimd.LoadInt16x32((*[32]int16)(cbv[32:64])).AsInt8x64()
 	k := archsimd.LoadInt16x32((*[32]int16)(cbv[64:96]))
 	t := simdRows[[32]int16](tbl[:32*n])
-	qu = qu[:3*n+15]
+	qu = qu[: 3*n+15 : 3*n+15]
 	bc := func(q []uint8) archsimd.Uint8x64 {
 		return archsimd.LoadUint8x16((*[16]uint8)(q[:16])).AsUint16x8().Broadcast1To32().AsUint8x64()
 	}
