@@ -457,12 +457,16 @@ func simdChunk6(w []uint16, tbl []int16, nper int, acc []int32) {
 // allocates only 15 vector registers (X0-X14), where that spilled five
 // vectors per octet. Here the octet goes in three phases (the groups of A,
 // of B, of C), each table loaded once for the four sets as in the
-// assembly; C is needed in all three phases, and as Go merges the loads of
-// the same address, it keeps C on the stack (4 spills, 7 reloads per
-// octet). Not inlined, for the reasons given at simdRowBlock3.
+// assembly; g6 and g7 come in the C phase with A and B loaded again.
+// Those second loads are masked loads (all lanes): Go merges plain loads
+// of the same address, and then kept A and B live, spilled to the stack,
+// from their first phase on (12 W loads, 16 table loads, 8 reloads and no
+// spills per octet; the assembly has no reloads). Not inlined, for the
+// reasons given at simdRowBlock3.
 //
 //go:noinline
 func simdRowBlock6(w [][3][32]uint16, tbl [][lutOctet][2][32]int16, acc *[lutSets][2][16]int32) {
+	all := archsimd.Mask16x32FromBits(^uint32(0))
 	for len(w) >= lutPeriod*lutSets && len(tbl) >= lutPeriod {
 		wp, tp := w[:lutPeriod*lutSets], tbl[:lutPeriod]
 		w, tbl = w[lutPeriod*lutSets:], tbl[lutPeriod:]
@@ -480,23 +484,26 @@ func simdRowBlock6(w [][3][32]uint16, tbl [][lutOctet][2][32]int16, acc *[lutSet
 				a3 = a3.Add(lo.ConcatPermute(hi, i3))
 			}
 			ld := func(s, v int) archsimd.Uint16x32 { return archsimd.LoadUint16x32(&o[s][v]) }
-			// g0 = A, g1 = A>>6, g6 = A>>12 | (C>>6)<<4 (C reloaded: too few
-			// registers to keep it).
+			// A masked load (all lanes) is another operation to the compiler:
+			// it is not merged with the plain load of the same address, which
+			// would keep A and B live (spilled) until the C phase.
+			ldm := func(s, v int) archsimd.Uint16x32 { return archsimd.LoadMaskedUint16x32(&o[s][v], all) }
+			// g0 = A, g1 = A>>6.
 			sh := archsimd.BroadcastUint16x32(1 << 10)
 			A0, A1, A2, A3 := ld(0, 0), ld(1, 0), ld(2, 0), ld(3, 0)
 			look(1, A0.MulHigh(sh), A1.MulHigh(sh), A2.MulHigh(sh), A3.MulHigh(sh))
-			look(6, A0.ShiftAllRightConcat(12, ld(0, 2).MulHigh(sh)), A1.ShiftAllRightConcat(12, ld(1, 2).MulHigh(sh)),
-				A2.ShiftAllRightConcat(12, ld(2, 2).MulHigh(sh)), A3.ShiftAllRightConcat(12, ld(3, 2).MulHigh(sh)))
 			look(0, A0, A1, A2, A3)
-			// g2 = B, g3 = B>>6, g7 = B>>12 | (C>>8)<<4.
+			// g2 = B, g3 = B>>6.
 			B0, B1, B2, B3 := ld(0, 1), ld(1, 1), ld(2, 1), ld(3, 1)
 			look(3, B0.MulHigh(sh), B1.MulHigh(sh), B2.MulHigh(sh), B3.MulHigh(sh))
-			sh = archsimd.BroadcastUint16x32(1 << 8)
-			look(7, B0.ShiftAllRightConcat(12, ld(0, 2).MulHigh(sh)), B1.ShiftAllRightConcat(12, ld(1, 2).MulHigh(sh)),
-				B2.ShiftAllRightConcat(12, ld(2, 2).MulHigh(sh)), B3.ShiftAllRightConcat(12, ld(3, 2).MulHigh(sh)))
 			look(2, B0, B1, B2, B3)
-			// g4 = C, g5 = C>>10.
+			// g5 = C>>10, g6 = A>>12 | (C>>6)<<4, g7 = B>>12 | (C>>8)<<4, g4 = C.
 			C0, C1, C2, C3 := ld(0, 2), ld(1, 2), ld(2, 2), ld(3, 2)
+			look(6, ldm(0, 0).ShiftAllRightConcat(12, C0.MulHigh(sh)), ldm(1, 0).ShiftAllRightConcat(12, C1.MulHigh(sh)),
+				ldm(2, 0).ShiftAllRightConcat(12, C2.MulHigh(sh)), ldm(3, 0).ShiftAllRightConcat(12, C3.MulHigh(sh)))
+			sh = archsimd.BroadcastUint16x32(1 << 8)
+			look(7, ldm(0, 1).ShiftAllRightConcat(12, C0.MulHigh(sh)), ldm(1, 1).ShiftAllRightConcat(12, C1.MulHigh(sh)),
+				ldm(2, 1).ShiftAllRightConcat(12, C2.MulHigh(sh)), ldm(3, 1).ShiftAllRightConcat(12, C3.MulHigh(sh)))
 			sh = archsimd.BroadcastUint16x32(1 << 6)
 			look(5, C0.MulHigh(sh), C1.MulHigh(sh), C2.MulHigh(sh), C3.MulHigh(sh))
 			look(4, C0, C1, C2, C3)
