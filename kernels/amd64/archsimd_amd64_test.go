@@ -1,0 +1,323 @@
+//go:build goexperiment.simd && amd64 && !purego
+
+package amd64
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"unsafe"
+
+	"github.com/qkbench/qkbench/kernels"
+	"github.com/qkbench/qkbench/workloads"
+)
+
+// TestArchsimdQuant: simdAmax, simdQuant and simdQuantFlip agree bit for
+// bit with kernels.QuantizeI8 for every length from 0 to 100 and a few
+// longer ones, on random x, exact rounding ties and ±amax, and write
+// nothing past len(x).
+func TestArchsimdQuant(t *testing.T) {
+	avx512Skip(t, ArchsimdI8)
+	rng := rand.New(rand.NewPCG(1, 2))
+	lens := []int{}
+	for n := 0; n <= 100; n++ {
+		lens = append(lens, n)
+	}
+	lens = append(lens, 255, 256, 257, 4095, 8640)
+	for _, n := range lens {
+		for variant := 0; variant < 3; variant++ {
+			x := make([]float32, n)
+			for i := range x {
+				switch variant {
+				case 0:
+					x[i] = float32(rng.NormFloat64() * 3)
+				case 1: // q = x*127/127 = x: ties at every half
+					x[i] = float32(rng.IntN(255)-127) / 2
+				case 2:
+					x[i] = float32(rng.NormFloat64()) * 1e-7
+				}
+			}
+			if n > 0 && variant == 1 {
+				x[rng.IntN(n)] = 127 // amax 127: s = 1, ties stay ties
+			}
+			want := make([]int8, n)
+			s := kernels.QuantizeI8(x, want)
+			if got := float32(127) / max(simdAmax(x), float32(1e-5)); math.Float32bits(got) != math.Float32bits(s) {
+				t.Fatalf("n=%d variant %d: s = %v, want %v", n, variant, got, s)
+			}
+			q := make([]int8, n+20)
+			qu := make([]uint8, n+20)
+			for i := range q {
+				q[i], qu[i] = 99, 99
+			}
+			simdQuant(x, s, q[:n])
+			simdQuantFlip(x, s, qu[:n])
+			for i := 0; i < n+20; i++ {
+				wq, wu := int8(99), uint8(99)
+				if i < n {
+					wq, wu = want[i], uint8(want[i])^0x80
+				}
+				if q[i] != wq || qu[i] != wu {
+					t.Fatalf("n=%d variant %d: q[%d] = %d, qu = %d, want %d, %d (x = %v, s = %v)", n, variant, i, q[i], qu[i], wq, wu, x[min(i, n-1)], s)
+				}
+			}
+		}
+	}
+}
+
+// archsimdRandTables fills a table buffer with values a chunk's lookups can
+// meet (|entry| <= 762).
+func archsimdRandTables(rng *rand.Rand, tbl []int16) {
+	for i := range tbl {
+		tbl[i] = int16(rng.IntN(1525) - 762)
+	}
+}
+
+// TestArchsimdParts: each archsimd function computes what its assembly
+// counterpart in avx512_amd64.s computes, on random inputs (tables of both
+// paths, chunk lookups of both paths over several row blocks and periods,
+// the final scale with tails).
+func TestArchsimdParts(t *testing.T) {
+	avx512Skip(t, ArchsimdI8)
+	avx512Skip(t, AVX512LUTI8)
+	rng := rand.New(rand.NewPCG(3, 4))
+	cbs := []kernels.Codebook{kernels.QK256, {-2, 0, 1, 2}, {2, 2, -2, 1}}
+	t.Run("tables", func(t *testing.T) {
+		for _, cb := range cbs {
+			m, err := kernels.NewMatrix(1, 1, cb, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lp, err := (&lutKernel{ArchsimdI8.(*simdKernel).Base}).Prepare(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := lp.(*lutPrepared)
+			const groups = 40
+			q := make([]int8, 3*groups+simdTableSlack)
+			for i := range q[:3*groups] {
+				q[i] = int8(rng.IntN(255) - 127)
+			}
+			q[0], q[1], q[2] = 127, -127, 127
+			want, got := make([]int16, 64*groups), make([]int16, 64*groups)
+			lutTables(&q[0], groups, &p.cbv, &want[0])
+			simdTables(q, groups, &p.cbv, got)
+			if !slices.Equal(got, want) {
+				t.Fatalf("cb %v: simdTables differs from lutTables", cb.Values())
+			}
+		}
+	})
+	t.Run("tables3", func(t *testing.T) {
+		for _, cb := range []kernels.Codebook{kernels.Ternary, {-2, 2, 0, -2}, {2, 1, 2, 1}} {
+			m, err := kernels.NewMatrix(1, 1, cb, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lp, err := (&lutKernel{ArchsimdI8.(*simdKernel).Base}).Prepare(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := lp.(*lutPrepared)
+			if !p.tern {
+				t.Fatalf("cb %v: not on the base-3 path", cb.Values())
+			}
+			const groups = 36
+			qu := make([]uint8, 3*groups+simdTableSlack)
+			for i := range qu[:3*groups] {
+				qu[i] = uint8(rng.IntN(255) + 1) // q in [-127, 127]
+			}
+			qu[0], qu[1], qu[2] = 1, 255, 255
+			want, got := make([]int16, 32*groups), make([]int16, 32*groups)
+			lut3Tables(&qu[0], groups, &p.cbv3, &want[0])
+			simdTables3(qu, groups, &p.cbv3, got)
+			if !slices.Equal(got, want) {
+				t.Fatalf("cb %v: simdTables3 differs from lut3Tables", cb.Values())
+			}
+		}
+	})
+	for _, c := range []struct {
+		name        string
+		words, tbls int // per row block and period; table entries per period
+		asm         func(w *byte, tbl *int16, nper int, nrb int, acc *int32)
+		simd        func(w []uint16, tbl []int16, nper int, acc []int32)
+	}{
+		{"chunk3", lut3PeriodWords * lutSets * 32, lut3PeriodWords * 3 * 32, lut3Chunk, simdChunk3},
+		{"chunk6", lutPeriod * lutSets * 96, lutPeriod * lutOctet * 64, lutChunk, simdChunk6},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for _, sz := range [][2]int{{1, 1}, {1, 3}, {3, 1}, {2, 4}} {
+				nrb, nper := sz[0], sz[1]
+				w := make([]uint16, nrb*nper*c.words)
+				for i := range w {
+					w[i] = uint16(rng.Uint32())
+				}
+				tbl := make([]int16, nper*c.tbls)
+				archsimdRandTables(rng, tbl)
+				want := make([]int32, nrb*lutRowBlock)
+				for i := range want {
+					want[i] = rng.Int32N(1<<20) - 1<<19
+				}
+				got := slices.Clone(want)
+				c.asm((*byte)(unsafe.Pointer(&w[0])), &tbl[0], nper, nrb, &want[0])
+				c.simd(w, tbl, nper, got)
+				if !slices.Equal(got, want) {
+					t.Fatalf("nrb %d nper %d: %s differs from the assembly", nrb, nper, c.name)
+				}
+			}
+		})
+	}
+	t.Run("scale", func(t *testing.T) {
+		for _, n := range []int{0, 1, 15, 16, 17, 100, 128} {
+			acc := make([]int32, n)
+			for i := range acc {
+				acc[i] = rng.Int32() >> rng.IntN(31)
+			}
+			y := make([]float32, n+1)
+			y[n] = -1
+			inv := float32(rng.Float64())
+			simdScale(acc, inv, y[:n])
+			for i := 0; i < n; i++ {
+				if want := float32(acc[i]) * inv; y[i] != want {
+					t.Fatalf("n=%d: y[%d] = %v, want %v", n, i, y[i], want)
+				}
+			}
+			if y[n] != -1 {
+				t.Fatalf("n=%d: simdScale wrote y[n]", n)
+			}
+		}
+	})
+}
+
+// TestArchsimdSuperBlocks: row counts and ranges around lutSuper row
+// blocks on both paths, over two Loads (both chunk orders), bit for bit
+// against ref-i8 (the conformance suite's shapes stay below one super-block).
+func TestArchsimdSuperBlocks(t *testing.T) {
+	k := ArchsimdI8
+	avx512Skip(t, k)
+	sb := lutSuper * lutRowBlock
+	for _, c := range []struct {
+		cb         kernels.Codebook
+		rows, cols int
+	}{
+		{kernels.Ternary, 2*sb + 3*lutRowBlock + 7, 1000}, {kernels.Ternary, sb + 1, 433},
+		{kernels.QK256, 2*sb + 3*lutRowBlock + 7, 385},
+	} {
+		w, err := workloads.Generate(workloads.Spec{Rows: c.rows, Cols: c.cols, Codebook: c.cb, Seed: uint64(c.rows)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := kernels.RefI8(w.M, w.X)
+		p, err := k.Prepare(w.M)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Kernel() != k {
+			t.Fatalf("Prepared.Kernel() = %s, want %s", p.Kernel().Info().ID, k.Info().ID)
+		}
+		in := p.NewInput()
+		for _, raw := range [][]int{{0, c.rows}, {0, 100, sb - lutRowBlock, sb + 5, c.rows}, {0, sb / 2, sb + lutRowBlock, 2*sb + 1, c.rows}} {
+			cuts := []int{0}
+			for _, r := range raw[1:] {
+				if r = min(r, c.rows); r > cuts[len(cuts)-1] {
+					cuts = append(cuts, r)
+				}
+			}
+			for load := 0; load < 2; load++ {
+				if err := in.Load(w.X); err != nil {
+					t.Fatal(err)
+				}
+				y := make([]float32, c.rows)
+				for i := 0; i+1 < len(cuts); i++ {
+					if err := in.GEMV(y, cuts[i], cuts[i+1]); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for r := range y {
+					if y[r] != want[r] {
+						t.Fatalf("%s %dx%d cuts %v load %d: y[%d] = %v, want %v", c.cb.Name(), c.rows, c.cols, cuts, load, r, y[r], want[r])
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkArchsimdParts times each archsimd function against its assembly
+// counterpart on one column chunk of 8 row blocks (1024 rows), the sizes
+// avx512lut-i8 uses.
+func BenchmarkArchsimdParts(b *testing.B) {
+	avx512Skip(b, ArchsimdI8)
+	rng := rand.New(rand.NewPCG(5, 6))
+	const nrb = lutSuper
+	buf := new(lutChunkBuf)
+	tbl := buf.tables()
+	archsimdRandTables(rng, tbl)
+	acc := make([]int32, nrb*lutRowBlock)
+	for _, c := range []struct {
+		name        string
+		nper, words int
+		asm         func(w *byte, tbl *int16, nper int, nrb int, acc *int32)
+		simd        func(w []uint16, tbl []int16, nper int, acc []int32)
+	}{
+		{"chunk3", lut3ChunkPer, lut3PeriodWords * lutSets * 32, lut3Chunk, simdChunk3},
+		{"chunk6", lutChunkPer, lutPeriod * lutSets * 96, lutChunk, simdChunk6},
+	} {
+		w := make([]uint16, nrb*c.nper*c.words)
+		for i := range w {
+			w[i] = uint16(rng.Uint32())
+		}
+		b.Run("part="+c.name+"/impl=asm", func(b *testing.B) {
+			for b.Loop() {
+				c.asm((*byte)(unsafe.Pointer(&w[0])), &tbl[0], c.nper, nrb, &acc[0])
+			}
+		})
+		b.Run("part="+c.name+"/impl=archsimd", func(b *testing.B) {
+			for b.Loop() {
+				c.simd(w, tbl, c.nper, acc)
+			}
+		})
+	}
+	var cbv3 [96]int16
+	var cbv [128]int16
+	g3 := lut3ChunkPer * lut3PeriodWords * 3
+	g6 := lutChunkPer * lutPeriod * lutOctet
+	qu := make([]uint8, 3*g3+simdTableSlack)
+	q := make([]int8, 3*g6+simdTableSlack)
+	b.Run("part=tables3/impl=asm", func(b *testing.B) {
+		for b.Loop() {
+			lut3Tables(&qu[0], g3, &cbv3, &tbl[0])
+		}
+	})
+	b.Run("part=tables3/impl=archsimd", func(b *testing.B) {
+		for b.Loop() {
+			simdTables3(qu, g3, &cbv3, tbl)
+		}
+	})
+	b.Run("part=tables/impl=asm", func(b *testing.B) {
+		for b.Loop() {
+			lutTables(&q[0], g6, &cbv, &tbl[0])
+		}
+	})
+	b.Run("part=tables/impl=archsimd", func(b *testing.B) {
+		for b.Loop() {
+			simdTables(q, g6, &cbv, tbl)
+		}
+	})
+	x := make([]float32, 4096)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	q4 := make([]int8, len(x))
+	b.Run(fmt.Sprintf("part=quant%d/impl=asm", len(x)), func(b *testing.B) {
+		for b.Loop() {
+			avx512Quantize(x, q4)
+		}
+	})
+	b.Run(fmt.Sprintf("part=quant%d/impl=archsimd", len(x)), func(b *testing.B) {
+		for b.Loop() {
+			simdQuant(x, float32(127)/max(simdAmax(x), 1e-5), q4)
+		}
+	})
+}
