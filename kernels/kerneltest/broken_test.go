@@ -40,6 +40,7 @@ const (
 	bf16Products       // f32: rounds every product to bfloat16
 	globalScale        // Prepare keeps the scale in a package variable
 	hardWired          // supports only the qk256 codebook (SPEC §1: none may hard-wire one)
+	deepRows           // leaves rows 96..127 of every 128-row block uncomputed (a wide kernel's last row set)
 )
 
 // lastScale is globalScale's shared state.
@@ -51,7 +52,7 @@ var flawNames = map[flaw]string{
 	int16Acc: "int16acc", unalignedBug: "unaligned", sharedScratch: "sharedscratch",
 	staleLoad: "staleload", noRangeCheck: "norangecheck", yAlias: "yalias", badInfo: "badinfo", gemvScratch: "gemvscratch",
 	globalScale: "globalscale", noScale: "noscale", invOrder: "invorder", bf16Products: "bf16",
-	hardWired: "hardwired",
+	hardWired: "hardwired", deepRows: "deeprows",
 }
 
 // brokenKernel is a small but realistic i8 (or f32) kernel: it unpacks the
@@ -196,7 +197,7 @@ func (in *brokenInput) GEMV(y []float32, r0, r1 int) error {
 		return kernels.ErrNotLoaded
 	}
 	for r := r0; r < r1; r++ {
-		if f == lastRow && r == m.Rows-1 {
+		if f == lastRow && r == m.Rows-1 || f == deepRows && r%128 >= 96 {
 			continue
 		}
 		v := in.row(r)
@@ -300,6 +301,8 @@ func TestBrokenKernelsAreCaught(t *testing.T) {
 		{underread, kernels.I8, []string{kerneltest.PartGuardPage}, kerneltest.PartGuardPage},
 		{lastRow, kernels.I8, []string{kerneltest.PartShapes}, kerneltest.PartShapes},
 		{lastRow, kernels.F32, []string{kerneltest.PartShapes}, kerneltest.PartShapes},
+		{deepRows, kernels.I8, []string{kerneltest.PartShapes}, kerneltest.PartShapes},
+		{deepRows, kernels.I8, []string{kerneltest.PartRanges}, kerneltest.PartRanges},
 		{halfAway, kernels.I8, []string{kerneltest.PartSpecialX}, kerneltest.PartSpecialX},
 		{padCounts, kernels.I8, []string{kerneltest.PartPadding}, kerneltest.PartPadding},
 		{padCounts, kernels.F32, []string{kerneltest.PartPadding}, kerneltest.PartPadding},

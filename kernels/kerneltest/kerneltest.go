@@ -86,7 +86,8 @@ const (
 	// is stable, a Prepared reports its kernel and matrix.
 	PartInfo = "info"
 	// PartShapes: rows 1, 2, 3, 7, 8, 67 × cols 1 ... 8640 for every codebook,
-	// whole-range GEMV into a y inside NaN guard bands.
+	// and 130 and 1100 rows (past 128-row blocks and 1024-row super-blocks)
+	// for the named ones, whole-range GEMV into a y inside NaN guard bands.
 	PartShapes = "shapes"
 	// PartScale: scales other than 1 (small, negative, zero).
 	PartScale = "scale"

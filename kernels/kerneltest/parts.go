@@ -15,6 +15,10 @@ import (
 var (
 	gridRows = []int{1, 2, 3, 7, 8, 67}
 	gridCols = []int{1, 7, 255, 256, 512, 1536, 3200, 8640, 4096}
+	// tallShapes reach past the row blockings of wide kernels: 130 rows
+	// cover all of one 128-row block and 2 rows of the next; 1100 rows
+	// cross the 1024-row super-blocks of avx512lut-i8.
+	tallShapes = [][2]int{{130, 255}, {130, 3200}, {1100, 512}}
 )
 
 // named reports whether cb is one of the two codebooks of SPEC §1.
@@ -96,6 +100,20 @@ func (s *suite) shapes() []group {
 				}
 				c.runFull(w.M, w.X, expectW(w))
 			}
+		}
+		if !named(cb) {
+			return
+		}
+		for _, sh := range tallShapes {
+			if !s.shapeOK(sh[0], sh[1]) {
+				continue
+			}
+			c.cas = fmt.Sprintf("%dx%d", sh[0], sh[1])
+			w := c.gen(sh[0], sh[1], cb, 1, seedOf(1, sh[0], sh[1], cbIndex(cb)), workloads.Gaussian)
+			if w == nil {
+				return
+			}
+			c.runFull(w.M, w.X, expectW(w))
 		}
 	})
 }
@@ -217,7 +235,7 @@ func alignedYBuf(n, off int) *ybuf {
 // ranges: sub-ranges of rows, empty ones included.
 func (s *suite) ranges() []group {
 	return s.one(PartRanges, func(c *checker, cb kernels.Codebook) {
-		for i, sh := range [][2]int{{1, 256}, {2, 7}, {3, 255}, {7, 512}, {8, 3200}, {67, 1536}} {
+		for i, sh := range append([][2]int{{1, 256}, {2, 7}, {3, 255}, {7, 512}, {8, 3200}, {67, 1536}}, tallShapes...) {
 			if !s.shapeOK(sh[0], sh[1]) {
 				continue
 			}
