@@ -3,8 +3,14 @@ GO ?= go
 QEMU ?= qemu-aarch64-static
 # Ternary weights (what BitNet models hold) so that the ggml peers take part.
 SWEEP_FLAGS ?= --codebook ternary
+# Go's SIMD experiment, so that archsimd-i8 (simd/archsimd) takes part in the
+# sweep and the tests next to the assembly; set it empty to build without.
+SIMD ?= GOEXPERIMENT=simd
+# Kernels that test-simd must find usable (CI sets archsimd-i8), added to
+# QKBENCH_REQUIRE.
+SIMD_REQUIRE ?=
 
-.PHONY: test test-arm64 bench vet fmt generate check-generate peers sweep check build
+.PHONY: test test-arm64 test-simd bench vet fmt generate check-generate peers sweep check build
 
 build:
 	$(GO) build -o qkbench ./cmd/qkbench
@@ -12,14 +18,26 @@ build:
 # The main job: every kernel on the default preset, written to reports/runs/.
 sweep:
 	@bash kernels/cgo/peers.sh || echo "qkbench: the ggml peers could not be fetched; the sweep goes on without them"
-	$(GO) run ./cmd/qkbench sweep $(SWEEP_FLAGS)
+	$(SIMD) $(GO) run ./cmd/qkbench sweep $(SWEEP_FLAGS)
 
 check:
 	$(GO) run ./cmd/qkbench check --shapes 2048x4096,67x3200,3x1
 
 test: vet
 	$(GO) test -race ./...
+	$(MAKE) --no-print-directory test-simd
 	$(MAKE) --no-print-directory test-arm64
+
+# archsimd-i8 exists only under Go's SIMD experiment: vet everything and run
+# the amd64 kernels and the benchmark engine again in that build.
+test-simd:
+	@if [ "$$($(GO) env GOARCH)" = amd64 ] && [ -n "$(SIMD)" ]; then \
+		echo "$(SIMD) go test"; \
+		$(SIMD) $(GO) vet ./... && \
+		QKBENCH_REQUIRE="$$QKBENCH_REQUIRE,$(SIMD_REQUIRE)" $(SIMD) $(GO) test -race -count=1 ./kernels/all/ ./kernels/amd64/ ./bench/...; \
+	else \
+		echo "skipping the GOEXPERIMENT=simd tests (not amd64, or SIMD is empty)"; \
+	fi
 
 # The portable and NEON kernels on arm64 under QEMU user emulation, when it
 # is installed (apt-get install qemu-user-static): a CPU with dotprod (every

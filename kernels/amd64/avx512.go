@@ -55,7 +55,7 @@ const vnniRowBlock = 8
 var AVX512VNNII8 kernels.Kernel = &vnniKernel{kernels.Base{I: kernels.Info{
 	ID: "avx512vnni-i8", Backend: "amd64", ISA: "avx512vnni+vbmi", Mode: kernels.I8,
 	Code: "Go asm (avo): seq-packed W, x quantized and split into 4 byte streams per block, " +
-		"VPERMB codebook (u=cb+2) + VPDPBUSD int32, 8 rows per pass, 2*Σq bias per row",
+		"VPERMB codebook (u=cb+2) + VPDPBUSD int32, 8 rows per pass (each prefetched 512 bytes ahead), 2*Σq bias per row",
 }}}
 
 type vnniKernel struct{ kernels.Base }

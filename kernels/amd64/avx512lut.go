@@ -51,7 +51,7 @@ var AVX512LUTI8 kernels.Kernel = &lutKernel{kernels.Base{I: kernels.Info{
 	Code: "Go asm (avo): T-MAC lookup tables of 3 q values built per GEMV and column chunk, 32 rows interleaved; " +
 		"<= 3-valued codebooks: base-3 indices (3 groups a word: 1.78 bits/weight), VPERMW on 32-entry tables, 432-column chunks; " +
 		"others: 6-bit indices (8 groups in 3 words: 2 bits/weight), VPERMI2W on 64-entry tables, 384-column chunks; " +
-		"int16 sums widened every 36/32 lookups, 128 rows per pass, W in 1024-row super-blocks",
+		"int16 sums widened every 36/32 lookups, 128 rows per pass, W in 1024-row super-blocks, prefetched 8 KiB ahead",
 }}}
 
 type lutKernel struct{ kernels.Base }
