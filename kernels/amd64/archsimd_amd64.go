@@ -91,85 +91,40 @@ func (in *simdInput) Load(x []float32) error {
 	return nil
 }
 
-// GEMV is lutInput.GEMV with the archsimd functions: per column chunk, the
-// tables are built into a pooled 64-byte aligned buffer and every row block
-// of the range looks them up; row blocks only partly inside [r0, r1) are
-// summed on the stack.
+// GEMV is lutInput.GEMV with the archsimd functions (lutPrepared.gemv
+// drives both).
 func (in *simdInput) GEMV(y []float32, r0, r1 int) error {
 	p := in.p
-	m := p.m
-	if err := kernels.CheckY(p.k.I.ID, m, y, r0, r1); err != nil {
+	if err := kernels.CheckY(p.k.I.ID, p.m, y, r0, r1); err != nil {
 		return err
 	}
 	if !in.loaded {
 		return kernels.ErrNotLoaded
 	}
-	if r0 == r1 {
-		return nil
+	if r0 < r1 {
+		p.gemv(in, in.acc, in.rev, in.inv, y, r0, r1)
 	}
-	f0 := (r0 + lutRowBlock - 1) / lutRowBlock
-	f1 := r1 / lutRowBlock
-	if r1 == m.Rows {
-		f1 = p.rowsP / lutRowBlock
-	}
-	var part [2]struct {
-		rb  int
-		acc [lutRowBlock]int32
-	}
-	np := 0
-	for rb := r0 / lutRowBlock; rb*lutRowBlock < r1; rb++ {
-		if rb < f0 || rb >= f1 {
-			part[np].rb = rb
-			np++
-		}
-	}
-	var full []int32
-	if f0 < f1 {
-		full = in.acc[f0*lutRowBlock : f1*lutRowBlock]
-		clear(full)
-	}
-	// q was written by Load, maybe on another core: ask for all of it at
-	// once (see lutInput.GEMV; archsimd has no prefetch, so plain loads).
-	if p.tern {
+	return nil
+}
+
+// touch: archsimd has no prefetch, so plain loads (see simdTouch).
+func (in *simdInput) touch() {
+	if in.p.tern {
 		simdTouch(in.qu)
 	} else {
 		simdTouch(in.q)
 	}
-	buf := lutBufs.Get().(*lutChunkBuf)
-	defer lutBufs.Put(buf)
-	tbl := buf.tables()
-	nch := len(p.chunks) - 1
-	for cj := 0; cj < nch; cj++ {
-		ci := cj
-		if in.rev {
-			ci = nch - 1 - cj
-		}
-		u0, u1 := p.chunks[ci], p.chunks[ci+1]
-		if p.tern {
-			simdTables3(in.qu[lut3Word*u0:], 3*(u1-u0), &p.cbv3, tbl)
-		} else {
-			simdTables(in.q[lutGroup*lutOctet*u0:], lutOctet*(u1-u0), &p.cbv, tbl)
-		}
-		for rb := f0; rb < f1; {
-			end := min(f1, (rb/lutSuper+1)*lutSuper)
-			p.simdChunk(rb, u0, u1, tbl, full[(rb-f0)*lutRowBlock:(end-f0)*lutRowBlock])
-			rb = end
-		}
-		for i := 0; i < np; i++ {
-			p.simdChunk(part[i].rb, u0, u1, tbl, part[i].acc[:])
-		}
-	}
-	inv := in.inv
-	if e0, e1 := f0*lutRowBlock, min(r1, f1*lutRowBlock); e0 < e1 {
-		simdScale(in.acc[e0:e1], inv, y[e0:e1])
-	}
-	for i := 0; i < np; i++ {
-		rb := part[i].rb
-		a, b := max(r0, rb*lutRowBlock), min(r1, (rb+1)*lutRowBlock)
-		simdScale(part[i].acc[a-rb*lutRowBlock:b-rb*lutRowBlock], inv, y[a:b])
-	}
-	return nil
 }
+
+func (in *simdInput) tables(u0, u1 int, tbl []int16) {
+	if p := in.p; p.tern {
+		simdTables3(in.qu[lut3Word*u0:], 3*(u1-u0), &p.cbv3, tbl)
+	} else {
+		simdTables(in.q[lutGroup*lutOctet*u0:], lutOctet*(u1-u0), &p.cbv, tbl)
+	}
+}
+
+func (in *simdInput) scale(acc []int32, inv float32, y []float32) { simdScale(acc, inv, y) }
 
 // simdTouch loads one byte of every 64-byte line of b, the nearest
 // archsimd comes to lutPrefetch: the loads are independent, so the core
@@ -182,9 +137,8 @@ func simdTouch[E int8 | uint8](b []E) {
 	runtime.KeepAlive(s)
 }
 
-// simdChunk adds chunk [u0, u1)'s lookups for the len(acc)/lutRowBlock row
-// blocks from rb (all in one super-block) to acc.
-func (p *simdPrepared) simdChunk(rb, u0, u1 int, tbl []int16, acc []int32) {
+func (in *simdInput) lookups(rb, u0, u1 int, tbl []int16, acc []int32) {
+	p := in.p
 	nrb := len(acc) / lutRowBlock
 	off := p.off(rb, u0, u1) / 2
 	if p.tern {

@@ -251,7 +251,7 @@ func BenchmarkArchsimdParts(b *testing.B) {
 	avx512Skip(b, ArchsimdI8)
 	rng := rand.New(rand.NewPCG(5, 6))
 	const nrb = lutSuper
-	buf := new(lutChunkBuf)
+	buf := new(lutWork)
 	tbl := buf.tables()
 	archsimdRandTables(rng, tbl)
 	acc := make([]int32, nrb*lutRowBlock)

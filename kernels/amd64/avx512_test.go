@@ -270,24 +270,27 @@ func FuzzAVX512GEMV(f *testing.F) {
 
 // TestAVX512NoAllocs: Load and GEMV (whole and partial row blocks) allocate nothing.
 func TestAVX512NoAllocs(t *testing.T) {
-	for _, k := range avx512Kernels() {
-		avx512Skip(t, k)
-		w, err := workloads.Generate(workloads.Spec{Rows: 300, Cols: 1000, Codebook: kernels.QK256, Seed: 5})
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := k.Prepare(w.M)
-		if err != nil {
-			t.Fatal(err)
-		}
-		in := p.NewInput()
-		y := make([]float32, 300)
-		if n := testing.AllocsPerRun(20, func() {
-			_ = in.Load(w.X)
-			_ = in.GEMV(y, 0, 300)
-			_ = in.GEMV(y, 3, 140)
-		}); n != 0 {
-			t.Errorf("%s: %v allocations per Load+GEMV, want 0", k.Info().ID, n)
-		}
+	// archsimd-i8 shares avx512lut-i8's GEMV driver and scratch pool.
+	for _, k := range append(avx512Kernels(), ArchsimdI8) {
+		t.Run(k.Info().ID, func(t *testing.T) {
+			avx512Skip(t, k)
+			w, err := workloads.Generate(workloads.Spec{Rows: 300, Cols: 1000, Codebook: kernels.QK256, Seed: 5})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := k.Prepare(w.M)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := p.NewInput()
+			y := make([]float32, 300)
+			if n := testing.AllocsPerRun(20, func() {
+				_ = in.Load(w.X)
+				_ = in.GEMV(y, 0, 300)
+				_ = in.GEMV(y, 3, 140)
+			}); n != 0 {
+				t.Errorf("%s: %v allocations per Load+GEMV, want 0", k.Info().ID, n)
+			}
+		})
 	}
 }

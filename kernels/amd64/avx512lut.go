@@ -164,17 +164,6 @@ func (p *lutPrepared) off(rb, u0, u1 int) int {
 	return (b0*units + u0*nb + (rb-b0)*(u1-u0)) * size
 }
 
-// chunk adds the lookups of chunk [u0, u1) for the nrb row blocks from rb
-// (in one super-block) to acc. Direct calls: through a func value the
-// assembly's noescape would not hold and tbl and acc would move to the heap.
-func (p *lutPrepared) chunk(rb, u0, u1 int, tbl *int16, nrb int, acc *int32) {
-	if p.tern {
-		lut3Chunk(&p.w[p.off(rb, u0, u1)], tbl, (u1-u0)/lut3PeriodWords, nrb, acc)
-	} else {
-		lutChunk(&p.w[p.off(rb, u0, u1)], tbl, (u1-u0)/lutPeriod, nrb, acc)
-	}
-}
-
 // repack3 writes the base-3 layout: for chunk [k0, k1) of words, row block
 // rb, word k, set s and word position i, at byte offset
 //
@@ -308,21 +297,102 @@ const lutChunkWords = lutChunkPer * lutPeriod * lutOctet * 64
 // The base-3 path's chunk tables (32 entries a group) share the buffer.
 var _ [lutChunkWords - lut3ChunkPer*lut3PeriodWords*3*32]struct{} // compile-time: they fit
 
-// lutChunkBuf holds one chunk's tables 64-byte aligned at some offset
-// (Go aligns stack arrays to 8 bytes only; an unaligned table splits every
-// 64-byte load across two cache lines).
-type lutChunkBuf [lutChunkWords + 32]int16
+// lutWork is one GEMV's scratch: a chunk's tables, 64-byte aligned at some
+// offset (Go aligns arrays to 8 bytes only; an unaligned table splits every
+// 64-byte load across two cache lines), and the sums of the at most two row
+// blocks a range only partly covers.
+type lutWork struct {
+	buf  [lutChunkWords + 32]int16
+	part [2][lutRowBlock]int32
+}
 
-// lutBufs holds the chunk table buffers between GEMVs. A buffer in GEMV's
-// frame had to be cleared on every call (16 KiB, as long as a fifth of the
-// table build); the pool's per-P caches hand each persistent worker its own
+// lutWorks holds the scratch between GEMVs. A table buffer in GEMV's frame
+// had to be cleared on every call (16 KiB, as long as a fifth of the table
+// build); the pool's per-P caches hand each persistent worker its own
 // buffer back.
-var lutBufs = sync.Pool{New: func() any { return new(lutChunkBuf) }}
+var lutWorks = sync.Pool{New: func() any { return new(lutWork) }}
 
-// tables returns the 64-byte aligned lutChunkWords words of b.
-func (b *lutChunkBuf) tables() []int16 {
-	off := (64 - uintptr(unsafe.Pointer(b))&63) & 63 / 2
-	return b[off : off+lutChunkWords : off+lutChunkWords]
+// tables returns the 64-byte aligned lutChunkWords words of w.buf.
+func (w *lutWork) tables() []int16 {
+	off := (64 - uintptr(unsafe.Pointer(&w.buf))&63) & 63 / 2
+	return w.buf[off : off+lutChunkWords : off+lutChunkWords]
+}
+
+// lutOps is the per-GEMV arithmetic over lutPrepared's layout: the
+// assembly of avx512lut-i8 (lutInput) or the simd/archsimd code of
+// archsimd-i8; lutPrepared.gemv drives either.
+type lutOps interface {
+	// touch asks for the quantized x, which Load wrote maybe on another
+	// core, all at once rather than a few lines at each chunk's tables,
+	// where every chunk would wait a cross-core round trip.
+	touch()
+	// tables writes the tables of chunk [u0, u1) to tbl.
+	tables(u0, u1 int, tbl []int16)
+	// lookups adds chunk [u0, u1)'s lookups for the len(acc)/lutRowBlock
+	// row blocks from rb (all in one super-block) to acc.
+	lookups(rb, u0, u1 int, tbl []int16, acc []int32)
+	// scale writes y[i] = float32(acc[i]) * inv (len(acc) == len(y)).
+	scale(acc []int32, inv float32, y []float32)
+}
+
+// gemv computes rows [r0, r1) (r0 < r1, checked by the caller) into y with
+// ops. Each column chunk's tables (16 KiB at most) are built right before
+// the row blocks of the range use them, so they stay in the L1 of the core
+// that reads them: tables built once at Load had to travel from the loading
+// core to every other core on each GEMV, which made two threads slower than
+// one. Row blocks wholly inside [r0, r1) (the last one may end past rows)
+// sum into acc, which no other range touches; the at most two blocks the
+// range only partly covers sum into the pooled scratch. rev runs the chunks
+// last to first (see lutInput.rev).
+func (p *lutPrepared) gemv(ops lutOps, acc []int32, rev bool, inv float32, y []float32, r0, r1 int) {
+	f0 := (r0 + lutRowBlock - 1) / lutRowBlock
+	f1 := r1 / lutRowBlock
+	if r1 == p.m.Rows {
+		f1 = p.rowsP / lutRowBlock
+	}
+	work := lutWorks.Get().(*lutWork)
+	defer lutWorks.Put(work)
+	var parts [2]int
+	np := 0
+	for rb := r0 / lutRowBlock; rb*lutRowBlock < r1; rb++ {
+		if rb < f0 || rb >= f1 {
+			parts[np] = rb
+			clear(work.part[np][:])
+			np++
+		}
+	}
+	var full []int32
+	if f0 < f1 {
+		full = acc[f0*lutRowBlock : f1*lutRowBlock]
+		clear(full)
+	}
+	ops.touch()
+	tbl := work.tables()
+	nch := len(p.chunks) - 1
+	for cj := 0; cj < nch; cj++ {
+		ci := cj
+		if rev {
+			ci = nch - 1 - cj
+		}
+		u0, u1 := p.chunks[ci], p.chunks[ci+1]
+		ops.tables(u0, u1, tbl)
+		for rb := f0; rb < f1; {
+			end := min(f1, (rb/lutSuper+1)*lutSuper)
+			ops.lookups(rb, u0, u1, tbl, full[(rb-f0)*lutRowBlock:(end-f0)*lutRowBlock])
+			rb = end
+		}
+		for i := 0; i < np; i++ {
+			ops.lookups(parts[i], u0, u1, tbl, work.part[i][:])
+		}
+	}
+	if e0, e1 := f0*lutRowBlock, min(r1, f1*lutRowBlock); e0 < e1 {
+		ops.scale(acc[e0:e1], inv, y[e0:e1])
+	}
+	for i := 0; i < np; i++ {
+		rb := parts[i]
+		a, b := max(r0, rb*lutRowBlock), min(r1, (rb+1)*lutRowBlock)
+		ops.scale(work.part[i][a-rb*lutRowBlock:b-rb*lutRowBlock], inv, y[a:b])
+	}
 }
 
 func (in *lutInput) Load(x []float32) error {
@@ -339,11 +409,6 @@ func (in *lutInput) Load(x []float32) error {
 	return nil
 }
 
-// GEMV builds each column chunk's tables (16 KiB) in its own frame right
-// before the row blocks of its range use them, so they stay in the L1 of
-// the core that reads them: tables built once at Load had to travel from
-// the loading core to every other core on each GEMV, which made two
-// threads slower than one.
 func (in *lutInput) GEMV(y []float32, r0, r1 int) error {
 	m := in.p.m
 	if err := kernels.CheckY(in.p.k.I.ID, m, y, r0, r1); err != nil {
@@ -352,79 +417,44 @@ func (in *lutInput) GEMV(y []float32, r0, r1 int) error {
 	if !in.loaded {
 		return kernels.ErrNotLoaded
 	}
-	if r0 == r1 {
-		return nil
+	if r0 < r1 {
+		in.p.gemv(in, in.acc, in.rev, in.inv, y, r0, r1)
 	}
-	p := in.p
-	// Row blocks wholly inside [r0, r1) (the last one may end past rows)
-	// share in.acc, which no other range touches; the at most two blocks a
-	// range only partly covers are summed on the stack.
-	f0 := (r0 + lutRowBlock - 1) / lutRowBlock
-	f1 := r1 / lutRowBlock
-	if r1 == m.Rows {
-		f1 = p.rowsP / lutRowBlock
-	}
-	var part [2]struct {
-		rb  int
-		acc [lutRowBlock]int32
-	}
-	np := 0
-	for rb := r0 / lutRowBlock; rb*lutRowBlock < r1; rb++ {
-		if rb < f0 || rb >= f1 {
-			part[np].rb = rb
-			np++
-		}
-	}
-	var full []int32
-	if f0 < f1 {
-		full = in.acc[f0*lutRowBlock : f1*lutRowBlock]
-		clear(full)
-	}
-	// q was written by Load, maybe on another core: ask for all of it at
-	// once rather than a few lines at each chunk's tables, where every
-	// chunk would wait a cross-core round trip.
-	if p.tern {
+	return nil
+}
+
+func (in *lutInput) touch() {
+	if in.p.tern {
 		lutPrefetch((*int8)(unsafe.Pointer(&in.qu[0])), (len(in.qu)+63)/64)
 	} else {
 		lutPrefetch(&in.q[0], (len(in.q)+63)/64)
 	}
-	buf := lutBufs.Get().(*lutChunkBuf)
-	defer lutBufs.Put(buf)
-	tbl := buf.tables()
-	nch := len(p.chunks) - 1
-	for cj := 0; cj < nch; cj++ {
-		ci := cj
-		if in.rev {
-			ci = nch - 1 - cj
-		}
-		u0, u1 := p.chunks[ci], p.chunks[ci+1]
-		if p.tern {
-			lut3Tables(&in.qu[lut3Word*u0], (u1-u0)*3, &p.cbv3, &tbl[0])
-		} else {
-			lutTables(&in.q[lutGroup*lutOctet*u0], (u1-u0)*lutOctet, &p.cbv, &tbl[0])
-		}
-		for rb := f0; rb < f1; {
-			end := min(f1, (rb/lutSuper+1)*lutSuper)
-			p.chunk(rb, u0, u1, &tbl[0], end-rb, &full[(rb-f0)*lutRowBlock])
-			rb = end
-		}
-		for i := 0; i < np; i++ {
-			p.chunk(part[i].rb, u0, u1, &tbl[0], 1, &part[i].acc[0])
-		}
+}
+
+func (in *lutInput) tables(u0, u1 int, tbl []int16) {
+	if p := in.p; p.tern {
+		lut3Tables(&in.qu[lut3Word*u0], (u1-u0)*3, &p.cbv3, &tbl[0])
+	} else {
+		lutTables(&in.q[lutGroup*lutOctet*u0], (u1-u0)*lutOctet, &p.cbv, &tbl[0])
 	}
-	inv := in.inv
-	if e0, e1 := f0*lutRowBlock, min(r1, f1*lutRowBlock); e0 < e1 {
-		n16 := (e1 - e0) / 16
-		lutScale(&in.acc[e0], n16, inv, &y[e0])
-		for r := e0 + 16*n16; r < e1; r++ {
-			y[r] = float32(in.acc[r]) * inv
-		}
+}
+
+func (in *lutInput) lookups(rb, u0, u1 int, tbl []int16, acc []int32) {
+	p := in.p
+	w, nrb := &p.w[p.off(rb, u0, u1)], len(acc)/lutRowBlock
+	if p.tern {
+		lut3Chunk(w, &tbl[0], (u1-u0)/lut3PeriodWords, nrb, &acc[0])
+	} else {
+		lutChunk(w, &tbl[0], (u1-u0)/lutPeriod, nrb, &acc[0])
 	}
-	for i := 0; i < np; i++ {
-		rb := part[i].rb
-		for r := max(r0, rb*lutRowBlock); r < min(r1, (rb+1)*lutRowBlock); r++ {
-			y[r] = float32(part[i].acc[r-rb*lutRowBlock]) * inv
-		}
+}
+
+func (in *lutInput) scale(acc []int32, inv float32, y []float32) {
+	n16 := len(y) / 16
+	if n16 > 0 {
+		lutScale(&acc[0], n16, inv, &y[0])
 	}
-	return nil
+	for i := 16 * n16; i < len(y); i++ {
+		y[i] = float32(acc[i]) * inv
+	}
 }
