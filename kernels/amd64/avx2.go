@@ -39,7 +39,7 @@ var AVX2I8 kernels.Kernel = &avx2Kernel{
 	Base: kernels.Base{I: kernels.Info{
 		ID: "avx2-i8", Backend: "amd64", ISA: "avx2", Mode: kernels.I8,
 		Code: "Go asm (avo), AVX2: x quantized with AVX2 (quantizeI8); W repacked per 128 columns so byte k holds columns 32j+k in bits 2j; " +
-			"VPSHUFB nibble lookup of u=cb+2, VPMADDUBSW+VPADDW, VPMADDWD widening every 1024 columns, 4 rows per pass (each prefetched 256 bytes ahead), minus 2*sum(q) per row; " +
+			"VPSHUFB nibble lookup of u=cb+2, VPMADDUBSW+VPADDW, VPMADDWD widening every 1024 columns, 4 rows per pass (each prefetched 384 bytes ahead), minus 2*sum(q) per row; " +
 			"codebooks with max-min <= 3 (ternary) store v=cb-min instead of codes: no lookup, AND 3/AND 12 on b and b>>4, the 4x-scaled sums kept apart",
 	}},
 	feats: []Feature{AVX2},

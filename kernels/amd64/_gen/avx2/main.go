@@ -199,10 +199,11 @@ func onesW() VecVirtual {
 }
 
 // avx2Ahead is how far ahead in each row the i8 row kernels prefetch W.
-// At 4096x14336 cold (1 thread, ternary, 4 rows a pass) none took 850-940
-// us, 128 to 384 bytes 600-770, 512 and 1024 800-870; in cache (2048x4096)
-// it is neutral (58-60 us).
-const avx2Ahead = 256
+// At 4096x14336 cold (1 thread, 4 rows a pass) on a quiet machine: none
+// 940-965 us, 128 bytes 630-655, 256 980 (worse than none), 384 595-625,
+// 512 705-725, 1024 710-745; qk256 codebook 384 575-600 against 650-890 for
+// 128 and 512. In cache (2048x4096) all are within 2% (58-59 us).
+const avx2Ahead = 384
 
 // rowBlocks emits the body shared by the i8 row kernels, whose parameters
 // are w, stride, q, nchunk, nblk and out: for each of nblk blocks of n rows,
