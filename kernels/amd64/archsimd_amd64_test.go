@@ -11,7 +11,6 @@ import (
 	"unsafe"
 
 	"github.com/qkbench/qkbench/kernels"
-	"github.com/qkbench/qkbench/workloads"
 )
 
 // TestArchsimdQuant: simdAmax, simdQuant and simdQuantFlip agree bit for
@@ -188,60 +187,6 @@ func TestArchsimdParts(t *testing.T) {
 			}
 		}
 	})
-}
-
-// TestArchsimdSuperBlocks: row counts and ranges around lutSuper row
-// blocks on both paths, over two Loads (both chunk orders), bit for bit
-// against ref-i8 (the conformance suite's shapes stay below one super-block).
-func TestArchsimdSuperBlocks(t *testing.T) {
-	k := ArchsimdI8
-	avx512Skip(t, k)
-	sb := lutSuper * lutRowBlock
-	for _, c := range []struct {
-		cb         kernels.Codebook
-		rows, cols int
-	}{
-		{kernels.Ternary, 2*sb + 3*lutRowBlock + 7, 1000}, {kernels.Ternary, sb + 1, 433},
-		{kernels.QK256, 2*sb + 3*lutRowBlock + 7, 385},
-	} {
-		w, err := workloads.Generate(workloads.Spec{Rows: c.rows, Cols: c.cols, Codebook: c.cb, Seed: uint64(c.rows)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := kernels.RefI8(w.M, w.X)
-		p, err := k.Prepare(w.M)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p.Kernel() != k {
-			t.Fatalf("Prepared.Kernel() = %s, want %s", p.Kernel().Info().ID, k.Info().ID)
-		}
-		in := p.NewInput()
-		for _, raw := range [][]int{{0, c.rows}, {0, 100, sb - lutRowBlock, sb + 5, c.rows}, {0, sb / 2, sb + lutRowBlock, 2*sb + 1, c.rows}} {
-			cuts := []int{0}
-			for _, r := range raw[1:] {
-				if r = min(r, c.rows); r > cuts[len(cuts)-1] {
-					cuts = append(cuts, r)
-				}
-			}
-			for load := 0; load < 2; load++ {
-				if err := in.Load(w.X); err != nil {
-					t.Fatal(err)
-				}
-				y := make([]float32, c.rows)
-				for i := 0; i+1 < len(cuts); i++ {
-					if err := in.GEMV(y, cuts[i], cuts[i+1]); err != nil {
-						t.Fatal(err)
-					}
-				}
-				for r := range y {
-					if y[r] != want[r] {
-						t.Fatalf("%s %dx%d cuts %v load %d: y[%d] = %v, want %v", c.cb.Name(), c.rows, c.cols, cuts, load, r, y[r], want[r])
-					}
-				}
-			}
-		}
-	}
 }
 
 // BenchmarkArchsimdParts times each archsimd function against its assembly

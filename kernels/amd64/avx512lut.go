@@ -251,6 +251,7 @@ func (p *lutPrepared) repack() {
 }
 
 func (p *lutPrepared) Kernel() kernels.Kernel  { return p.k }
+func (p *lutPrepared) layout() *lutPrepared    { return p }
 func (p *lutPrepared) Matrix() *kernels.Matrix { return p.m }
 
 // RowBlock is the row blocking: ranges aligned to it avoid recomputing

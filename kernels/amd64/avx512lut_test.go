@@ -99,61 +99,74 @@ func TestLUTBase3Extremes(t *testing.T) {
 }
 
 // TestLUTSuperBlocks: both layouts (base-3 and 6-bit) store lutSuper row
-// blocks together; row counts past one, two and a partial super-block, and ranges
-// that start, end or cross inside and between super-blocks, bit for bit
-// against ref-i8, over two Loads (both chunk orders).
+// blocks together; row counts past one, two and a partial super-block, and
+// ranges that start, end or cross inside and between super-blocks, bit for
+// bit against ref-i8, over two Loads (both chunk orders), for both kernels
+// on that layout.
 func TestLUTSuperBlocks(t *testing.T) {
-	k := AVX512LUTI8
-	avx512Skip(t, k)
 	sb := lutSuper * lutRowBlock
-	for _, c := range []struct {
-		cb         kernels.Codebook
-		rows, cols int
-	}{
-		{kernels.Ternary, sb + 1, 500}, {kernels.Ternary, 2 * sb, 433}, {kernels.Ternary, 2*sb + 3*lutRowBlock + 7, 1000},
-		{kernels.QK256, sb + 1, 500}, {kernels.QK256, 2*sb + 3*lutRowBlock + 7, 385},
-	} {
-		rows, cols := c.rows, c.cols
-		w, err := workloads.Generate(workloads.Spec{Rows: rows, Cols: cols, Codebook: c.cb, Seed: uint64(rows)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := kernels.RefI8(w.M, w.X)
-		p, err := k.Prepare(w.M)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, want := p.(*lutPrepared).tern, c.cb == kernels.Ternary; got != want {
-			t.Fatalf("codebook %v: base-3 path %v, want %v", c.cb.Values(), got, want)
-		}
-		in := p.NewInput()
-		splits := [][]int{
-			{0, rows},
-			{0, sb, rows},
-			{0, 100, sb - lutRowBlock, sb + 5, rows},
-			{0, sb / 2, sb + lutRowBlock, 2*sb + 1, rows},
-		}
-		for _, raw := range splits {
-			cuts := []int{0}
-			for _, c := range raw[1:] {
-				if c = min(c, rows); c > cuts[len(cuts)-1] {
-					cuts = append(cuts, c)
-				}
+	for _, k := range []kernels.Kernel{AVX512LUTI8, ArchsimdI8} {
+		t.Run(k.Info().ID, func(t *testing.T) {
+			avx512Skip(t, k)
+			for _, c := range []struct {
+				cb         kernels.Codebook
+				rows, cols int
+			}{
+				{kernels.Ternary, sb + 1, 500}, {kernels.Ternary, 2 * sb, 433}, {kernels.Ternary, 2*sb + 3*lutRowBlock + 7, 1000},
+				{kernels.QK256, sb + 1, 500}, {kernels.QK256, 2*sb + 3*lutRowBlock + 7, 385},
+			} {
+				lutCheckCuts(t, k, c.cb, c.rows, c.cols, [][]int{
+					{0, c.rows},
+					{0, sb, c.rows},
+					{0, 100, sb - lutRowBlock, sb + 5, c.rows},
+					{0, sb / 2, sb + lutRowBlock, 2*sb + 1, c.rows},
+				})
 			}
-			for load := 0; load < 2; load++ {
-				if err := in.Load(w.X); err != nil {
+		})
+	}
+}
+
+// lutCheckCuts runs k on a rows×cols workload, each list of cuts (clipped
+// to rows) as consecutive GEMV ranges, twice (two Loads: both chunk
+// orders), and wants ref-i8's y bit for bit.
+func lutCheckCuts(t *testing.T, k kernels.Kernel, cb kernels.Codebook, rows, cols int, splits [][]int) {
+	t.Helper()
+	w, err := workloads.Generate(workloads.Spec{Rows: rows, Cols: cols, Codebook: cb, Seed: uint64(rows)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := kernels.RefI8(w.M, w.X)
+	p, err := k.Prepare(w.M)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Kernel() != k {
+		t.Fatalf("Prepared.Kernel() = %s, want %s", p.Kernel().Info().ID, k.Info().ID)
+	}
+	if got, want := p.(interface{ layout() *lutPrepared }).layout().tern, cb == kernels.Ternary; got != want {
+		t.Fatalf("codebook %v: base-3 path %v, want %v", cb.Values(), got, want)
+	}
+	in := p.NewInput()
+	for _, raw := range splits {
+		cuts := []int{0}
+		for _, c := range raw[1:] {
+			if c = min(c, rows); c > cuts[len(cuts)-1] {
+				cuts = append(cuts, c)
+			}
+		}
+		for load := 0; load < 2; load++ {
+			if err := in.Load(w.X); err != nil {
+				t.Fatal(err)
+			}
+			y := make([]float32, rows)
+			for i := 0; i+1 < len(cuts); i++ {
+				if err := in.GEMV(y, cuts[i], cuts[i+1]); err != nil {
 					t.Fatal(err)
 				}
-				y := make([]float32, rows)
-				for i := 0; i+1 < len(cuts); i++ {
-					if err := in.GEMV(y, cuts[i], cuts[i+1]); err != nil {
-						t.Fatal(err)
-					}
-				}
-				for r := range y {
-					if y[r] != want[r] {
-						t.Fatalf("%s %dx%d cuts %v load %d: y[%d] = %v, want %v", c.cb.Name(), rows, cols, cuts, load, r, y[r], want[r])
-					}
+			}
+			for r := range y {
+				if y[r] != want[r] {
+					t.Fatalf("%s %s %dx%d cuts %v load %d: y[%d] = %v, want %v", k.Info().ID, cb.Name(), rows, cols, cuts, load, r, y[r], want[r])
 				}
 			}
 		}
