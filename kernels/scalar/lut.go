@@ -2,7 +2,7 @@ package scalar
 
 import (
 	"fmt"
-	"math"
+	"unsafe"
 
 	"github.com/qkbench/qkbench/kernels"
 )
@@ -154,7 +154,7 @@ func (in *lutInputF32) GEMV(y []float32, r0, r1 int) error {
 	var tab [lutGroups][256]float32
 	for c := 0; c < p.chunks; c++ {
 		build(&tab, in.xp[c*chunkCols:(c+1)*chunkCols], &cb)
-		rowsF32(&tab, p.chunkW(c, r0, r1), ys)
+		rows(&tab, p.chunkW(c, r0, r1), ys)
 	}
 	if s := m.Scale; s != 1 {
 		for i := range ys {
@@ -201,11 +201,11 @@ func build[T int32 | float32, E int8 | float32](t *[lutGroups][256]T, x []E, cb 
 	}
 }
 
-// rowsF32 adds, for each row i, Σ_g t[g][w[16i+g]] to ys[i]. len(w) must be
+// rows adds, for each row i, Σ_g t[g][w[16i+g]] to ys[i]. len(w) must be
 // 16*len(ys). Four rows per pass, two accumulators per row;
 // the rows left over use the same sums in the same order, so a row's result
 // does not depend on how [r0, r1) is cut.
-func rowsF32(t *[lutGroups][256]float32, w []byte, ys []float32) {
+func rows[T int32 | float32](t *[lutGroups][256]T, w []byte, ys []T) {
 	for len(ys) >= 4 && len(w) >= 4*chunkBytes {
 		v := (*[4 * chunkBytes]byte)(w)
 		r0a0 := t[0][v[0]] + t[2][v[2]] + t[4][v[4]] + t[6][v[6]] + t[8][v[8]] + t[10][v[10]] + t[12][v[12]] + t[14][v[14]]
@@ -255,8 +255,8 @@ func (in *lutInputI8) Load(x []float32) error {
 	return nil
 }
 
-// GEMV keeps each row's exact int32 partial sum in y[r] (as its bit pattern)
-// between chunks, so it needs no scratch beyond its own rows of y; the last
+// GEMV keeps each row's exact int32 partial sum in y[r]'s memory between
+// chunks, so it needs no scratch beyond its own rows of y; the last
 // step turns every sum into float32(isum) * inv. |isum| <= 254 * cols <=
 // 254 * kernels.MaxDim < 2^31, and every table entry and partial sum is
 // bounded by that, so no int32 overflows.
@@ -273,7 +273,9 @@ func (in *lutInputI8) GEMV(y []float32, r0, r1 int) error {
 	if len(ys) == 0 {
 		return nil
 	}
-	clear(ys) // +0.0 has the bit pattern of int32 0
+	// The int32 sums live in ys's own memory until the last step.
+	acc := unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(ys))), len(ys))
+	clear(acc)
 	var cb [4]int32
 	for i, v := range m.Codebook {
 		cb[i] = int32(v)
@@ -281,48 +283,11 @@ func (in *lutInputI8) GEMV(y []float32, r0, r1 int) error {
 	var tab [lutGroups][256]int32
 	for c := 0; c < p.chunks; c++ {
 		build(&tab, in.q[c*chunkCols:(c+1)*chunkCols], &cb)
-		rowsI8(&tab, p.chunkW(c, r0, r1), ys)
+		rows(&tab, p.chunkW(c, r0, r1), acc)
 	}
 	inv := in.inv
-	for i, v := range ys {
-		ys[i] = float32(int32(math.Float32bits(v))) * inv
+	for i, v := range acc {
+		ys[i] = float32(v) * inv
 	}
 	return nil
-}
-
-// addBits adds s to the int32 stored as the bit pattern of *y.
-func addBits(y *float32, s int32) {
-	*y = math.Float32frombits(uint32(int32(math.Float32bits(*y)) + s))
-}
-
-// rowsI8 adds, for each row i, Σ_g t[g][w[16i+g]] to the int32 held in ys[i].
-// len(w) must be 16*len(ys). Four rows per pass, two accumulators per row;
-// the rows left over use the same sums in the same order, so a row's result
-// does not depend on how [r0, r1) is cut.
-func rowsI8(t *[lutGroups][256]int32, w []byte, ys []float32) {
-	for len(ys) >= 4 && len(w) >= 4*chunkBytes {
-		v := (*[4 * chunkBytes]byte)(w)
-		r0a0 := t[0][v[0]] + t[2][v[2]] + t[4][v[4]] + t[6][v[6]] + t[8][v[8]] + t[10][v[10]] + t[12][v[12]] + t[14][v[14]]
-		r0a1 := t[1][v[1]] + t[3][v[3]] + t[5][v[5]] + t[7][v[7]] + t[9][v[9]] + t[11][v[11]] + t[13][v[13]] + t[15][v[15]]
-		r1a0 := t[0][v[16]] + t[2][v[18]] + t[4][v[20]] + t[6][v[22]] + t[8][v[24]] + t[10][v[26]] + t[12][v[28]] + t[14][v[30]]
-		r1a1 := t[1][v[17]] + t[3][v[19]] + t[5][v[21]] + t[7][v[23]] + t[9][v[25]] + t[11][v[27]] + t[13][v[29]] + t[15][v[31]]
-		r2a0 := t[0][v[32]] + t[2][v[34]] + t[4][v[36]] + t[6][v[38]] + t[8][v[40]] + t[10][v[42]] + t[12][v[44]] + t[14][v[46]]
-		r2a1 := t[1][v[33]] + t[3][v[35]] + t[5][v[37]] + t[7][v[39]] + t[9][v[41]] + t[11][v[43]] + t[13][v[45]] + t[15][v[47]]
-		r3a0 := t[0][v[48]] + t[2][v[50]] + t[4][v[52]] + t[6][v[54]] + t[8][v[56]] + t[10][v[58]] + t[12][v[60]] + t[14][v[62]]
-		r3a1 := t[1][v[49]] + t[3][v[51]] + t[5][v[53]] + t[7][v[55]] + t[9][v[57]] + t[11][v[59]] + t[13][v[61]] + t[15][v[63]]
-		addBits(&ys[0], r0a0+r0a1)
-		addBits(&ys[1], r1a0+r1a1)
-		addBits(&ys[2], r2a0+r2a1)
-		addBits(&ys[3], r3a0+r3a1)
-		w = w[4*chunkBytes:]
-		ys = ys[4:]
-	}
-	for len(ys) >= 1 && len(w) >= chunkBytes {
-		v := (*[chunkBytes]byte)(w)
-		a0 := t[0][v[0]] + t[2][v[2]] + t[4][v[4]] + t[6][v[6]] + t[8][v[8]] + t[10][v[10]] + t[12][v[12]] + t[14][v[14]]
-		a1 := t[1][v[1]] + t[3][v[3]] + t[5][v[5]] + t[7][v[7]] + t[9][v[9]] + t[11][v[11]] + t[13][v[13]] + t[15][v[15]]
-		addBits(&ys[0], a0+a1)
-		w = w[chunkBytes:]
-		ys = ys[1:]
-	}
 }
