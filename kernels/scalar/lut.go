@@ -146,22 +146,29 @@ func (in *lutInputF32) GEMV(y []float32, r0, r1 int) error {
 	if len(ys) == 0 {
 		return nil
 	}
-	clear(ys)
-	var cb [4]float32
-	for i, v := range m.Codebook {
-		cb[i] = float32(v)
-	}
-	var tab [lutGroups][256]float32
-	for c := 0; c < p.chunks; c++ {
-		build(&tab, in.xp[c*chunkCols:(c+1)*chunkCols], &cb)
-		rows(&tab, p.chunkW(c, r0, r1), ys)
-	}
+	sums(p, in.xp, r0, r1, ys)
 	if s := m.Scale; s != 1 {
 		for i := range ys {
 			ys[i] *= s
 		}
 	}
 	return nil
+}
+
+// sums sets acc[i] to Σ_c Σ_g t_c[g][code byte] for rows r0+i: chunk by
+// chunk, the tables of x's (padded to whole chunks) 64 columns are built on
+// the stack (16 KiB) and every row of the range is looked up in them.
+func sums[T int32 | float32, E int8 | float32](p *lutPrepared, x []E, r0, r1 int, acc []T) {
+	clear(acc)
+	var cb [4]T
+	for i, v := range p.m.Codebook {
+		cb[i] = T(v)
+	}
+	var tab [lutGroups][256]T
+	for c := 0; c < p.chunks; c++ {
+		build(&tab, x[c*chunkCols:(c+1)*chunkCols], &cb)
+		rows(&tab, p.chunkW(c, r0, r1), acc)
+	}
 }
 
 // build fills t[g][b] = Σ_j cb[(b>>2j)&3] * x[4g+j] for the 16 groups of one
@@ -275,16 +282,7 @@ func (in *lutInputI8) GEMV(y []float32, r0, r1 int) error {
 	}
 	// The int32 sums live in ys's own memory until the last step.
 	acc := unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(ys))), len(ys))
-	clear(acc)
-	var cb [4]int32
-	for i, v := range m.Codebook {
-		cb[i] = int32(v)
-	}
-	var tab [lutGroups][256]int32
-	for c := 0; c < p.chunks; c++ {
-		build(&tab, in.q[c*chunkCols:(c+1)*chunkCols], &cb)
-		rows(&tab, p.chunkW(c, r0, r1), acc)
-	}
+	sums(p, in.q, r0, r1, acc)
 	inv := in.inv
 	for i, v := range acc {
 		ys[i] = float32(v) * inv
