@@ -157,3 +157,32 @@ func (b *Base) Info() Info { return b.I }
 
 // Supports accepts every valid codebook.
 func (b *Base) Supports(cb Codebook) error { return cb.Validate() }
+
+// ChunkedX holds the x a kernel reads in whole chunks of n columns: x itself
+// when cols is a multiple of n, else a copy zero-padded to the next multiple,
+// so that the kernel never reads past x and padding codes meet x = 0.
+type ChunkedX struct {
+	pad []float32 // nil when cols is a multiple of n
+	x   []float32 // what the kernel reads: x itself or pad; nil before Set
+}
+
+// NewChunkedX returns the holder for cols columns read in chunks of n >= 1.
+func NewChunkedX(cols, n int) ChunkedX {
+	if cols%n == 0 {
+		return ChunkedX{}
+	}
+	return ChunkedX{pad: make([]float32, (cols+n-1)/n*n)}
+}
+
+// Set makes x (or its padded copy) what the kernel reads; x has cols values
+// (the caller checked it with CheckX).
+func (c *ChunkedX) Set(x []float32) {
+	c.x = x
+	if c.pad != nil {
+		copy(c.pad, x)
+		c.x = c.pad
+	}
+}
+
+// X returns what the kernel reads: nil before the first Set.
+func (c *ChunkedX) X() []float32 { return c.x }

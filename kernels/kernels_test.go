@@ -566,3 +566,25 @@ func TestAgreeOverflowRow(t *testing.T) {
 		}
 	}
 }
+
+func TestChunkedX(t *testing.T) {
+	x := []float32{1, 2, 3, 4, 5}
+	c := NewChunkedX(len(x), 4)
+	if c.X() != nil {
+		t.Fatalf("X() before Set = %v, want nil", c.X())
+	}
+	c.Set(x)
+	if got := c.X(); len(got) != 8 || got[4] != 5 || got[5] != 0 || got[7] != 0 || &got[0] == &x[0] {
+		t.Fatalf("cols 5, chunks of 4: X() = %v, want a zero-padded copy of length 8", got)
+	}
+	x[0] = 9
+	c.Set(x)
+	if got := c.X(); got[0] != 9 {
+		t.Fatalf("second Set: X()[0] = %v, want 9", got[0])
+	}
+	e := NewChunkedX(4, 4)
+	e.Set(x[:4])
+	if got := e.X(); len(got) != 4 || &got[0] != &x[0] {
+		t.Fatalf("cols 4, chunks of 4: X() is not x itself")
+	}
+}

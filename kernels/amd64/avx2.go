@@ -195,13 +195,7 @@ func (p *avx2Prepared) NewInput() kernels.Input {
 		// q is padded with zeros to whole chunks: padding codes meet q = 0.
 		return &avx2I8Input{p: p, q: make([]int8, p.nchunk*chunkCols)}
 	}
-	in := &avx2F32Input{p: p}
-	if p.m.Cols%chunkCols != 0 {
-		// A padded copy of x, so the kernel never reads past x and padding
-		// codes meet x = 0.
-		in.pad = make([]float32, p.nchunk*chunkCols)
-	}
-	return in
+	return &avx2F32Input{p: p, x: kernels.NewChunkedX(p.m.Cols, chunkCols)}
 }
 
 type avx2I8Input struct {
@@ -280,20 +274,15 @@ func (p *avx2Prepared) i8Sums(r, n int, q []int8, out []int32) {
 }
 
 type avx2F32Input struct {
-	p   *avx2Prepared
-	pad []float32 // nil when cols is a multiple of 128
-	x   []float32 // what the kernel reads: x itself or pad
+	p *avx2Prepared
+	x kernels.ChunkedX // x, or a copy padded to whole chunks
 }
 
 func (in *avx2F32Input) Load(x []float32) error {
 	if err := kernels.CheckX(in.p.k.I.ID, in.p.m, x); err != nil {
 		return err
 	}
-	in.x = x
-	if in.pad != nil {
-		copy(in.pad, x)
-		in.x = in.pad
-	}
+	in.x.Set(x)
 	return nil
 }
 
@@ -302,24 +291,25 @@ func (in *avx2F32Input) GEMV(y []float32, r0, r1 int) error {
 	if err := kernels.CheckY(p.k.I.ID, p.m, y, r0, r1); err != nil {
 		return err
 	}
-	if in.x == nil {
+	x := in.x.X()
+	if x == nil {
 		return kernels.ErrNotLoaded
 	}
-	if len(in.x) < p.nchunk*chunkCols {
+	if len(x) < p.nchunk*chunkCols {
 		// Unreachable (Load pads x), but the kernel must never read past x.
-		return fmt.Errorf("kernels: %s: loaded x has %d values, want %d", p.k.I.ID, len(in.x), p.nchunk*chunkCols)
+		return fmt.Errorf("kernels: %s: loaded x has %d values, want %d", p.k.I.ID, len(x), p.nchunk*chunkCols)
 	}
 	var out [4]float32
 	sc := p.m.Scale
 	r := r0
 	for ; r+4 <= r1; r += 4 {
-		f32Rows4AVX2(&p.data[r*p.stride], p.stride, &in.x[0], p.nchunk, &p.f32tab, &out[0])
+		f32Rows4AVX2(&p.data[r*p.stride], p.stride, &x[0], p.nchunk, &p.f32tab, &out[0])
 		for i, v := range out {
 			y[r+i] = sc * v
 		}
 	}
 	for ; r < r1; r++ {
-		f32Rows1AVX2(&p.data[r*p.stride], p.stride, &in.x[0], p.nchunk, &p.f32tab, &out[0])
+		f32Rows1AVX2(&p.data[r*p.stride], p.stride, &x[0], p.nchunk, &p.f32tab, &out[0])
 		y[r] = sc * out[0]
 	}
 	return nil

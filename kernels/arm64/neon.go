@@ -140,13 +140,7 @@ func (p *neonPrepared) NewInput() kernels.Input {
 		// q is padded with zeros to whole chunks: padding codes meet q = 0.
 		return &i8Input{p: p, q: make([]int8, p.nchunk*chunkCols)}
 	}
-	in := &f32Input{p: p}
-	if p.m.Cols%chunkCols != 0 {
-		// A padded copy of x, so the kernel never reads past x and padding
-		// codes meet x = 0.
-		in.pad = make([]float32, p.nchunk*chunkCols)
-	}
-	return in
+	return &f32Input{p: p, x: kernels.NewChunkedX(p.m.Cols, chunkCols)}
 }
 
 type i8Input struct {
@@ -199,20 +193,15 @@ func (in *i8Input) GEMV(y []float32, r0, r1 int) error {
 }
 
 type f32Input struct {
-	p   *neonPrepared
-	pad []float32 // nil when cols is a multiple of 64
-	x   []float32 // what the kernel reads: x itself or pad
+	p *neonPrepared
+	x kernels.ChunkedX // x, or a copy padded to whole chunks
 }
 
 func (in *f32Input) Load(x []float32) error {
 	if err := kernels.CheckX(in.p.k.I.ID, in.p.m, x); err != nil {
 		return err
 	}
-	in.x = x
-	if in.pad != nil {
-		copy(in.pad, x)
-		in.x = in.pad
-	}
+	in.x.Set(x)
 	return nil
 }
 
@@ -221,13 +210,14 @@ func (in *f32Input) GEMV(y []float32, r0, r1 int) error {
 	if err := kernels.CheckY(p.k.I.ID, p.m, y, r0, r1); err != nil {
 		return err
 	}
-	if in.x == nil {
+	x := in.x.X()
+	if x == nil {
 		return kernels.ErrNotLoaded
 	}
-	if len(in.x) < p.nchunk*chunkCols || len(p.data) < (r1+rowsPerPass-1)/rowsPerPass*p.gstride {
+	if len(x) < p.nchunk*chunkCols || len(p.data) < (r1+rowsPerPass-1)/rowsPerPass*p.gstride {
 		// Unreachable (Load pads x, repack pads rows), but the assembly must
 		// never read past its buffers.
-		return fmt.Errorf("kernels: %s: loaded x has %d values, want %d", p.k.I.ID, len(in.x), p.nchunk*chunkCols)
+		return fmt.Errorf("kernels: %s: loaded x has %d values, want %d", p.k.I.ID, len(x), p.nchunk*chunkCols)
 	}
 	if r0 == r1 {
 		return nil
@@ -235,7 +225,7 @@ func (in *f32Input) GEMV(y []float32, r0, r1 int) error {
 	var out [32]float32
 	sc := p.m.Scale
 	for g := r0 / rowsPerPass; g*rowsPerPass < r1; g++ {
-		f32Rows4(&p.data[g*p.gstride], &in.x[0], p.nchunk, &p.f32tab, &out)
+		f32Rows4(&p.data[g*p.gstride], &x[0], p.nchunk, &p.f32tab, &out)
 		// The group may straddle r0 or r1: write only rows in [r0, r1).
 		for i := max(r0-g*rowsPerPass, 0); i < rowsPerPass && g*rowsPerPass+i < r1; i++ {
 			a := out[8*i : 8*i+8]
