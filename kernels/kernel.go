@@ -112,6 +112,18 @@ func CheckY(id string, m *Matrix, y []float32, r0, r1 int) error {
 	return nil
 }
 
+// CheckGEMV is the common start of every GEMV: CheckY, then ErrNotLoaded
+// when no x was loaded yet.
+func CheckGEMV(id string, m *Matrix, y []float32, r0, r1 int, loaded bool) error {
+	if err := CheckY(id, m, y, r0, r1); err != nil {
+		return err
+	}
+	if !loaded {
+		return ErrNotLoaded
+	}
+	return nil
+}
+
 // CheckPrepare is the common part of every Prepare: the kernel is available,
 // the matrix valid and its codebook supported.
 func CheckPrepare(k Kernel, m *Matrix) error {

@@ -529,6 +529,13 @@ func TestCheckHelpers(t *testing.T) {
 			t.Errorf("CheckY(%d, %d): %v", r[0], r[1], err)
 		}
 	}
+	wantErr(t, "CheckGEMV range", CheckGEMV("k", m, y, 2, 1, true), "row range")
+	if err := CheckGEMV("k", m, y, 0, 3, false); !errors.Is(err, ErrNotLoaded) {
+		t.Errorf("CheckGEMV before Load: %v, want ErrNotLoaded", err)
+	}
+	if err := CheckGEMV("k", m, y, 1, 3, true); err != nil {
+		t.Errorf("CheckGEMV(1, 3) after Load: %v", err)
+	}
 	_, err = kPeer.Prepare(m)
 	wantErr(t, "Prepare unavailable", err, "t-peer is unavailable", "library missing")
 	_, err = kTern.Prepare(m)

@@ -95,11 +95,8 @@ func (in *simdInput) Load(x []float32) error {
 // drives both).
 func (in *simdInput) GEMV(y []float32, r0, r1 int) error {
 	p := in.p
-	if err := kernels.CheckY(p.k.I.ID, p.m, y, r0, r1); err != nil {
+	if err := kernels.CheckGEMV(p.k.I.ID, p.m, y, r0, r1, in.loaded); err != nil {
 		return err
-	}
-	if !in.loaded {
-		return kernels.ErrNotLoaded
 	}
 	if r0 < r1 {
 		p.gemv(in, in.acc, in.rev, in.inv, y, r0, r1)

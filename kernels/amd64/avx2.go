@@ -223,11 +223,8 @@ func (in *avx2I8Input) Load(x []float32) error {
 
 func (in *avx2I8Input) GEMV(y []float32, r0, r1 int) error {
 	p := in.p
-	if err := kernels.CheckY(p.k.I.ID, p.m, y, r0, r1); err != nil {
+	if err := kernels.CheckGEMV(p.k.I.ID, p.m, y, r0, r1, in.loaded); err != nil {
 		return err
-	}
-	if !in.loaded {
-		return kernels.ErrNotLoaded
 	}
 	r := r0
 	// Up to i8Batch rows per call, so that one call's setup is shared by many
@@ -288,12 +285,9 @@ func (in *avx2F32Input) Load(x []float32) error {
 
 func (in *avx2F32Input) GEMV(y []float32, r0, r1 int) error {
 	p := in.p
-	if err := kernels.CheckY(p.k.I.ID, p.m, y, r0, r1); err != nil {
-		return err
-	}
 	x := in.x.X()
-	if x == nil {
-		return kernels.ErrNotLoaded
+	if err := kernels.CheckGEMV(p.k.I.ID, p.m, y, r0, r1, x != nil); err != nil {
+		return err
 	}
 	if len(x) < p.nchunk*chunkCols {
 		// Unreachable (Load pads x), but the kernel must never read past x.

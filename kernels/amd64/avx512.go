@@ -130,11 +130,8 @@ func avx512PermuteStreams(qp, q []int8) {
 
 func (in *vnniInput) GEMV(y []float32, r0, r1 int) error {
 	m := in.p.m
-	if err := kernels.CheckY(in.p.k.I.ID, m, y, r0, r1); err != nil {
+	if err := kernels.CheckGEMV(in.p.k.I.ID, m, y, r0, r1, in.loaded); err != nil {
 		return err
-	}
-	if !in.loaded {
-		return kernels.ErrNotLoaded
 	}
 	stride, nb := m.Stride(), m.Blocks()
 	bias, inv := 2*in.qsum, in.inv

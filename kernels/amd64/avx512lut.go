@@ -412,11 +412,8 @@ func (in *lutInput) Load(x []float32) error {
 
 func (in *lutInput) GEMV(y []float32, r0, r1 int) error {
 	m := in.p.m
-	if err := kernels.CheckY(in.p.k.I.ID, m, y, r0, r1); err != nil {
+	if err := kernels.CheckGEMV(in.p.k.I.ID, m, y, r0, r1, in.loaded); err != nil {
 		return err
-	}
-	if !in.loaded {
-		return kernels.ErrNotLoaded
 	}
 	if r0 < r1 {
 		in.p.gemv(in, in.acc, in.rev, in.inv, y, r0, r1)

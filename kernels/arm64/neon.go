@@ -163,11 +163,8 @@ func (in *i8Input) Load(x []float32) error {
 
 func (in *i8Input) GEMV(y []float32, r0, r1 int) error {
 	p := in.p
-	if err := kernels.CheckY(p.k.I.ID, p.m, y, r0, r1); err != nil {
+	if err := kernels.CheckGEMV(p.k.I.ID, p.m, y, r0, r1, in.loaded); err != nil {
 		return err
-	}
-	if !in.loaded {
-		return kernels.ErrNotLoaded
 	}
 	if len(in.q) < p.nchunk*chunkCols || len(p.data) < (r1+rowsPerPass-1)/rowsPerPass*p.gstride {
 		// Unreachable (NewInput and repack size them), but the assembly must
@@ -207,12 +204,9 @@ func (in *f32Input) Load(x []float32) error {
 
 func (in *f32Input) GEMV(y []float32, r0, r1 int) error {
 	p := in.p
-	if err := kernels.CheckY(p.k.I.ID, p.m, y, r0, r1); err != nil {
-		return err
-	}
 	x := in.x.X()
-	if x == nil {
-		return kernels.ErrNotLoaded
+	if err := kernels.CheckGEMV(p.k.I.ID, p.m, y, r0, r1, x != nil); err != nil {
+		return err
 	}
 	if len(x) < p.nchunk*chunkCols || len(p.data) < (r1+rowsPerPass-1)/rowsPerPass*p.gstride {
 		// Unreachable (Load pads x, repack pads rows), but the assembly must

@@ -145,11 +145,8 @@ func (in *i2sInput) Load(x []float32) error {
 
 func (in *i2sInput) GEMV(y []float32, r0, r1 int) error {
 	p := in.p
-	if err := kernels.CheckY(p.k.I.ID, p.m, y, r0, r1); err != nil {
+	if err := kernels.CheckGEMV(p.k.I.ID, p.m, y, r0, r1, in.loaded); err != nil {
 		return err
-	}
-	if !in.loaded {
-		return kernels.ErrNotLoaded
 	}
 	if r0 == r1 {
 		return nil
@@ -306,11 +303,8 @@ func (in *ggmlInput) Load(x []float32) error {
 
 func (in *ggmlInput) GEMV(y []float32, r0, r1 int) error {
 	p := in.p
-	if err := kernels.CheckY(p.k.I.ID, p.m, y, r0, r1); err != nil {
+	if err := kernels.CheckGEMV(p.k.I.ID, p.m, y, r0, r1, in.loaded); err != nil {
 		return err
-	}
-	if !in.loaded {
-		return kernels.ErrNotLoaded
 	}
 	if r0 == r1 {
 		return nil

@@ -51,11 +51,8 @@ func (in *plainInput) Load(x []float32) error {
 }
 
 func (in *plainInput) GEMV(y []float32, r0, r1 int) error {
-	if err := kernels.CheckY(in.p.k.I.ID, in.p.m, y, r0, r1); err != nil {
+	if err := kernels.CheckGEMV(in.p.k.I.ID, in.p.m, y, r0, r1, in.x != nil); err != nil {
 		return err
-	}
-	if in.x == nil {
-		return kernels.ErrNotLoaded
 	}
 	if r1 > r0 {
 		plainGEMV(in.p, in.x, y[r0:r1], r0)

@@ -136,11 +136,8 @@ func (in *lutInputF32) Load(x []float32) error {
 func (in *lutInputF32) GEMV(y []float32, r0, r1 int) error {
 	p := in.p
 	m := p.m
-	if err := kernels.CheckY(p.k.I.ID, m, y, r0, r1); err != nil {
+	if err := kernels.CheckGEMV(p.k.I.ID, m, y, r0, r1, in.loaded); err != nil {
 		return err
-	}
-	if !in.loaded {
-		return kernels.ErrNotLoaded
 	}
 	ys := y[r0:r1]
 	if len(ys) == 0 {
@@ -270,11 +267,8 @@ func (in *lutInputI8) Load(x []float32) error {
 func (in *lutInputI8) GEMV(y []float32, r0, r1 int) error {
 	p := in.p
 	m := p.m
-	if err := kernels.CheckY(p.k.I.ID, m, y, r0, r1); err != nil {
+	if err := kernels.CheckGEMV(p.k.I.ID, m, y, r0, r1, in.loaded); err != nil {
 		return err
-	}
-	if !in.loaded {
-		return kernels.ErrNotLoaded
 	}
 	ys := y[r0:r1]
 	if len(ys) == 0 {

@@ -69,11 +69,8 @@ func (in *refInput) Load(x []float32) error {
 
 func (in *refInput) GEMV(y []float32, r0, r1 int) error {
 	m := in.p.m
-	if err := kernels.CheckY(in.p.k.I.ID, m, y, r0, r1); err != nil {
+	if err := kernels.CheckGEMV(in.p.k.I.ID, m, y, r0, r1, in.x != nil); err != nil {
 		return err
-	}
-	if in.x == nil {
-		return kernels.ErrNotLoaded
 	}
 	cb := m.Codebook
 	for r := r0; r < r1; r++ {
