@@ -2,30 +2,7 @@
 
 package probe
 
-import (
-	"fmt"
-	"strings"
-
-	"github.com/klauspost/cpuid/v2"
-)
-
-func asmUnavailable() string { return "" }
-
-// need returns a check that the CPU (and OS) support every feature.
-func need(fs ...cpuid.FeatureID) func() error {
-	return func() error {
-		var missing []string
-		for _, f := range fs {
-			if !cpuid.CPU.Supports(f) {
-				missing = append(missing, f.String())
-			}
-		}
-		if len(missing) > 0 {
-			return fmt.Errorf("CPU (%s) lacks %s", cpuName(), strings.Join(missing, ", "))
-		}
-		return nil
-	}
-}
+import "github.com/klauspost/cpuid/v2"
 
 func archRead() []readLoop {
 	return []readLoop{
