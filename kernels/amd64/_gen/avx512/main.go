@@ -308,6 +308,67 @@ func lut3Tables() {
 	RET()
 }
 
+// lutChunkFrame emits what lut3Chunk and lutChunkOct share, after their
+// TEXT and Doc: the parameters, the int16->int32 widening constants, the
+// loop over nrb row blocks of sets 32-row sets and in each the loop over
+// nper periods. consts (called once, before the loops, with a word
+// broadcaster) emits the kernel's constants and returns period, which
+// emits one period's lookups from w and t into the sets' int16 sums a16;
+// after it, the sums are widened into acc and w and t advance by wStep
+// and tStep bytes.
+func lutChunkFrame(name string, sets, tStep, wStep int, consts func(bcastW func(uint32) VecVirtual) (period func(w, t Register, a16 []VecVirtual))) {
+	w := Load(Param("w"), GP64())
+	tp := Load(Param("tbl"), GP64())
+	nper := Load(Param("nper"), GP64())
+	nrb := Load(Param("nrb"), GP64())
+	acc := Load(Param("acc"), GP64())
+
+	r := GP32()
+	bcastW := func(v uint32) VecVirtual {
+		z := ZMM()
+		MOVL(U32(v), r)
+		VPBROADCASTW(r, z)
+		return z
+	}
+	period := consts(bcastW)
+	even, odd := ZMM(), ZMM()
+	MOVL(U32(1), r)
+	VPBROADCASTD(r, even)
+	MOVL(U32(1<<16), r)
+	VPBROADCASTD(r, odd)
+
+	Label(name + "_rb")
+	t := GP64()
+	MOVQ(tp, t)
+	per := GP64()
+	MOVQ(nper, per)
+	Label(name + "_period")
+	a16 := make([]VecVirtual, sets)
+	for s := range a16 {
+		a16[s] = ZMM()
+		VPXORD(a16[s], a16[s], a16[s])
+	}
+	period(w, t, a16)
+	for s := 0; s < sets; s++ {
+		e, od := ZMM(), ZMM()
+		VPMADDWD(even, a16[s], e)
+		VPMADDWD(odd, a16[s], od)
+		VPADDD(Mem{Base: acc, Disp: 128 * s}, e, e)
+		VPADDD(Mem{Base: acc, Disp: 128*s + 64}, od, od)
+		VMOVDQU64(e, Mem{Base: acc, Disp: 128 * s})
+		VMOVDQU64(od, Mem{Base: acc, Disp: 128*s + 64})
+	}
+	ADDQ(U32(tStep), t)
+	ADDQ(U32(wStep), w)
+	DECQ(per)
+	JNZ(LabelRef(name + "_period"))
+	ADDQ(U32(4*32*sets), acc)
+	DECQ(nrb)
+	JNZ(LabelRef(name + "_rb"))
+	VZEROUPPER()
+	RET()
+}
+
 // lut3Chunk emits the base-3 form of lutChunk: for 32 rows, the table
 // indices of 3 groups (9 columns) fill one word a row,
 //
@@ -331,76 +392,32 @@ func lut3Chunk(name string, sets int) {
 		"i < 16 and 2(i-16)+1 otherwise. Lookups are summed in int16 for "+fmt.Sprint(3*lut3PeriodWords),
 		"lookups (|sum| <= "+fmt.Sprint(3*lut3PeriodWords)+"*762) and then widened.",
 	)
-	w := Load(Param("w"), GP64())
-	tp := Load(Param("tbl"), GP64())
-	nper := Load(Param("nper"), GP64())
-	nrb := Load(Param("nrb"), GP64())
-	acc := Load(Param("acc"), GP64())
-
 	// VPMULHUW by 2^(16-k) shifts an unsigned word right by k.
-	r := GP32()
-	bcastW := func(v uint32) VecVirtual {
-		z := ZMM()
-		MOVL(U32(v), r)
-		VPBROADCASTW(r, z)
-		return z
-	}
-	sh5, sh10 := bcastW(1<<11), bcastW(1<<6)
-	even, odd := ZMM(), ZMM()
-	MOVL(U32(1), r)
-	VPBROADCASTD(r, even)
-	MOVL(U32(1<<16), r)
-	VPBROADCASTD(r, odd)
-
-	Label(name + "_rb")
-	t := GP64()
-	MOVQ(tp, t)
-	per := GP64()
-	MOVQ(nper, per)
-	Label(name + "_period")
-	a16 := make([]VecVirtual, sets)
-	for s := range a16 {
-		a16[s] = ZMM()
-		VPXORD(a16[s], a16[s], a16[s])
-	}
-	for k := 0; k < lut3PeriodWords; k++ {
-		T := []VecVirtual{ZMM(), ZMM(), ZMM()}
-		for j := range T {
-			VMOVDQU64(Mem{Base: t, Disp: 64 * (3*k + j)}, T[j])
-		}
-		for s := 0; s < sets; s++ {
-			x := ZMM()
-			VMOVDQU64(Mem{Base: w, Disp: 64 * (sets*k + s)}, x)
-			// Prefetch W lutAhead bytes ahead into L1 (no fault past the end).
-			PREFETCHT0(Mem{Base: w, Disp: 64*(sets*k+s) + lutAhead})
-			i1, i2 := ZMM(), ZMM()
-			VPMULHUW(sh5, x, i1)
-			VPMULHUW(sh10, x, i2)
-			for j, idx := range []VecVirtual{x, i1, i2} {
-				// VPERMW: idx's word i becomes T[j]'s word idx[i]&31.
-				VPERMW(T[j], idx, idx)
-				VPADDW(idx, a16[s], a16[s])
+	lutChunkFrame(name, sets, 64*3*lut3PeriodWords, 64*sets*lut3PeriodWords, func(bcastW func(uint32) VecVirtual) func(w, t Register, a16 []VecVirtual) {
+		sh5, sh10 := bcastW(1<<11), bcastW(1<<6)
+		return func(w, t Register, a16 []VecVirtual) {
+			for k := 0; k < lut3PeriodWords; k++ {
+				T := []VecVirtual{ZMM(), ZMM(), ZMM()}
+				for j := range T {
+					VMOVDQU64(Mem{Base: t, Disp: 64 * (3*k + j)}, T[j])
+				}
+				for s := 0; s < sets; s++ {
+					x := ZMM()
+					VMOVDQU64(Mem{Base: w, Disp: 64 * (sets*k + s)}, x)
+					// Prefetch W lutAhead bytes ahead into L1 (no fault past the end).
+					PREFETCHT0(Mem{Base: w, Disp: 64*(sets*k+s) + lutAhead})
+					i1, i2 := ZMM(), ZMM()
+					VPMULHUW(sh5, x, i1)
+					VPMULHUW(sh10, x, i2)
+					for j, idx := range []VecVirtual{x, i1, i2} {
+						// VPERMW: idx's word i becomes T[j]'s word idx[i]&31.
+						VPERMW(T[j], idx, idx)
+						VPADDW(idx, a16[s], a16[s])
+					}
+				}
 			}
 		}
-	}
-	for s := 0; s < sets; s++ {
-		e, od := ZMM(), ZMM()
-		VPMADDWD(even, a16[s], e)
-		VPMADDWD(odd, a16[s], od)
-		VPADDD(Mem{Base: acc, Disp: 128 * s}, e, e)
-		VPADDD(Mem{Base: acc, Disp: 128*s + 64}, od, od)
-		VMOVDQU64(e, Mem{Base: acc, Disp: 128 * s})
-		VMOVDQU64(od, Mem{Base: acc, Disp: 128*s + 64})
-	}
-	ADDQ(U32(64*3*lut3PeriodWords), t)
-	ADDQ(U32(64*sets*lut3PeriodWords), w)
-	DECQ(per)
-	JNZ(LabelRef(name + "_period"))
-	ADDQ(U32(4*32*sets), acc)
-	DECQ(nrb)
-	JNZ(LabelRef(name + "_rb"))
-	VZEROUPPER()
-	RET()
+	})
 }
 
 // avx512Amax emits avx512Amax: max |x[i]| over n floats (n a multiple of 16).
@@ -523,110 +540,66 @@ func lutChunkOct(name string, sets int) {
 		"pos(i) = 2i for i < 16 and 2(i-16)+1 otherwise (even words are rows 0..15).",
 		"Lookups are summed in int16 for 4 octets (|sum| <= 32*762) and then widened.",
 	)
-	w := Load(Param("w"), GP64())
-	tp := Load(Param("tbl"), GP64())
-	nper := Load(Param("nper"), GP64())
-	nrb := Load(Param("nrb"), GP64())
-	acc := Load(Param("acc"), GP64())
-
-	// VPMULHUW by 2^(16-k) shifts an unsigned word right by k.
-	r := GP32()
-	bcastW := func(v uint32) VecVirtual {
-		z := ZMM()
-		MOVL(U32(v), r)
-		VPBROADCASTW(r, z)
-		return z
-	}
-	sh6, sh8, sh10 := bcastW(1<<10), bcastW(1<<8), bcastW(1<<6)
-	even, odd := ZMM(), ZMM()
-	MOVL(U32(1), r)
-	VPBROADCASTD(r, even)
-	MOVL(U32(1<<16), r)
-	VPBROADCASTD(r, odd)
-
-	Label(name + "_rb")
-	t := GP64()
-	MOVQ(tp, t)
-	per := GP64()
-	MOVQ(nper, per)
-	Label(name + "_period")
-	a16 := make([]VecVirtual, sets)
-	for s := range a16 {
-		a16[s] = ZMM()
-		VPXORD(a16[s], a16[s], a16[s])
-	}
 	const octets = 4 // per period: 32 lookups per int16 sum
-	for o := 0; o < octets; o++ {
-		A, B, C := make([]VecVirtual, sets), make([]VecVirtual, sets), make([]VecVirtual, sets)
-		for s := 0; s < sets; s++ {
-			A[s], B[s], C[s] = ZMM(), ZMM(), ZMM()
-			base := 192 * (sets*o + s)
-			VMOVDQU64(Mem{Base: w, Disp: base}, A[s])
-			VMOVDQU64(Mem{Base: w, Disp: base + 64}, B[s])
-			VMOVDQU64(Mem{Base: w, Disp: base + 128}, C[s])
-			for v := 0; v < 3; v++ {
-				PREFETCHT0(Mem{Base: w, Disp: base + 64*v + lutAhead})
+	// VPMULHUW by 2^(16-k) shifts an unsigned word right by k.
+	lutChunkFrame(name, sets, 1024*octets, 192*sets*octets, func(bcastW func(uint32) VecVirtual) func(w, t Register, a16 []VecVirtual) {
+		sh6, sh8, sh10 := bcastW(1<<10), bcastW(1<<8), bcastW(1<<6)
+		return func(w, t Register, a16 []VecVirtual) {
+			for o := 0; o < octets; o++ {
+				A, B, C := make([]VecVirtual, sets), make([]VecVirtual, sets), make([]VecVirtual, sets)
+				for s := 0; s < sets; s++ {
+					A[s], B[s], C[s] = ZMM(), ZMM(), ZMM()
+					base := 192 * (sets*o + s)
+					VMOVDQU64(Mem{Base: w, Disp: base}, A[s])
+					VMOVDQU64(Mem{Base: w, Disp: base + 64}, B[s])
+					VMOVDQU64(Mem{Base: w, Disp: base + 128}, C[s])
+					for v := 0; v < 3; v++ {
+						PREFETCHT0(Mem{Base: w, Disp: base + 64*v + lutAhead})
+					}
+				}
+				// look applies group g's table to the index made by idx for every set.
+				look := func(g int, idx func(s int) VecVirtual) {
+					t0, t1 := ZMM(), ZMM()
+					VMOVDQU64(Mem{Base: t, Disp: 1024*o + 128*g}, t0)
+					VMOVDQU64(Mem{Base: t, Disp: 1024*o + 128*g + 64}, t1)
+					for s := 0; s < sets; s++ {
+						v := idx(s)
+						VPERMI2W(t1, t0, v)
+						VPADDW(v, a16[s], a16[s])
+					}
+				}
+				shifted := func(x []VecVirtual, c VecVirtual) func(int) VecVirtual {
+					return func(s int) VecVirtual {
+						v := ZMM()
+						VPMULHUW(c, x[s], v)
+						return v
+					}
+				}
+				// funnel builds x>>12 | (C>>k)<<4 (k = 6 for g6, 8 for g7).
+				funnel := func(x []VecVirtual, ck VecVirtual) func(int) VecVirtual {
+					return func(s int) VecVirtual {
+						hi, v := ZMM(), ZMM()
+						VPMULHUW(ck, C[s], hi)
+						// VPSHRDW: v = (hi:x) >> 12, the low word.
+						VPSHRDW(U8(12), hi, x[s], v)
+						return v
+					}
+				}
+				direct := func(x []VecVirtual) func(int) VecVirtual {
+					return func(s int) VecVirtual { return x[s] }
+				}
+				// Order: each source vector's direct lookup (which overwrites it) last.
+				look(1, shifted(A, sh6))
+				look(6, funnel(A, sh6))
+				look(0, direct(A))
+				look(3, shifted(B, sh6))
+				look(7, funnel(B, sh8))
+				look(2, direct(B))
+				look(5, shifted(C, sh10))
+				look(4, direct(C))
 			}
 		}
-		// look applies group g's table to the index made by idx for every set.
-		look := func(g int, idx func(s int) VecVirtual) {
-			t0, t1 := ZMM(), ZMM()
-			VMOVDQU64(Mem{Base: t, Disp: 1024*o + 128*g}, t0)
-			VMOVDQU64(Mem{Base: t, Disp: 1024*o + 128*g + 64}, t1)
-			for s := 0; s < sets; s++ {
-				v := idx(s)
-				VPERMI2W(t1, t0, v)
-				VPADDW(v, a16[s], a16[s])
-			}
-		}
-		shifted := func(x []VecVirtual, c VecVirtual) func(int) VecVirtual {
-			return func(s int) VecVirtual {
-				v := ZMM()
-				VPMULHUW(c, x[s], v)
-				return v
-			}
-		}
-		// funnel builds x>>12 | (C>>k)<<4 (k = 6 for g6, 8 for g7).
-		funnel := func(x []VecVirtual, ck VecVirtual) func(int) VecVirtual {
-			return func(s int) VecVirtual {
-				hi, v := ZMM(), ZMM()
-				VPMULHUW(ck, C[s], hi)
-				// VPSHRDW: v = (hi:x) >> 12, the low word.
-				VPSHRDW(U8(12), hi, x[s], v)
-				return v
-			}
-		}
-		direct := func(x []VecVirtual) func(int) VecVirtual {
-			return func(s int) VecVirtual { return x[s] }
-		}
-		// Order: each source vector's direct lookup (which overwrites it) last.
-		look(1, shifted(A, sh6))
-		look(6, funnel(A, sh6))
-		look(0, direct(A))
-		look(3, shifted(B, sh6))
-		look(7, funnel(B, sh8))
-		look(2, direct(B))
-		look(5, shifted(C, sh10))
-		look(4, direct(C))
-	}
-	for s := 0; s < sets; s++ {
-		e, od := ZMM(), ZMM()
-		VPMADDWD(even, a16[s], e)
-		VPMADDWD(odd, a16[s], od)
-		VPADDD(Mem{Base: acc, Disp: 128 * s}, e, e)
-		VPADDD(Mem{Base: acc, Disp: 128*s + 64}, od, od)
-		VMOVDQU64(e, Mem{Base: acc, Disp: 128 * s})
-		VMOVDQU64(od, Mem{Base: acc, Disp: 128*s + 64})
-	}
-	ADDQ(U32(1024*octets), t)
-	ADDQ(U32(192*sets*octets), w)
-	DECQ(per)
-	JNZ(LabelRef(name + "_period"))
-	ADDQ(U32(4*32*sets), acc)
-	DECQ(nrb)
-	JNZ(LabelRef(name + "_rb"))
-	VZEROUPPER()
-	RET()
+	})
 }
 
 // streams emits avx512Streams, the 4-stream split of avx512vnni-i8's q.
