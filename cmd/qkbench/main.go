@@ -17,6 +17,7 @@ import (
 // A verb is one subcommand: `qkbench <name> [flags] [args]`.
 type verb struct {
 	summary string
+	hidden  bool // not listed by qkbench help (an internal verb)
 	// run parses args (after the verb name) and does the work. It returns
 	// errExit1 for "ran fine, but the answer is a failure" (e.g. check found a
 	// disagreement), a usage error from flag parsing, or any other error.
@@ -51,7 +52,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, errExit1):
 		return 1
-	case errors.As(err, new(usageError)):
+	case errors.As(err, new(usageError)), errors.As(err, new(exit2Error)):
 		fmt.Fprintf(stderr, "qkbench %s: %v\n", args[0], err)
 		return 2
 	default:
@@ -62,6 +63,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // usageError marks a bad flag or argument (exit status 2).
 type usageError struct{ error }
+
+// exit2Error is a failure that is not the answer to the question asked: a
+// build that fails, a kernel that disagrees before a gate can time it, an
+// interrupted gate. It exits with status 2, like a bad flag, so that status
+// 1 keeps meaning "a regression was found".
+type exit2Error struct{ error }
 
 // newFlags returns a FlagSet that reports errors instead of exiting.
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {
@@ -84,8 +91,10 @@ func parse(fs *flag.FlagSet, args []string) error {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "qkbench measures QK256 (2-bit) GEMV kernels.\n\nUsage: qkbench <command> [flags]\n\nCommands:")
 	var names []string
-	for n := range verbs {
-		names = append(names, n)
+	for n, v := range verbs {
+		if !v.hidden {
+			names = append(names, n)
+		}
 	}
 	sort.Strings(names)
 	for _, n := range names {

@@ -1,0 +1,139 @@
+package gate
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+)
+
+// Side is one of the two builds a gate compares.
+type Side int
+
+const (
+	Base Side = iota
+	Head
+)
+
+func (s Side) String() string {
+	if s == Base {
+		return "base"
+	}
+	return "head"
+}
+
+// Sampler times samples of cells in two builds. The gate's Sampler talks to
+// one sample server per build; tests use simulated ones.
+type Sampler interface {
+	// Sample runs one timed sample of cell c on side s and returns the
+	// seconds per GEMV.
+	Sample(ctx context.Context, s Side, c int) (float64, error)
+}
+
+// Pair is one paired observation of a cell: both builds timed twice, in the
+// order ABBA or BAAB (chosen at random per pair), so that drift within the
+// pair and a change of the host's state hit both halves alike.
+type Pair struct {
+	Base  float64 `json:"base_seconds"` // mean of the base build's two samples, seconds per GEMV
+	Head  float64 `json:"head_seconds"`
+	Order string  `json:"order"` // "ABBA" (base first) or "BAAB"
+}
+
+// LogRatio is ln(head/base).
+func (p Pair) LogRatio() float64 { return math.Log(p.Head / p.Base) }
+
+// Track is the sampling state of one cell.
+type Track struct {
+	Cell     int // the Sampler's cell index
+	Pairs    []Pair
+	Estimate Estimate
+	Verdict  Verdict // the interval's verdict at the last look (before Holm)
+	look     int     // index into the plan of the next look
+	done     bool
+}
+
+// LogRatios returns ln(head/base) of every pair.
+func (t *Track) LogRatios() []float64 {
+	d := make([]float64, len(t.Pairs))
+	for i, p := range t.Pairs {
+		d[i] = p.LogRatio()
+	}
+	return d
+}
+
+// Progress is told about each look: the track just judged, and how many
+// cells are still sampling.
+type Progress func(t *Track, active int)
+
+// Measure samples the cells in pairs until each is decided or reaches the
+// plan's cap. Each round takes one pair of every cell still sampling, in a
+// fresh random order, so that a cell's pairs are spread over the whole run.
+// On error or cancellation it returns the tracks measured so far with the
+// error.
+//
+// m is the number of cells in the whole gate (for Holm's correction; at
+// least len(cells)).
+func Measure(ctx context.Context, s Sampler, cells []int, m int, o Options, rng *rand.Rand, progress Progress) ([]*Track, error) {
+	m = max(m, len(cells))
+	plan := o.Plan()
+	tracks := make([]*Track, len(cells))
+	active := make([]*Track, len(cells))
+	for i, c := range cells {
+		tracks[i] = &Track{Cell: c, Verdict: Inconclusive}
+		active[i] = tracks[i]
+	}
+	for len(active) > 0 {
+		rng.Shuffle(len(active), func(i, j int) { active[i], active[j] = active[j], active[i] })
+		for _, t := range active {
+			p, err := TakePair(ctx, s, t.Cell, rng)
+			if err != nil {
+				return tracks, err
+			}
+			t.Pairs = append(t.Pairs, p)
+			if len(t.Pairs) < plan[t.look] {
+				continue
+			}
+			t.Estimate = o.Analyse(t.LogRatios())
+			t.Verdict = o.verdict(t.Estimate, m)
+			t.look++
+			t.done = t.Verdict.Decided() || t.look == len(plan)
+			if progress != nil {
+				n := 0
+				for _, u := range tracks {
+					if !u.done {
+						n++
+					}
+				}
+				progress(t, n)
+			}
+		}
+		active = slices.DeleteFunc(active, func(t *Track) bool { return t.done })
+	}
+	return tracks, nil
+}
+
+// TakePair times one pair of cell c: ABBA or BAAB at random.
+func TakePair(ctx context.Context, s Sampler, c int, rng *rand.Rand) (Pair, error) {
+	order := [4]Side{Base, Head, Head, Base}
+	name := "ABBA"
+	if rng.IntN(2) == 1 {
+		order = [4]Side{Head, Base, Base, Head}
+		name = "BAAB"
+	}
+	var sum [2]float64
+	for _, side := range order {
+		if err := ctx.Err(); err != nil {
+			return Pair{}, err
+		}
+		v, err := s.Sample(ctx, side, c)
+		if err != nil {
+			return Pair{}, err
+		}
+		if !(v > 0) || math.IsInf(v, 0) {
+			return Pair{}, fmt.Errorf("gate: %s sample of cell %d is %g seconds, want a positive time", side, c, v)
+		}
+		sum[side] += v
+	}
+	return Pair{Base: sum[Base] / 2, Head: sum[Head] / 2, Order: name}, nil
+}

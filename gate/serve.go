@@ -1,0 +1,384 @@
+package gate
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/qkbench/qkbench/bench"
+	"github.com/qkbench/qkbench/kernels"
+	"github.com/qkbench/qkbench/workloads"
+)
+
+// Protocol is the version of the sample-server protocol: JSON requests, one
+// per line on the server's stdin, each answered by one JSON line on its
+// stdout. A gate refuses a server that speaks another version.
+//
+//	{"op":"hello"}                         -> {"ok":true,"protocol":1,"go":"go1.26.8","kernels":[...]}
+//	{"op":"setup","cell":3,"kernel":"avx2-i8","rows":2048,"cols":4096,
+//	 "threads":1,"codebook":"ternary","mode":"hot","seed":42}
+//	                                       -> {"ok":true,"status":"ok","seconds":5.9e-05}
+//	{"op":"sample","cell":3,"iters":170}   -> {"ok":true,"seconds":0.0101}
+//	{"op":"drop","cell":3}                 -> {"ok":true}
+//	{"op":"quit"}                          -> {"ok":true}, then the server exits
+//
+// setup generates the workload, prepares the kernel, checks its output
+// against the references as the sweep does (status "failed" with the reason
+// when it disagrees; "unavailable", "unsupported" or "error" when it cannot
+// run) and returns an estimate of the seconds per GEMV. sample runs one
+// untimed GEMV (to warm the caches after the other build ran), then times
+// iters GEMVs and returns the elapsed seconds. An error is {"ok":false,
+// "error":"..."}; the server goes on serving.
+const Protocol = 1
+
+// Request is one line a gate sends to a sample server.
+type Request struct {
+	Op       string `json:"op"`
+	Cell     int    `json:"cell,omitempty"`
+	Kernel   string `json:"kernel,omitempty"`
+	Rows     int    `json:"rows,omitempty"`
+	Cols     int    `json:"cols,omitempty"`
+	Threads  int    `json:"threads,omitempty"`
+	Codebook string `json:"codebook,omitempty"`
+	Mode     string `json:"mode,omitempty"` // hot or cold
+	Seed     uint64 `json:"seed,omitempty"`
+	Iters    int    `json:"iters,omitempty"`
+}
+
+// Response is a sample server's answer to one Request.
+type Response struct {
+	OK       bool           `json:"ok"`
+	Error    string         `json:"error,omitempty"`
+	Protocol int            `json:"protocol,omitempty"`
+	Go       string         `json:"go,omitempty"`
+	Kernels  []ServerKernel `json:"kernels,omitempty"`
+	// Status of a setup: "ok", "unavailable", "unsupported", "failed"
+	// (disagreed with the references) or "error".
+	Status string `json:"status,omitempty"`
+	// Seconds: setup's estimate of one GEMV; sample's elapsed time.
+	Seconds float64 `json:"seconds,omitempty"`
+	// ActiveThreads is how many threads got rows (setup).
+	ActiveThreads int `json:"active_threads,omitempty"`
+	// Slowdown is the relative delay the test hook adds to this cell (setup).
+	Slowdown float64 `json:"slowdown,omitempty"`
+}
+
+// ServerKernel is a kernel as a sample server's build knows it.
+type ServerKernel struct {
+	ID        string `json:"id"`
+	Mode      string `json:"mode"`
+	Available bool   `json:"available"`
+	Reason    string `json:"reason,omitempty"`
+}
+
+// EnvSlowdown names the test hook: "KERNEL=FRACTION[,KERNEL=FRACTION]"
+// makes a sample server add a fixed delay after every GEMV of those kernels,
+// sized at setup to FRACTION of the kernel's own GEMV time (0.05: 5%
+// slower). It exists to calibrate and test the gate; a gate prints a
+// warning whenever a server reports it on.
+const EnvSlowdown = "QKBENCH_GATE_SLOWDOWN"
+
+// SlowdownHook is the test hook's setting compiled into a build; the
+// environment variable wins when set. It is "" in every real build.
+var SlowdownHook = ""
+
+// maxMatrixBytes bounds the weights one server prepares for a cell (all
+// copies in cold mode), so that a wrong request cannot exhaust memory.
+const maxMatrixBytes = 8 << 30
+
+// server is a sample server's state.
+type server struct {
+	cells     map[int]*serverCell
+	workloads map[string]*bench.Case
+	slow      map[string]float64
+}
+
+type serverCell struct {
+	runner *bench.Runner
+	x, y   []float32
+	spin   int // iterations of the delay loop after each GEMV (test hook)
+}
+
+// Serve runs a sample server on r and w until "quit" or the end of r.
+func Serve(r io.Reader, w io.Writer) error {
+	slow, err := parseSlowdown(hookSetting())
+	if err != nil {
+		return err
+	}
+	s := &server{cells: map[int]*serverCell{}, workloads: map[string]*bench.Case{}, slow: slow}
+	defer s.closeAll()
+	in := bufio.NewScanner(r)
+	in.Buffer(make([]byte, 64<<10), 1<<20)
+	out := bufio.NewWriter(w)
+	enc := json.NewEncoder(out)
+	for in.Scan() {
+		var req Request
+		var resp Response
+		if err := json.Unmarshal(in.Bytes(), &req); err != nil {
+			resp = Response{Error: fmt.Sprintf("bad request %q: %v", truncate(in.Text(), 200), err)}
+		} else {
+			resp = s.handle(req)
+		}
+		if err := enc.Encode(resp); err != nil {
+			return err
+		}
+		if err := out.Flush(); err != nil {
+			return err
+		}
+		if req.Op == "quit" {
+			return nil
+		}
+	}
+	return in.Err()
+}
+
+func hookSetting() string {
+	if v, ok := os.LookupEnv(EnvSlowdown); ok {
+		return v
+	}
+	return SlowdownHook
+}
+
+// parseSlowdown reads "id=0.05,id2=0.1".
+func parseSlowdown(s string) (map[string]float64, error) {
+	out := map[string]float64{}
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		id, v, ok := strings.Cut(f, "=")
+		x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if !ok || err != nil || !(x > 0 && x <= 10) {
+			return nil, fmt.Errorf("%s: %q: want KERNEL=FRACTION with a fraction in (0, 10], e.g. avx2-i8=0.05", EnvSlowdown, f)
+		}
+		out[strings.TrimSpace(id)] = x
+	}
+	return out, nil
+}
+
+func (s *server) handle(req Request) Response {
+	switch req.Op {
+	case "hello":
+		resp := Response{OK: true, Protocol: Protocol, Go: runtime.Version()}
+		for _, k := range kernels.List() {
+			i := k.Info()
+			sk := ServerKernel{ID: i.ID, Mode: i.Mode.String(), Available: true}
+			if err := kernels.Usable(k); err != nil {
+				sk.Available, sk.Reason = false, err.Error()
+			}
+			resp.Kernels = append(resp.Kernels, sk)
+		}
+		return resp
+	case "setup":
+		return s.setup(req)
+	case "sample":
+		c := s.cells[req.Cell]
+		if c == nil {
+			return Response{Error: fmt.Sprintf("sample: cell %d is not set up", req.Cell)}
+		}
+		if req.Iters < 1 || req.Iters > 1<<30 {
+			return Response{Error: fmt.Sprintf("sample: iters %d, want 1..%d", req.Iters, 1<<30)}
+		}
+		d, err := c.time(req.Iters, true)
+		if err != nil {
+			return Response{Error: err.Error()}
+		}
+		return Response{OK: true, Seconds: d.Seconds()}
+	case "drop":
+		if c := s.cells[req.Cell]; c != nil {
+			c.runner.Close()
+			delete(s.cells, req.Cell)
+		}
+		return Response{OK: true}
+	case "quit":
+		return Response{OK: true}
+	}
+	return Response{Error: fmt.Sprintf("unknown op %q; want hello, setup, sample, drop or quit", req.Op)}
+}
+
+// setup prepares and checks one cell.
+func (s *server) setup(req Request) Response {
+	fail := func(status string, err error) Response {
+		return Response{OK: true, Status: status, Error: err.Error()}
+	}
+	if old := s.cells[req.Cell]; old != nil {
+		old.runner.Close()
+		delete(s.cells, req.Cell)
+	}
+	k, err := kernels.Lookup(req.Kernel)
+	if err != nil {
+		return fail("unavailable", err)
+	}
+	cb, err := kernels.ParseCodebook(req.Codebook)
+	if err != nil {
+		return Response{Error: err.Error()}
+	}
+	if req.Mode != "hot" && req.Mode != "cold" {
+		return Response{Error: fmt.Sprintf("setup: mode %q, want hot or cold", req.Mode)}
+	}
+	if err := kernels.Usable(k); err != nil {
+		return fail("unavailable", err)
+	}
+	if err := k.Supports(cb); err != nil {
+		return fail("unsupported", err)
+	}
+	c, err := s.workload(req.Rows, req.Cols, cb, req.Seed)
+	if err != nil {
+		return Response{Error: err.Error()}
+	}
+	m := c.W.M
+	copies := 1
+	if req.Mode == "cold" {
+		copies = bench.ColdCopies(m.WeightBytes(), max(4*int64(bench.Describe().L3), 64<<20))
+	}
+	if m.WeightBytes()*int64(copies) > maxMatrixBytes {
+		return Response{Error: fmt.Sprintf("setup: %d copies of %s (%d bytes each) exceed %d bytes", copies, m.Shape(), m.WeightBytes(), int64(maxMatrixBytes))}
+	}
+	var preps []kernels.Prepared
+	for i := range copies {
+		mi := m
+		if i > 0 {
+			mi = m.Clone()
+		}
+		p, err := k.Prepare(mi)
+		if err != nil {
+			return fail("error", err)
+		}
+		preps = append(preps, p)
+	}
+	r, err := bench.NewRotatingRunner(preps, req.Threads)
+	if err != nil {
+		return Response{Error: err.Error()}
+	}
+	for range preps {
+		a, err := bench.Verify(r, c)
+		if err != nil {
+			r.Close()
+			if a.Rows > 0 && !a.Pass {
+				return fail("failed", err)
+			}
+			return fail("error", err)
+		}
+	}
+	sc := &serverCell{runner: r, x: c.W.X, y: make([]float32, m.Rows)}
+	est, err := sc.estimate()
+	if err != nil {
+		r.Close()
+		return fail("error", err)
+	}
+	resp := Response{OK: true, Status: "ok", Seconds: est, ActiveThreads: r.Threads()}
+	if f := s.slow[req.Kernel]; f > 0 {
+		if sc.spin, err = sc.calibrateSpin(f, est); err != nil {
+			r.Close()
+			return fail("error", err)
+		}
+		resp.Slowdown = f
+	}
+	s.cells[req.Cell] = sc
+	runtime.GC() // the garbage of setup is not collected during samples
+	return resp
+}
+
+// workload returns the generated workload of a shape, made once per server.
+func (s *server) workload(rows, cols int, cb kernels.Codebook, seed uint64) (*bench.Case, error) {
+	key := fmt.Sprintf("%dx%d/%s/%d", rows, cols, cb.Name(), seed)
+	if c, ok := s.workloads[key]; ok {
+		return c, nil
+	}
+	c, err := bench.NewCase(workloads.Shape{Rows: rows, Cols: cols}, cb, seed)
+	if err != nil {
+		return nil, err
+	}
+	s.workloads[key] = c
+	return c, nil
+}
+
+func (s *server) closeAll() {
+	for _, c := range s.cells {
+		c.runner.Close()
+	}
+}
+
+// time runs n GEMVs (each followed by the test hook's delay, if on) and
+// returns the elapsed time; warm first runs one untimed GEMV.
+func (c *serverCell) time(n int, warm bool) (time.Duration, error) {
+	if warm {
+		if err := c.runner.GEMV(c.x, c.y); err != nil {
+			return 0, err
+		}
+	}
+	t0 := time.Now()
+	for range n {
+		if err := c.runner.GEMV(c.x, c.y); err != nil {
+			return 0, err
+		}
+		if c.spin > 0 {
+			spin(c.spin)
+		}
+	}
+	return time.Since(t0), nil
+}
+
+// estimate returns the seconds per GEMV of a run of at least 20 ms.
+func (c *serverCell) estimate() (float64, error) {
+	for n := 1; ; n *= 2 {
+		d, err := c.time(n, n == 1)
+		if err != nil {
+			return 0, err
+		}
+		if d >= 20*time.Millisecond || n >= 1<<20 {
+			return d.Seconds() / float64(n), nil
+		}
+	}
+}
+
+// calibrateSpin returns the delay loop's iterations that take fraction f of
+// one GEMV (est seconds). Batches of GEMVs and of the delay loop alternate,
+// and the median of their ratios is used, so that the host's speed changes
+// (which slow both alike) do not bias it.
+func (c *serverCell) calibrateSpin(f, est float64) (int, error) {
+	const probe = 1 << 16
+	n := max(1, int(2e-3/math.Max(est, 1e-9))) // GEMVs in about 2 ms
+	var ratios []float64
+	for range 9 {
+		d, err := c.time(n, false)
+		if err != nil {
+			return 0, err
+		}
+		t0 := time.Now()
+		spin(probe)
+		s := time.Since(t0).Seconds() / probe
+		ratios = append(ratios, d.Seconds()/float64(n)/math.Max(s, 1e-12))
+	}
+	slices.Sort(ratios)
+	return max(1, int(f*ratios[len(ratios)/2])), nil
+}
+
+var spinSink uint64
+
+// spin is the test hook's delay: n steps of a dependent integer chain,
+// which runs at the core's clock like the kernels do.
+//
+//go:noinline
+func spin(n int) {
+	x := spinSink | 1
+	for range n {
+		x = x*6364136223846793005 + 1442695040888963407
+	}
+	spinSink = x
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,169 @@
+package gate
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+)
+
+// CellSpec is one cell a gate measures: a kernel on a generated workload
+// with a thread count.
+type CellSpec struct {
+	Kernel   string `json:"kernel"`
+	Shape    string `json:"shape"`
+	Rows     int    `json:"rows"`
+	Cols     int    `json:"cols"`
+	Threads  int    `json:"threads"`
+	Codebook string `json:"codebook"`
+	Mode     string `json:"mode"`
+	Seed     uint64 `json:"seed"`
+}
+
+// Name is the cell's benchmark name, as the sweep writes it.
+func (c CellSpec) Name() string {
+	return fmt.Sprintf("GEMV/kernel=%s/shape=%s/threads=%d/mode=%s", c.Kernel, c.Shape, c.Threads, c.Mode)
+}
+
+func (c CellSpec) request(id int) Request {
+	return Request{Op: "setup", Cell: id, Kernel: c.Kernel, Rows: c.Rows, Cols: c.Cols, Threads: c.Threads, Codebook: c.Codebook, Mode: c.Mode, Seed: c.Seed}
+}
+
+// Build is how to start one side's sample server.
+type Build struct {
+	Label string   // "base", "head"
+	Rev   string   // what the user named ("HEAD~1", "working tree")
+	ID    string   // commit hash, or "working tree"
+	Bin   string   // the qkbench executable
+	Dir   string   // its working directory
+	Env   []string // its environment; nil: the gate's own
+}
+
+func (b Build) name() string { return fmt.Sprintf("%s (%s)", b.Label, b.Rev) }
+
+// SetupResult is what one side's server said when a cell was set up.
+type SetupResult struct {
+	Status        string  `json:"status"`
+	Reason        string  `json:"reason,omitempty"`
+	Seconds       float64 `json:"estimate_seconds,omitempty"`
+	ActiveThreads int     `json:"active_threads,omitempty"`
+	Slowdown      float64 `json:"slowdown,omitempty"` // the test hook was on
+}
+
+// SampleRecord is one timed sample, for the benchfmt output.
+type SampleRecord struct {
+	Side    Side
+	Cell    int
+	Iters   int
+	Seconds float64 // per GEMV
+}
+
+// Session runs sample servers for two builds over a list of cells.
+type Session struct {
+	Builds     [2]Build
+	Cells      []CellSpec
+	SampleTime time.Duration // target length of one sample
+
+	Setup [2][]SetupResult // per side and cell, from Check
+	Iters []int            // GEMVs per sample, per cell (same for both sides)
+
+	mu      sync.Mutex
+	Samples []SampleRecord // every sample taken, in order
+}
+
+// Check starts both servers once per group, sets up every cell of the
+// group on both (each server checks its kernel's output against the
+// references), and records what they said. It fixes each cell's GEMVs per
+// sample from the base build's estimate (the same for both sides, so that
+// both halves of a pair run equally long).
+func (s *Session) Check(ctx context.Context, groups [][]int) error {
+	for side := range s.Setup {
+		s.Setup[side] = make([]SetupResult, len(s.Cells))
+	}
+	s.Iters = make([]int, len(s.Cells))
+	for _, g := range groups {
+		var srv [2]*Server
+		for side := range srv {
+			var err error
+			if srv[side], err = s.start(ctx, Side(side)); err != nil {
+				if side == 1 {
+					srv[0].Close()
+				}
+				return err
+			}
+		}
+		for _, c := range g {
+			for side := range srv {
+				resp, err := srv[side].Call(ctx, s.Cells[c].request(c))
+				if err != nil {
+					srv[0].Close()
+					srv[1].Close()
+					return err
+				}
+				s.Setup[side][c] = SetupResult{Status: resp.Status, Reason: resp.Error, Seconds: resp.Seconds, ActiveThreads: resp.ActiveThreads, Slowdown: resp.Slowdown}
+				srv[side].Call(ctx, Request{Op: "drop", Cell: c})
+			}
+			if est := s.Setup[Base][c].Seconds; est > 0 {
+				s.Iters[c] = max(1, int(math.Round(s.SampleTime.Seconds()/est)))
+			}
+		}
+		srv[0].Close()
+		srv[1].Close()
+	}
+	return nil
+}
+
+func (s *Session) start(ctx context.Context, side Side) (*Server, error) {
+	b := s.Builds[side]
+	return StartServer(ctx, b.name(), b.Bin, b.Dir, b.Env)
+}
+
+// Open is the Session's Opener: fresh servers for both builds with the
+// cells set up.
+func (s *Session) Open(ctx context.Context, cells []int) (Sampler, func(), error) {
+	var srv [2]*Server
+	closeAll := func() {
+		for _, v := range srv {
+			if v != nil {
+				v.Close()
+			}
+		}
+	}
+	for side := range srv {
+		var err error
+		if srv[side], err = s.start(ctx, Side(side)); err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		for _, c := range cells {
+			resp, err := srv[side].Call(ctx, s.Cells[c].request(c))
+			if err == nil && resp.Status != "ok" {
+				err = fmt.Errorf("gate: %s: %s on %s: %s: %s", srv[side].Name, s.Cells[c].Kernel, s.Cells[c].Shape, resp.Status, resp.Error)
+			}
+			if err != nil {
+				closeAll()
+				return nil, nil, err
+			}
+		}
+	}
+	return &sessionSampler{s: s, srv: srv}, closeAll, nil
+}
+
+type sessionSampler struct {
+	s   *Session
+	srv [2]*Server
+}
+
+func (p *sessionSampler) Sample(ctx context.Context, side Side, c int) (float64, error) {
+	n := p.s.Iters[c]
+	resp, err := p.srv[side].Call(ctx, Request{Op: "sample", Cell: c, Iters: n})
+	if err != nil {
+		return 0, err
+	}
+	v := resp.Seconds / float64(n)
+	p.s.mu.Lock()
+	p.s.Samples = append(p.s.Samples, SampleRecord{Side: side, Cell: c, Iters: n, Seconds: v})
+	p.s.mu.Unlock()
+	return v, nil
+}

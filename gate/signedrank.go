@@ -1,0 +1,198 @@
+// Package gate decides whether a change made qkbench's kernels slower: it
+// times a base and a head build in pairs, interleaved in time on the same
+// machine, and judges each cell (kernel × shape × threads) on the paired
+// log-ratios head/base with the Wilcoxon signed-rank test, the
+// Hodges–Lehmann estimate and its confidence interval, a sequential sampling
+// plan fixed in advance, Holm's correction across cells and a confirmation
+// with fresh processes. It also compares existing benchmark result files
+// (unpaired, weaker) and calibrates the gate's false-alarm rate and power.
+package gate
+
+import (
+	"math"
+	"slices"
+	"sort"
+	"sync"
+)
+
+// exactMax is the largest sample size for which the signed-rank null
+// distribution is computed exactly; above it the normal approximation is
+// used (its error is far below the levels the gate works at).
+const exactMax = 200
+
+var (
+	nullMu    sync.Mutex
+	nullCache = map[int][]float64{}
+)
+
+// nullCDF returns F with F[t] = P(T+ <= t) for the Wilcoxon signed-rank
+// statistic T+ of n untied, nonzero differences under the null hypothesis
+// (each sign + or - with probability 1/2), for t = 0..n(n+1)/2.
+func nullCDF(n int) []float64 {
+	nullMu.Lock()
+	defer nullMu.Unlock()
+	if f, ok := nullCache[n]; ok {
+		return f
+	}
+	m := n * (n + 1) / 2
+	p := make([]float64, m+1)
+	p[0] = 1
+	top := 0
+	for k := 1; k <= n; k++ {
+		// Rank k enters T+ with probability 1/2.
+		top += k
+		for s := top; s >= 0; s-- {
+			v := p[s] / 2
+			if s >= k {
+				v += p[s-k] / 2
+			}
+			p[s] = v
+		}
+	}
+	for s := 1; s <= m; s++ {
+		p[s] += p[s-1]
+	}
+	nullCache[n] = p
+	return p
+}
+
+// cdf returns P(T+ <= t) for n differences: exact for n <= exactMax, else
+// the normal approximation with a continuity correction.
+func cdf(n int, t float64) float64 {
+	m := float64(n*(n+1)) / 2
+	if t < 0 {
+		return 0
+	}
+	if t >= m {
+		return 1
+	}
+	if n <= exactMax {
+		return nullCDF(n)[int(math.Floor(t))]
+	}
+	mu := m / 2
+	sd := math.Sqrt(float64(n) * float64(n+1) * float64(2*n+1) / 24)
+	return normCDF((math.Floor(t) + 0.5 - mu) / sd)
+}
+
+func normCDF(z float64) float64 { return 0.5 * math.Erfc(-z/math.Sqrt2) }
+
+// normQuantile returns z with normCDF(z) = p, for 0 < p < 1.
+func normQuantile(p float64) float64 { return -math.Sqrt2 * math.Erfcinv(2*p) }
+
+// SignedRankP is the two-sided p-value of the Wilcoxon signed-rank test of
+// "the differences d are symmetric about 0". Zeros are dropped; tied
+// absolute values get their average rank, and with ties the normal
+// approximation with the tie-corrected variance is used.
+func SignedRankP(d []float64) float64 {
+	var nz []float64
+	for _, v := range d {
+		if v != 0 && !math.IsNaN(v) {
+			nz = append(nz, v)
+		}
+	}
+	n := len(nz)
+	if n == 0 {
+		return 1
+	}
+	sort.Slice(nz, func(i, j int) bool { return math.Abs(nz[i]) < math.Abs(nz[j]) })
+	var tplus, tieSum float64
+	ties := false
+	for i := 0; i < n; {
+		j := i + 1
+		for j < n && math.Abs(nz[j]) == math.Abs(nz[i]) {
+			j++
+		}
+		rank := float64(i+j+1) / 2 // ranks i+1..j averaged
+		if t := float64(j - i); t > 1 {
+			ties = true
+			tieSum += t*t*t - t
+		}
+		for k := i; k < j; k++ {
+			if nz[k] > 0 {
+				tplus += rank
+			}
+		}
+		i = j
+	}
+	m := float64(n*(n+1)) / 2
+	var p float64
+	if !ties {
+		// T+ is an integer here; P(T+ >= t) = P(T+ <= m-t) by symmetry.
+		p = 2 * math.Min(cdf(n, tplus), cdf(n, m-tplus))
+	} else {
+		mu := m / 2
+		sd := math.Sqrt(float64(n)*float64(n+1)*float64(2*n+1)/24 - tieSum/48)
+		if sd == 0 {
+			return 1
+		}
+		z := (math.Abs(tplus-mu) - 0.5) / sd
+		p = 2 * (1 - normCDF(math.Max(z, 0)))
+	}
+	return math.Min(p, 1)
+}
+
+// HodgesLehmann returns the Hodges–Lehmann estimate of the centre of d (the
+// median of the Walsh averages (d[i]+d[j])/2, i <= j) and its confidence
+// interval at the given level from the signed-rank distribution: [lo, hi]
+// with P(lo <= centre <= hi) >= level for symmetric d. With too few values
+// for the level the interval is (-Inf, +Inf).
+func HodgesLehmann(d []float64, level float64) (est, lo, hi float64) {
+	n := len(d)
+	if n == 0 {
+		return math.NaN(), math.Inf(-1), math.Inf(1)
+	}
+	w := make([]float64, 0, n*(n+1)/2)
+	for i := range d {
+		for j := i; j < n; j++ {
+			w = append(w, (d[i]+d[j])/2)
+		}
+	}
+	slices.Sort(w)
+	m := len(w)
+	if m%2 == 1 {
+		est = w[m/2]
+	} else {
+		est = (w[m/2-1] + w[m/2]) / 2
+	}
+	k := criticalRank(n, (1-level)/2)
+	if k < 1 {
+		return est, math.Inf(-1), math.Inf(1)
+	}
+	return est, w[k-1], w[m-k]
+}
+
+// criticalRank returns the largest k with P(T+ <= k-1) <= tail for n
+// differences: the interval [W(k), W(M+1-k)] of the sorted Walsh averages
+// then has coverage at least 1 - 2*tail. 0 means no such k.
+func criticalRank(n int, tail float64) int {
+	m := n * (n + 1) / 2
+	if n <= exactMax {
+		f := nullCDF(n)
+		k := sort.Search(m+1, func(t int) bool { return f[t] > tail }) // first t with F(t) > tail
+		return k                                                       // F(k-1) <= tail
+	}
+	mu := float64(m) / 2
+	sd := math.Sqrt(float64(n) * float64(n+1) * float64(2*n+1) / 24)
+	k := int(math.Floor(mu + normQuantile(tail)*sd + 0.5))
+	return max(k, 0)
+}
+
+// Holm returns Holm's step-down adjusted p-values: the family-wise error
+// rate of rejecting every hypothesis whose adjusted p is <= alpha is at
+// most alpha. The result is in the order of p.
+func Holm(p []float64) []float64 {
+	m := len(p)
+	idx := make([]int, m)
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return p[idx[a]] < p[idx[b]] })
+	out := make([]float64, m)
+	run := 0.0
+	for rank, i := range idx {
+		v := math.Min(1, float64(m-rank)*p[i])
+		run = math.Max(run, v)
+		out[i] = run
+	}
+	return out
+}
