@@ -76,7 +76,6 @@ type Progress func(t *Track, active int)
 // least len(cells)).
 func Measure(ctx context.Context, s Sampler, cells []int, m int, o Options, rng *rand.Rand, progress Progress) ([]*Track, error) {
 	m = max(m, len(cells))
-	plan := o.Plan()
 	tracks := make([]*Track, len(cells))
 	active := make([]*Track, len(cells))
 	for i, c := range cells {
@@ -90,28 +89,40 @@ func Measure(ctx context.Context, s Sampler, cells []int, m int, o Options, rng 
 			if err != nil {
 				return tracks, err
 			}
-			t.Pairs = append(t.Pairs, p)
-			if len(t.Pairs) < plan[t.look] {
+			if !o.Add(t, p, m) || progress == nil {
 				continue
 			}
-			t.Estimate = o.Analyse(t.LogRatios())
-			t.Verdict = o.verdict(t.Estimate, m)
-			t.look++
-			t.done = t.Verdict.Decided() || t.look == len(plan)
-			if progress != nil {
-				n := 0
-				for _, u := range tracks {
-					if !u.done {
-						n++
-					}
+			n := 0
+			for _, u := range tracks {
+				if !u.done {
+					n++
 				}
-				progress(t, n)
 			}
+			progress(t, n)
 		}
 		active = slices.DeleteFunc(active, func(t *Track) bool { return t.done })
 	}
 	return tracks, nil
 }
+
+// Add appends a pair to a cell's track and, when the plan says to look,
+// judges it (one of m cells); it reports whether it looked. After a look
+// that decides the cell, or the plan's last, Done is true.
+func (o Options) Add(t *Track, p Pair, m int) bool {
+	plan := o.Plan()
+	t.Pairs = append(t.Pairs, p)
+	if t.done || t.look >= len(plan) || len(t.Pairs) < plan[t.look] {
+		return false
+	}
+	t.Estimate = o.Analyse(t.LogRatios())
+	t.Verdict = o.verdict(t.Estimate, m)
+	t.look++
+	t.done = t.Verdict.Decided() || t.look == len(plan)
+	return true
+}
+
+// Done reports whether the track needs no more pairs.
+func (t *Track) Done() bool { return t.done }
 
 // TakePair times one pair of cell c: ABBA or BAAB at random.
 func TakePair(ctx context.Context, s Sampler, c int, rng *rand.Rand) (Pair, error) {

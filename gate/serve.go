@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -80,10 +78,11 @@ type ServerKernel struct {
 }
 
 // EnvSlowdown names the test hook: "KERNEL=FRACTION[,KERNEL=FRACTION]"
-// makes a sample server add a fixed delay after every GEMV of those kernels,
-// sized at setup to FRACTION of the kernel's own GEMV time (0.05: 5%
-// slower). It exists to calibrate and test the gate; a gate prints a
-// warning whenever a server reports it on.
+// makes a sample server slow those kernels by FRACTION (0.05: 5% slower):
+// each timed sample busy-waits, after its GEMVs, for FRACTION of the time
+// they took, a delay of FRACTION of a GEMV per GEMV. It exists to calibrate
+// and test the gate; a gate prints a warning whenever a server reports it
+// on.
 const EnvSlowdown = "QKBENCH_GATE_SLOWDOWN"
 
 // SlowdownHook is the test hook's setting compiled into a build; the
@@ -104,7 +103,7 @@ type server struct {
 type serverCell struct {
 	runner *bench.Runner
 	x, y   []float32
-	spin   int // iterations of the delay loop after each GEMV (test hook)
+	slow   float64 // the test hook's relative delay (0: off)
 }
 
 // Serve runs a sample server on r and w until "quit" or the end of r.
@@ -276,11 +275,7 @@ func (s *server) setup(req Request) Response {
 	}
 	resp := Response{OK: true, Status: "ok", Seconds: est, ActiveThreads: r.Threads()}
 	if f := s.slow[req.Kernel]; f > 0 {
-		if sc.spin, err = sc.calibrateSpin(f, est); err != nil {
-			r.Close()
-			return fail("error", err)
-		}
-		resp.Slowdown = f
+		sc.slow, resp.Slowdown = f, f
 	}
 	s.cells[req.Cell] = sc
 	runtime.GC() // the garbage of setup is not collected during samples
@@ -307,8 +302,10 @@ func (s *server) closeAll() {
 	}
 }
 
-// time runs n GEMVs (each followed by the test hook's delay, if on) and
-// returns the elapsed time; warm first runs one untimed GEMV.
+// time runs n GEMVs and returns the elapsed time; warm first runs one
+// untimed GEMV. With the test hook on, it then busy-waits for the hook's
+// fraction of the time the GEMVs took, so that the sample is exactly that
+// fraction slower than its GEMVs, whatever state the host was in.
 func (c *serverCell) time(n int, warm bool) (time.Duration, error) {
 	if warm {
 		if err := c.runner.GEMV(c.x, c.y); err != nil {
@@ -320,11 +317,15 @@ func (c *serverCell) time(n int, warm bool) (time.Duration, error) {
 		if err := c.runner.GEMV(c.x, c.y); err != nil {
 			return 0, err
 		}
-		if c.spin > 0 {
-			spin(c.spin)
-		}
 	}
-	return time.Since(t0), nil
+	d := time.Since(t0)
+	if c.slow > 0 {
+		end := time.Duration(float64(d) * (1 + c.slow))
+		for time.Since(t0) < end {
+		}
+		d = time.Since(t0)
+	}
+	return d, nil
 }
 
 // estimate returns the seconds per GEMV of a run of at least 20 ms.
@@ -338,42 +339,6 @@ func (c *serverCell) estimate() (float64, error) {
 			return d.Seconds() / float64(n), nil
 		}
 	}
-}
-
-// calibrateSpin returns the delay loop's iterations that take fraction f of
-// one GEMV (est seconds). Batches of GEMVs and of the delay loop alternate,
-// and the median of their ratios is used, so that the host's speed changes
-// (which slow both alike) do not bias it.
-func (c *serverCell) calibrateSpin(f, est float64) (int, error) {
-	const probe = 1 << 16
-	n := max(1, int(2e-3/math.Max(est, 1e-9))) // GEMVs in about 2 ms
-	var ratios []float64
-	for range 9 {
-		d, err := c.time(n, false)
-		if err != nil {
-			return 0, err
-		}
-		t0 := time.Now()
-		spin(probe)
-		s := time.Since(t0).Seconds() / probe
-		ratios = append(ratios, d.Seconds()/float64(n)/math.Max(s, 1e-12))
-	}
-	slices.Sort(ratios)
-	return max(1, int(f*ratios[len(ratios)/2])), nil
-}
-
-var spinSink uint64
-
-// spin is the test hook's delay: n steps of a dependent integer chain,
-// which runs at the core's clock like the kernels do.
-//
-//go:noinline
-func spin(n int) {
-	x := spinSink | 1
-	for range n {
-		x = x*6364136223846793005 + 1442695040888963407
-	}
-	spinSink = x
 }
 
 func truncate(s string, n int) string {

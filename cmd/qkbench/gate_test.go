@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/qkbench/qkbench/gate"
+)
+
+// gitRun runs git in dir and returns its trimmed output.
+func gitRun(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// TestGateEndToEnd builds qkbench at three revisions of a temporary git
+// repository holding this source: rev1, rev2 = rev1 with go-i8 slowed by
+// 40% through the gate's test hook (compiled in), rev3 = rev1's files again.
+// The gate of rev1 against rev2 must fail on go-i8 alone; rev1 against rev3
+// must pass, with the base build taken from the cache.
+func TestGateEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds qkbench three times")
+	}
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git")
+	}
+	src, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(src, ".git")); err != nil {
+		t.Skip("not running in a git checkout of qkbench")
+	}
+	repo := t.TempDir()
+	files := strings.Split(gitRun(t, src, "ls-files", "-co", "--exclude-standard"), "\n")
+	for _, f := range files {
+		if f == "" {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			continue // deleted in the working tree
+		}
+		p := filepath.Join(repo, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gitRun(t, repo, "init", "-q")
+	gitRun(t, repo, "add", "-A")
+	gitRun(t, repo, "commit", "-qm", "rev1")
+	rev1 := gitRun(t, repo, "rev-parse", "HEAD")
+	hook := filepath.Join(repo, "gate", "serve.go")
+	orig, err := os.ReadFile(hook)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slowed := bytes.Replace(orig, []byte(`var SlowdownHook = ""`), []byte(`var SlowdownHook = "go-i8=0.4"`), 1)
+	if bytes.Equal(slowed, orig) {
+		t.Fatal("gate/serve.go has no `var SlowdownHook = \"\"` line to change")
+	}
+	os.WriteFile(hook, slowed, 0o644)
+	gitRun(t, repo, "commit", "-qam", "rev2: go-i8 40% slower")
+	rev2 := gitRun(t, repo, "rev-parse", "HEAD")
+	os.WriteFile(hook, orig, 0o644)
+	gitRun(t, repo, "commit", "-qam", "rev3: rev1 again")
+	rev3 := gitRun(t, repo, "rev-parse", "HEAD")
+
+	t.Chdir(repo)
+	t.Setenv(gate.EnvCache, t.TempDir())
+	t.Setenv(gate.EnvSlowdown, "") // only the compiled-in hook
+	os.Unsetenv(gate.EnvSlowdown)
+	gateRun := func(head string) (int, *gate.Report, string) {
+		out := t.TempDir()
+		var stdout, stderr bytes.Buffer
+		code := run([]string{"gate", "--base", rev1, "--head", head, "--kernels", "go-i8,go-f32", "--shapes", "128x1024",
+			"--sample-time", "3ms", "--threshold", "10%", "--out", out}, &stdout, &stderr)
+		t.Logf("gate %s..%s: exit %d\n%s%s", rev1[:7], head[:7], code, stderr.String(), stdout.String())
+		b, err := os.ReadFile(filepath.Join(out, "verdict.json"))
+		if err != nil {
+			t.Fatalf("no verdict.json: %v", err)
+		}
+		var rep gate.Report
+		if err := json.Unmarshal(b, &rep); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{"summary.md", "base.txt", "head.txt"} {
+			if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
+				t.Errorf("%s missing or empty: %v", f, err)
+			}
+		}
+		return code, &rep, stderr.String()
+	}
+
+	code, rep, _ := gateRun(rev2)
+	if code != 1 {
+		t.Errorf("rev1 vs rev2 (go-i8 slowed): exit %d, want 1", code)
+	}
+	for _, c := range rep.Cells {
+		want := gate.Same
+		if c.Kernel == "go-i8" {
+			want = gate.Regressed
+		}
+		if c.Verdict != want && !(c.Kernel != "go-i8" && c.Verdict == gate.Inconclusive) {
+			t.Errorf("rev1 vs rev2: %s %s, want %s", c.Kernel, c.Verdict, want)
+		}
+	}
+	if len(rep.Warnings) == 0 || !strings.Contains(rep.Warnings[0], "TEST HOOK") {
+		t.Errorf("the report does not warn that the test hook was on: %q", rep.Warnings)
+	}
+
+	code, rep, stderr := gateRun(rev3)
+	if code != 0 {
+		t.Errorf("rev1 vs rev3 (same files): exit %d, want 0", code)
+	}
+	for _, c := range rep.Cells {
+		if c.Verdict == gate.Regressed || c.Verdict == gate.Improved {
+			t.Errorf("rev1 vs rev3: %s %s", c.Kernel, c.Verdict)
+		}
+	}
+	if !strings.Contains(stderr, "base "+rev1+" ("+rev1[:12]+"): cached build") {
+		t.Errorf("the second gate against the same base rebuilt it")
+	}
+}
