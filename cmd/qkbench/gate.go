@@ -264,87 +264,15 @@ func serverEnv() []string {
 // checks them, and judges them. The report is nil only when nothing could
 // be measured at all (the error says why).
 func gateRun(ctx context.Context, g *gateFlags, o gate.Options, builds [2]gate.Build, infos [2]gate.BuildInfo, tmp string, stderr io.Writer) (*gate.Report, *gate.Session, *gate.Judgement, error) {
-	preset, threads, cb, err := g.cells.resolve(g.set)
-	if err != nil {
+	if _, _, _, err := g.cells.resolve(g.set); err != nil {
 		return nil, nil, nil, err
 	}
 	rep := &gate.Report{Schema: gate.ReportSchema, Started: time.Now(), Base: infos[0], Head: infos[1], Method: "paired",
 		Options: gate.ReportOpts{Threshold: o.Threshold, Margin: o.Margin, Alpha: o.Alpha, MinPairs: o.MinPairs, MaxPairs: o.MaxPairs,
 			Looks: o.Plan(), Level: o.Level(), SampleTime: g.sampleTime.String(), Confirm: !g.noConfirm, Strict: g.strict}}
-	var hello [2][]gate.ServerKernel
-	for side, b := range builds {
-		s, err := gate.StartServer(ctx, b.Label+" ("+b.Rev+")", b.Bin, b.Dir, b.Env)
-		if err != nil {
-			return nil, nil, nil, exit2Error{err}
-		}
-		hello[side] = s.Hello.Kernels
-		if side == 0 {
-			rep.Base.Go = s.Hello.Go
-		} else {
-			rep.Head.Go = s.Hello.Go
-		}
-		s.Close()
-	}
-	ids, skipped, err := chooseKernels(g.cells.kernels, hello)
+	sess, groups, err := gateCells(ctx, g, builds, rep, stderr)
 	if err != nil {
-		return nil, nil, nil, exit2Error{err}
-	}
-	for _, s := range skipped {
-		rep.Skipped = append(rep.Skipped, s)
-	}
-	if len(ids) == 0 {
-		return nil, nil, nil, exit2Error{errors.New("no kernel can run in both builds")}
-	}
-	sess := &gate.Session{Builds: builds, SampleTime: g.sampleTime}
-	var groups [][]int
-	for _, sh := range preset.Shapes {
-		var grp []int
-		for _, id := range ids {
-			for _, th := range threads {
-				grp = append(grp, len(sess.Cells))
-				sess.Cells = append(sess.Cells, gate.CellSpec{Kernel: id, Shape: sh.String(), Rows: sh.Rows, Cols: sh.Cols, Threads: th,
-					Codebook: cb.Name(), Mode: g.cells.mode, Seed: g.cells.seed})
-			}
-		}
-		groups = append(groups, grp)
-	}
-	fmt.Fprintf(stderr, "qkbench gate: checking %d cells in both builds\n", len(sess.Cells))
-	if err := sess.Check(ctx, groups); err != nil {
-		return nil, nil, nil, exit2Error{err}
-	}
-	var bad []string
-	named := g.cells.kernels != "all" && g.cells.kernels != "available"
-	for gi, grp := range groups {
-		groups[gi] = slices.DeleteFunc(grp, func(c int) bool {
-			spec := sess.Cells[c]
-			for side := range 2 {
-				st := sess.Setup[side][c]
-				switch {
-				case st.Status == "ok":
-					continue
-				case st.Status == "unsupported" && !named:
-					rep.Skipped = append(rep.Skipped, gate.Skipped{Kernel: spec.Kernel, Shape: spec.Shape, Threads: spec.Threads,
-						Reason: fmt.Sprintf("%s build: %s", gate.Side(side), st.Reason)})
-				default:
-					bad = append(bad, fmt.Sprintf("%s build: %s on %s (%d threads): %s: %s", gate.Side(side), spec.Kernel, spec.Shape, spec.Threads, st.Status, st.Reason))
-				}
-				return true
-			}
-			return false
-		})
-	}
-	if len(bad) > 0 {
-		return nil, nil, nil, exit2Error{fmt.Errorf("cannot gate: %d cells failed their checks:\n  %s", len(bad), strings.Join(bad, "\n  "))}
-	}
-	for c := range sess.Cells {
-		if f := sess.Setup[gate.Head][c].Slowdown + sess.Setup[gate.Base][c].Slowdown; f > 0 {
-			w := fmt.Sprintf("TEST HOOK ON: %s's %s is slowed by %.3g%% on purpose (%s)", map[bool]string{true: "head", false: "base"}[sess.Setup[gate.Head][c].Slowdown > 0],
-				sess.Cells[c].Kernel, 100*f, gate.EnvSlowdown)
-			if !slices.Contains(rep.Warnings, w) {
-				rep.Warnings = append(rep.Warnings, w)
-				fmt.Fprintf(stderr, "qkbench gate: %s\n", w)
-			}
-		}
+		return nil, nil, nil, err
 	}
 	n := 0
 	for _, grp := range groups {
@@ -373,6 +301,93 @@ func gateRun(ctx context.Context, g *gateFlags, o gate.Options, builds [2]gate.B
 		rep.Status = 1
 	}
 	return rep, sess, j, nil
+}
+
+// gateCells asks both builds which kernels they have, chooses the cells
+// (kernels × shapes × threads of the flags) and has both builds check them;
+// it records skipped cells and test-hook warnings in rep. The groups hold
+// the cells to time, one group per shape.
+func gateCells(ctx context.Context, g *gateFlags, builds [2]gate.Build, rep *gate.Report, stderr io.Writer) (*gate.Session, [][]int, error) {
+	preset, threads, cb, err := g.cells.resolve(g.set)
+	if err != nil {
+		return nil, nil, err
+	}
+	var hello [2][]gate.ServerKernel
+	for side, b := range builds {
+		s, err := gate.StartServer(ctx, b.Label+" ("+b.Rev+")", b.Bin, b.Dir, b.Env)
+		if err != nil {
+			return nil, nil, exit2Error{err}
+		}
+		hello[side] = s.Hello.Kernels
+		if side == 0 {
+			rep.Base.Go = s.Hello.Go
+		} else {
+			rep.Head.Go = s.Hello.Go
+		}
+		s.Close()
+	}
+	ids, skipped, err := chooseKernels(g.cells.kernels, hello)
+	if err != nil {
+		return nil, nil, exit2Error{err}
+	}
+	for _, s := range skipped {
+		rep.Skipped = append(rep.Skipped, s)
+	}
+	if len(ids) == 0 {
+		return nil, nil, exit2Error{errors.New("no kernel can run in both builds")}
+	}
+	sess := &gate.Session{Builds: builds, SampleTime: g.sampleTime}
+	var groups [][]int
+	for _, sh := range preset.Shapes {
+		var grp []int
+		for _, id := range ids {
+			for _, th := range threads {
+				grp = append(grp, len(sess.Cells))
+				sess.Cells = append(sess.Cells, gate.CellSpec{Kernel: id, Shape: sh.String(), Rows: sh.Rows, Cols: sh.Cols, Threads: th,
+					Codebook: cb.Name(), Mode: g.cells.mode, Seed: g.cells.seed})
+			}
+		}
+		groups = append(groups, grp)
+	}
+	fmt.Fprintf(stderr, "qkbench gate: checking %d cells in both builds\n", len(sess.Cells))
+	if err := sess.Check(ctx, groups); err != nil {
+		return nil, nil, exit2Error{err}
+	}
+	var bad []string
+	named := g.cells.kernels != "all" && g.cells.kernels != "available"
+	for gi, grp := range groups {
+		groups[gi] = slices.DeleteFunc(grp, func(c int) bool {
+			spec := sess.Cells[c]
+			for side := range 2 {
+				st := sess.Setup[side][c]
+				switch {
+				case st.Status == "ok":
+					continue
+				case st.Status == "unsupported" && !named:
+					rep.Skipped = append(rep.Skipped, gate.Skipped{Kernel: spec.Kernel, Shape: spec.Shape, Threads: spec.Threads,
+						Reason: fmt.Sprintf("%s build: %s", gate.Side(side), st.Reason)})
+				default:
+					bad = append(bad, fmt.Sprintf("%s build: %s on %s (%d threads): %s: %s", gate.Side(side), spec.Kernel, spec.Shape, spec.Threads, st.Status, st.Reason))
+				}
+				return true
+			}
+			return false
+		})
+	}
+	if len(bad) > 0 {
+		return nil, nil, exit2Error{fmt.Errorf("cannot gate: %d cells failed their checks:\n  %s", len(bad), strings.Join(bad, "\n  "))}
+	}
+	for c := range sess.Cells {
+		if f := sess.Setup[gate.Head][c].Slowdown + sess.Setup[gate.Base][c].Slowdown; f > 0 {
+			w := fmt.Sprintf("TEST HOOK ON: %s's %s is slowed by %.3g%% on purpose (%s)", map[bool]string{true: "head", false: "base"}[sess.Setup[gate.Head][c].Slowdown > 0],
+				sess.Cells[c].Kernel, 100*f, gate.EnvSlowdown)
+			if !slices.Contains(rep.Warnings, w) {
+				rep.Warnings = append(rep.Warnings, w)
+				fmt.Fprintf(stderr, "qkbench gate: %s\n", w)
+			}
+		}
+	}
+	return sess, groups, nil
 }
 
 // chooseKernels picks the kernels to gate from what each build has: for

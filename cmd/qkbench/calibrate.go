@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/qkbench/qkbench/gate"
+	"github.com/qkbench/qkbench/reports"
+)
+
+func init() {
+	verbs["calibrate"] = verb{summary: "measure the gate's false-alarm rate and power on this machine (A/A and slowed gates)", run: runCalibrate}
+}
+
+const calibrateUsage = `Usage: qkbench calibrate [--runs N] [--slowdown 5%%] [--slow-kernel ID] [gate flags]
+
+Runs the gate's measurement of this qkbench build against itself --runs
+times (A/A: every regressed or improved verdict is a false alarm), then
+--runs times against a copy of itself whose --slow-kernel is slowed by
+--slowdown through the sample server's test hook (QKBENCH_GATE_SLOWDOWN),
+each gate with fresh processes. It prints the false alarms per cell and in
+all, the spread of the A/A pair ratios, how often the slowdown was caught
+(and any other cell blamed), and, from the A/A pairs resampled, the A/A
+alarm rate and the smallest slowdown caught 95%% of the time for a range of
+thresholds, with the smallest threshold that keeps A/A alarms at or below
+1%%. It takes --runs × 2 gates: minutes.
+
+Examples:
+  qkbench calibrate --runs 10
+  qkbench calibrate --runs 40 --kernels avx512lut-i8,avx512vnni-i8,avx2-i8,go-i8 --threads 1,2 --out /tmp/cal
+
+Exit status: 0 done; 1 an A/A gate raised a false alarm or the slowed cell
+was missed in more than 5%% of the slowed gates; 2 a bad flag, a kernel
+that disagrees or cannot run, or an interruption.
+
+Flags:
+`
+
+func runCalibrate(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("calibrate", stderr)
+	var g gateFlags
+	g.register(fs)
+	runs := fs.Int("runs", 20, "A/A gates, and as many slowed gates")
+	var slowdown float64
+	fractionVar(fs, &slowdown, "slowdown", 0.05, 0, 10, "slowdown injected in the slowed gates (0 skips them), e.g. 5% (default 5%)")
+	slowKernel := fs.String("slow-kernel", "", "the kernel slowed (default: the first cell's)")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), calibrateUsage)
+		fs.PrintDefaults()
+	}
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	g.set = setFlags(fs)
+	o, err := g.options()
+	if err != nil {
+		return err
+	}
+	if *runs < 1 || *runs > 10000 {
+		return usageError{fmt.Errorf("--runs %d: want 1..10000", *runs)}
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return exit2Error{err}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	tmp, err := os.MkdirTemp("", "qkbench-calibrate-")
+	if err != nil {
+		return exit2Error{err}
+	}
+	defer os.RemoveAll(tmp)
+	var builds [2]gate.Build
+	for side := range builds {
+		label := gate.Side(side).String()
+		dir := filepath.Join(tmp, label)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return exit2Error{err}
+		}
+		env := serverEnv()
+		env = append(withoutEnv(env, gate.EnvSlowdown), gate.EnvSlowdown+"=")
+		builds[side] = gate.Build{Label: label, Rev: "this build", ID: exe, Bin: exe, Dir: dir, Env: env}
+	}
+	rep := &gate.Report{}
+	sess, groups, err := gateCells(ctx, &g, builds, rep, stderr)
+	if err != nil {
+		return err
+	}
+	cal := &gate.Calibration{Cells: sess.Cells, Options: o, Slowdown: slowdown, SlowCell: -1}
+	for c, spec := range sess.Cells {
+		if cal.SlowCell < 0 && (*slowKernel == "" || spec.Kernel == *slowKernel) && inGroups(groups, c) {
+			cal.SlowCell = c
+		}
+	}
+	if cal.SlowCell < 0 {
+		return usageError{fmt.Errorf("--slow-kernel %q is not among the cells", *slowKernel)}
+	}
+	rng := g.rng()
+	fmt.Fprintf(stderr, "qkbench calibrate: %d A/A gates, then %d with %s slowed by %.3g%%, of %d cells each\n",
+		*runs, *runs, sess.Cells[cal.SlowCell].Kernel, 100*slowdown, len(sess.Cells))
+	t0 := time.Now()
+	phase := func(name string, into *[]gate.CalRun) error {
+		for i := range *runs {
+			j, err := gate.Judge(ctx, sess.Open, groups, o, !g.noConfirm, rng, nil)
+			if err != nil {
+				return err
+			}
+			r := gate.RunOf(j, len(sess.Cells))
+			*into = append(*into, r)
+			counts := map[gate.Verdict]int{}
+			for _, c := range j.Tracks {
+				counts[r.Verdicts[c.Cell]]++
+			}
+			var parts []string
+			for _, v := range []gate.Verdict{gate.Regressed, gate.Improved, gate.Same, gate.Inconclusive} {
+				if counts[v] > 0 {
+					parts = append(parts, fmt.Sprintf("%d %s", counts[v], v))
+				}
+			}
+			if !g.quiet {
+				fmt.Fprintf(stderr, "  %s gate %d/%d: %s (%.0f s so far)\n", name, i+1, *runs, strings.Join(parts, ", "), time.Since(t0).Seconds())
+			}
+		}
+		return nil
+	}
+	if err := phase("A/A", &cal.AA); err != nil {
+		return exit2Error{err}
+	}
+	if slowdown > 0 {
+		spec := sess.Cells[cal.SlowCell]
+		sess.Builds[gate.Head].Env = append(withoutEnv(sess.Builds[gate.Head].Env, gate.EnvSlowdown), fmt.Sprintf("%s=%s=%g", gate.EnvSlowdown, spec.Kernel, slowdown))
+		if err := phase("slowed", &cal.Slowed); err != nil {
+			return exit2Error{err}
+		}
+	}
+	stop()
+	sum := cal.Analyse(rand.New(rand.NewPCG(rng.Uint64(), 1)))
+	fmt.Fprintln(stdout)
+	sum.Write(stdout, cal)
+	if g.out != "" {
+		if err := os.MkdirAll(g.out, 0o755); err != nil {
+			return exit2Error{err}
+		}
+		if err := reports.WriteJSON(filepath.Join(g.out, "calibration.json"), struct {
+			*gate.Calibration
+			Summary gate.CalSummary `json:"summary"`
+		}{cal, sum}); err != nil {
+			return exit2Error{err}
+		}
+		var b bytes.Buffer
+		sum.Write(&b, cal)
+		if err := reports.WriteFileAtomic(filepath.Join(g.out, "calibration.txt"), b.Bytes()); err != nil {
+			return exit2Error{err}
+		}
+		fmt.Fprintf(stderr, "qkbench calibrate: wrote %s (calibration.json, calibration.txt)\n", g.out)
+	}
+	if sum.Alarms > 0 || sum.SlowedGates > 0 && float64(sum.Caught) < 0.95*float64(sum.SlowedGates) {
+		return errExit1
+	}
+	return nil
+}
+
+func inGroups(groups [][]int, c int) bool {
+	for _, g := range groups {
+		for _, x := range g {
+			if x == c {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// withoutEnv drops the variable name from env.
+func withoutEnv(env []string, name string) []string {
+	var out []string
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, name+"=") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
