@@ -123,7 +123,7 @@ func (c *Calibration) Analyse(rng *rand.Rand) CalSummary {
 		}
 		slices.Sort(all)
 		cc.PairLow, cc.PairMid, cc.PairHigh = quantile(all, 0.025), quantile(all, 0.5), quantile(all, 0.975)
-		cc.HalfWidth = median(widths)
+		cc.HalfWidth = Median(widths)
 		slices.Sort(pairs)
 		if len(pairs) > 0 {
 			cc.Pairs = pairs[len(pairs)/2]

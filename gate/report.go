@@ -111,7 +111,7 @@ func CellReports(s *Session, j *Judgement) []CellReport {
 			bs, hs = append(bs, p.Base), append(hs, p.Head)
 			cr.PairRatios = append(cr.PairRatios, math.Round(p.Head/p.Base*1e5)/1e5)
 		}
-		cr.BaseNs, cr.HeadNs = median(bs)*1e9, median(hs)*1e9
+		cr.BaseNs, cr.HeadNs = Median(bs)*1e9, Median(hs)*1e9
 		if c := j.Confirm[i]; c != nil {
 			e := c.Estimate
 			cr.First, cr.Confirm = j.First[i], &e
@@ -136,7 +136,8 @@ func ratioText(e Estimate) string {
 	return fmt.Sprintf("%.3f [%.3f, %.3f] from %d pairs", e.Ratio, e.Low, e.High, e.Pairs)
 }
 
-func median(v []float64) float64 {
+// Median returns the median of v (0 for none); v is not changed.
+func Median(v []float64) float64 {
 	if len(v) == 0 {
 		return 0
 	}

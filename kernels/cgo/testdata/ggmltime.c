@@ -9,6 +9,9 @@
 //   gcc -O2 -o /tmp/ggmltime kernels/cgo/testdata/ggmltime.c -ldl
 //   /tmp/ggmltime peers/node-llama-cpp-linux-x64-3.22.1/bins/linux-x64 zen4 2048 4096 200
 // Output: one line "rows cols variant: quant_us=<median> dot_us=<median> total_us=<median>".
+// With REPS "-" it stays up after the setup and reads a rep count per line
+// on stdin, answering each with such a line, so that a caller can pair its
+// own samples with this program's in time.
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <stdint.h>
@@ -16,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#define MAXREPS 100000
 
 typedef void (*vec_dot_fn)(int, float *, size_t, const void *, size_t, const void *, size_t, int);
 typedef void (*quant_fn)(const float *, void *, int64_t);
@@ -51,9 +56,10 @@ int main(int argc, char **argv) {
 		return 2;
 	}
 	const char *dir = argv[1], *variant = argv[2];
-	int rows = atoi(argv[3]), cols = atoi(argv[4]), reps = atoi(argv[5]);
-	if (rows <= 0 || cols <= 0 || cols % 256 != 0 || reps <= 0 || rows > 1 << 16 || cols > 1 << 20 || reps > 100000) {
-		fprintf(stderr, "ggmltime: want 0 < ROWS <= 65536, COLS a positive multiple of 256 up to 2^20, 0 < REPS <= 100000\n");
+	int rows = atoi(argv[3]), cols = atoi(argv[4]), serve = strcmp(argv[5], "-") == 0;
+	int reps = serve ? MAXREPS : atoi(argv[5]);
+	if (rows <= 0 || cols <= 0 || cols % 256 != 0 || reps <= 0 || rows > 1 << 16 || cols > 1 << 20 || reps > MAXREPS) {
+		fprintf(stderr, "ggmltime: want 0 < ROWS <= 65536, COLS a positive multiple of 256 up to 2^20, 0 < REPS <= %d or -\n", MAXREPS);
 		return 2;
 	}
 	char path[4096];
@@ -90,19 +96,32 @@ int main(int argc, char **argv) {
 		s = s * 6364136223846793005ULL + 1442695040888963407ULL;
 		x[c] = (float)((double)(s >> 11) / 9007199254740992.0 * 2 - 1);
 	}
-	double check = 0;
-	for (int i = 0; i < reps; i++) {
-		double t0 = now_us();
-		q8k(x, xq, cols);
-		double t1 = now_us();
-		for (int r = 0; r < rows; r++) dot(cols, &y[r], 0, w + rowbytes * r, 0, xq, 0, 1);
-		double t2 = now_us();
-		tq[i] = t1 - t0;
-		td[i] = t2 - t1;
-		tt[i] = t2 - t0;
-		check += y[i % rows];
+	char line[64];
+	while (!serve || fgets(line, sizeof line, stdin)) {
+		if (serve) {
+			reps = atoi(line);
+			if (reps <= 0 || reps > MAXREPS) {
+				printf("error: want a rep count in 1..%d\n", MAXREPS);
+				fflush(stdout);
+				continue;
+			}
+		}
+		double check = 0;
+		for (int i = 0; i < reps; i++) {
+			double t0 = now_us();
+			q8k(x, xq, cols);
+			double t1 = now_us();
+			for (int r = 0; r < rows; r++) dot(cols, &y[r], 0, w + rowbytes * r, 0, xq, 0, 1);
+			double t2 = now_us();
+			tq[i] = t1 - t0;
+			td[i] = t2 - t1;
+			tt[i] = t2 - t0;
+			check += y[i % rows];
+		}
+		printf("%d %d %s: quant_us=%.2f dot_us=%.2f total_us=%.2f (check %g)\n", rows, cols, variant,
+		       median(tq, reps), median(td, reps), median(tt, reps), check);
+		fflush(stdout);
+		if (!serve) break;
 	}
-	printf("%d %d %s: quant_us=%.2f dot_us=%.2f total_us=%.2f (check %g)\n", rows, cols, variant,
-	       median(tq, reps), median(td, reps), median(tt, reps), check);
 	return 0;
 }
