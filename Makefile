@@ -10,7 +10,12 @@ SIMD ?= GOEXPERIMENT=simd
 # QKBENCH_REQUIRE.
 SIMD_REQUIRE ?=
 
-.PHONY: test test-arm64 test-simd bench vet fmt generate check-generate peers sweep check build
+.PHONY: test test-arm64 test-simd bench vet fmt generate check-generate peers sweep check build gate
+
+# The regression gate: make gate BASE=main (head: the working tree). Both
+# builds use $(SIMD), as the sweep does; GATE_FLAGS adds gate flags.
+BASE ?=
+GATE_FLAGS ?=
 
 build:
 	$(GO) build -o qkbench ./cmd/qkbench
@@ -22,6 +27,11 @@ sweep:
 
 check:
 	$(GO) run ./cmd/qkbench check --shapes 2048x4096,67x3200,3x1
+
+gate:
+	@if [ -z "$(BASE)" ]; then echo "make gate BASE=<revision>: the revision to compare the working tree against"; exit 2; fi
+	@bash kernels/cgo/peers.sh || echo "qkbench: the ggml peers could not be fetched; the gate goes on without them"
+	$(SIMD) $(GO) run ./cmd/qkbench gate --base $(BASE) $(GATE_FLAGS)
 
 test: vet
 	$(GO) test -race ./...
