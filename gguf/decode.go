@@ -167,6 +167,10 @@ func (f *File) accessorFor(t *TensorInfo, opt Options) (*accessor, error) {
 	return a, nil
 }
 
+// MaxDecodeFloat is the most weights DecodeFloat returns (256 MiB of float32):
+// a sparse file can claim a tensor of any size.
+const MaxDecodeFloat = 1 << 26
+
 // DecodeFloat returns the first maxRows rows (all rows if maxRows <= 0) of
 // a tensor as float32 weights, row-major: w[r*cols+c] = weight(r, c). For
 // I2_S flavors with per-block scales each weight is its block's scale times
@@ -181,8 +185,11 @@ func (f *File) DecodeFloat(t *TensorInfo, opt Options, maxRows int) (w []float32
 		r64 = int64(maxRows)
 	}
 	n := r64 * c64
-	if n > int64(f.Size)*4+1024 || n > 1<<31 {
+	if n > int64(f.Size)*4+1024 {
 		return nil, 0, 0, fmt.Errorf("gguf: tensor %q: %d weights to decode is more than this file can hold", t.Name, n)
+	}
+	if n > MaxDecodeFloat {
+		return nil, 0, 0, fmt.Errorf("gguf: tensor %q: %d rows of %d weights is %d weights, more than the %d DecodeFloat returns at once; ask for fewer rows", t.Name, r64, c64, n, MaxDecodeFloat)
 	}
 	w = make([]float32, n)
 	for e := range w {

@@ -16,13 +16,23 @@ import (
 // MaxArrayDepth bounds nested arrays (arrays of arrays of ...).
 const MaxArrayDepth = 8
 
-// MaxMetadataItems bounds the array items all metadata values hold together.
-// Each decoded item costs about 100 bytes of memory whatever its size in the
-// file (a uint8 array costs 1 byte an item there), so the file-size bound
-// alone would let a hostile file of a few hundred MB ask for tens of GB. Real
-// models hold well under a million (a 150k-token vocabulary with its scores,
-// token types and merges).
-const MaxMetadataItems = 16 << 20
+// MaxMetadataItems bounds the metadata keys and array items a file holds
+// together. Each decoded item costs about 100 bytes of memory whatever its
+// size in the file (a uint8 array costs 1 byte an item there), so the
+// file-size bound alone would let a hostile file of a few hundred MB ask for
+// tens of GB. Real models hold well under a million (a 150k-token vocabulary
+// with its scores, token types and merges).
+const MaxMetadataItems = 4 << 20
+
+// MaxTensors bounds the tensor count. A tensor info takes 24 bytes in the file
+// but about 200 in memory; real models have a few thousand tensors.
+const MaxTensors = 1 << 20
+
+// MaxStringBytes bounds the bytes of all strings of a header together (keys,
+// string values, tensor names). A sparse file can claim gigabytes of string
+// that read back as zeros; real headers (a vocabulary, a chat template, an
+// embedded tokenizer) hold tens of MB.
+const MaxStringBytes = 256 << 20
 
 // File is an opened GGUF file. Its methods are safe for concurrent use; the
 // slices TensorData returns are valid until Close.
@@ -158,8 +168,9 @@ type decoder struct {
 	pos  int64
 	size int64
 	buf  [8]byte
-	// items counts the metadata array items decoded so far (MaxMetadataItems).
-	items int64
+	// items counts the metadata keys and array items decoded so far
+	// (MaxMetadataItems); strs the string bytes (MaxStringBytes).
+	items, strs int64
 }
 
 func (d *decoder) remaining() int64 { return d.size - d.pos }
@@ -217,6 +228,9 @@ func (d *decoder) str(what string) (string, error) {
 	}
 	if n > uint64(d.remaining()) {
 		return "", fmt.Errorf("gguf: %s at offset %d: length %d runs past the end of the file (%d bytes left)", what, at, n, d.remaining())
+	}
+	if d.strs += int64(n); d.strs > MaxStringBytes {
+		return "", fmt.Errorf("gguf: %s at offset %d: length %d brings the header's strings past %d bytes in all; qkbench refuses to decode more", what, at, n, MaxStringBytes)
 	}
 	b := make([]byte, n)
 	if _, err := io.ReadFull(d.r, b); err != nil {
@@ -333,13 +347,23 @@ func parse(ra io.ReaderAt, data []byte, size int64) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
+	if nt > MaxTensors {
+		return nil, fmt.Errorf("gguf: tensor count at offset 16 is %d; qkbench reads at most %d tensors", nt, MaxTensors)
+	}
 	nkv, err := d.count("metadata key/value count", 8+4+1)
 	if err != nil {
 		return nil, err
 	}
-	f.Metadata = make([]KV, 0, nkv)
+	if nkv > MaxMetadataItems {
+		return nil, fmt.Errorf("gguf: metadata key/value count at offset 24 is %d; qkbench reads at most %d", nkv, MaxMetadataItems)
+	}
+	// The counts are only claims (a sparse file has any size it likes):
+	// the slices grow as entries are really read, never from a count.
 	for i := int64(0); i < nkv; i++ {
 		at := d.pos
+		if d.items++; d.items > MaxMetadataItems {
+			return nil, fmt.Errorf("gguf: metadata key %d at offset %d: keys and array items number more than %d in all; qkbench refuses to decode more", i, at, MaxMetadataItems)
+		}
 		key, err := d.str(fmt.Sprintf("metadata key %d", i))
 		if err != nil {
 			return nil, err
@@ -374,7 +398,6 @@ func parse(ra io.ReaderAt, data []byte, size int64) (*File, error) {
 		}
 		f.Alignment = int64(v.Uint)
 	}
-	f.Tensors = make([]TensorInfo, 0, nt)
 	for i := int64(0); i < nt; i++ {
 		at := d.pos
 		name, err := d.str(fmt.Sprintf("tensor %d name", i))
