@@ -2,6 +2,7 @@ package gguf
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -124,9 +125,100 @@ func (f *File) sibling(name string) (*TensorInfo, bool) {
 	return nil, false
 }
 
+// ReadingKey is the metadata key naming the reading of a file's
+// GgmlQk256NoScale tensors ("seed" or "bitnet-cpp"); qkbench gguf synth
+// writes it.
+const ReadingKey = "qkbench.i2s_reading"
+
+// ErrDamaged is wrapped by the errors that say a file's tensor data are cut
+// or inconsistent (as opposed to a tensor qkbench cannot use): commands stop
+// on them instead of skipping the tensor.
+var ErrDamaged = errors.New("the file looks cut or damaged")
+
 // DetectI2S finds the flavor and reading of an I2_S tensor (SPEC §4), or
-// checks the ones opt forces.
+// checks the ones opt forces. Detected (not forced) GgmlQk256NoScale
+// readings are checked against the file: against its ReadingKey when it has
+// one, otherwise against the file's other I2_S tensors, which must all read
+// the same way. A tensor whose bytes fit the seed reading only because its
+// bitnet-cpp bytes were cut (the tensor scale sits where seed sees padding)
+// is an error too.
 func (f *File) DetectI2S(t *TensorInfo, opt Options) (I2SLayout, error) {
+	l, err := f.detectI2S(t, opt)
+	if err != nil || opt.Flavor != FlavorAuto || opt.Reading != ReadingAuto || l.Flavor != GgmlQk256NoScale {
+		return l, err
+	}
+	return l, f.checkReading(t, l)
+}
+
+// fileReadings is what a file says about its GgmlQk256NoScale readings.
+type fileReadings struct {
+	key    Reading // from ReadingKey; ReadingAuto when absent
+	keyErr error   // a ReadingKey that is no reading
+	// by lists the tensors detected with each reading, in file order.
+	by map[Reading][]string
+}
+
+func (f *File) readings() *fileReadings {
+	f.readOnce.Do(func() {
+		fr := &fileReadings{by: map[Reading][]string{}}
+		if v, ok := f.KV(ReadingKey); ok {
+			r, err := ParseReading(v.Str)
+			if v.Type != TypeString || err != nil || r == ReadingAuto {
+				fr.keyErr = fmt.Errorf("gguf: %s is %s, want \"seed\" or \"bitnet-cpp\"", ReadingKey, v)
+			}
+			fr.key = r
+		}
+		for i := range f.Tensors {
+			t := &f.Tensors[i]
+			if t.Type != I2S {
+				continue
+			}
+			if l, err := f.detectI2S(t, Options{}); err == nil && l.Flavor == GgmlQk256NoScale {
+				fr.by[l.Reading] = append(fr.by[l.Reading], t.Name)
+			}
+		}
+		f.read = fr
+	})
+	return f.read
+}
+
+// checkReading checks a detected GgmlQk256NoScale reading against the file.
+func (f *File) checkReading(t *TensorInfo, l I2SLayout) error {
+	fr := f.readings()
+	if fr.keyErr != nil {
+		return fr.keyErr
+	}
+	seed, bitnet, _, _ := i2sSizes(l.Rows, l.Cols)
+	need := map[Reading]int64{ReadingSeed: seed, ReadingBitnetCpp: bitnet}
+	if fr.key != ReadingAuto {
+		if l.Reading == fr.key {
+			return nil
+		}
+		return fmt.Errorf("gguf: tensor %q (I2_S, %s): %d bytes available read as %s, but the file's %s says %s, which needs %d: %w (force the reading to read it anyway)",
+			t.Name, t.Shape(), t.Available, l.Reading, ReadingKey, fr.key, need[fr.key], ErrDamaged)
+	}
+	if len(fr.by) < 2 {
+		return nil
+	}
+	var parts []string
+	for _, r := range []Reading{ReadingSeed, ReadingBitnetCpp} {
+		if names := fr.by[r]; len(names) > 0 {
+			parts = append(parts, fmt.Sprintf("%d read as %s (%s)", len(names), r, firstNames(names, 3)))
+		}
+	}
+	return fmt.Errorf("gguf: tensor %q (I2_S, %s) reads as %s, but the file's I2_S tensors disagree on the reading: %s: %w (force the reading to read it anyway)",
+		t.Name, t.Shape(), l.Reading, strings.Join(parts, ", "), ErrDamaged)
+}
+
+func firstNames(names []string, n int) string {
+	if len(names) <= n {
+		return strings.Join(names, ", ")
+	}
+	return strings.Join(names[:n], ", ") + fmt.Sprintf(", ... %d more", len(names)-n)
+}
+
+// detectI2S is DetectI2S for one tensor on its own.
+func (f *File) detectI2S(t *TensorInfo, opt Options) (I2SLayout, error) {
 	if t.Type != I2S {
 		return I2SLayout{}, fmt.Errorf("gguf: tensor %q is %s, not I2_S", t.Name, t.Type)
 	}
@@ -193,7 +285,7 @@ func (f *File) DetectI2S(t *TensorInfo, opt Options) (I2SLayout, error) {
 		return l, nil
 	}
 	if opt.Reading != ReadingAuto && opt.Reading != ReadingNone {
-		return f.DetectI2S(t, Options{Flavor: GgmlQk256NoScale, Reading: opt.Reading})
+		return f.detectI2S(t, Options{Flavor: GgmlQk256NoScale, Reading: opt.Reading})
 	}
 
 	if hasSib {
@@ -241,6 +333,16 @@ func (f *File) DetectI2S(t *TensorInfo, opt Options) (I2SLayout, error) {
 	l.Flavor, l.Reading, l.Expected = c.fl, c.rd, c.exp
 	if c.rd != ReadingBitnetCpp {
 		l.Scale = 0
+	}
+	if c.rd == ReadingSeed && t.Available < bitnet && t.Elems%128 == 0 && seed <= t.Elems/4 && t.Available >= t.Elems/4+4 {
+		// Seed fits only in the bytes the bitnet-cpp reading needs: if its
+		// tensor scale is where seed sees padding, bitnet-cpp bytes were cut.
+		if s, err := f.bytesAt(t.Name, t.Start+t.Elems/4, 4); err == nil {
+			if v := math.Float32frombits(binary.LittleEndian.Uint32(s)); v > 0 && !math.IsInf(float64(v), 0) {
+				return l, fmt.Errorf("gguf: tensor %q (I2_S, %s): %d bytes available fit the seed reading, but byte %d holds a bitnet-cpp tensor scale (%g) and that reading needs %d bytes: the tensor looks cut by %d bytes: %w (force the reading to read it anyway)",
+					t.Name, t.Shape(), t.Available, t.Elems/4, v, bitnet, bitnet-t.Available, ErrDamaged)
+			}
+		}
 	}
 	return l, nil
 }

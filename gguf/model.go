@@ -25,7 +25,9 @@ type ModelOptions struct {
 
 // ModelWorkloads opens a GGUF model and returns its own 2-bit weight matrices
 // (I2_S and TQ2_0 tensors with two or more dims) as workloads with real
-// weights and generated activations. Workload.Name is the tensor name and
+// weights and generated activations. A tensor whose data are cut or
+// inconsistent (ErrDamaged) fails the whole call; one that cannot become a
+// QK256 matrix is skipped. Workload.Name is the tensor name and
 // Source names the file and tensor. close releases the file: the matrices of
 // the seed reading are views of the mapped file, so call close only when done
 // with the workloads. A model with no usable matrix is an error that says
@@ -37,6 +39,17 @@ func ModelWorkloads(path string, opt ModelOptions) ([]*workloads.Workload, func(
 	}
 	if opt.Activations == "" {
 		opt.Activations = workloads.Gaussian
+	}
+	// Every I2_S tensor is checked, not only the ones that become
+	// workloads: a cut file is an error even when the cut tensor's shape
+	// was already taken.
+	for i := range f.Tensors {
+		if t := &f.Tensors[i]; t.Type == I2S {
+			if _, err := f.DetectI2S(t, opt.I2S); errors.Is(err, ErrDamaged) {
+				f.Close()
+				return nil, nil, fmt.Errorf("gguf: %s: %w", path, err)
+			}
+		}
 	}
 	var out []*workloads.Workload
 	var skipped []error

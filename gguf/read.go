@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"sort"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -51,6 +52,9 @@ type File struct {
 	closer func() error
 	kv     map[string]int
 	tensor map[string]int
+	// read is what the file says about its I2_S readings (DetectI2S).
+	readOnce sync.Once
+	read     *fileReadings
 }
 
 // Open opens a GGUF file, memory-mapping it read-only where the OS allows.

@@ -129,3 +129,28 @@ func TestModelWorkloadsFromSynth(t *testing.T) {
 		t.Error("q workload differs from the generated weights")
 	}
 }
+
+// A synthesized model cut by one byte: its last tensor (blk.0.ffn_down.weight)
+// used to be read as a seed tensor with other weights, and inspect, check
+// and sweep exited 0 on it.
+func TestCutModelFails(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.gguf")
+	if code, _, e := runCmd(t, "gguf", "synth", "--preset", "bitnet-0.7b", "-o", path); code != 0 {
+		t.Fatalf("synth exit %d: %s", code, e)
+	}
+	st, _ := os.Stat(path)
+	if err := os.Truncate(path, st.Size()-1); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"inspect", path},
+		{"check", "--gguf", path, "--kernels", "ref-i8"},
+		{"sweep", "--gguf", path, "--kernels", "ref-i8", "--count", "1", "--min-time", "1ms", "--no-probe", "--quiet", "--out", filepath.Join(dir, "run")},
+	} {
+		code, out, e := runCmd(t, args...)
+		if code != 1 || !strings.Contains(out+e, "blk.0.ffn_down.weight") || !strings.Contains(out+e, "cut") {
+			t.Errorf("%v: exit %d, want 1 naming the cut tensor\nstdout: %s\nstderr: %s", args, code, out, e)
+		}
+	}
+}
