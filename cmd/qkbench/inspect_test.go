@@ -154,3 +154,28 @@ func TestCutModelFails(t *testing.T) {
 		}
 	}
 }
+
+// Output paths that are symlinks to a device are written through, never
+// replaced (gguf synth -o, check --receipt, profile --out).
+func TestOutputsWriteThroughLinks(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(dir, "null")
+	if err := os.Symlink(os.DevNull, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"gguf", "synth", "--preset", "seed", "-o", link},
+		{"check", "--shapes", "3x1", "--kernels", "ref-i8", "--receipt", link},
+		{"profile", "--kernel", "ref-i8", "--shape", "3x1", "--seconds", "0.01", "--out", link},
+	} {
+		if code, _, e := runCmd(t, args...); code != 0 {
+			t.Errorf("%v: exit %d: %s", args, code, e)
+		}
+		if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+			t.Fatalf("%v replaced the symlink %s", args, link)
+		}
+	}
+	if st, _ := os.Stat(os.DevNull); st.Mode().IsRegular() {
+		t.Fatalf("%s became a regular file", os.DevNull)
+	}
+}
