@@ -21,13 +21,15 @@ func (c *Cell) BenchName() string {
 }
 
 // FileConfig returns the configuration lines of a run's results file, so that
-// benchstat can compare machines or commits as columns.
+// benchstat can compare machines or commits as columns. partial: true marks
+// a run still being written or interrupted.
 func (r *Run) FileConfig() []benchfmt.Config {
 	m := r.Machine
 	kv := [][2]string{
 		{"goos", m.OS}, {"goarch", m.Arch}, {"cpu", m.CPU}, {"features", strings.Join(m.Features, ",")},
 		{"host", m.Host}, {"go", m.GoVersion}, {"cc", m.CC}, {"commit", m.Commit},
 		{"dirty", fmt.Sprint(m.Dirty)}, {"codebook", r.Config.Codebook}, {"mode", r.Config.Mode},
+		{"partial", fmt.Sprint(r.Partial)},
 		{"pkg", "github.com/qkbench/qkbench/bench"},
 	}
 	var out []benchfmt.Config

@@ -19,6 +19,7 @@ import (
 
 	"github.com/qkbench/qkbench/bench"
 	"github.com/qkbench/qkbench/bench/probe"
+	"github.com/qkbench/qkbench/internal/rundir"
 	"github.com/qkbench/qkbench/kernels"
 	"github.com/qkbench/qkbench/reports"
 	"github.com/qkbench/qkbench/workloads"
@@ -65,14 +66,12 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	dir := f.out
-	if dir == "" {
-		host, _ := os.Hostname()
-		dir = filepath.Join("reports", "runs", time.Now().Format("20060102-150405")+"-"+host)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	rd, err := runFolder(f.out)
+	if err != nil {
 		return err
 	}
+	defer rd.Close()
+	dir := rd.Path
 	run.Command = "qkbench sweep " + strings.Join(args, " ")
 	if f.cpuprofile != "" {
 		prof, err := newCellProfiler(f.cpuprofile)
@@ -262,17 +261,31 @@ func describeMachine() reports.Machine {
 	}
 }
 
-// writeRun writes results.txt, receipt.json and report.md (and, when final,
-// the plots) into dir, each atomically.
+// runFolder takes the folder a sweep writes: the one --out names (refused
+// when it holds another run or another sweep writes there), or a new one
+// under reports/runs.
+func runFolder(out string) (*rundir.Dir, error) {
+	if out != "" {
+		d, err := rundir.Use(out)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--out: %w", err)}
+		}
+		return d, nil
+	}
+	host, _ := os.Hostname()
+	return rundir.New(filepath.Join("reports", "runs", time.Now().Format("20060102-150405")+"-"+host))
+}
+
+// writeRun writes results.txt, report.md (and, when final, the plots) and
+// receipt.json into dir, each atomically. The receipt goes last: it is the
+// record of the run (qkbench report DIR renders the others from it again),
+// and results.txt says partial: true until the run's last write.
 func writeRun(dir string, run *reports.Run, final bool) error {
 	var res bytes.Buffer
 	if err := run.WriteBenchfmt(&res); err != nil {
 		return err
 	}
 	if err := reports.WriteFileAtomic(filepath.Join(dir, "results.txt"), res.Bytes()); err != nil {
-		return err
-	}
-	if err := reports.WriteJSON(filepath.Join(dir, "receipt.json"), run); err != nil {
 		return err
 	}
 	var plots []reports.Plot
@@ -289,7 +302,10 @@ func writeRun(dir string, run *reports.Run, final bool) error {
 	if err := run.WriteMarkdown(&md, plots); err != nil {
 		return err
 	}
-	return reports.WriteFileAtomic(filepath.Join(dir, "report.md"), md.Bytes())
+	if err := reports.WriteFileAtomic(filepath.Join(dir, "report.md"), md.Bytes()); err != nil {
+		return err
+	}
+	return reports.WriteJSON(filepath.Join(dir, "receipt.json"), run)
 }
 
 func isTerminal(w io.Writer) bool {

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/perf/benchfmt"
 
+	"github.com/qkbench/qkbench/internal/rundir"
 	"github.com/qkbench/qkbench/reports"
 )
 
@@ -106,5 +107,32 @@ func TestProfile(t *testing.T) {
 	}
 	if st, err := os.Stat(p); err != nil || st.Size() == 0 {
 		t.Errorf("cpu.pprof: %v", err)
+	}
+}
+
+// A second sweep into a folder that holds a run, or that another sweep is
+// writing, used to exit 0 and mix the two runs' files.
+func TestSweepRefusesTakenFolder(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"sweep", "--shapes", "8x256", "--kernels", "ref-i8", "--threads", "1", "--count", "1", "--min-time", "1ms", "--no-probe", "--quiet", "--out", dir}
+	if code, _, e := runCmd(t, args...); code != 0 {
+		t.Fatalf("first sweep: exit %d: %s", code, e)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "results.txt"))
+	if !strings.Contains(string(b), "partial: false") {
+		t.Errorf("a finished run's results.txt lacks partial: false:\n%s", b)
+	}
+	if code, _, e := runCmd(t, args...); code != 2 || !strings.Contains(e, "holds another run") {
+		t.Errorf("sweep into a finished run's folder: exit %d: %s", code, e)
+	}
+	busy := t.TempDir()
+	d, err := rundir.Use(busy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	args[len(args)-1] = busy
+	if code, _, e := runCmd(t, args...); code != 2 || !strings.Contains(e, "another qkbench run is writing there") {
+		t.Errorf("sweep into a folder another run holds: exit %d: %s", code, e)
 	}
 }
