@@ -1,11 +1,12 @@
 package reports
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
-	"golang.org/x/perf/benchfmt"
 	"golang.org/x/perf/benchmath"
 	"golang.org/x/perf/benchproc"
 	"golang.org/x/perf/benchunit"
@@ -28,13 +29,18 @@ type Comparison struct {
 	Rows   [][]string
 }
 
-// Compare reads Go benchmark result files and, for each unit, builds a
-// benchstat-style table: the median ± 95% interval of each column, and for
-// every column after the first the change against the first with its
-// p-value (Mann-Whitney U), or "~" when the difference is not significant.
-func Compare(files []string, opt CompareOptions) ([]Comparison, error) {
+// ErrBadOption is wrapped by Compare's errors about a malformed row,
+// column or filter expression.
+var ErrBadOption = errors.New("bad option")
+
+// Compare reads Go benchmark result files with ReadResults and, for each
+// unit, builds a benchstat-style table: the median ± 95% interval of each
+// column, and for every column after the first the change against the first
+// with its p-value (Mann-Whitney U), or "~" when the difference is not
+// significant. The warnings are ReadResults' (values dropped).
+func Compare(files []string, opt CompareOptions) (cs []Comparison, warnings []string, err error) {
 	if len(files) == 0 {
-		return nil, fmt.Errorf("reports: compare needs at least one results file")
+		return nil, nil, fmt.Errorf("reports: compare needs at least one results file")
 	}
 	if opt.Row == "" {
 		opt.Row = ".fullname"
@@ -53,27 +59,26 @@ func Compare(files []string, opt CompareOptions) ([]Comparison, error) {
 	}
 	filter, err := benchproc.NewFilter(opt.Filter)
 	if err != nil {
-		return nil, fmt.Errorf("reports: filter %q: %w", opt.Filter, err)
+		return nil, nil, fmt.Errorf("reports: filter %q: %w: %w", opt.Filter, ErrBadOption, err)
 	}
 	var pp benchproc.ProjectionParser
 	colBy, err := pp.Parse(opt.Col, filter)
 	if err != nil {
-		return nil, fmt.Errorf("reports: column projection %q: %w", opt.Col, err)
+		return nil, nil, fmt.Errorf("reports: column projection %q: %w: %w", opt.Col, ErrBadOption, err)
 	}
 	rowBy, err := pp.Parse(opt.Row, filter)
 	if err != nil {
-		return nil, fmt.Errorf("reports: row projection %q: %w", opt.Row, err)
+		return nil, nil, fmt.Errorf("reports: row projection %q: %w: %w", opt.Row, ErrBadOption, err)
+	}
+	results, warnings, err := ReadResults(files)
+	if err != nil {
+		return nil, nil, err
 	}
 	type cellKey struct{ row, col benchproc.Key }
 	values := map[string]map[cellKey][]float64{}
 	var rows, cols []benchproc.Key
 	seenRow, seenCol := map[benchproc.Key]bool{}, map[benchproc.Key]bool{}
-	rd := benchfmt.Files{Paths: files, AllowLabels: true}
-	for rd.Scan() {
-		res, ok := rd.Result().(*benchfmt.Result)
-		if !ok {
-			continue
-		}
+	for _, res := range results {
 		if m, _ := filter.Apply(res); !m {
 			continue
 		}
@@ -93,11 +98,8 @@ func Compare(files []string, opt CompareOptions) ([]Comparison, error) {
 			values[v.Unit][cellKey{rk, ck}] = append(values[v.Unit][cellKey{rk, ck}], v.Value)
 		}
 	}
-	if err := rd.Err(); err != nil {
-		return nil, fmt.Errorf("reports: %w", err)
-	}
 	if len(rows) == 0 {
-		return nil, fmt.Errorf("reports: no benchmark results in %s", strings.Join(files, ", "))
+		return nil, warnings, fmt.Errorf("reports: no benchmark results in %s", strings.Join(files, ", "))
 	}
 	benchproc.SortKeys(rows)
 	benchproc.SortKeys(cols)
@@ -132,7 +134,7 @@ func Compare(files []string, opt CompareOptions) ([]Comparison, error) {
 					any = true
 					s = benchmath.NewSample(append([]float64(nil), v...), &thr)
 					sum = benchmath.AssumeNothing.Summary(s, 0.95)
-					row = append(row, fmt.Sprintf("%s ± %s", benchunit.Scale(sum.Center, cls), sum.PctRangeString()))
+					row = append(row, fmt.Sprintf("%s ± %s", scaled(sum.Center, cls), sum.PctRangeString()))
 				}
 				if i == 0 {
 					base, baseSum = s, sum
@@ -151,7 +153,16 @@ func Compare(files []string, opt CompareOptions) ([]Comparison, error) {
 		}
 		out = append(out, cmp)
 	}
-	return out, nil
+	return out, warnings, nil
+}
+
+// scaled is benchunit.Scale, except that a value past its largest prefix
+// (which Scale spells out in hundreds of digits) is written as 1.234e+300.
+func scaled(v float64, cls benchunit.Class) string {
+	if s := benchunit.Scale(v, cls); len(s) <= 12 {
+		return s
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
 }
 
 // WriteComparisons prints each comparison as a terminal table.

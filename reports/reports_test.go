@@ -140,7 +140,7 @@ func TestBenchfmtAndCompare(t *testing.T) {
 	if strings.Contains(string(text), "gone-i8") {
 		t.Error("an unavailable kernel has result lines")
 	}
-	cs, err := Compare([]string{a, b, c}, CompareOptions{Units: []string{"sec/op"}})
+	cs, _, err := Compare([]string{a, b, c}, CompareOptions{Units: []string{"sec/op"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestBenchfmtAndCompare(t *testing.T) {
 	if !strings.HasPrefix(fast[5], "-50.00%") {
 		t.Errorf("a 2x faster run compares as %q, want -50.00%%", fast[5])
 	}
-	if _, err := Compare([]string{filepath.Join(dir, "missing.txt")}, CompareOptions{}); err == nil {
+	if _, _, err := Compare([]string{filepath.Join(dir, "missing.txt")}, CompareOptions{}); err == nil {
 		t.Error("a missing file is not an error")
 	}
 }

@@ -46,7 +46,10 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 			return usageError{fmt.Errorf("results file: %w", err)}
 		}
 	}
-	cs, err := reports.Compare(fs.Args(), reports.CompareOptions{Row: *row, Col: *col, Filter: *filter, Units: strings.Split(*units, ","), Alpha: *alpha})
+	cs, warnings, err := reports.Compare(fs.Args(), reports.CompareOptions{Row: *row, Col: *col, Filter: *filter, Units: strings.Split(*units, ","), Alpha: *alpha})
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "qkbench compare: %s\n", w)
+	}
 	if err != nil {
 		return err
 	}
