@@ -250,8 +250,8 @@ func (r *Run) rooflinePlot() (*Plot, error) {
 			lo, hi = math.Min(lo, float64(c.WeightBytes)), math.Max(hi, float64(c.WeightBytes))
 		}
 	}
-	if len(cells) == 0 {
-		return nil, nil
+	if len(cells) == 0 || !(lo > 0) || math.IsInf(hi, 0) {
+		return nil, nil // a log axis needs positive sizes
 	}
 	p := newPlot(fmt.Sprintf("Roofline: GMAC/s against weight bytes, %d thread(s), %s", th, r.Config.Mode), "weight bytes (working set)", "GMAC/s")
 	p.X.Scale = plot.LogScale{}

@@ -6,11 +6,12 @@ package reports
 import (
 	"encoding/json"
 	"fmt"
-	"os"
+	"math"
 	"sort"
 	"time"
 
 	"github.com/qkbench/qkbench/internal/atomicfile"
+	"github.com/qkbench/qkbench/internal/smallfile"
 	"github.com/qkbench/qkbench/kernels"
 )
 
@@ -228,11 +229,16 @@ func WriteJSON(path string, v any) error {
 // WriteFileAtomic writes data to path through a synced temporary file and a rename.
 func WriteFileAtomic(path string, data []byte) error { return atomicfile.WriteFile(path, data) }
 
-// ReadRun loads a receipt.json.
+// MaxReceiptBytes bounds a receipt.json that ReadRun reads (a large sweep
+// writes a few MB).
+const MaxReceiptBytes = 256 << 20
+
+// ReadRun loads a receipt.json (a regular file of at most MaxReceiptBytes)
+// and checks it with Validate.
 func ReadRun(path string) (*Run, error) {
-	b, err := os.ReadFile(path)
+	b, err := smallfile.Read(path, MaxReceiptBytes)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reports: %w", err)
 	}
 	var r Run
 	if err := json.Unmarshal(b, &r); err != nil {
@@ -241,5 +247,54 @@ func ReadRun(path string) (*Run, error) {
 	if r.Schema != Schema {
 		return nil, fmt.Errorf("reports: %s: receipt schema %d, want %d", path, r.Schema, Schema)
 	}
+	if err := r.Validate(); err != nil {
+		return nil, fmt.Errorf("reports: %s: %w", path, err)
+	}
 	return &r, nil
+}
+
+// Validate checks what the reports compute with: every cell's thread count
+// and every timed cell's shape and sizes positive, its timing figures finite and not negative
+// (samples and a timed cell's median above 0), the probe's figures finite
+// and positive.
+func (r *Run) Validate() error {
+	pos := func(v float64) bool { return v > 0 && !math.IsInf(v, 0) }
+	nonneg := func(v float64) bool { return v >= 0 && !math.IsInf(v, 0) }
+	for i := range r.Cells {
+		c := &r.Cells[i]
+		what := fmt.Sprintf("cell %d (%s on %s, %d threads)", i, c.Kernel, c.Workload, c.Threads)
+		timed := c.Status == StatusOK || len(c.Samples) > 0
+		if timed && (c.Rows < 1 || c.Cols < 1 || c.WeightBytes < 1 || c.MACs < 1) || c.Threads < 1 {
+			return fmt.Errorf("%s: rows %d, cols %d, weight_bytes %d, macs %d, threads %d: want all positive", what, c.Rows, c.Cols, c.WeightBytes, c.MACs, c.Threads)
+		}
+		for _, v := range c.Samples {
+			if !pos(v) {
+				return fmt.Errorf("%s: sample %v s: want a finite time above 0", what, v)
+			}
+		}
+		for _, v := range []float64{c.Median, c.Low, c.High, c.Confidence, c.GBps, c.GMACps, c.FloorSeconds, c.Roofline, c.PrepareSeconds} {
+			if !nonneg(v) {
+				return fmt.Errorf("%s: a timing figure is %v: want finite and not negative", what, v)
+			}
+		}
+		if timed && len(c.Samples) > 0 && !pos(c.Median) {
+			return fmt.Errorf("%s: median %v s: want a finite time above 0", what, c.Median)
+		}
+	}
+	if p := r.Machine.Probe; p != nil {
+		for _, b := range p.ReadGBps {
+			if b.Bytes < 1 || !pos(b.GBps) {
+				return fmt.Errorf("probe: read bandwidth %v GB/s at %d bytes: want both positive", b.GBps, b.Bytes)
+			}
+		}
+		for n, v := range p.Int8GMACps {
+			if !pos(v) {
+				return fmt.Errorf("probe: int8 %s %v GMAC/s: want a finite rate above 0", n, v)
+			}
+		}
+		if !nonneg(p.F32GFMAps) || !nonneg(p.ClockGHz) {
+			return fmt.Errorf("probe: f32 %v GFMA/s, clock %v GHz: want finite and not negative", p.F32GFMAps, p.ClockGHz)
+		}
+	}
+	return nil
 }

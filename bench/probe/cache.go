@@ -16,6 +16,7 @@ import (
 
 	"github.com/klauspost/cpuid/v2"
 	"github.com/qkbench/qkbench/internal/atomicfile"
+	"github.com/qkbench/qkbench/internal/smallfile"
 )
 
 // describe fills in what identifies the machine (no measurement).
@@ -81,11 +82,14 @@ func CachePath(dir string) (string, error) {
 	return filepath.Join(dir, "machine-"+Key()+".json"), nil
 }
 
+// MaxCacheBytes bounds a machine file (a few KB in practice).
+const MaxCacheBytes = 16 << 20
+
 // Load reads a Machine saved by Save and checks that it is one this
 // version wrote with sane figures. It does not check that it describes the
 // running machine (compare Key; Cached does).
 func Load(path string) (*Machine, error) {
-	b, err := os.ReadFile(path)
+	b, err := smallfile.Read(path, MaxCacheBytes)
 	if err != nil {
 		return nil, fmt.Errorf("probe: %w", err)
 	}

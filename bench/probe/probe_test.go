@@ -310,6 +310,12 @@ func TestLoadRejects(t *testing.T) {
 	if _, err := Load(filepath.Join(dir, "missing.json")); err == nil {
 		t.Error("missing file: no error")
 	}
+	// A cache that is a link to /dev/zero was read until memory ran out.
+	zero := filepath.Join(dir, "zero.json")
+	os.Symlink("/dev/zero", zero)
+	if _, err := Load(zero); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("cache linked to /dev/zero: %v", err)
+	}
 }
 
 func TestOptions(t *testing.T) {
