@@ -71,6 +71,24 @@ func (s *Sweep) minTime() time.Duration {
 // then holds the workloads finished before it.
 var ErrInterrupted = errors.New("bench: sweep interrupted")
 
+// interruptible runs f (a Prepare, or a check that computes the reference
+// outputs: seconds on a large matrix) and returns its error, or
+// ErrInterrupted as soon as ctx ends. f then finishes in the background;
+// what it returns is dropped.
+func interruptible(ctx context.Context, f func() error) error {
+	if ctx.Err() != nil {
+		return ErrInterrupted
+	}
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ErrInterrupted
+	}
+}
+
 // cell is one kernel × workload × threads being measured.
 type cell struct {
 	out    *reports.Cell
@@ -163,7 +181,11 @@ func (s *Sweep) prepareWorkload(ctx context.Context, sw SweepWorkload, step func
 		var prepErr error
 		t0 := time.Now()
 		for _, m := range mats {
-			p, err := k.Prepare(m)
+			var p kernels.Prepared
+			err := interruptible(ctx, func() (err error) { p, err = k.Prepare(m); return err })
+			if errors.Is(err, ErrInterrupted) {
+				return cells, cleanup, err
+			}
 			if err != nil {
 				prepErr = err
 				break
@@ -194,7 +216,12 @@ func (s *Sweep) prepareWorkload(ctx context.Context, sw SweepWorkload, step func
 			// Agreement first, on every copy: a kernel that disagrees is
 			// reported, not timed.
 			for range preps {
-				a, err := Verify(r, expect)
+				var a kernels.Agreement
+				err := interruptible(ctx, func() (err error) { a, err = Verify(r, expect); return err })
+				if errors.Is(err, ErrInterrupted) {
+					c.runner = nil // may still be in use: left to the process's end
+					return cells, cleanup, err
+				}
 				if a.Rows > 0 {
 					c.out.Agreement = &a
 				}
@@ -211,7 +238,9 @@ func (s *Sweep) prepareWorkload(ctx context.Context, sw SweepWorkload, step func
 				continue
 			}
 			y := make([]float32, w.M.Rows)
-			if err := s.calibrate(c, w.X, y); err != nil {
+			if err := s.calibrate(ctx, c, w.X, y); errors.Is(err, ErrInterrupted) {
+				return cells, cleanup, err
+			} else if err != nil {
 				c.out.Status, c.out.Reason = reports.StatusError, err.Error()
 				step(s.count()+2, info.ID+" error")
 				continue
@@ -232,10 +261,10 @@ func ColdCopies(size, total int64) int {
 
 // calibrate picks the iterations per sample so that one sample takes at
 // least MinTime, then runs one untimed sample as warm-up.
-func (s *Sweep) calibrate(c *cell, x, y []float32) error {
+func (s *Sweep) calibrate(ctx context.Context, c *cell, x, y []float32) error {
 	n := 1
 	for {
-		d, err := c.time(n, x, y)
+		d, err := c.time(ctx, n, x, y)
 		if err != nil {
 			return err
 		}
@@ -248,14 +277,18 @@ func (s *Sweep) calibrate(c *cell, x, y []float32) error {
 	}
 	c.iters = n
 	c.out.Iterations = n
-	_, err := c.time(n, x, y)
+	_, err := c.time(ctx, n, x, y)
 	return err
 }
 
-// time runs n GEMVs (the runner rotates copies in cold mode) and returns the elapsed time.
-func (c *cell) time(n int, x, y []float32) (time.Duration, error) {
+// time runs n GEMVs (the runner rotates copies in cold mode) and returns the
+// elapsed time, or ErrInterrupted as soon as ctx ends.
+func (c *cell) time(ctx context.Context, n int, x, y []float32) (time.Duration, error) {
 	t0 := time.Now()
 	for i := 0; i < n; i++ {
+		if ctx.Err() != nil {
+			return 0, ErrInterrupted
+		}
 		if err := c.runner.GEMV(x, y); err != nil {
 			return 0, err
 		}
@@ -288,13 +321,16 @@ func (s *Sweep) measure(ctx context.Context, cells []*cell, x []float32, step fu
 			var err error
 			sample := func() error {
 				var err error
-				d, err = c.time(c.iters, x, y)
+				d, err = c.time(ctx, c.iters, x, y)
 				return err
 			}
 			if s.Profile != nil {
 				err = s.Profile(c.out, sample)
 			} else {
 				err = sample()
+			}
+			if errors.Is(err, ErrInterrupted) {
+				return err
 			}
 			if err != nil {
 				c.out.Status, c.out.Reason = reports.StatusError, err.Error()

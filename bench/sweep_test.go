@@ -211,3 +211,36 @@ func TestSweepActiveThreads(t *testing.T) {
 		t.Errorf("3 rows at 2 threads: threads %d, active %d; want 2 and 1", c.Threads, c.ActiveThreads)
 	}
 }
+
+// slowPrepare is ref-i8 whose Prepare takes a minute, like the setup of a
+// 65536×65536 workload.
+type slowPrepare struct{ kernels.Kernel }
+
+func (k slowPrepare) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
+	time.Sleep(time.Minute)
+	return k.Kernel.Prepare(m)
+}
+
+// Ctrl-C during calibration or a sample of --min-time 10s, or during a
+// long setup, used to take effect only when that step ended (26.5 s, 15 s).
+func TestSweepInterruptedMidStep(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		k    kernels.Kernel
+	}{
+		{"calibration", scalar.RefI8},
+		{"setup", slowPrepare{scalar.RefI8}},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		s := &Sweep{Kernels: []kernels.Kernel{c.k}, Workloads: sweepWorkloads(t, "8x256"), Threads: []int{1}, Count: 3, MinTime: 10 * time.Second}
+		time.AfterFunc(300*time.Millisecond, cancel)
+		t0 := time.Now()
+		err := s.Run(ctx, &reports.Run{})
+		if !errors.Is(err, ErrInterrupted) {
+			t.Errorf("%s: err = %v, want ErrInterrupted", c.name, err)
+		}
+		if d := time.Since(t0); d > 2*time.Second {
+			t.Errorf("%s: Run returned %v after the start, 300 ms after it was interrupted", c.name, d)
+		}
+	}
+}

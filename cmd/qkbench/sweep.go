@@ -100,6 +100,13 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// After the first signal the sweep stops within about a second and
+		// writes what it finished; a second signal ends the process at once
+		// (every finished workload is already on disk).
+		<-ctx.Done()
+		stop()
+	}()
 	run.Partial = true
 	err = s.Run(ctx, run)
 	stop() // a second Ctrl-C now ends the process, even while the last files are written
