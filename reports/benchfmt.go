@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/perf/benchfmt"
 )
@@ -12,12 +14,40 @@ import (
 // GEMV/kernel=<id>/shape=<R>x<C>/threads=<n>/mode=<hot|cold>, plus
 // /workload=<name> when the workload is a named tensor rather than a shape.
 // benchfmt adds the "Benchmark" prefix.
+//
+// The workload name (a GGUF tensor name: any UTF-8) is escaped with
+// NameEscape so that it cannot end the name, add a line or a name part.
 func (c *Cell) BenchName() string {
 	n := fmt.Sprintf("GEMV/kernel=%s/shape=%s/threads=%d/mode=%s", c.Kernel, c.Shape, c.Threads, c.Mode)
 	if c.Workload != "" && c.Workload != c.Shape {
-		n += "/workload=" + strings.ReplaceAll(c.Workload, "/", "_")
+		n += "/workload=" + NameEscape(c.Workload)
 	}
 	return n
+}
+
+// NameEscape percent-encodes (as %XX per byte) what a benchmark name part
+// cannot hold: space and control characters (they end the name or the
+// line), '/' and '=' (they split name parts), '%' itself, any non-printing
+// or space rune, and the '-' of a "-<digits>" ending (read as GOMAXPROCS).
+func NameEscape(s string) string {
+	var b strings.Builder
+	esc := func(p string) {
+		for i := 0; i < len(p); i++ {
+			fmt.Fprintf(&b, "%%%02X", p[i])
+		}
+	}
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError || r < 0x21 || r == 0x7f || r == '/' || r == '=' || r == '%' || !unicode.IsPrint(r) || unicode.IsSpace(r):
+			_, n := utf8.DecodeRuneInString(s[i:])
+			esc(s[i : i+n])
+		case r == '-' && i+1 < len(s) && strings.Trim(s[i+1:], "0123456789") == "":
+			esc("-")
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // FileConfig returns the configuration lines of a run's results file, so that

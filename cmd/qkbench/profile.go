@@ -178,7 +178,7 @@ func (cp *cellProfiler) sample(c *reports.Cell, f func() error) error {
 	err := f()
 	pprof.StopCPUProfile()
 	if p, perr := profile.Parse(&buf); perr == nil {
-		key := fmt.Sprintf("cpu-%s-%s-t%d.pprof", c.Kernel, strings.ReplaceAll(c.Workload, "/", "_"), c.Threads)
+		key := fmt.Sprintf("cpu-%s-%s-t%d.pprof", c.Kernel, reports.NameEscape(c.Workload), c.Threads)
 		if cp.parts[key] == nil {
 			cp.order = append(cp.order, key)
 		}
