@@ -110,6 +110,12 @@ func ParseShapes(list string) ([]Shape, error) {
 		if err != nil {
 			return nil, err
 		}
+		for _, o := range out {
+			if o.Rows == s.Rows && o.Cols == s.Cols {
+				// One workload per shape: a report could not tell two apart.
+				return nil, fmt.Errorf("workloads: shape %dx%d appears twice in %q", s.Rows, s.Cols, list)
+			}
+		}
 		out = append(out, s)
 	}
 	if len(out) == 0 {

@@ -180,17 +180,18 @@ func TestParseShapes(t *testing.T) {
 		t.Fatalf("ParseShapes = %v", got)
 	}
 	for in, msg := range map[string]string{
-		"":            "empty",
-		" , ":         "empty",
-		"2048":        "ROWSxCOLS",
-		"2048*4096":   "ROWSxCOLS",
-		"ax4096":      "integers",
-		"2048x":       "integers",
-		"1.5x3":       "integers",
-		"0x4096":      "positive",
-		"-1x4096":     "positive",
-		"2x99999999":  "at most",
-		"4x4,5x5,bad": `"bad"`,
+		"":              "empty",
+		" , ":           "empty",
+		"2048":          "ROWSxCOLS",
+		"2048*4096":     "ROWSxCOLS",
+		"ax4096":        "integers",
+		"2048x":         "integers",
+		"1.5x3":         "integers",
+		"0x4096":        "positive",
+		"-1x4096":       "positive",
+		"2x99999999":    "at most",
+		"4x4,5x5,bad":   `"bad"`,
+		"64x256,64X256": "appears twice",
 	} {
 		if _, err := ParseShapes(in); err == nil || !strings.Contains(err.Error(), msg) {
 			t.Errorf("ParseShapes(%q) = %v, want an error mentioning %s", in, err, msg)
