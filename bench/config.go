@@ -36,6 +36,9 @@ type Config struct {
 // wants; nothing is silently replaced by a default.
 func ConfigFromEnv(getenv func(string) string) (*Config, error) {
 	c := &Config{Seed: workloads.DefaultSeed}
+	if err := kernels.CheckDisable(); err != nil {
+		return nil, err
+	}
 	var err error
 	if c.Kernels, err = kernels.Select(getenv(EnvKernels)); err != nil {
 		return nil, fmt.Errorf("%s=%q: %w", EnvKernels, getenv(EnvKernels), err)

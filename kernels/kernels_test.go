@@ -507,6 +507,14 @@ func TestDisableRequire(t *testing.T) {
 	if got := Required(); len(got) != 4 || got[3] != "nope" {
 		t.Errorf("Required() = %v", got)
 	}
+	// A QKBENCH_DISABLE entry that matches nothing (a typo) is named, not
+	// silently ignored; ids, id prefixes and backends are fine.
+	t.Setenv("QKBENCH_DISABLE", "t-avx, scalar,t-go-f32")
+	if err := CheckDisable(); err != nil {
+		t.Errorf("CheckDisable with valid entries: %v", err)
+	}
+	t.Setenv("QKBENCH_DISABLE", "t-avx,avx2-i9x, nope")
+	wantErr(t, "CheckDisable", CheckDisable(), `"avx2-i9x", "nope" match no kernel`)
 }
 
 func TestCheckHelpers(t *testing.T) {

@@ -145,6 +145,30 @@ func Usable(k Kernel) error {
 	return nil
 }
 
+// CheckDisable returns an error naming each QKBENCH_DISABLE entry that
+// matches no registered kernel id, id prefix or backend (a typo would
+// otherwise switch nothing off, silently).
+func CheckDisable() error {
+	var bad []string
+	for _, d := range strings.Split(os.Getenv("QKBENCH_DISABLE"), ",") {
+		if d = strings.TrimSpace(d); d == "" {
+			continue
+		}
+		hit := false
+		for _, k := range List() {
+			i := k.Info()
+			hit = hit || d == i.Backend || strings.HasPrefix(i.ID, d)
+		}
+		if !hit {
+			bad = append(bad, fmt.Sprintf("%q", d))
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("kernels: QKBENCH_DISABLE=%s: %s match no kernel id, id prefix or backend; known kernels: %s", os.Getenv("QKBENCH_DISABLE"), strings.Join(bad, ", "), strings.Join(IDs(), ", "))
+	}
+	return nil
+}
+
 // Required returns the kernel ids listed in QKBENCH_REQUIRE. Tests fail,
 // rather than skip, when one of them is unknown or unusable.
 func Required() []string {
