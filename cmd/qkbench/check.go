@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -186,9 +184,12 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 		return usageError{fmt.Errorf("--threads %d: want 1..%d", o.threads, bench.MaxThreads)}
 	}
 	if o.receipt != "" {
-		if st, err := os.Stat(filepath.Dir(o.receipt)); err != nil || !st.IsDir() {
-			return usageError{fmt.Errorf("--receipt %s: directory %s does not exist", o.receipt, filepath.Dir(o.receipt))}
+		if err := checkOutputFile("--receipt", o.receipt); err != nil {
+			return err
 		}
+	}
+	if err := kernels.CheckDisable(); err != nil {
+		return usageError{err}
 	}
 	rc, err := check(o)
 	if err != nil {

@@ -34,7 +34,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() == 0 {
 		return usageError{errors.New("give at least one results file")}
 	}
-	if *alpha <= 0 || *alpha >= 1 {
+	if !(*alpha > 0 && *alpha < 1) { // NaN fails both
 		return usageError{fmt.Errorf("--alpha %g: want a value in (0, 1)", *alpha)}
 	}
 	for _, f := range fs.Args() {
@@ -49,6 +49,9 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	cs, warnings, err := reports.Compare(fs.Args(), reports.CompareOptions{Row: *row, Col: *col, Filter: *filter, Units: strings.Split(*units, ","), Alpha: *alpha})
 	for _, w := range warnings {
 		fmt.Fprintf(stderr, "qkbench compare: %s\n", w)
+	}
+	if errors.Is(err, reports.ErrBadOption) {
+		return usageError{err}
 	}
 	if err != nil {
 		return err

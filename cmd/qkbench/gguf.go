@@ -46,6 +46,12 @@ func runSynth(args []string, stdout, stderr io.Writer) error {
 	if *layers < 1 || *layers > 1024 {
 		return usageError{fmt.Errorf("--layers %d: want 1..1024", *layers)}
 	}
+	if _, err := workloads.Lookup(*preset); err != nil {
+		return usageError{fmt.Errorf("--preset: %w", err)}
+	}
+	if err := checkOutputFile("-o", *out); err != nil {
+		return err
+	}
 	w, err := gguf.Synth(*preset, *layers, *seed)
 	if err != nil {
 		return err

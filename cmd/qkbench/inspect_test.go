@@ -79,7 +79,7 @@ func TestInspectErrors(t *testing.T) {
 		{[]string{"inspect"}, 2, "want exactly one GGUF file"},
 		{[]string{"inspect", noflavor, "--flavor", "Q4"}, 2, "unknown I2_S flavor"},
 		{[]string{"inspect", noflavor, "--rows", "0"}, 2, "--rows 0"},
-		{[]string{"gguf", "synth", "--preset", "nope", "-o", filepath.Join(dir, "x.gguf")}, 1, "unknown preset"},
+		{[]string{"gguf", "synth", "--preset", "nope", "-o", filepath.Join(dir, "x.gguf")}, 2, "unknown preset"}, // a bad flag
 		{[]string{"gguf", "synth"}, 2, "-o FILE is required"},
 		{[]string{"gguf", "frobnicate"}, 2, "unknown subcommand"},
 	}

@@ -9,7 +9,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"runtime/debug"
 	"sort"
+	"strings"
 
 	_ "github.com/qkbench/qkbench/kernels/all"
 )
@@ -31,7 +34,15 @@ var errExit1 = errors.New("exit status 1")
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
-func run(args []string, stdout, stderr io.Writer) int {
+func run(args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		// A panic is a bug, not a bad flag: exit 1 (Go's own exit status
+		// for a panic, 2, is the one for a bad flag).
+		if v := recover(); v != nil {
+			fmt.Fprintf(stderr, "qkbench: internal error: %v\n%s", v, debug.Stack())
+			code = 1
+		}
+	}()
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stderr)
 		if len(args) == 0 {
@@ -77,7 +88,8 @@ func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parse parses flags and wraps a failure as a usage error.
+// parse parses flags and wraps a failure as a usage error. A flag given an
+// empty value (--shapes "") is one too: it would silently mean the default.
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -85,6 +97,35 @@ func parse(fs *flag.FlagSet, args []string) error {
 		}
 		return usageError{err}
 	}
+	var empty error
+	fs.Visit(func(f *flag.Flag) {
+		if empty == nil && strings.TrimSpace(f.Value.String()) == "" {
+			empty = usageError{fmt.Errorf("-%s: empty value; leave the flag out for its default", f.Name)}
+		}
+	})
+	return empty
+}
+
+// checkOutputFile checks before any measuring that path can be written: its
+// folder exists and takes a new file, and path is no folder. A path that is
+// not a regular file (a device, a FIFO) is written through, not replaced.
+func checkOutputFile(flagName, path string) error {
+	if path == "" {
+		return usageError{fmt.Errorf("%s: empty path", flagName)}
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return usageError{fmt.Errorf("%s %s is a folder, want a file", flagName, path)}
+	}
+	dir := filepath.Dir(path)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return usageError{fmt.Errorf("%s %s: directory %s does not exist", flagName, path, dir)}
+	}
+	f, err := os.CreateTemp(dir, ".qkbench-write-test*")
+	if err != nil {
+		return usageError{fmt.Errorf("%s %s: folder %s cannot be written: %w", flagName, path, dir, err)}
+	}
+	f.Close()
+	os.Remove(f.Name())
 	return nil
 }
 

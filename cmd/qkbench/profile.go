@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -36,6 +37,9 @@ func runProfile(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q; profile takes only flags (flags after it were not read)", fs.Arg(0))}
+	}
 	if *kernel == "" {
 		return usageError{fmt.Errorf("--kernel is required; known kernels: %s", strings.Join(kernels.IDs(), ", "))}
 	}
@@ -51,11 +55,17 @@ func runProfile(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{fmt.Errorf("--codebook: %w", err)}
 	}
-	if *seconds <= 0 || *seconds > 3600 {
+	if !(*seconds > 0 && *seconds <= 3600) { // NaN fails both
 		return usageError{fmt.Errorf("--seconds %g: want (0, 3600]", *seconds)}
 	}
 	if *threads < 1 || *threads > bench.MaxThreads {
 		return usageError{fmt.Errorf("--threads %d: want 1..%d", *threads, bench.MaxThreads)}
+	}
+	if *top < 1 {
+		return usageError{fmt.Errorf("--top %d: want at least 1", *top)}
+	}
+	if err := checkOutputFile("--out", *out); err != nil {
+		return err
 	}
 	c, err := bench.NewCase(s, cb, *seed)
 	if err != nil {
@@ -165,6 +175,9 @@ type cellProfiler struct {
 
 func newCellProfiler(dir string) (*cellProfiler, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, usageError{fmt.Errorf("--cpuprofile: %w", err)}
+	}
+	if err := checkOutputFile("--cpuprofile", filepath.Join(dir, "cpu.pprof")); err != nil {
 		return nil, err
 	}
 	return &cellProfiler{dir: dir, parts: map[string][]*profile.Profile{}}, nil
@@ -187,7 +200,10 @@ func (cp *cellProfiler) sample(c *reports.Cell, f func() error) error {
 	return err
 }
 
-func (cp *cellProfiler) write(stderr io.Writer) {
+// write merges and writes every cell's profile; it returns an error naming
+// every profile it could not write.
+func (cp *cellProfiler) write(stderr io.Writer) error {
+	var errs []error
 	for _, key := range cp.order {
 		p, err := profile.Merge(cp.parts[key])
 		if err == nil {
@@ -197,10 +213,11 @@ func (cp *cellProfiler) write(stderr io.Writer) {
 			}
 		}
 		if err != nil {
-			fmt.Fprintf(stderr, "qkbench sweep: profile %s: %v\n", key, err)
+			errs = append(errs, fmt.Errorf("--cpuprofile %s: %w", key, err))
 		}
 	}
-	if len(cp.order) > 0 {
-		fmt.Fprintf(stderr, "qkbench sweep: wrote %d CPU profiles to %s\n", len(cp.order), cp.dir)
+	if n := len(cp.order) - len(errs); n > 0 {
+		fmt.Fprintf(stderr, "qkbench sweep: wrote %d CPU profiles to %s\n", n, cp.dir)
 	}
+	return errors.Join(errs...)
 }

@@ -38,7 +38,7 @@ type sweepFlags struct {
 	allTensors, noProbe, quiet                                              bool
 }
 
-func runSweep(args []string, stdout, stderr io.Writer) error {
+func runSweep(args []string, stdout, stderr io.Writer) (err error) {
 	fs := newFlags("sweep", stderr)
 	var f sweepFlags
 	fs.StringVar(&f.preset, "preset", "", "workload preset: "+strings.Join(workloads.PresetNames(), ", ")+" (default \"default\")")
@@ -62,6 +62,14 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
 	}
+	if err := kernels.CheckDisable(); err != nil {
+		return usageError{err}
+	}
+	for _, id := range kernels.Required() {
+		if _, err := kernels.Lookup(id); err != nil {
+			return fmt.Errorf("QKBENCH_REQUIRE names %q, which is not registered in this build", id)
+		}
+	}
 	s, run, err := f.build(stderr)
 	if err != nil {
 		return err
@@ -79,7 +87,14 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		s.Profile = prof.sample
-		defer prof.write(stderr)
+		defer func() {
+			if werr := prof.write(stderr); werr != nil && (err == nil || errors.Is(err, errExit1)) {
+				if err == nil {
+					fmt.Fprintf(stderr, "qkbench sweep: %v\n", werr)
+				}
+				err = errors.Join(err, werr)
+			}
+		}()
 	}
 	fmt.Fprintf(stderr, "qkbench sweep: %v; writing %s\n", s, dir)
 
@@ -134,8 +149,14 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 }
 
 // sweepVerdict returns errExit1 when a kernel disagreed or errored, or when a
-// kernel the user named (or QKBENCH_REQUIRE lists) could not run.
+// kernel the user named (or QKBENCH_REQUIRE lists) could not run, including
+// a required kernel that --kernels available left out.
 func sweepVerdict(run *reports.Run, list string, stderr io.Writer) error {
+	bad := 0
+	if err := kernels.CheckRequired(); err != nil {
+		bad++
+		fmt.Fprintf(stderr, "qkbench sweep: %v\n", err)
+	}
 	named := map[string]bool{}
 	if list != "all" && list != "available" {
 		for _, id := range strings.Split(list, ",") {
@@ -145,7 +166,6 @@ func sweepVerdict(run *reports.Run, list string, stderr io.Writer) error {
 	for _, id := range kernels.Required() {
 		named[id] = true
 	}
-	bad := 0
 	for _, c := range run.Cells {
 		switch {
 		case c.Status == reports.StatusFailed || c.Status == reports.StatusError:
