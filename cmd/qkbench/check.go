@@ -157,6 +157,9 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected argument %q; check takes only flags", fs.Arg(0))}
 	}
+	if err := ggufExclusive(fs); err != nil {
+		return err
+	}
 	o := checkOptions{seed: *seed, threads: *threads, receipt: *receipt, explicit: map[string]bool{}, gguf: *ggufPath, allTensors: *allTensors}
 	var err error
 	if strings.TrimSpace(*preset) != "" && strings.TrimSpace(*shapes) != "" {
@@ -247,7 +250,11 @@ func check(o checkOptions) (*Receipt, error) {
 	}
 	defer closeCases()
 	if o.gguf != "" {
-		rc.Preset, rc.Codebook = "gguf:"+o.gguf, "model"
+		var ws []reports.WorkloadInfo
+		for _, c := range cases {
+			ws = append(ws, reports.WorkloadInfo{Codebook: c.W.M.Codebook.Name()})
+		}
+		rc.Preset, rc.Codebook = "gguf:"+o.gguf, codebookOf(ws)
 	}
 	for _, c := range cases {
 		w := c.W

@@ -179,3 +179,32 @@ func TestOutputsWriteThroughLinks(t *testing.T) {
 		t.Fatalf("%s became a regular file", os.DevNull)
 	}
 }
+
+// --gguf silently ignored --shapes, --preset and --codebook, and recorded
+// the --codebook default (qk256) while the model's matrices were ternary.
+func TestGGUFFlagsAndCodebook(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.gguf")
+	if code, _, e := runCmd(t, "gguf", "synth", "--preset", "seed", "-o", path); code != 0 {
+		t.Fatalf("synth exit %d: %s", code, e)
+	}
+	for _, extra := range [][]string{{"--codebook", "qk256"}, {"--shapes", "8x256"}, {"--preset", "seed"}} {
+		for _, verb := range []string{"sweep", "check"} {
+			args := append([]string{verb, "--gguf", path, "--kernels", "ref-i8"}, extra...)
+			if code, _, e := runCmd(t, args...); code != 2 || !strings.Contains(e, extra[0]+" and --gguf") {
+				t.Errorf("%v: exit %d: %s", args, code, e)
+			}
+		}
+	}
+	if code, _, e := runCmd(t, "sweep", "--all-tensors", "--kernels", "ref-i8"); code != 2 || !strings.Contains(e, "--all-tensors needs --gguf") {
+		t.Errorf("--all-tensors alone: exit %d: %s", code, e)
+	}
+	out := filepath.Join(dir, "run")
+	if code, _, e := runCmd(t, "sweep", "--gguf", path, "--kernels", "ref-i8", "--threads", "1", "--count", "1", "--min-time", "1ms", "--no-probe", "--quiet", "--out", out); code != 0 {
+		t.Fatalf("sweep --gguf: exit %d: %s", code, e)
+	}
+	b, _ := os.ReadFile(filepath.Join(out, "results.txt"))
+	if !strings.Contains(string(b), "codebook: ternary") {
+		t.Errorf("results.txt does not say codebook: ternary:\n%.400s", b)
+	}
+}

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/qkbench/qkbench/bench"
 	"github.com/qkbench/qkbench/bench/probe"
@@ -32,6 +36,38 @@ func ggufWorkloads(path string, all bool, seed uint64, run *reports.Run, stderr 
 		out = append(out, bench.SweepWorkload{W: w, Info: info})
 	}
 	return out, nil
+}
+
+// ggufExclusive refuses the flags that --gguf replaces (the model's own
+// matrices have their own shapes and codebook), and --all-tensors without
+// --gguf: each would be silently ignored.
+func ggufExclusive(fs *flag.FlagSet) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["gguf"] {
+		if set["all-tensors"] {
+			return usageError{errors.New("--all-tensors needs --gguf")}
+		}
+		return nil
+	}
+	for _, n := range []string{"preset", "shapes", "codebook"} {
+		if set[n] {
+			return usageError{fmt.Errorf("--%s and --gguf: the model's own matrices set the shapes and codebook; give one of them", n)}
+		}
+	}
+	return nil
+}
+
+// codebookOf names the codebook of the workloads: the one they share, or
+// every one they use joined by "+".
+func codebookOf(ws []reports.WorkloadInfo) string {
+	var names []string
+	for _, w := range ws {
+		if !slices.Contains(names, w.Codebook) {
+			names = append(names, w.Codebook)
+		}
+	}
+	return strings.Join(names, "+")
 }
 
 // machineProbe returns the machine's measured peaks (cached per machine by

@@ -62,6 +62,9 @@ func runSweep(args []string, stdout, stderr io.Writer) (err error) {
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
 	}
+	if err := ggufExclusive(fs); err != nil {
+		return err
+	}
 	if err := kernels.CheckDisable(); err != nil {
 		return usageError{err}
 	}
@@ -214,7 +217,7 @@ func (f *sweepFlags) build(stderr io.Writer) (*bench.Sweep, *reports.Run, error)
 		return nil, nil, err
 	}
 	run.Config = reports.Config{Preset: run.Config.Preset, Model: run.Config.Model, Layers: run.Config.Layers,
-		Codebook: cb.Name(), Mode: f.mode, Threads: threads, Count: f.count, MinTime: f.minTime.String(), Seed: f.seed, GGUF: f.gguf}
+		Codebook: codebookOf(run.Workloads), Mode: f.mode, Threads: threads, Count: f.count, MinTime: f.minTime.String(), Seed: f.seed, GGUF: f.gguf}
 	run.Machine = describeMachine()
 	var pm *probe.Machine
 	if !f.noProbe {
