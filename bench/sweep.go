@@ -16,9 +16,28 @@ import (
 )
 
 // SweepWorkload is one workload of a sweep, with its place in a model.
+// Either W is set, or Load builds it when the sweep gets to it (and the
+// sweep drops it after), so that a sweep holds one workload at a time.
 type SweepWorkload struct {
 	W    *workloads.Workload
+	Load func() (*workloads.Workload, error)
 	Info reports.WorkloadInfo
+}
+
+// workload returns W, or what Load builds (ErrInterrupted if ctx ends first).
+func (sw SweepWorkload) workload(ctx context.Context) (*workloads.Workload, error) {
+	if sw.W != nil || sw.Load == nil {
+		return sw.W, nil
+	}
+	var w *workloads.Workload
+	err := interruptible(ctx, func() (err error) {
+		w, err = sw.Load()
+		if err != nil {
+			err = fmt.Errorf("workload %s: %w", sw.Info.Name, err)
+		}
+		return err
+	})
+	return w, err
 }
 
 // Sweep is what the sweep engine measures: every kernel × workload × thread
@@ -110,9 +129,13 @@ func (s *Sweep) Run(ctx context.Context, run *reports.Run) error {
 		if err := ctx.Err(); err != nil {
 			return ErrInterrupted
 		}
-		cells, cleanup, err := s.prepareWorkload(ctx, sw, step)
+		w, err := sw.workload(ctx)
+		if err != nil {
+			return err
+		}
+		cells, cleanup, err := s.prepareWorkload(ctx, w, step)
 		if err == nil {
-			err = s.measure(ctx, cells, sw.W.X, step)
+			err = s.measure(ctx, cells, w.X, step)
 		}
 		cleanup()
 		if err != nil {
@@ -132,8 +155,7 @@ func (s *Sweep) Run(ctx context.Context, run *reports.Run) error {
 
 // prepareWorkload prepares, checks and calibrates every cell of one
 // workload. Cells that cannot be timed carry their status and no runner.
-func (s *Sweep) prepareWorkload(ctx context.Context, sw SweepWorkload, step func(int, string)) ([]*cell, func(), error) {
-	w := sw.W
+func (s *Sweep) prepareWorkload(ctx context.Context, w *workloads.Workload, step func(int, string)) ([]*cell, func(), error) {
 	var cells []*cell
 	cleanup := func() {
 		for _, c := range cells {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/qkbench/qkbench/kernels"
 	"github.com/qkbench/qkbench/workloads"
 )
 
@@ -23,16 +24,29 @@ type ModelOptions struct {
 	OnSkip func(tensor string, err error)
 }
 
-// ModelWorkloads opens a GGUF model and returns its own 2-bit weight matrices
-// (I2_S and TQ2_0 tensors with two or more dims) as workloads with real
-// weights and generated activations. A tensor whose data are cut or
+// ModelMatrix is one weight matrix of a model that can become a workload.
+// Its description is known without holding the matrix: Load decodes it (and
+// generates x) when it is needed, so that a sweep holds one at a time.
+type ModelMatrix struct {
+	Name       string // the tensor name
+	Rows, Cols int
+	Codebook   kernels.Codebook
+	Scale      float32
+	Source     string // the file and tensor, for receipts
+	// Load decodes the matrix and generates x; the matrix may be a view of
+	// the mapped file, valid until the plan's close.
+	Load func() (*workloads.Workload, error)
+}
+
+// ModelPlan opens a GGUF model and lists its own 2-bit weight matrices (I2_S
+// and TQ2_0 tensors with two or more dims) as workloads with real weights
+// and generated activations, each decoded once to check it and then
+// dropped: Load decodes it again. A tensor whose data are cut or
 // inconsistent (ErrDamaged) fails the whole call; one that cannot become a
-// QK256 matrix is skipped. Workload.Name is the tensor name and
-// Source names the file and tensor. close releases the file: the matrices of
-// the seed reading are views of the mapped file, so call close only when done
-// with the workloads. A model with no usable matrix is an error that says
+// QK256 matrix is skipped. close releases the file; call it only when done
+// with every workload. A model with no usable matrix is an error that says
 // why each candidate was skipped.
-func ModelWorkloads(path string, opt ModelOptions) ([]*workloads.Workload, func() error, error) {
+func ModelPlan(path string, opt ModelOptions) ([]ModelMatrix, func() error, error) {
 	f, err := Open(path)
 	if err != nil {
 		return nil, nil, err
@@ -51,7 +65,7 @@ func ModelWorkloads(path string, opt ModelOptions) ([]*workloads.Workload, func(
 			}
 		}
 	}
-	var out []*workloads.Workload
+	var out []ModelMatrix
 	var skipped []error
 	seen := map[[2]int64]bool{}
 	for i := range f.Tensors {
@@ -72,20 +86,25 @@ func ModelWorkloads(path string, opt ModelOptions) ([]*workloads.Workload, func(
 			continue
 		}
 		seen[shape] = true
-		x, err := workloads.GenerateX(m.Cols, opt.Activations, opt.Seed)
-		if err != nil {
-			f.Close()
-			return nil, nil, err
-		}
 		layout := t.Type.String()
 		if t.Type == I2S {
 			layout = fmt.Sprintf("I2_S flavor=%s reading=%s", l.Flavor, l.Reading)
 		}
-		out = append(out, &workloads.Workload{
-			Name: t.Name, M: m, X: x,
+		mm := ModelMatrix{Name: t.Name, Rows: m.Rows, Cols: m.Cols, Codebook: m.Codebook, Scale: m.Scale,
 			Source: fmt.Sprintf("gguf: file=%s tensor=%s type=%s codebook=%s scale=%g activations=%s seed=%d",
-				path, t.Name, layout, m.Codebook.Name(), m.Scale, opt.Activations, opt.Seed),
-		})
+				path, t.Name, layout, m.Codebook.Name(), m.Scale, opt.Activations, opt.Seed)}
+		mm.Load = func() (*workloads.Workload, error) {
+			m, _, err := f.DecodeMatrix(t, opt.I2S)
+			if err != nil {
+				return nil, err
+			}
+			x, err := workloads.GenerateX(m.Cols, opt.Activations, opt.Seed)
+			if err != nil {
+				return nil, err
+			}
+			return &workloads.Workload{Name: mm.Name, M: m, X: x, Source: mm.Source}, nil
+		}
+		out = append(out, mm)
 	}
 	if len(out) == 0 {
 		f.Close()
@@ -95,4 +114,24 @@ func ModelWorkloads(path string, opt ModelOptions) ([]*workloads.Workload, func(
 		return nil, nil, fmt.Errorf("gguf: %s: no I2_S or TQ2_0 weight matrix in the file (%d tensors)", path, len(f.Tensors))
 	}
 	return out, f.Close, nil
+}
+
+// ModelWorkloads is ModelPlan with every matrix loaded at once (tests, small
+// models). Workload.Name is the tensor name and Source names the file and
+// tensor.
+func ModelWorkloads(path string, opt ModelOptions) ([]*workloads.Workload, func() error, error) {
+	plan, closeFn, err := ModelPlan(path, opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []*workloads.Workload
+	for _, mm := range plan {
+		w, err := mm.Load()
+		if err != nil {
+			closeFn()
+			return nil, nil, err
+		}
+		out = append(out, w)
+	}
+	return out, closeFn, nil
 }

@@ -60,18 +60,7 @@ func SpecFor(s Shape, cb kernels.Codebook, seed uint64) Spec {
 // bytes and floats on every machine: the generator is integer arithmetic and
 // correctly rounded float operations only.
 func Generate(sp Spec) (*Workload, error) {
-	if sp.Scale == 0 {
-		sp.Scale = 1
-	}
-	if sp.Weights == "" {
-		sp.Weights = Uniform
-		if sp.Codebook == kernels.Ternary {
-			sp.Weights = TernaryWeights
-		}
-	}
-	if sp.Activations == "" {
-		sp.Activations = Gaussian
-	}
+	sp = sp.withDefaults()
 	m, err := kernels.NewMatrix(sp.Rows, sp.Cols, sp.Codebook, sp.Scale)
 	if err != nil {
 		return nil, fmt.Errorf("workloads: %w", err)
@@ -105,7 +94,7 @@ func Generate(sp Spec) (*Workload, error) {
 	}
 	return &Workload{
 		Name: m.Shape(), M: m, X: x,
-		Source: fmt.Sprintf("generated: weights=%s codebook=%s activations=%s seed=%d", sp.Weights, sp.Codebook.Name(), sp.Activations, sp.Seed),
+		Source: sp.Source(),
 	}, nil
 }
 
@@ -163,3 +152,30 @@ func (g *rng) normal() float64 {
 	}
 	return s - 6
 }
+
+// withDefaults fills the fields whose zero value means a default.
+func (sp Spec) withDefaults() Spec {
+	if sp.Scale == 0 {
+		sp.Scale = 1
+	}
+	if sp.Weights == "" {
+		sp.Weights = Uniform
+		if sp.Codebook == kernels.Ternary {
+			sp.Weights = TernaryWeights
+		}
+	}
+	if sp.Activations == "" {
+		sp.Activations = Gaussian
+	}
+	return sp
+}
+
+// Source is the Source of the workload Generate makes from sp, known
+// without generating it.
+func (sp Spec) Source() string {
+	sp = sp.withDefaults()
+	return fmt.Sprintf("generated: weights=%s codebook=%s activations=%s seed=%d", sp.Weights, sp.Codebook.Name(), sp.Activations, sp.Seed)
+}
+
+// EffectiveScale is the scale of the matrix Generate makes from sp.
+func (sp Spec) EffectiveScale() float32 { return sp.withDefaults().Scale }

@@ -249,14 +249,19 @@ func check(o checkOptions) (*Receipt, error) {
 		return nil, err
 	}
 	defer closeCases()
+	var ws []reports.WorkloadInfo
+	for _, c := range cases {
+		ws = append(ws, reports.WorkloadInfo{Codebook: c.codebook.Name()})
+	}
 	if o.gguf != "" {
-		var ws []reports.WorkloadInfo
-		for _, c := range cases {
-			ws = append(ws, reports.WorkloadInfo{Codebook: c.W.M.Codebook.Name()})
-		}
 		rc.Preset, rc.Codebook = "gguf:"+o.gguf, codebookOf(ws)
 	}
-	for _, c := range cases {
+	for _, cl := range cases {
+		// One workload in memory at a time.
+		c, err := cl.load()
+		if err != nil {
+			return nil, err
+		}
 		w := c.W
 		rc.Workloads = append(rc.Workloads, ReceiptWorkload{
 			Name: w.Name, Rows: w.M.Rows, Cols: w.M.Cols, Codebook: w.M.Codebook.Name(), Scale: w.M.Scale,
@@ -276,28 +281,36 @@ func check(o checkOptions) (*Receipt, error) {
 }
 
 // checkCases returns the workloads of a check: the preset's generated shapes,
-// or a GGUF model's own matrices.
-func checkCases(o checkOptions) ([]*bench.Case, func() error, error) {
+// or a GGUF model's own matrices, each built when its turn comes.
+func checkCases(o checkOptions) ([]caseLoader, func() error, error) {
 	if o.gguf != "" {
-		ws, closeFn, err := gguf.ModelWorkloads(o.gguf, gguf.ModelOptions{All: o.allTensors, Seed: o.seed})
+		ws, closeFn, err := gguf.ModelPlan(o.gguf, gguf.ModelOptions{All: o.allTensors, Seed: o.seed})
 		if err != nil {
 			return nil, nil, err
 		}
-		var cs []*bench.Case
+		var cs []caseLoader
 		for _, w := range ws {
-			cs = append(cs, &bench.Case{W: w})
+			cs = append(cs, caseLoader{codebook: w.Codebook, load: func() (*bench.Case, error) {
+				wl, err := w.Load()
+				if err != nil {
+					return nil, err
+				}
+				return &bench.Case{W: wl}, nil
+			}})
 		}
 		return cs, closeFn, nil
 	}
-	var cs []*bench.Case
+	var cs []caseLoader
 	for _, s := range o.preset.Shapes {
-		c, err := bench.NewCase(s, o.codebook, o.seed)
-		if err != nil {
-			return nil, nil, err
-		}
-		cs = append(cs, c)
+		cs = append(cs, caseLoader{codebook: o.codebook, load: func() (*bench.Case, error) { return bench.NewCase(s, o.codebook, o.seed) }})
 	}
 	return cs, func() error { return nil }, nil
+}
+
+// caseLoader builds one workload of a check when its turn comes.
+type caseLoader struct {
+	codebook kernels.Codebook
+	load     func() (*bench.Case, error)
 }
 
 // checkOne prepares and runs one kernel on one workload. Whether a kernel

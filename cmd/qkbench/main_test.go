@@ -69,9 +69,15 @@ func (k *testKernel) Supports(cb kernels.Codebook) error {
 	return cb.Validate()
 }
 
+// onPrepare, when set, is called by every test kernel's Prepare.
+var onPrepare func()
+
 func (k *testKernel) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
 	if err := kernels.CheckPrepare(k, m); err != nil {
 		return nil, err
+	}
+	if onPrepare != nil {
+		onPrepare()
 	}
 	p, err := k.inner.Prepare(m)
 	if err != nil {

@@ -15,10 +15,11 @@ import (
 )
 
 // ggufWorkloads turns a GGUF model's weight matrices into sweep workloads
-// (each distinct shape once, or every tensor with all) with generated x.
+// (each distinct shape once, or every tensor with all) with generated x,
+// each decoded when the sweep gets to it.
 // The file stays mapped for the life of the process.
 func ggufWorkloads(path string, all bool, seed uint64, run *reports.Run, stderr io.Writer) ([]bench.SweepWorkload, error) {
-	ws, _, err := gguf.ModelWorkloads(path, gguf.ModelOptions{All: all, Seed: seed, OnSkip: func(t string, err error) {
+	ws, _, err := gguf.ModelPlan(path, gguf.ModelOptions{All: all, Seed: seed, OnSkip: func(t string, err error) {
 		fmt.Fprintf(stderr, "qkbench sweep: --gguf: skipping %s: %v\n", t, err)
 	}})
 	if err != nil {
@@ -30,10 +31,10 @@ func ggufWorkloads(path string, all bool, seed uint64, run *reports.Run, stderr 
 	run.Config.Preset = "gguf"
 	var out []bench.SweepWorkload
 	for _, w := range ws {
-		info := reports.WorkloadInfo{Name: w.Name, Shape: w.M.Shape(), Rows: w.M.Rows, Cols: w.M.Cols,
-			Codebook: w.M.Codebook.Name(), Scale: w.M.Scale, Source: w.Source}
+		info := reports.WorkloadInfo{Name: w.Name, Shape: fmt.Sprintf("%dx%d", w.Rows, w.Cols), Rows: w.Rows, Cols: w.Cols,
+			Codebook: w.Codebook.Name(), Scale: w.Scale, Source: w.Source}
 		run.Workloads = append(run.Workloads, info)
-		out = append(out, bench.SweepWorkload{W: w, Info: info})
+		out = append(out, bench.SweepWorkload{Load: w.Load, Info: info})
 	}
 	return out, nil
 }

@@ -248,14 +248,12 @@ func (f *sweepFlags) workloads(cb kernels.Codebook, run *reports.Run, stderr io.
 	run.Config.Preset, run.Config.Model, run.Config.Layers = p.Name, p.Model, p.Layers
 	var out []bench.SweepWorkload
 	for _, s := range p.Shapes {
-		w, err := workloads.Generate(workloads.SpecFor(s, cb, f.seed))
-		if err != nil {
-			return nil, err
-		}
-		info := reports.WorkloadInfo{Name: w.Name, Shape: w.M.Shape(), Rows: w.M.Rows, Cols: w.M.Cols, Codebook: cb.Name(),
-			Scale: w.M.Scale, Source: w.Source, Roles: s.Roles, PerLayer: s.PerLayer}
+		// Generated when the sweep gets to it: one workload in memory at a time.
+		spec := workloads.SpecFor(s, cb, f.seed)
+		info := reports.WorkloadInfo{Name: s.String(), Shape: s.String(), Rows: s.Rows, Cols: s.Cols, Codebook: cb.Name(),
+			Scale: spec.EffectiveScale(), Source: spec.Source(), Roles: s.Roles, PerLayer: s.PerLayer}
 		run.Workloads = append(run.Workloads, info)
-		out = append(out, bench.SweepWorkload{W: w, Info: info})
+		out = append(out, bench.SweepWorkload{Load: func() (*workloads.Workload, error) { return workloads.Generate(spec) }, Info: info})
 	}
 	return out, nil
 }

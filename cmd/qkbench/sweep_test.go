@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -134,5 +136,32 @@ func TestSweepRefusesTakenFolder(t *testing.T) {
 	args[len(args)-1] = busy
 	if code, _, e := runCmd(t, args...); code != 2 || !strings.Contains(e, "another qkbench run is writing there") {
 		t.Errorf("sweep into a folder another run holds: exit %d: %s", code, e)
+	}
+}
+
+// Every workload used to be built before the first was measured, so memory
+// grew with the number of workloads (4 × 65536² ran out where one fits).
+// Eight 8 MB workloads: the heap at each Prepare holds about one.
+func TestSweepHoldsOneWorkload(t *testing.T) {
+	var peak uint64
+	onPrepare = func() {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		peak = max(peak, ms.HeapAlloc)
+	}
+	defer func() { onPrepare = nil }()
+	var shapes []string
+	for i := 0; i < 8; i++ {
+		shapes = append(shapes, fmt.Sprintf("%dx8192", 4096+i))
+	}
+	code, _, e := runCmd(t, "sweep", "--shapes", strings.Join(shapes, ","), "--kernels", "test-qk256-f32", "--threads", "1",
+		"--count", "1", "--min-time", "1ms", "--no-probe", "--quiet", "--out", t.TempDir())
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, e)
+	}
+	t.Logf("heap peak at Prepare: %d MB", peak>>20)
+	if peak == 0 || peak > 40<<20 {
+		t.Errorf("heap at Prepare peaked at %d MB, want under 40 MB (one 8 MB workload and its references, not eight)", peak>>20)
 	}
 }
