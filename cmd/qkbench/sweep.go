@@ -73,16 +73,19 @@ func runSweep(args []string, stdout, stderr io.Writer) (err error) {
 			return fmt.Errorf("QKBENCH_REQUIRE names %q, which is not registered in this build", id)
 		}
 	}
-	s, run, err := f.build(stderr)
-	if err != nil {
-		return err
-	}
+	// The output folder first: a bad --out is found before any workload is
+	// built or measured.
 	rd, err := runFolder(f.out)
 	if err != nil {
 		return err
 	}
 	defer rd.Close()
 	dir := rd.Path
+	s, run, err := f.build(stderr)
+	if err != nil {
+		rd.Discard()
+		return err
+	}
 	run.Command = "qkbench sweep " + strings.Join(args, " ")
 	if f.cpuprofile != "" {
 		prof, err := newCellProfiler(f.cpuprofile)

@@ -17,8 +17,9 @@ var RunFiles = []string{"receipt.json", "results.txt", "report.md"}
 
 // Dir is a run folder held by this process until Close.
 type Dir struct {
-	Path string
-	lock *os.File
+	Path    string
+	created bool // New or Use made the folder
+	lock    *os.File
 }
 
 // ErrBusy is wrapped by the error for a folder another run holds.
@@ -42,7 +43,13 @@ func New(path string) (*Dir, error) {
 		if err != nil {
 			return nil, err
 		}
-		return hold(p)
+		d, err := hold(p)
+		if err != nil {
+			os.Remove(p)
+			return nil, err
+		}
+		d.created = true
+		return d, nil
 	}
 	return nil, fmt.Errorf("%s and 999 numbered folders after it exist already", path)
 }
@@ -50,6 +57,7 @@ func New(path string) (*Dir, error) {
 // Use takes a folder the user named: it is created if needed, and refused
 // when it holds another run's files or another run holds it.
 func Use(path string) (*Dir, error) {
+	_, statErr := os.Stat(path)
 	if err := os.MkdirAll(path, 0o755); err != nil {
 		return nil, err
 	}
@@ -57,6 +65,7 @@ func Use(path string) (*Dir, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.created = statErr != nil
 	var found []string
 	for _, f := range RunFiles {
 		if _, err := os.Lstat(filepath.Join(path, f)); err == nil {
@@ -101,6 +110,15 @@ func hold(path string) (*Dir, error) {
 		os.Remove(s)
 	}
 	return d, nil
+}
+
+// Discard releases the folder and removes it if this run created it and
+// wrote nothing there (a run that failed before measuring).
+func (d *Dir) Discard() {
+	d.Close()
+	if d.created {
+		os.Remove(d.Path) // only an empty folder goes
+	}
 }
 
 // Close releases the folder.

@@ -55,3 +55,26 @@ func TestUseRefusesTakenFolders(t *testing.T) {
 		t.Error("Use of a regular file succeeded")
 	}
 }
+
+// A run that fails before writing leaves no empty folder it made behind,
+// and never removes a folder the user had.
+func TestDiscard(t *testing.T) {
+	base := filepath.Join(t.TempDir(), "r")
+	d, err := New(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Discard()
+	if _, err := os.Stat(base); err == nil {
+		t.Error("New's empty folder survived Discard")
+	}
+	had := t.TempDir()
+	d, err = Use(had)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Discard()
+	if _, err := os.Stat(had); err != nil {
+		t.Error("Discard removed a folder the user had")
+	}
+}
