@@ -114,9 +114,10 @@ func runSweep(args []string, stdout, stderr io.Writer) (err error) {
 			bar.Set(done)
 		}
 	}
+	w := &throttledWriter{write: func(r *reports.Run) error { return writeRun(dir, r, false) }}
 	s.Finished = func(r *reports.Run) error {
 		r.Finished = time.Now()
-		return writeRun(dir, r, false)
+		return w.maybe(r)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -290,6 +291,30 @@ func describeMachine() reports.Machine {
 		Cores: m.PhysicalCores, Threads: m.LogicalCores, L1D: int64(m.L1D), L2: int64(m.L2), L3: int64(m.L3),
 		OS: m.OS, Arch: m.Arch, GoVersion: m.GoVersion, CC: m.CC, Commit: m.Commit, Dirty: dirty,
 	}
+}
+
+// throttledWriter writes the run after a workload only when the last write
+// is older than 1 s and ten times what that write took: every file is
+// rewritten whole, so writing after each of 1600 small workloads made a
+// sweep quadratic. Writing costs at most a tenth of the run, and a killed
+// run loses at most the last second or so of work (an interrupted one
+// loses nothing: the final write follows).
+type throttledWriter struct {
+	write    func(*reports.Run) error
+	last     time.Time
+	lastTook time.Duration
+	writes   int // for tests
+}
+
+func (t *throttledWriter) maybe(r *reports.Run) error {
+	if !t.last.IsZero() && time.Since(t.last) < max(time.Second, 10*t.lastTook) {
+		return nil
+	}
+	t0 := time.Now()
+	err := t.write(r)
+	t.last, t.lastTook = time.Now(), time.Since(t0)
+	t.writes++
+	return err
 }
 
 // runFolder takes the folder a sweep writes: the one --out names (refused

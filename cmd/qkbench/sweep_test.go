@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/perf/benchfmt"
 
@@ -163,5 +164,33 @@ func TestSweepHoldsOneWorkload(t *testing.T) {
 	t.Logf("heap peak at Prepare: %d MB", peak>>20)
 	if peak == 0 || peak > 40<<20 {
 		t.Errorf("heap at Prepare peaked at %d MB, want under 40 MB (one 8 MB workload and its references, not eight)", peak>>20)
+	}
+}
+
+// The run's files were rewritten whole after every workload, so 1600 small
+// workloads took 10× as long as 400. Writes after a workload now wait at
+// least 1 s and ten times what the last write took.
+func TestThrottledWriter(t *testing.T) {
+	var w throttledWriter
+	w.write = func(*reports.Run) error { time.Sleep(20 * time.Millisecond); return nil }
+	t0 := time.Now()
+	for time.Since(t0) < 500*time.Millisecond {
+		if err := w.maybe(nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if w.writes != 1 {
+		t.Errorf("%d writes in 0.5 s, want 1", w.writes)
+	}
+	w.last = time.Now().Add(-2 * time.Second)
+	w.lastTook = 300 * time.Millisecond // a slow write: wait 3 s
+	w.maybe(nil)
+	if w.writes != 1 {
+		t.Errorf("wrote 2 s after a 300 ms write")
+	}
+	w.last = time.Now().Add(-3100 * time.Millisecond)
+	w.maybe(nil)
+	if w.writes != 2 {
+		t.Errorf("did not write 3.1 s after a 300 ms write")
 	}
 }
