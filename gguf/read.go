@@ -165,6 +165,37 @@ func (f *File) bytesAt(name string, off, n int64) ([]byte, error) {
 	return b, nil
 }
 
+// label names a header field in error messages. It is formatted only when
+// an error needs it: formatting one for every field of every tensor cost
+// more than reading them.
+type label struct {
+	f          string // format: the string argument first, then the number
+	s          string
+	n          int64
+	hasS, hasN bool
+	suffix     string
+}
+
+func lit(s string) label { return label{f: s} }
+
+// with returns the label with suffix added.
+func (l label) with(suffix string) label { l.suffix += suffix; return l }
+
+func (l label) String() string {
+	var base string
+	switch {
+	case l.hasS && l.hasN:
+		base = fmt.Sprintf(l.f, l.s, l.n)
+	case l.hasS:
+		base = fmt.Sprintf(l.f, l.s)
+	case l.hasN:
+		base = fmt.Sprintf(l.f, l.n)
+	default:
+		base = l.f
+	}
+	return base + l.suffix
+}
+
 // decoder reads the header sequentially and knows how many bytes remain, so
 // every count is checked against the file before anything is allocated.
 type decoder struct {
@@ -179,7 +210,7 @@ type decoder struct {
 
 func (d *decoder) remaining() int64 { return d.size - d.pos }
 
-func (d *decoder) read(n int, what string) ([]byte, error) {
+func (d *decoder) read(n int, what label) ([]byte, error) {
 	if int64(n) > d.remaining() {
 		return nil, fmt.Errorf("gguf: %s at offset %d: need %d bytes, file ends after %d", what, d.pos, n, d.remaining())
 	}
@@ -191,7 +222,7 @@ func (d *decoder) read(n int, what string) ([]byte, error) {
 	return b, nil
 }
 
-func (d *decoder) u32(what string) (uint32, error) {
+func (d *decoder) u32(what label) (uint32, error) {
 	b, err := d.read(4, what)
 	if err != nil {
 		return 0, err
@@ -199,7 +230,7 @@ func (d *decoder) u32(what string) (uint32, error) {
 	return binary.LittleEndian.Uint32(b), nil
 }
 
-func (d *decoder) u64(what string) (uint64, error) {
+func (d *decoder) u64(what label) (uint64, error) {
 	b, err := d.read(8, what)
 	if err != nil {
 		return 0, err
@@ -209,7 +240,7 @@ func (d *decoder) u64(what string) (uint64, error) {
 
 // count reads a v3 (u64) or v2 (u64 as well: v1 used u32 and is rejected)
 // count and checks that count*minSize bytes can follow.
-func (d *decoder) count(what string, minSize int64) (int64, error) {
+func (d *decoder) count(what label, minSize int64) (int64, error) {
 	at := d.pos
 	n, err := d.u64(what)
 	if err != nil {
@@ -224,9 +255,9 @@ func (d *decoder) count(what string, minSize int64) (int64, error) {
 	return int64(n), nil
 }
 
-func (d *decoder) str(what string) (string, error) {
+func (d *decoder) str(what label) (string, error) {
 	at := d.pos
-	n, err := d.u64(what + " length")
+	n, err := d.u64(what.with(" length"))
 	if err != nil {
 		return "", err
 	}
@@ -244,7 +275,7 @@ func (d *decoder) str(what string) (string, error) {
 	return string(b), nil
 }
 
-func (d *decoder) value(t ValueType, what string, depth int) (Value, error) {
+func (d *decoder) value(t ValueType, what label, depth int) (Value, error) {
 	v := Value{Type: t}
 	switch t {
 	case TypeUint8, TypeUint16, TypeUint32, TypeUint64, TypeInt8, TypeInt16, TypeInt32, TypeInt64, TypeFloat32, TypeFloat64, TypeBool:
@@ -290,7 +321,7 @@ func (d *decoder) value(t ValueType, what string, depth int) (Value, error) {
 			return v, fmt.Errorf("gguf: %s at offset %d: arrays nested deeper than %d", what, d.pos, MaxArrayDepth)
 		}
 		at := d.pos
-		et, err := d.u32(what + " element type")
+		et, err := d.u32(what.with(" element type"))
 		if err != nil {
 			return v, err
 		}
@@ -298,7 +329,7 @@ func (d *decoder) value(t ValueType, what string, depth int) (Value, error) {
 		if !elem.valid() {
 			return v, fmt.Errorf("gguf: %s at offset %d: unknown array element type %d (want 0..12)", what, at, et)
 		}
-		n, err := d.count(what+" array length", elem.minSize())
+		n, err := d.count(what.with(" array length"), elem.minSize())
 		if err != nil {
 			return v, err
 		}
@@ -327,14 +358,14 @@ func parse(ra io.ReaderAt, data []byte, size int64) (*File, error) {
 	if size == 0 {
 		return nil, fmt.Errorf("gguf: empty file, want a GGUF header (magic %q)", Magic)
 	}
-	m, err := d.read(4, "magic")
+	m, err := d.read(4, lit("magic"))
 	if err != nil {
 		return nil, err
 	}
 	if string(m) != Magic {
 		return nil, fmt.Errorf("gguf: bad magic %q at offset 0, want %q", m, Magic)
 	}
-	ver, err := d.u32("version")
+	ver, err := d.u32(lit("version"))
 	if err != nil {
 		return nil, err
 	}
@@ -347,14 +378,14 @@ func parse(ra io.ReaderAt, data []byte, size int64) (*File, error) {
 	}
 	// Smallest tensor info: name length, n_dims, type, offset; smallest KV:
 	// key length, value type, one byte of value.
-	nt, err := d.count("tensor count", 8+4+4+8)
+	nt, err := d.count(lit("tensor count"), 8+4+4+8)
 	if err != nil {
 		return nil, err
 	}
 	if nt > MaxTensors {
 		return nil, fmt.Errorf("gguf: tensor count at offset 16 is %d; qkbench reads at most %d tensors", nt, MaxTensors)
 	}
-	nkv, err := d.count("metadata key/value count", 8+4+1)
+	nkv, err := d.count(lit("metadata key/value count"), 8+4+1)
 	if err != nil {
 		return nil, err
 	}
@@ -368,7 +399,7 @@ func parse(ra io.ReaderAt, data []byte, size int64) (*File, error) {
 		if d.items++; d.items > MaxMetadataItems {
 			return nil, fmt.Errorf("gguf: metadata key %d at offset %d: keys and array items number more than %d in all; qkbench refuses to decode more", i, at, MaxMetadataItems)
 		}
-		key, err := d.str(fmt.Sprintf("metadata key %d", i))
+		key, err := d.str(label{f: "metadata key %d", n: i, hasN: true})
 		if err != nil {
 			return nil, err
 		}
@@ -379,14 +410,14 @@ func parse(ra io.ReaderAt, data []byte, size int64) (*File, error) {
 			return nil, fmt.Errorf("gguf: metadata key %q at offset %d appears twice", key, at)
 		}
 		tat := d.pos
-		t, err := d.u32(fmt.Sprintf("type of key %q", key))
+		t, err := d.u32(label{f: "type of key %q", s: key, hasS: true})
 		if err != nil {
 			return nil, err
 		}
 		if !ValueType(t).valid() {
 			return nil, fmt.Errorf("gguf: metadata key %q at offset %d: unknown value type %d (want 0..12)", key, tat, t)
 		}
-		v, err := d.value(ValueType(t), fmt.Sprintf("value of key %q", key), 0)
+		v, err := d.value(ValueType(t), label{f: "value of key %q", s: key, hasS: true}, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -404,7 +435,7 @@ func parse(ra io.ReaderAt, data []byte, size int64) (*File, error) {
 	}
 	for i := int64(0); i < nt; i++ {
 		at := d.pos
-		name, err := d.str(fmt.Sprintf("tensor %d name", i))
+		name, err := d.str(label{f: "tensor %d name", n: i, hasN: true})
 		if err != nil {
 			return nil, err
 		}
@@ -414,7 +445,7 @@ func parse(ra io.ReaderAt, data []byte, size int64) (*File, error) {
 		if _, dup := f.tensor[name]; dup {
 			return nil, fmt.Errorf("gguf: tensor name %q at offset %d appears twice", name, at)
 		}
-		nd, err := d.u32(fmt.Sprintf("tensor %q dimension count", name))
+		nd, err := d.u32(label{f: "tensor %q dimension count", s: name, hasS: true})
 		if err != nil {
 			return nil, err
 		}
@@ -423,7 +454,7 @@ func parse(ra io.ReaderAt, data []byte, size int64) (*File, error) {
 		}
 		t := TensorInfo{Name: name, Dims: make([]uint64, nd), Elems: 1}
 		for j := range t.Dims {
-			dim, err := d.u64(fmt.Sprintf("tensor %q dimension %d", name, j))
+			dim, err := d.u64(label{f: "tensor %q dimension %d", s: name, hasS: true, n: int64(j), hasN: true})
 			if err != nil {
 				return nil, err
 			}
@@ -436,7 +467,7 @@ func parse(ra io.ReaderAt, data []byte, size int64) (*File, error) {
 			t.Dims[j] = dim
 			t.Elems *= int64(dim)
 		}
-		ty, err := d.u32(fmt.Sprintf("tensor %q type", name))
+		ty, err := d.u32(label{f: "tensor %q type", s: name, hasS: true})
 		if err != nil {
 			return nil, err
 		}
@@ -444,7 +475,7 @@ func parse(ra io.ReaderAt, data []byte, size int64) (*File, error) {
 		if !t.Type.Known() {
 			return nil, fmt.Errorf("gguf: tensor %q: unknown ggml type %d", name, ty)
 		}
-		if t.Offset, err = d.u64(fmt.Sprintf("tensor %q offset", name)); err != nil {
+		if t.Offset, err = d.u64(label{f: "tensor %q offset", s: name, hasS: true}); err != nil {
 			return nil, err
 		}
 		t.Size = -1

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"flag"
 	"fmt"
@@ -74,10 +75,17 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer f.Close()
+	// Buffered: the tensor table of a large model is millions of small writes.
+	bw := bufio.NewWriterSize(stdout, 1<<16)
 	if *tensor != "" {
-		return printRows(f, *tensor, *rows, opt, stdout)
+		err = printRows(f, *tensor, *rows, opt, bw)
+	} else {
+		err = summarize(f, opt, *kv, bw)
 	}
-	return summarize(f, opt, *kv, stdout)
+	if ferr := bw.Flush(); err == nil {
+		err = ferr
+	}
+	return err
 }
 
 func printRows(f *gguf.File, name string, n int, opt gguf.Options, stdout io.Writer) error {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -206,5 +207,36 @@ func TestGGUFFlagsAndCodebook(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(out, "results.txt"))
 	if !strings.Contains(string(b), "codebook: ternary") {
 		t.Errorf("results.txt does not say codebook: ternary:\n%.400s", b)
+	}
+}
+
+// countingWriter counts Write calls.
+type countingWriter struct {
+	n int
+	bytes.Buffer
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) { w.n++; return w.Buffer.Write(p) }
+
+// inspect wrote its tensor table a cell at a time to unbuffered stdout:
+// millions of system calls for a model with a million tensors.
+func TestInspectBuffersOutput(t *testing.T) {
+	w := gguf.NewWriter()
+	for i := 0; i < 2000; i++ {
+		if err := w.AddTensor(fmt.Sprintf("t%d", i), gguf.F32, []uint64{1}, make([]byte, 4)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "many.gguf")
+	if err := w.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	var out countingWriter
+	var stderr bytes.Buffer
+	if code := run([]string{"inspect", path}, &out, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(out.String(), "t1999") || out.n > 20 {
+		t.Errorf("%d writes for %d bytes, want a few buffered ones", out.n, out.Len())
 	}
 }
