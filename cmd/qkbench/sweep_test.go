@@ -142,7 +142,7 @@ func TestSweepRefusesTakenFolder(t *testing.T) {
 
 // Every workload used to be built before the first was measured, so memory
 // grew with the number of workloads (4 × 65536² ran out where one fits).
-// Eight 8 MB workloads: the heap at each Prepare holds about one.
+// Eight 2 MB workloads: the heap at each Prepare holds about one.
 func TestSweepHoldsOneWorkload(t *testing.T) {
 	var peak uint64
 	onPrepare = func() {
@@ -154,7 +154,7 @@ func TestSweepHoldsOneWorkload(t *testing.T) {
 	defer func() { onPrepare = nil }()
 	var shapes []string
 	for i := 0; i < 8; i++ {
-		shapes = append(shapes, fmt.Sprintf("%dx8192", 4096+i))
+		shapes = append(shapes, fmt.Sprintf("%dx4096", 2048+i))
 	}
 	code, _, e := runCmd(t, "sweep", "--shapes", strings.Join(shapes, ","), "--kernels", "test-qk256-f32", "--threads", "1",
 		"--count", "1", "--min-time", "1ms", "--no-probe", "--quiet", "--out", t.TempDir())
@@ -162,8 +162,8 @@ func TestSweepHoldsOneWorkload(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, e)
 	}
 	t.Logf("heap peak at Prepare: %d MB", peak>>20)
-	if peak == 0 || peak > 40<<20 {
-		t.Errorf("heap at Prepare peaked at %d MB, want under 40 MB (one 8 MB workload and its references, not eight)", peak>>20)
+	if peak == 0 || peak > 10<<20 {
+		t.Errorf("heap at Prepare peaked at %d MB, want under 10 MB (one 2 MB workload and its references, not eight)", peak>>20)
 	}
 }
 
