@@ -3,13 +3,14 @@ package gate
 import (
 	"fmt"
 	"math"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"golang.org/x/perf/benchfmt"
 	"golang.org/x/perf/benchmath"
+
+	"github.com/qkbench/qkbench/reports"
 )
 
 // CompareFiles judges two Go benchmark result files (sweep's results.txt,
@@ -128,49 +129,31 @@ type times struct {
 }
 
 // readTimes reads the time per op (sec/op or ns/op) of every benchmark in
-// a result file.
+// a result file, through reports.ReadResults (which drops values that are
+// not finite and positive, with warnings naming file and line).
 func readTimes(path string) (*times, []string, error) {
-	f, err := os.Open(path)
+	res, warnings, err := reports.ReadResults([]string{path})
 	if err != nil {
 		return nil, nil, fmt.Errorf("gate: %w", err)
 	}
-	defer f.Close()
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("gate: %s is not a regular file", path)
-	}
 	t := &times{values: map[string][]float64{}}
-	var warnings []string
-	r := benchfmt.NewReader(f, path)
-	for r.Scan() {
-		switch rec := r.Result().(type) {
-		case *benchfmt.SyntaxError:
-			warnings = append(warnings, rec.Error())
-		case *benchfmt.Result:
-			name := benchName(rec.Name)
-			for _, v := range rec.Values {
-				var sec float64
-				switch v.Unit {
-				case "sec/op":
-					sec = v.Value
-				case "ns/op":
-					sec = v.Value * 1e-9
-				default:
-					continue
-				}
-				if !(sec > 0) || math.IsInf(sec, 0) {
-					file, line := rec.Pos()
-					warnings = append(warnings, fmt.Sprintf("%s:%d: %s: dropped the value %v %s (want a positive finite time)", file, line, name, v.Value, v.Unit))
-					continue
-				}
-				if _, ok := t.values[name]; !ok {
-					t.order = append(t.order, name)
-				}
-				t.values[name] = append(t.values[name], sec)
+	for _, r := range res {
+		name := benchName(r.Name)
+		for _, v := range r.Values {
+			var sec float64
+			switch v.Unit {
+			case "sec/op":
+				sec = v.Value
+			case "ns/op":
+				sec = v.Value * 1e-9
+			default:
+				continue
 			}
+			if _, ok := t.values[name]; !ok {
+				t.order = append(t.order, name)
+			}
+			t.values[name] = append(t.values[name], sec)
 		}
-	}
-	if err := r.Err(); err != nil {
-		return nil, nil, fmt.Errorf("gate: %s: %w", path, err)
 	}
 	if len(t.order) == 0 {
 		return nil, warnings, fmt.Errorf("gate: %s holds no benchmark times (sec/op or ns/op)", path)
