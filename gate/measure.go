@@ -26,10 +26,22 @@ func (s Side) String() string {
 // Sampler times samples of cells in two builds. The gate's Sampler talks to
 // one sample server per build; tests use simulated ones.
 type Sampler interface {
-	// Sample runs one timed sample of cell c on side s and returns the
-	// seconds per GEMV.
-	Sample(ctx context.Context, s Side, c int) (float64, error)
+	// Sample runs one timed sample of cell c on side s.
+	Sample(ctx context.Context, s Side, c int) (Sample, error)
 }
+
+// Sample is one timed sample.
+type Sample struct {
+	Seconds float64 // per GEMV
+	// Disturbed is true when the sample's process was descheduled for part
+	// of it (its CPU time fell short of the elapsed time × its threads):
+	// another process took the core, which says nothing about the kernel.
+	Disturbed bool
+}
+
+// MaxRetakes bounds how often TakePair takes a pair again because one of
+// its samples was disturbed; the last try is kept, marked disturbed.
+const MaxRetakes = 8
 
 // Pair is one paired observation of a cell: both builds timed twice, in the
 // order ABBA or BAAB (chosen at random per pair), so that drift within the
@@ -38,6 +50,11 @@ type Pair struct {
 	Base  float64 `json:"base_seconds"` // mean of the base build's two samples, seconds per GEMV
 	Head  float64 `json:"head_seconds"`
 	Order string  `json:"order"` // "ABBA" (base first) or "BAAB"
+	// Retakes is how many earlier tries of this pair were thrown away
+	// because a sample was disturbed; Disturbed is true when this one was
+	// too (after MaxRetakes).
+	Retakes   int  `json:"retakes,omitempty"`
+	Disturbed bool `json:"disturbed,omitempty"`
 }
 
 // LogRatio is ln(head/base).
@@ -124,8 +141,21 @@ func (o Options) Add(t *Track, p Pair, m int) bool {
 // Done reports whether the track needs no more pairs.
 func (t *Track) Done() bool { return t.done }
 
-// TakePair times one pair of cell c: ABBA or BAAB at random.
+// TakePair times one pair of cell c: ABBA or BAAB at random. A pair with a
+// disturbed sample is thrown away whole and taken again (whichever side
+// was disturbed, so the choice does not favour a side), up to MaxRetakes
+// times.
 func TakePair(ctx context.Context, s Sampler, c int, rng *rand.Rand) (Pair, error) {
+	for try := 0; ; try++ {
+		p, disturbed, err := takePair(ctx, s, c, rng)
+		if err != nil || !disturbed || try == MaxRetakes {
+			p.Retakes, p.Disturbed = try, disturbed
+			return p, err
+		}
+	}
+}
+
+func takePair(ctx context.Context, s Sampler, c int, rng *rand.Rand) (Pair, bool, error) {
 	order := [4]Side{Base, Head, Head, Base}
 	name := "ABBA"
 	if rng.IntN(2) == 1 {
@@ -133,18 +163,20 @@ func TakePair(ctx context.Context, s Sampler, c int, rng *rand.Rand) (Pair, erro
 		name = "BAAB"
 	}
 	var sum [2]float64
+	disturbed := false
 	for _, side := range order {
 		if err := ctx.Err(); err != nil {
-			return Pair{}, err
+			return Pair{}, false, err
 		}
 		v, err := s.Sample(ctx, side, c)
 		if err != nil {
-			return Pair{}, err
+			return Pair{}, false, err
 		}
-		if !(v > 0) || math.IsInf(v, 0) {
-			return Pair{}, fmt.Errorf("gate: %s sample of cell %d is %g seconds, want a positive time", side, c, v)
+		if !(v.Seconds > 0) || math.IsInf(v.Seconds, 0) {
+			return Pair{}, false, fmt.Errorf("gate: %s sample of cell %d is %g seconds, want a positive time", side, c, v.Seconds)
 		}
-		sum[side] += v
+		sum[side] += v.Seconds
+		disturbed = disturbed || v.Disturbed
 	}
-	return Pair{Base: sum[Base] / 2, Head: sum[Head] / 2, Order: name}, nil
+	return Pair{Base: sum[Base] / 2, Head: sum[Head] / 2, Order: name}, disturbed, nil
 }

@@ -83,6 +83,11 @@ type CellReport struct {
 	// PairRatios are the first measurement's head/base ratios, pair by
 	// pair, in the order they were taken.
 	PairRatios []float64 `json:"pair_ratios,omitempty"`
+	// Retakes counts the tries of pairs thrown away because a sample was
+	// disturbed (another process had the core); Disturbed counts the pairs
+	// kept although disturbed (after MaxRetakes tries).
+	Retakes   int `json:"retakes,omitempty"`
+	Disturbed int `json:"disturbed_pairs,omitempty"`
 }
 
 // Skipped is a cell the gate could not compare.
@@ -110,6 +115,10 @@ func CellReports(s *Session, j *Judgement) []CellReport {
 		for _, p := range t.Pairs {
 			bs, hs = append(bs, p.Base), append(hs, p.Head)
 			cr.PairRatios = append(cr.PairRatios, math.Round(p.Head/p.Base*1e5)/1e5)
+			cr.Retakes += p.Retakes
+			if p.Disturbed {
+				cr.Disturbed++
+			}
 		}
 		cr.BaseNs, cr.HeadNs = Median(bs)*1e9, Median(hs)*1e9
 		if c := j.Confirm[i]; c != nil {
@@ -275,7 +284,8 @@ func short(c string) string {
 }
 
 // WriteBenchfmt writes one side's samples as Go benchmark results, so that
-// `benchstat base.txt head.txt` reads the gate's own samples.
+// `benchstat base.txt head.txt` reads the gate's own samples (all but the
+// disturbed ones).
 func WriteBenchfmt(w io.Writer, s *Session, side Side, config map[string]string) error {
 	bw := benchfmt.NewWriter(w)
 	res := &benchfmt.Result{}
@@ -289,7 +299,7 @@ func WriteBenchfmt(w io.Writer, s *Session, side Side, config map[string]string)
 		res.Config = append(res.Config, benchfmt.Config{Key: k, Value: []byte(v), File: true})
 	}
 	for _, smp := range s.Samples {
-		if smp.Side != side {
+		if smp.Side != side || smp.Disturbed {
 			continue
 		}
 		res.Name = benchfmt.Name(s.Cells[smp.Cell].Name())

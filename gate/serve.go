@@ -24,7 +24,7 @@ import (
 //	{"op":"setup","cell":3,"kernel":"avx2-i8","rows":2048,"cols":4096,
 //	 "threads":1,"codebook":"ternary","mode":"hot","seed":42}
 //	                                       -> {"ok":true,"status":"ok","seconds":5.9e-05}
-//	{"op":"sample","cell":3,"iters":170}   -> {"ok":true,"seconds":0.0101}
+//	{"op":"sample","cell":3,"iters":170}   -> {"ok":true,"seconds":0.0101,"cpu_seconds":0.0101}
 //	{"op":"drop","cell":3}                 -> {"ok":true}
 //	{"op":"quit"}                          -> {"ok":true}, then the server exits
 //
@@ -33,9 +33,12 @@ import (
 // when it disagrees; "unavailable", "unsupported" or "error" when it cannot
 // run) and returns an estimate of the seconds per GEMV. sample runs one
 // untimed GEMV (to warm the caches after the other build ran), then times
-// iters GEMVs and returns the elapsed seconds. An error is {"ok":false,
+// iters GEMVs and returns the elapsed seconds and the CPU time the process
+// used meanwhile (all threads; -1 when unknown): a sample whose CPU time
+// falls short of elapsed × active threads was descheduled for part of it,
+// another process took the core. An error is {"ok":false,
 // "error":"..."}; the server goes on serving.
-const Protocol = 1
+const Protocol = 2
 
 // Request is one line a gate sends to a sample server.
 type Request struct {
@@ -63,6 +66,9 @@ type Response struct {
 	Status string `json:"status,omitempty"`
 	// Seconds: setup's estimate of one GEMV; sample's elapsed time.
 	Seconds float64 `json:"seconds,omitempty"`
+	// CPUSeconds is the CPU time of the sample's process (all threads)
+	// while the sample ran; -1 when the system cannot say.
+	CPUSeconds float64 `json:"cpu_seconds,omitempty"`
 	// ActiveThreads is how many threads got rows (setup).
 	ActiveThreads int `json:"active_threads,omitempty"`
 	// Slowdown is the relative delay the test hook adds to this cell (setup).
@@ -186,11 +192,11 @@ func (s *server) handle(req Request) Response {
 		if req.Iters < 1 || req.Iters > 1<<30 {
 			return Response{Error: fmt.Sprintf("sample: iters %d, want 1..%d", req.Iters, 1<<30)}
 		}
-		d, err := c.time(req.Iters, true)
+		d, cpu, err := c.time(req.Iters, true)
 		if err != nil {
 			return Response{Error: err.Error()}
 		}
-		return Response{OK: true, Seconds: d.Seconds()}
+		return Response{OK: true, Seconds: d.Seconds(), CPUSeconds: cpu}
 	case "drop":
 		if c := s.cells[req.Cell]; c != nil {
 			c.runner.Close()
@@ -306,16 +312,19 @@ func (s *server) closeAll() {
 // untimed GEMV. With the test hook on, it then busy-waits for the hook's
 // fraction of the time the GEMVs took, so that the sample is exactly that
 // fraction slower than its GEMVs, whatever state the host was in.
-func (c *serverCell) time(n int, warm bool) (time.Duration, error) {
+//
+// It also returns the CPU time the process used meanwhile (-1: unknown).
+func (c *serverCell) time(n int, warm bool) (time.Duration, float64, error) {
 	if warm {
 		if err := c.runner.GEMV(c.x, c.y); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 	}
+	cpu0 := processCPU()
 	t0 := time.Now()
 	for range n {
 		if err := c.runner.GEMV(c.x, c.y); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 	}
 	d := time.Since(t0)
@@ -325,13 +334,17 @@ func (c *serverCell) time(n int, warm bool) (time.Duration, error) {
 		}
 		d = time.Since(t0)
 	}
-	return d, nil
+	cpu1 := processCPU()
+	if cpu0 < 0 || cpu1 < 0 {
+		return d, -1, nil
+	}
+	return d, cpu1 - cpu0, nil
 }
 
 // estimate returns the seconds per GEMV of a run of at least 20 ms.
 func (c *serverCell) estimate() (float64, error) {
 	for n := 1; ; n *= 2 {
-		d, err := c.time(n, n == 1)
+		d, _, err := c.time(n, n == 1)
 		if err != nil {
 			return 0, err
 		}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -30,7 +31,7 @@ func TestMain(m *testing.M) {
 		os.Exit(3)
 	case "hello-then-die":
 		bufio.NewReader(os.Stdin).ReadString('\n')
-		os.Stdout.WriteString(`{"ok":true,"protocol":1}` + "\n")
+		os.Stdout.WriteString(fmt.Sprintf(`{"ok":true,"protocol":%d}`+"\n", Protocol))
 		bufio.NewReader(os.Stdin).ReadString('\n')
 		os.Stderr.WriteString("fatal error: out of memory\n")
 		os.Exit(2)

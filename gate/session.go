@@ -53,10 +53,11 @@ type SetupResult struct {
 
 // SampleRecord is one timed sample, for the benchfmt output.
 type SampleRecord struct {
-	Side    Side
-	Cell    int
-	Iters   int
-	Seconds float64 // per GEMV
+	Side      Side
+	Cell      int
+	Iters     int
+	Seconds   float64 // per GEMV
+	Disturbed bool
 }
 
 // Session runs sample servers for two builds over a list of cells.
@@ -155,15 +156,24 @@ type sessionSampler struct {
 	srv [2]*Server
 }
 
-func (p *sessionSampler) Sample(ctx context.Context, side Side, c int) (float64, error) {
+// MinCPUShare is the share of a sample's elapsed time × active threads
+// that its process must have spent on the CPU; below it the sample was
+// disturbed (descheduled: another process had the core).
+const MinCPUShare = 0.97
+
+func (p *sessionSampler) Sample(ctx context.Context, side Side, c int) (Sample, error) {
 	n := p.s.Iters[c]
 	resp, err := p.srv[side].Call(ctx, Request{Op: "sample", Cell: c, Iters: n})
 	if err != nil {
-		return 0, err
+		return Sample{}, err
 	}
-	v := resp.Seconds / float64(n)
+	v := Sample{Seconds: resp.Seconds / float64(n)}
+	threads := max(p.s.Setup[side][c].ActiveThreads, 1)
+	if resp.CPUSeconds > 0 && resp.CPUSeconds < MinCPUShare*resp.Seconds*float64(threads) {
+		v.Disturbed = true
+	}
 	p.s.mu.Lock()
-	p.s.Samples = append(p.s.Samples, SampleRecord{Side: side, Cell: c, Iters: n, Seconds: v})
+	p.s.Samples = append(p.s.Samples, SampleRecord{Side: side, Cell: c, Iters: n, Seconds: v.Seconds, Disturbed: v.Disturbed})
 	p.s.mu.Unlock()
 	return v, nil
 }

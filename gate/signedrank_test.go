@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -127,4 +128,32 @@ func TestPlan(t *testing.T) {
 		}
 	}
 	t.Logf("default plan %v, interval level %.5f", p, DefaultOptions.Level())
+}
+
+// scripted returns the samples it is given, in order.
+type scripted struct{ v []Sample }
+
+func (s *scripted) Sample(context.Context, Side, int) (Sample, error) {
+	v := s.v[0]
+	s.v = s.v[1:]
+	return v, nil
+}
+
+// A pair with a disturbed sample is taken again whole; after MaxRetakes
+// disturbed tries the last is kept and marked.
+func TestTakePairRetakes(t *testing.T) {
+	ok, bad := Sample{Seconds: 1}, Sample{Seconds: 3, Disturbed: true}
+	s := &scripted{v: []Sample{ok, ok, bad, ok, ok, ok, ok, ok}}
+	p, err := TakePair(context.Background(), s, 0, rand.New(rand.NewPCG(1, 1)))
+	if err != nil || p.Retakes != 1 || p.Disturbed || p.Base != 1 || p.Head != 1 {
+		t.Errorf("pair %+v, %v; want the second, clean try after 1 retake", p, err)
+	}
+	var all []Sample
+	for range 4 * (MaxRetakes + 1) {
+		all = append(all, bad)
+	}
+	p, err = TakePair(context.Background(), &scripted{v: all}, 0, rand.New(rand.NewPCG(1, 1)))
+	if err != nil || p.Retakes != MaxRetakes || !p.Disturbed {
+		t.Errorf("always disturbed: pair %+v, %v; want the last try kept, marked disturbed", p, err)
+	}
 }

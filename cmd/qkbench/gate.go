@@ -283,6 +283,10 @@ func gateRun(ctx context.Context, g *gateFlags, o gate.Options, builds [2]gate.B
 	j, err := gate.Judge(ctx, sess.Open, groups, o, !g.noConfirm, g.rng(), progress)
 	rep.Finished = time.Now()
 	rep.Cells = gate.CellReports(sess, j)
+	if w := busyWarning(rep.Cells); w != "" {
+		rep.Warnings = append(rep.Warnings, w)
+		fmt.Fprintf(stderr, "qkbench gate: %s\n", w)
+	}
 	rep.Partial = j.Interrupted
 	rep.Pass = true
 	for _, c := range rep.Cells {
@@ -388,6 +392,27 @@ func gateCells(ctx context.Context, g *gateFlags, builds [2]gate.Build, rep *gat
 		}
 	}
 	return sess, groups, nil
+}
+
+// busyWarning says how busy the machine was, when it was: how many tries
+// of pairs were thrown away because another process had the core during a
+// sample.
+func busyWarning(cells []gate.CellReport) string {
+	pairs, retakes, disturbed := 0, 0, 0
+	for _, c := range cells {
+		pairs += c.Pairs
+		retakes += c.Retakes
+		disturbed += c.Disturbed
+	}
+	if pairs == 0 || retakes < pairs/10 && disturbed == 0 {
+		return ""
+	}
+	w := fmt.Sprintf("the machine was busy: %d tries of pairs were thrown away (%.0f%% of the %d kept) because another process had the core during a sample",
+		retakes, 100*float64(retakes)/float64(pairs), pairs)
+	if disturbed > 0 {
+		w += fmt.Sprintf("; %d pairs stayed disturbed after %d tries and were kept", disturbed, gate.MaxRetakes+1)
+	}
+	return w
 }
 
 // chooseKernels picks the kernels to gate from what each build has: for
