@@ -58,6 +58,7 @@ type SampleRecord struct {
 	Iters     int
 	Seconds   float64 // per GEMV
 	Disturbed bool
+	CPU       float64 // CPU seconds the server used during the sample (-1: unknown)
 }
 
 // Session runs sample servers for two builds over a list of cells.
@@ -120,6 +121,22 @@ func (s *Session) start(ctx context.Context, side Side) (*Server, error) {
 	return StartServer(ctx, b.name(), b.Bin, b.Dir, b.Env)
 }
 
+// OwnCPU returns the CPU seconds the servers used in the samples so far
+// (the elapsed time × threads where the CPU time is unknown).
+func (s *Session) OwnCPU() float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sum := 0.0
+	for _, r := range s.Samples {
+		if r.CPU > 0 {
+			sum += r.CPU
+		} else {
+			sum += r.Seconds * float64(r.Iters) * float64(max(s.Setup[r.Side][r.Cell].ActiveThreads, 1))
+		}
+	}
+	return sum
+}
+
 // Open is the Session's Opener: fresh servers for both builds with the
 // cells set up.
 func (s *Session) Open(ctx context.Context, cells []int) (Sampler, func(), error) {
@@ -173,7 +190,7 @@ func (p *sessionSampler) Sample(ctx context.Context, side Side, c int) (Sample, 
 		v.Disturbed = true
 	}
 	p.s.mu.Lock()
-	p.s.Samples = append(p.s.Samples, SampleRecord{Side: side, Cell: c, Iters: n, Seconds: v.Seconds, Disturbed: v.Disturbed})
+	p.s.Samples = append(p.s.Samples, SampleRecord{Side: side, Cell: c, Iters: n, Seconds: v.Seconds, Disturbed: v.Disturbed, CPU: resp.CPUSeconds})
 	p.s.mu.Unlock()
 	return v, nil
 }

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/qkbench/qkbench/bench"
 	"github.com/qkbench/qkbench/gate"
 	"github.com/qkbench/qkbench/kernels/cgo"
 	"github.com/qkbench/qkbench/reports"
@@ -279,14 +280,22 @@ func gateRun(ctx context.Context, g *gateFlags, o gate.Options, builds [2]gate.B
 		n += len(grp)
 	}
 	fmt.Fprintf(stderr, "qkbench gate: timing %d cells, %s samples, pairs per cell %v\n", n, g.sampleTime, o.Plan())
+	warn := func(w string) {
+		if w != "" {
+			rep.Warnings = append(rep.Warnings, w)
+			fmt.Fprintf(stderr, "qkbench gate: %s\n", w)
+		}
+	}
+	warn(bench.BusyWarning(ctx, 300*time.Millisecond))
 	progress := gateProgress(sess, o, g.quiet, stderr)
+	meter := bench.StartCPUMeter()
 	j, err := gate.Judge(ctx, sess.Open, groups, o, !g.noConfirm, g.rng(), progress)
 	rep.Finished = time.Now()
 	rep.Cells = gate.CellReports(sess, j)
-	if w := busyWarning(rep.Cells); w != "" {
-		rep.Warnings = append(rep.Warnings, w)
-		fmt.Fprintf(stderr, "qkbench gate: %s\n", w)
+	if share, ok := meter.Other(sess.OwnCPU()); ok && share > 0.1 {
+		warn(fmt.Sprintf("other processes used %.0f%% of the machine's CPU time while the gate sampled: pairing keeps the verdicts fair, but the intervals are wider", 100*share))
 	}
+	warn(busyWarning(rep.Cells))
 	rep.Partial = j.Interrupted
 	rep.Pass = true
 	for _, c := range rep.Cells {
