@@ -172,7 +172,7 @@ func runGate(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return exit2Error{err}
 	}
-	rep, sess, j, err := gateRun(ctx, &g, o, builds, infos, tmp, stderr)
+	rep, sess, err := gateRun(ctx, &g, o, builds, infos, stderr)
 	stop()
 	if rep == nil {
 		return err
@@ -181,7 +181,6 @@ func runGate(args []string, stdout, stderr io.Writer) error {
 	if werr := writeGate(stdout, stderr, g.out, rep, sess); werr != nil && err == nil {
 		err = exit2Error{werr}
 	}
-	_ = j
 	if err != nil {
 		return err
 	}
@@ -264,16 +263,16 @@ func serverEnv() []string {
 // gateRun asks both builds which kernels they have, chooses the cells,
 // checks them, and judges them. The report is nil only when nothing could
 // be measured at all (the error says why).
-func gateRun(ctx context.Context, g *gateFlags, o gate.Options, builds [2]gate.Build, infos [2]gate.BuildInfo, tmp string, stderr io.Writer) (*gate.Report, *gate.Session, *gate.Judgement, error) {
+func gateRun(ctx context.Context, g *gateFlags, o gate.Options, builds [2]gate.Build, infos [2]gate.BuildInfo, stderr io.Writer) (*gate.Report, *gate.Session, error) {
 	if _, _, _, err := g.cells.resolve(g.set); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	rep := &gate.Report{Schema: gate.ReportSchema, Started: time.Now(), Base: infos[0], Head: infos[1], Method: "paired",
 		Options: gate.ReportOpts{Threshold: o.Threshold, Margin: o.Margin, Alpha: o.Alpha, MinPairs: o.MinPairs, MaxPairs: o.MaxPairs,
 			Looks: o.Plan(), Level: o.Level(), SampleTime: g.sampleTime.String(), Confirm: !g.noConfirm, Strict: g.strict}}
 	sess, groups, err := gateCells(ctx, g, builds, rep, stderr)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	n := 0
 	for _, grp := range groups {
@@ -306,14 +305,14 @@ func gateRun(ctx context.Context, g *gateFlags, o gate.Options, builds [2]gate.B
 	switch {
 	case err != nil && ctx.Err() != nil:
 		rep.Pass, rep.Status = false, 2
-		return rep, sess, j, exit2Error{errors.New("interrupted; the verdicts of unfinished cells are inconclusive")}
+		return rep, sess, exit2Error{errors.New("interrupted; the verdicts of unfinished cells are inconclusive")}
 	case err != nil:
 		rep.Pass, rep.Status = false, 2
-		return rep, sess, j, exit2Error{err}
+		return rep, sess, exit2Error{err}
 	case !rep.Pass:
 		rep.Status = 1
 	}
-	return rep, sess, j, nil
+	return rep, sess, nil
 }
 
 // gateCells asks both builds which kernels they have, chooses the cells
