@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+
+	"github.com/qkbench/qkbench/internal/stats"
 )
 
 // CalRun is one gate of a calibration: for every cell, the log-ratios of
@@ -123,7 +125,7 @@ func (c *Calibration) Analyse(rng *rand.Rand) CalSummary {
 		}
 		slices.Sort(all)
 		cc.PairLow, cc.PairMid, cc.PairHigh = quantile(all, 0.025), quantile(all, 0.5), quantile(all, 0.975)
-		cc.HalfWidth = Median(widths)
+		cc.HalfWidth = stats.Median(widths)
 		slices.Sort(pairs)
 		if len(pairs) > 0 {
 			cc.Pairs = pairs[len(pairs)/2]

@@ -1,8 +1,19 @@
+// Package gate decides whether a change made qkbench's kernels slower: it
+// times a base and a head build in pairs, interleaved in time on the same
+// machine, and judges each cell (kernel × shape × threads) on the paired
+// log-ratios head/base with the Wilcoxon signed-rank test, the
+// Hodges–Lehmann estimate and its confidence interval (internal/stats), a
+// sequential sampling plan fixed in advance, Holm's correction across cells
+// and a confirmation with fresh processes. It also compares existing
+// benchmark result files (unpaired, weaker) and calibrates the gate's
+// false-alarm rate and power.
 package gate
 
 import (
 	"fmt"
 	"math"
+
+	"github.com/qkbench/qkbench/internal/stats"
 )
 
 // Verdict is the gate's judgement of one cell.
@@ -106,9 +117,9 @@ type Estimate struct {
 
 // Analyse judges the log-ratios d (ln(head/base) per pair) of one cell.
 func (o Options) Analyse(d []float64) Estimate {
-	est, lo, hi := HodgesLehmann(d, o.Level())
+	est, lo, hi := stats.HodgesLehmann(d, o.Level())
 	return Estimate{Pairs: len(d), Ratio: math.Exp(est), Low: math.Exp(lo), High: math.Exp(hi),
-		P: math.Min(1, SignedRankP(d)*float64(len(o.Plan())))}
+		P: math.Min(1, stats.SignedRankP(d)*float64(len(o.Plan())))}
 }
 
 // Verdict is the rule applied to one estimate, before the correction
@@ -149,7 +160,7 @@ func (o Options) Finalize(es []Estimate) ([]Verdict, []float64) {
 			ps[i] = 1
 		}
 	}
-	adj := Holm(ps)
+	adj := stats.Holm(ps)
 	vs := make([]Verdict, len(es))
 	for i, e := range es {
 		v := o.Verdict(e)

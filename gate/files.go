@@ -10,6 +10,7 @@ import (
 	"golang.org/x/perf/benchfmt"
 	"golang.org/x/perf/benchmath"
 
+	"github.com/qkbench/qkbench/internal/stats"
 	"github.com/qkbench/qkbench/reports"
 )
 
@@ -69,7 +70,7 @@ func CompareFiles(basePath, headPath string, o Options, strict bool) (*Report, [
 // cellFromName fills a report cell from a benchmark name such as
 // GEMV/kernel=avx2-i8/shape=2048x4096/threads=1/mode=hot.
 func cellFromName(name string, b, h []float64, e Estimate) CellReport {
-	cr := CellReport{Name: name, Kernel: name, BaseNs: Median(b) * 1e9, HeadNs: Median(h) * 1e9, Ratio: e.Ratio, Low: e.Low, High: e.High,
+	cr := CellReport{Name: name, Kernel: name, BaseNs: stats.Median(b) * 1e9, HeadNs: stats.Median(h) * 1e9, Ratio: e.Ratio, Low: e.Low, High: e.High,
 		Samples: [2]int{len(b), len(h)}}
 	for _, part := range strings.Split(name, "/")[1:] {
 		k, v, _ := strings.Cut(part, "=")
@@ -100,8 +101,8 @@ func shiftEstimate(b, h []float64, level float64) Estimate {
 	}
 	slices.Sort(d)
 	n, m := float64(len(b)), float64(len(h))
-	e := Estimate{Pairs: 0, Ratio: math.Exp(Median(d)), Low: 0, High: math.Inf(1), P: mannWhitneyP(b, h)}
-	z := normQuantile(1 - (1-level)/2)
+	e := Estimate{Pairs: 0, Ratio: math.Exp(stats.Median(d)), Low: 0, High: math.Inf(1), P: mannWhitneyP(b, h)}
+	z := stats.NormQuantile(1 - (1-level)/2)
 	k := int(math.Floor(n*m/2 - z*math.Sqrt(n*m*(n+m+1)/12)))
 	if k >= 0 && k < len(d) {
 		e.Low, e.High = math.Exp(d[k]), math.Exp(d[len(d)-1-k])

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/perf/benchfmt"
+
+	"github.com/qkbench/qkbench/internal/stats"
 )
 
 // ReportSchema names the format of verdict.json.
@@ -120,7 +122,7 @@ func CellReports(s *Session, j *Judgement) []CellReport {
 				cr.Disturbed++
 			}
 		}
-		cr.BaseNs, cr.HeadNs = Median(bs)*1e9, Median(hs)*1e9
+		cr.BaseNs, cr.HeadNs = stats.Median(bs)*1e9, stats.Median(hs)*1e9
 		if c := j.Confirm[i]; c != nil {
 			e := c.Estimate
 			cr.First, cr.Confirm = j.First[i], &e
@@ -143,20 +145,6 @@ func CellReports(s *Session, j *Judgement) []CellReport {
 
 func ratioText(e Estimate) string {
 	return fmt.Sprintf("%.3f [%.3f, %.3f] from %d pairs", e.Ratio, e.Low, e.High, e.Pairs)
-}
-
-// Median returns the median of v (0 for none); v is not changed.
-func Median(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
 }
 
 // TableHeader and TableRows are the terminal table of a report.

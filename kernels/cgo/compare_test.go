@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/qkbench/qkbench/gate"
+	"github.com/qkbench/qkbench/internal/stats"
 	"github.com/qkbench/qkbench/kernels"
 	_ "github.com/qkbench/qkbench/kernels/all" // ref-i8, go-i8, avx2-i8... for the comparisons
 	"github.com/qkbench/qkbench/workloads"
@@ -93,7 +93,7 @@ func TestCompare(t *testing.T) {
 					}
 					ts = append(ts, float64(time.Since(t0).Nanoseconds())/1e3)
 				}
-				m := gate.Median(ts)
+				m := stats.Median(ts)
 				if i == 0 {
 					first = m
 				}
@@ -104,8 +104,8 @@ func TestCompare(t *testing.T) {
 		var b strings.Builder
 		fmt.Fprintf(&b, "shape %s, %d rounds (median µs over rounds of per-round median calls; ratio to %s per round, median):\n", sh, rounds, ks[0].Info().ID)
 		for i, k := range ks {
-			gmac := float64(w.M.MACs()) / gate.Median(per[i]) / 1e3
-			fmt.Fprintf(&b, "  %-20s %10.1f µs  %7.1f GMAC/s  ratio %.3f\n", k.Info().ID, gate.Median(per[i]), gmac, gate.Median(ratio[i]))
+			gmac := float64(w.M.MACs()) / stats.Median(per[i]) / 1e3
+			fmt.Fprintf(&b, "  %-20s %10.1f µs  %7.1f GMAC/s  ratio %.3f\n", k.Info().ID, stats.Median(per[i]), gmac, stats.Median(ratio[i]))
 		}
 		t.Log(b.String())
 	}

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/qkbench/qkbench/gate"
+	"github.com/qkbench/qkbench/internal/stats"
 	"github.com/qkbench/qkbench/kernels"
 	"github.com/qkbench/qkbench/kernels/cgo"
 	"github.com/qkbench/qkbench/workloads"
@@ -75,7 +75,7 @@ func TestGGMLTimingAgrees(t *testing.T) {
 				}
 				ts[i] = float64(time.Since(t0).Nanoseconds()) / 1e3
 			}
-			return gate.Median(ts)
+			return stats.Median(ts)
 		}
 		prog := exec.Command(bin, dir, variant, strconv.Itoa(rows), strconv.Itoa(cols), "-")
 		stdin, _ := prog.StdinPipe()
@@ -118,10 +118,10 @@ func TestGGMLTimingAgrees(t *testing.T) {
 		}
 		stdin.Close()
 		prog.Wait()
-		est, lo, hi := gate.HodgesLehmann(logs, 0.95)
+		est, lo, hi := stats.HodgesLehmann(logs, 0.95)
 		r := math.Exp(est)
 		t.Logf("%s %dx%d: qkbench median %.1f µs, ggmltime median %.1f µs; paired ratio %.3f [%.3f, %.3f] over %d pairs",
-			k.Info().ID, rows, cols, gate.Median(oursAll), gate.Median(theirsAll), r, math.Exp(lo), math.Exp(hi), pairs)
+			k.Info().ID, rows, cols, stats.Median(oursAll), stats.Median(theirsAll), r, math.Exp(lo), math.Exp(hi), pairs)
 		if r > 1.15 || r < 1/1.15 {
 			t.Errorf("%s: qkbench and ggmltime disagree by more than 15%% (paired ratio %.3f)", k.Info().ID, r)
 		}

@@ -1,12 +1,8 @@
-// Package gate decides whether a change made qkbench's kernels slower: it
-// times a base and a head build in pairs, interleaved in time on the same
-// machine, and judges each cell (kernel × shape × threads) on the paired
-// log-ratios head/base with the Wilcoxon signed-rank test, the
-// Hodges–Lehmann estimate and its confidence interval, a sequential sampling
-// plan fixed in advance, Holm's correction across cells and a confirmation
-// with fresh processes. It also compares existing benchmark result files
-// (unpaired, weaker) and calibrates the gate's false-alarm rate and power.
-package gate
+// Package stats holds the rank statistics qkbench judges timings with: the
+// Wilcoxon signed-rank test, the Hodges–Lehmann estimate with its
+// signed-rank interval, Holm's correction and a median. The gate judges
+// paired builds with them, the sweep pairs kernels within its rounds.
+package stats
 
 import (
 	"math"
@@ -76,8 +72,8 @@ func cdf(n int, t float64) float64 {
 
 func normCDF(z float64) float64 { return 0.5 * math.Erfc(-z/math.Sqrt2) }
 
-// normQuantile returns z with normCDF(z) = p, for 0 < p < 1.
-func normQuantile(p float64) float64 { return -math.Sqrt2 * math.Erfcinv(2*p) }
+// NormQuantile returns z with P(N(0,1) <= z) = p, for 0 < p < 1.
+func NormQuantile(p float64) float64 { return -math.Sqrt2 * math.Erfcinv(2*p) }
 
 // SignedRankP is the two-sided p-value of the Wilcoxon signed-rank test of
 // "the differences d are symmetric about 0". Zeros are dropped; tied
@@ -173,7 +169,7 @@ func criticalRank(n int, tail float64) int {
 	}
 	mu := float64(m) / 2
 	sd := math.Sqrt(float64(n) * float64(n+1) * float64(2*n+1) / 24)
-	k := int(math.Floor(mu + normQuantile(tail)*sd + 0.5))
+	k := int(math.Floor(mu + NormQuantile(tail)*sd + 0.5))
 	return max(k, 0)
 }
 
@@ -195,4 +191,18 @@ func Holm(p []float64) []float64 {
 		out[i] = run
 	}
 	return out
+}
+
+// Median returns the median of v (0 for none); v is not changed.
+func Median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
 }
