@@ -6,7 +6,19 @@ import (
 	"bytes"
 	"os"
 	"strconv"
+
+	"golang.org/x/sys/unix"
 )
+
+// ProcessCPU returns the CPU time all threads of this process have used, in
+// seconds, or -1 when the system cannot say.
+func ProcessCPU() float64 {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &ts); err != nil {
+		return -1
+	}
+	return float64(ts.Nano()) / 1e9
+}
 
 // machineCPU returns the seconds all CPUs of the machine spent busy (not
 // idle or waiting for I/O) and in all since boot, from /proc/stat.

@@ -320,7 +320,7 @@ func (c *serverCell) time(n int, warm bool) (time.Duration, float64, error) {
 			return 0, 0, err
 		}
 	}
-	cpu0 := processCPU()
+	cpu0 := bench.ProcessCPU()
 	t0 := time.Now()
 	for range n {
 		if err := c.runner.GEMV(c.x, c.y); err != nil {
@@ -334,7 +334,7 @@ func (c *serverCell) time(n int, warm bool) (time.Duration, float64, error) {
 		}
 		d = time.Since(t0)
 	}
-	cpu1 := processCPU()
+	cpu1 := bench.ProcessCPU()
 	if cpu0 < 0 || cpu1 < 0 {
 		return d, -1, nil
 	}
