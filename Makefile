@@ -10,7 +10,17 @@ SIMD ?= GOEXPERIMENT=simd
 # QKBENCH_REQUIRE.
 SIMD_REQUIRE ?=
 
-.PHONY: test test-arm64 test-simd bench vet fmt generate check-generate peers sweep check build gate
+# Kernel plugins (include/qkbench_kernel.h) that make test loads through
+# QKBENCH_PLUGINS, so that the conformance suite over the registry covers
+# them: the example of examples/plugin-c and, on x86-64, c-i2s-i8's C code
+# built as a plugin (plugin-i2s-i8).
+CC ?= cc
+PLUGIN_EXAMPLE := examples/plugin-c/libqkbench-example.so
+PLUGIN_I2S := peers/libqkbench-i2s.so
+TEST_PLUGINS := $(abspath $(PLUGIN_EXAMPLE))$(if $(filter amd64,$(shell $(GO) env GOARCH)),:$(abspath $(PLUGIN_I2S)))
+
+
+.PHONY: test test-arm64 test-simd bench vet fmt generate check-generate peers sweep check build gate plugins $(PLUGIN_EXAMPLE)
 
 # The regression gate: make gate BASE=main (head: the working tree). Both
 # builds use $(SIMD), as the sweep does; GATE_FLAGS adds gate flags.
@@ -33,8 +43,8 @@ gate:
 	@bash kernels/cgo/peers.sh || echo "qkbench: the ggml peers could not be fetched; the gate goes on without them"
 	$(SIMD) $(GO) run ./cmd/qkbench gate --base $(BASE) $(GATE_FLAGS)
 
-test: vet
-	$(GO) test -race ./...
+test: vet plugins
+	QKBENCH_PLUGINS=$(TEST_PLUGINS) $(GO) test -race ./...
 	$(MAKE) --no-print-directory test-simd
 	$(MAKE) --no-print-directory test-arm64
 
@@ -44,7 +54,7 @@ test-simd:
 	@if [ "$$($(GO) env GOARCH)" = amd64 ] && [ -n "$(SIMD)" ]; then \
 		echo "$(SIMD) go test"; \
 		$(SIMD) $(GO) vet ./... && \
-		QKBENCH_REQUIRE="$$QKBENCH_REQUIRE,$(SIMD_REQUIRE)" $(SIMD) $(GO) test -race -count=1 ./kernels/all/ ./kernels/amd64/ ./bench/...; \
+		QKBENCH_PLUGINS=$(TEST_PLUGINS) QKBENCH_REQUIRE="$$QKBENCH_REQUIRE,$(SIMD_REQUIRE)" $(SIMD) $(GO) test -race -count=1 ./kernels/all/ ./kernels/amd64/ ./bench/...; \
 	else \
 		echo "skipping the GOEXPERIMENT=simd tests (not amd64, or SIMD is empty)"; \
 	fi
@@ -58,7 +68,7 @@ test-arm64:
 		QKBENCH_REQUIRE=neon-f32,neondot-i8,neon-i8 QEMU_CPU=max GOARCH=arm64 CGO_ENABLED=0 \
 			$(GO) test -count=1 -exec $(QEMU) ./kernels/... ./workloads/... ./bench/probe/ && \
 		QKBENCH_REQUIRE=neon-f32,neon-i8 QEMU_CPU=cortex-a53 GOARCH=arm64 CGO_ENABLED=0 \
-			$(GO) test -count=1 -exec $(QEMU) ./kernels/arm64/... ./bench/probe/; \
+			$(GO) test -count=1 -exec $(QEMU) ./kernels/all/ ./kernels/arm64/... ./bench/probe/; \
 	else \
 		echo "skipping arm64 tests: $(QEMU) is not installed (apt-get install qemu-user-static)"; \
 	fi
@@ -79,6 +89,17 @@ fmt:
 # for the ggml-tq2_0-* peer kernels; they land in peers/, which git ignores.
 peers:
 	@bash kernels/cgo/peers.sh
+
+plugins: $(PLUGIN_EXAMPLE) $(if $(filter amd64,$(shell $(GO) env GOARCH)),$(PLUGIN_I2S))
+
+$(PLUGIN_EXAMPLE):
+	@$(MAKE) --no-print-directory -C examples/plugin-c CC=$(CC)
+
+# c-i2s-i8's own C code as a plugin: with --plugin peers/libqkbench-i2s.so a
+# sweep times plugin-i2s-i8 next to c-i2s-i8 (what the plugin ABI costs).
+$(PLUGIN_I2S): kernels/cgo/i2s.c kernels/cgo/i2s.h kernels/plugin/testdata/i2s.c include/qkbench_kernel.h
+	@mkdir -p peers
+	$(CC) -O3 -shared -fPIC -Iinclude -Ikernels/cgo -o $@ kernels/cgo/i2s.c kernels/plugin/testdata/i2s.c -lm
 
 # Regenerate the avo assembly; check-generate fails when the committed files differ.
 generate:

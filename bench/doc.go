@@ -13,6 +13,7 @@
 //	QKBENCH_KERNELS=ref-i8,...  only these kernels (default every registered kernel)
 //	QKBENCH_SEED=42             workload seed
 //	QKBENCH_REQUIRE=id,...      these kernels must run: unavailable is a failure
+//	QKBENCH_PLUGINS=a.so:b.so   load the kernels of these plugins (include/qkbench_kernel.h) first
 //
 // Each benchmark is named kernel=<id>/shape=<rows>x<cols>/threads=<n>; it
 // checks the kernel's output against the references before timing it.

@@ -3,12 +3,16 @@ package bench
 import (
 	"fmt"
 	"os"
+	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/qkbench/qkbench/kernels"
 	_ "github.com/qkbench/qkbench/kernels/all"
+	"github.com/qkbench/qkbench/kernels/plugin"
+	"github.com/qkbench/qkbench/kernels/plugin/plugintest"
 	"github.com/qkbench/qkbench/workloads"
 )
 
@@ -17,6 +21,9 @@ import (
 // threaded output is checked against the references: a wrong kernel fails
 // and is not timed.
 func BenchmarkGEMV(b *testing.B) {
+	if _, err := plugin.LoadEnv(); err != nil {
+		b.Fatal(err)
+	}
 	cfg, err := ConfigFromEnv(os.Getenv)
 	if err != nil {
 		b.Fatal(err)
@@ -112,4 +119,22 @@ func benchGEMV(b *testing.B, p kernels.Prepared, c *Case, threads int, prepare t
 		b.ReportMetric(float64(m.MACs())*float64(b.N)/s/1e9, "GMAC/s")
 	}
 	b.ReportMetric(float64(prepare.Nanoseconds())/1e6, "prepare-ms")
+}
+
+// TestBenchmarkPlugins runs BenchmarkGEMV (in a child process, this test
+// binary again) with QKBENCH_PLUGINS naming the example plugin: its kernel
+// is checked and timed like the built-in ones.
+func TestBenchmarkPlugins(t *testing.T) {
+	lib := plugintest.Example(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^BenchmarkGEMV$", "-test.benchtime=2x")
+	cmd.Env = append(os.Environ(), plugin.EnvVar+"="+lib, EnvKernels+"=example-c-i8,ref-i8", EnvShapes+"=8x256", EnvThreads+"=1,2")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{"BenchmarkGEMV/kernel=example-c-i8/shape=8x256/threads=1", "BenchmarkGEMV/kernel=example-c-i8/shape=8x256/threads=2"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("no %s in:\n%s", want, out)
+		}
+	}
 }

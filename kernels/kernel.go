@@ -43,12 +43,21 @@ func (m Mode) String() string {
 // Info describes a kernel.
 type Info struct {
 	ID      string // "<impl>-<mode>", e.g. "go-i8", "avx512vnni-i8", "ggml-tq2_0-zen4"
-	Backend string // the package that implements it: "scalar", "amd64", "arm64", "cgo"
+	Backend string // the package that implements it: "scalar", "amd64", "arm64", "cgo", or "plugin"
 	ISA     string // the instruction set it needs: "go", "avx2", "avx512vnni+vbmi", "neon", ...
 	Mode    Mode
 	// Code says what computes the result, for receipts: algorithm, layout and
 	// blocking, e.g. "Go: 4-column lookup tables rebuilt per 64 columns, 2 rows per pass".
 	Code string
+	// Library is the shared library a plugin kernel was loaded from
+	// (backend "plugin"); nil for kernels built into qkbench.
+	Library *Library
+}
+
+// Library identifies the file a plugin kernel came from, for receipts.
+type Library struct {
+	Path   string // absolute
+	SHA256 string // hex digest of the file when it was loaded
 }
 
 // Kernel is one QK256 GEMV implementation.

@@ -463,6 +463,15 @@ func TestRegistry(t *testing.T) {
 			}()
 			Register(&testKernel{Base: Base{I: Info{ID: id}}})
 		}()
+		// Add reports the same as an error (plugins are loaded at run time).
+		if err := Add(&testKernel{Base: Base{I: Info{ID: id}}}); err == nil {
+			t.Errorf("Add(%q) succeeded", id)
+		}
+	}
+	err = Add(&testKernel{Base: Base{I: Info{ID: "t-go-f32", Backend: "plugin"}}})
+	wantErr(t, "Add duplicate", err, `"t-go-f32"`, "scalar and plugin")
+	if got := len(List()); got != 5 {
+		t.Errorf("%d kernels registered after the refused ones, want 5", got)
 	}
 }
 

@@ -16,22 +16,31 @@ var (
 // Register adds k to the registry. Backends call it from init. It panics on a
 // duplicate or malformed id: that is a programming error found at start-up.
 func Register(k Kernel) {
+	if err := Add(k); err != nil {
+		panic(err)
+	}
+}
+
+// Add adds k to the registry, or returns an error for a malformed id or one
+// already registered. Kernels loaded at run time (plugins) come this way.
+func Add(k Kernel) error {
 	id := k.Info().ID
 	if err := CheckID(id); err != nil {
-		panic(err)
+		return err
 	}
 	regMu.Lock()
 	defer regMu.Unlock()
 	for _, o := range reg {
 		if o.Info().ID == id {
-			panic(fmt.Sprintf("kernels: kernel %q registered twice", id))
+			return fmt.Errorf("kernels: kernel %q registered twice (backends %s and %s)", id, o.Info().Backend, k.Info().Backend)
 		}
 	}
 	reg = append(reg, k)
 	sort.SliceStable(reg, func(i, j int) bool { return order(reg[i]) < order(reg[j]) })
+	return nil
 }
 
-// order sorts references first, then portable Go, assembly, C and peers; by id within.
+// order sorts references first, then portable Go, assembly, C, then peers and plugins; by id within.
 func order(k Kernel) string {
 	i := k.Info()
 	rank := map[string]string{"scalar": "0", "amd64": "1", "arm64": "1", "cgo": "2"}[i.Backend]

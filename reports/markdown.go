@@ -119,7 +119,11 @@ func (r *Run) WriteMarkdown(w io.Writer, plots []Plot) error {
 		if !k.Available {
 			st = "unavailable: " + k.Reason
 		}
-		kr = append(kr, []string{k.ID, k.Mode, k.Backend, k.ISA, st, k.Code})
+		code := k.Code
+		if k.Library != "" {
+			code += " (plugin " + k.Library + ", sha256 " + k.LibrarySHA256 + ")"
+		}
+		kr = append(kr, []string{k.ID, k.Mode, k.Backend, k.ISA, st, code})
 	}
 	if err := WriteMarkdownTable(&b, []string{"kernel", "mode", "backend", "ISA", "status", "what computes"}, kr); err != nil {
 		return err

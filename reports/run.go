@@ -96,6 +96,9 @@ type KernelInfo struct {
 	Code      string `json:"code"` // what actually computed
 	Available bool   `json:"available"`
 	Reason    string `json:"reason,omitempty"` // why it could not run
+	// Library and LibrarySHA256 identify a plugin kernel's shared library.
+	Library       string `json:"library,omitempty"`
+	LibrarySHA256 string `json:"library_sha256,omitempty"`
 }
 
 // WorkloadInfo is one matrix and x of the run.

@@ -74,12 +74,17 @@ type ReceiptKernel struct {
 	Backend     string          `json:"backend"`
 	ISA         string          `json:"isa"`
 	Mode        string          `json:"mode"`
-	Code        string          `json:"code"` // what computed the result
+	Code        string          `json:"code"`                     // what computed the result
+	Library     string          `json:"library,omitempty"`        // a plugin's shared library (absolute path)
+	LibrarySHA  string          `json:"library_sha256,omitempty"` // and its SHA-256
 	Available   bool            `json:"available"`
 	Unavailable string          `json:"unavailable,omitempty"` // the reason
 	Requested   bool            `json:"requested"`             // named in --kernels
 	Required    bool            `json:"required"`              // named in QKBENCH_REQUIRE
 	Results     []ReceiptResult `json:"results"`
+	// Conformance is the conformance suite's result for a plugin kernel, run
+	// in a child process.
+	Conformance *SuiteResult `json:"conformance,omitempty"`
 }
 
 // ReceiptResult is one kernel on one workload.
@@ -134,6 +139,8 @@ type checkOptions struct {
 	// gguf, when set, replaces the preset with the model's own matrices.
 	gguf       string
 	allTensors bool
+	// suite runs the conformance suite on plugin kernels in a child process.
+	suite bool
 }
 
 func runCheck(args []string, stdout, stderr io.Writer) error {
@@ -147,8 +154,10 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	receipt := fs.String("receipt", "", "write the parity receipt (JSON) to this file")
 	ggufPath := fs.String("gguf", "", "use this GGUF model's weight matrices (real weights, generated x) as the workloads")
 	allTensors := fs.Bool("all-tensors", false, "with --gguf: every weight tensor, not each distinct shape once")
+	loadPlugins := pluginFlag(fs)
+	suite := fs.Bool("conformance", true, "with --plugin: run the conformance suite on each plugin kernel, in a child process")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: qkbench check [--preset P | --shapes LIST] [--kernels LIST] [--codebook C] [--seed N] [--threads N] [--receipt FILE]\n\nRuns each kernel on each workload and checks it against the float64 oracle\nand ref-i8. Exit status 1 when a kernel disagrees or a requested kernel\ncannot run; 2 on a bad flag.\n\nFlags:")
+		fmt.Fprintln(fs.Output(), "Usage: qkbench check [--preset P | --shapes LIST] [--kernels LIST] [--codebook C] [--seed N] [--threads N] [--receipt FILE] [--plugin LIB.so]...\n\nRuns each kernel on each workload and checks it against the float64 oracle\nand ref-i8. Kernels of a --plugin library also run the whole conformance\nsuite, in a child process: a crash there is a failure naming the signal.\nExit status 1 when a kernel disagrees or a requested kernel cannot run;\n2 on a bad flag.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := parse(fs, args); err != nil {
@@ -160,7 +169,10 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	if err := ggufExclusive(fs); err != nil {
 		return err
 	}
-	o := checkOptions{seed: *seed, threads: *threads, receipt: *receipt, explicit: map[string]bool{}, gguf: *ggufPath, allTensors: *allTensors}
+	o := checkOptions{seed: *seed, threads: *threads, receipt: *receipt, explicit: map[string]bool{}, gguf: *ggufPath, allTensors: *allTensors, suite: *suite}
+	if _, err := loadPlugins(); err != nil {
+		return err
+	}
 	var err error
 	if strings.TrimSpace(*preset) != "" && strings.TrimSpace(*shapes) != "" {
 		return usageError{errors.New("--preset and --shapes both given; use one of them")}
@@ -239,8 +251,18 @@ func check(o checkOptions) (*Receipt, error) {
 			ID: i.ID, Backend: i.Backend, ISA: i.ISA, Mode: i.Mode.String(), Code: i.Code,
 			Available: true, Requested: o.explicit[i.ID], Required: bench.Required(i.ID),
 		}
+		if i.Library != nil {
+			rk.Library, rk.LibrarySHA = i.Library.Path, i.Library.SHA256
+		}
 		if err := kernels.Usable(k); err != nil {
 			rk.Available, rk.Unavailable = false, err.Error()
+		}
+		if o.suite && i.Library != nil && rk.Available {
+			r := suiteInChild(k, false)
+			rk.Conformance = &r
+			for _, f := range r.Failures {
+				fail("%s: conformance suite: %s", i.ID, f)
+			}
 		}
 		rc.Kernels = append(rc.Kernels, rk)
 	}
@@ -322,6 +344,11 @@ func checkOne(k kernels.Kernel, rk *ReceiptKernel, c *bench.Case, threads int) R
 		res.Status, res.Reason, res.Failure = statusUnavailable, rk.Unavailable, asked
 		return res
 	}
+	if s := rk.Conformance; s != nil && s.Crash != "" {
+		// It would crash this process too.
+		res.Status, res.Reason, res.Failure = statusFail, "not run: it crashed in the conformance suite ("+s.Crash+")", true
+		return res
+	}
 	if err := k.Supports(c.W.M.Codebook); err != nil {
 		res.Status, res.Reason, res.Failure = statusUnsupported, err.Error(), rk.Requested // QKBENCH_REQUIRE is about availability, not codebooks
 		return res
@@ -387,6 +414,11 @@ func printCheck(w io.Writer, rc *Receipt) {
 		}
 	}
 	t.Render()
+	for _, k := range rc.Kernels {
+		if s := k.Conformance; s != nil && s.Pass {
+			fmt.Fprintf(w, "conformance suite: %s (%s): pass, %.1f s in a child process\n", k.ID, k.Library, s.Seconds)
+		}
+	}
 	for _, f := range rc.Failures {
 		fmt.Fprintf(w, "FAIL %s\n", f)
 	}

@@ -24,6 +24,8 @@ type ListEntry struct {
 	Unavailable string          `json:"unavailable,omitempty"` // the reason
 	Codebooks   []CodebookCheck `json:"codebooks"`
 	Code        string          `json:"code"`
+	Library     string          `json:"library,omitempty"`        // a plugin's shared library
+	LibrarySHA  string          `json:"library_sha256,omitempty"` // and its SHA-256
 }
 
 // CodebookCheck says whether a kernel computes with a codebook.
@@ -41,6 +43,9 @@ var listCodebooks = []kernels.Codebook{kernels.QK256, kernels.Ternary, {2, 1, -1
 func listEntry(k kernels.Kernel) ListEntry {
 	i := k.Info()
 	e := ListEntry{ID: i.ID, Mode: i.Mode.String(), Backend: i.Backend, ISA: i.ISA, Available: true, Code: i.Code}
+	if i.Library != nil {
+		e.Library, e.LibrarySHA = i.Library.Path, i.Library.SHA256
+	}
 	if err := kernels.Usable(k); err != nil {
 		e.Available, e.Unavailable = false, err.Error()
 	}
@@ -77,11 +82,15 @@ func codebookNote(cs []CodebookCheck) string {
 func runList(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("list", stderr)
 	asJSON := fs.Bool("json", false, "print the machine and the kernels as JSON")
+	loadPlugins := pluginFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected argument %q; list takes only flags", fs.Arg(0))}
+	}
+	if _, err := loadPlugins(); err != nil {
+		return err
 	}
 	m := bench.Describe()
 	var entries []ListEntry
@@ -116,6 +125,9 @@ func runList(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "%-*s  %-*s  %-*s  %-*s  %s\n", wid, e.ID, wmode, e.Mode, wback, e.Backend, wisa, e.ISA, status)
 		fmt.Fprintf(stdout, "%scodebooks: %s\n", indent, codebookNote(e.Codebooks))
 		fmt.Fprintf(stdout, "%scode: %s\n", indent, e.Code)
+		if e.Library != "" {
+			fmt.Fprintf(stdout, "%slibrary: %s (sha256 %s)\n", indent, e.Library, e.LibrarySHA)
+		}
 	}
 	return nil
 }

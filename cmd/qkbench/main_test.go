@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"math"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -119,6 +120,16 @@ func (in *testInput) GEMV(y []float32, r0, r1 int) error {
 		}
 	}
 	return nil
+}
+
+// TestMain lets this test binary stand in for qkbench in the child
+// processes that check --plugin starts (and that tests start to watch a
+// crash from outside).
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
 }
 
 // runCmd runs qkbench with args and returns the exit code, stdout and stderr.

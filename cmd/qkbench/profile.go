@@ -34,11 +34,15 @@ func runProfile(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "cpu.pprof", "profile file to write")
 	top := fs.Int("top", 15, "how many functions to print")
 	seed := fs.Uint64("seed", workloads.DefaultSeed, "workload generator seed")
+	loadPlugins := pluginFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected argument %q; profile takes only flags (flags after it were not read)", fs.Arg(0))}
+	}
+	if _, err := loadPlugins(); err != nil {
+		return err
 	}
 	if *kernel == "" {
 		return usageError{fmt.Errorf("--kernel is required; known kernels: %s", strings.Join(kernels.IDs(), ", "))}

@@ -56,11 +56,15 @@ func runSweep(args []string, stdout, stderr io.Writer) (err error) {
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile per cell into this folder")
 	fs.BoolVar(&f.noProbe, "no-probe", false, "skip the machine probe (no roofline fractions)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
+	loadPlugins := pluginFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	if _, err := loadPlugins(); err != nil {
+		return err
 	}
 	if err := ggufExclusive(fs); err != nil {
 		return err
@@ -114,7 +118,7 @@ func runSweep(args []string, stdout, stderr io.Writer) (err error) {
 			bar.Set(done)
 		}
 	}
-	w := &throttledWriter{write: func(r *reports.Run) error { return writeRun(dir, r, false) }}
+	w := &throttledWriter{write: func(r *reports.Run) error { return writeRun(dir, r, false) }, every: hasPlugin(s.Kernels)}
 	s.Finished = func(r *reports.Run) error {
 		r.Finished = time.Now()
 		return w.maybe(r)
@@ -230,6 +234,9 @@ func (f *sweepFlags) build(stderr io.Writer) (*bench.Sweep, *reports.Run, error)
 	for _, k := range ks {
 		i := k.Info()
 		ki := reports.KernelInfo{ID: i.ID, Backend: i.Backend, ISA: i.ISA, Mode: i.Mode.String(), Code: i.Code, Available: true}
+		if i.Library != nil {
+			ki.Library, ki.LibrarySHA256 = i.Library.Path, i.Library.SHA256
+		}
 		if err := kernels.Usable(k); err != nil {
 			ki.Available, ki.Reason = false, err.Error()
 		}
@@ -299,15 +306,20 @@ func describeMachine() reports.Machine {
 // sweep quadratic. Writing costs at most a tenth of the run, and a killed
 // run loses at most the last second or so of work (an interrupted one
 // loses nothing: the final write follows).
+//
+// With a plugin kernel in the sweep it writes after every workload: a fault
+// in a plugin's C code kills the process at once, and must not take the
+// finished workloads with it.
 type throttledWriter struct {
 	write    func(*reports.Run) error
+	every    bool // write after every workload
 	last     time.Time
 	lastTook time.Duration
 	writes   int // for tests
 }
 
 func (t *throttledWriter) maybe(r *reports.Run) error {
-	if !t.last.IsZero() && time.Since(t.last) < max(time.Second, 10*t.lastTook) {
+	if !t.every && !t.last.IsZero() && time.Since(t.last) < max(time.Second, 10*t.lastTook) {
 		return nil
 	}
 	t0 := time.Now()
@@ -315,6 +327,16 @@ func (t *throttledWriter) maybe(r *reports.Run) error {
 	t.last, t.lastTook = time.Now(), time.Since(t0)
 	t.writes++
 	return err
+}
+
+// hasPlugin reports whether a kernel of ks was loaded from a plugin.
+func hasPlugin(ks []kernels.Kernel) bool {
+	for _, k := range ks {
+		if k.Info().Library != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // runFolder takes the folder a sweep writes: the one --out names (refused

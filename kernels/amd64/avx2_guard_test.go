@@ -3,11 +3,11 @@
 package amd64
 
 import (
-	"syscall"
 	"testing"
 	"unsafe"
 
 	"github.com/qkbench/qkbench/kernels"
+	"github.com/qkbench/qkbench/kernels/internal/guard"
 	"github.com/qkbench/qkbench/workloads"
 )
 
@@ -15,22 +15,21 @@ import (
 // reading one byte past them faults instead of passing silently.
 func guarded(t *testing.T, n int) []byte {
 	t.Helper()
-	page := syscall.Getpagesize()
-	size := (n+page-1)/page*page + page
-	mem, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	b, free, err := guard.Alloc(n, guard.End)
 	if err != nil {
-		t.Skipf("mmap: %v", err)
+		t.Skip(err)
 	}
-	t.Cleanup(func() { syscall.Munmap(mem) })
-	if err := syscall.Mprotect(mem[size-page:], syscall.PROT_NONE); err != nil {
-		t.Skipf("mprotect: %v", err)
-	}
-	return mem[size-page-n : size-page : size-page]
+	t.Cleanup(free)
+	return b
 }
 
 func guardedF32(t *testing.T, x []float32) []float32 {
-	b := guarded(t, 4*len(x))
-	g := unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(b))), len(x))
+	t.Helper()
+	g, free, err := guard.Floats(len(x), guard.End, 0)
+	if err != nil {
+		t.Skip(err)
+	}
+	t.Cleanup(free)
 	copy(g, x)
 	return g
 }

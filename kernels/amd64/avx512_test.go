@@ -5,17 +5,10 @@ import (
 	"testing"
 
 	"github.com/qkbench/qkbench/kernels"
-	"github.com/qkbench/qkbench/kernels/kerneltest"
 	"github.com/qkbench/qkbench/workloads"
 )
 
 func avx512Kernels() []kernels.Kernel { return []kernels.Kernel{AVX512VNNII8, AVX512LUTI8} }
-
-func TestAVX512Conformance(t *testing.T) {
-	for _, k := range avx512Kernels() {
-		t.Run(k.Info().ID, func(t *testing.T) { kerneltest.Run(t, k) })
-	}
-}
 
 // avx512Skip skips (or, under QKBENCH_REQUIRE, fails) when k cannot run.
 func avx512Skip(t testing.TB, k kernels.Kernel) {

@@ -1,7 +1,6 @@
 package arm64
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -10,46 +9,19 @@ import (
 
 	"github.com/qkbench/qkbench/kernels"
 	"github.com/qkbench/qkbench/kernels/kerneltest"
-	"github.com/qkbench/qkbench/kernels/scalar"
+	_ "github.com/qkbench/qkbench/kernels/scalar" // ref-* kernels
 	"github.com/qkbench/qkbench/workloads"
 )
 
-func TestNeonF32(t *testing.T)   { kerneltest.Run(t, NeonF32) }
-func TestNeonDotI8(t *testing.T) { kerneltest.Run(t, NeonDotI8) }
-func TestNeonI8(t *testing.T)    { kerneltest.Run(t, NeonI8) }
-
-// BenchmarkNeon times one whole GEMV (Load, which quantizes x, plus GEMV over
-// every row) at the seed's 2048x4096, hot, against the scalar references.
-// Under QEMU the times mean nothing; run it on arm64 hardware.
+// BenchmarkNeon times one whole GEMV (kerneltest.Bench) at the seed's
+// 2048x4096, hot, against the scalar references. Under QEMU the times mean
+// nothing; run it on arm64 hardware.
 func BenchmarkNeon(b *testing.B) {
-	const rows, cols = 2048, 4096
-	w, err := workloads.Generate(workloads.Spec{Rows: rows, Cols: cols, Codebook: kernels.QK256, Seed: workloads.DefaultSeed})
+	w, err := workloads.Generate(workloads.Spec{Rows: 2048, Cols: 4096, Codebook: kernels.QK256, Seed: workloads.DefaultSeed})
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, k := range []kernels.Kernel{NeonDotI8, NeonI8, NeonF32, scalar.RefI8, scalar.RefF32} {
-		b.Run(fmt.Sprintf("kernel=%s/shape=%dx%d/threads=1", k.Info().ID, rows, cols), func(b *testing.B) {
-			if err := kernels.Usable(k); err != nil {
-				b.Skip(err)
-			}
-			p, err := k.Prepare(w.M)
-			if err != nil {
-				b.Fatal(err)
-			}
-			in := p.NewInput()
-			y := make([]float32, rows)
-			b.SetBytes(w.M.WeightBytes())
-			for b.Loop() {
-				if err := in.Load(w.X); err != nil {
-					b.Fatal(err)
-				}
-				if err := in.GEMV(y, 0, rows); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(w.M.MACs())*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
-		})
-	}
+	kerneltest.Bench(b, w, "neondot-i8", "neon-i8", "neon-f32", "ref-i8", "ref-f32")
 }
 
 // TestRegistered: both kernels are in the registry on every platform.

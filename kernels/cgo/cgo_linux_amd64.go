@@ -17,6 +17,8 @@ import (
 	"unsafe"
 
 	"github.com/klauspost/cpuid/v2"
+
+	"github.com/qkbench/qkbench/kernels/internal/dl"
 )
 
 func i2sAvailable(avx2 bool) error {
@@ -98,12 +100,20 @@ func ggmlLoad(variant string) (*ggmlLib, error) {
 	if err != nil {
 		return nil, err
 	}
+	hbase, err := dl.Open(base)
+	if err != nil {
+		return nil, fmt.Errorf("ggml %s: %w", variant, err)
+	}
+	hcpu, err := dl.Open(cpu)
+	if err != nil {
+		return nil, fmt.Errorf("ggml %s: %w", variant, err)
+	}
 	cbase, ccpu := C.CString(base), C.CString(cpu)
 	defer C.free(unsafe.Pointer(cbase))
 	defer C.free(unsafe.Pointer(ccpu))
 	l := (*C.qk_ggml_lib)(C.calloc(1, C.size_t(unsafe.Sizeof(C.qk_ggml_lib{}))))
 	var msg [512]C.char
-	if C.qk_ggml_open(cbase, ccpu, l, &msg[0], C.size_t(len(msg))) != 0 {
+	if C.qk_ggml_open(hbase.Handle(), hcpu.Handle(), cbase, ccpu, l, &msg[0], C.size_t(len(msg))) != 0 {
 		// The handles stay open: unloading a half-initialized ggml is riskier than a leak.
 		return nil, fmt.Errorf("ggml %s: %s", variant, C.GoString(&msg[0]))
 	}

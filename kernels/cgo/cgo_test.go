@@ -1,7 +1,6 @@
 package cgo_test
 
 import (
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -11,12 +10,6 @@ import (
 	"github.com/qkbench/qkbench/kernels/kerneltest"
 	"github.com/qkbench/qkbench/workloads"
 )
-
-func TestCI2SI8(t *testing.T)      { kerneltest.Run(t, cgo.CI2SI8) }
-func TestCPortableI8(t *testing.T) { kerneltest.Run(t, cgo.CPortableI8) }
-func TestGGMLHaswell(t *testing.T) { kerneltest.Run(t, cgo.GGMLHaswell) }
-func TestGGMLZen4(t *testing.T)    { kerneltest.Run(t, cgo.GGMLZen4) }
-func TestCPlainF32(t *testing.T)   { kerneltest.Run(t, cgo.CPlainF32) }
 
 // TestRegistered checks that every kernel of the package is listed, usable or
 // with a reason, in every build.
@@ -166,33 +159,7 @@ func BenchmarkGEMV(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		for _, id := range ids {
-			b.Run(fmt.Sprintf("kernel=%s/shape=%s/threads=1", id, sh), func(b *testing.B) {
-				k, err := kernels.Lookup(id)
-				if err != nil {
-					b.Skip(err)
-				}
-				if err := kernels.Usable(k); err != nil {
-					b.Skip(err)
-				}
-				p, err := k.Prepare(w.M)
-				if err != nil {
-					b.Fatal(err)
-				}
-				in := p.NewInput()
-				y := make([]float32, w.M.Rows)
-				b.SetBytes(w.M.WeightBytes())
-				for b.Loop() {
-					if err := in.Load(w.X); err != nil {
-						b.Fatal(err)
-					}
-					if err := in.GEMV(y, 0, w.M.Rows); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric(float64(w.M.MACs())*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
-			})
-		}
+		kerneltest.Bench(b, w, ids...)
 	}
 }
 

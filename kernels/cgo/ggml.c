@@ -27,12 +27,10 @@ static void *sym(void *h, const char *name) {
 	return dlsym(h, name);
 }
 
-int qk_ggml_open(const char *base_path, const char *cpu_path, qk_ggml_lib *lib, char *err, size_t errlen) {
+int qk_ggml_open(void *base, void *cpu, const char *base_path, const char *cpu_path, qk_ggml_lib *lib, char *err, size_t errlen) {
 	memset(lib, 0, sizeof *lib);
-	lib->base = dlopen(base_path, RTLD_NOW | RTLD_LOCAL);
-	if (!lib->base) return fail(err, errlen, "dlopen", dlerror());
-	lib->cpu = dlopen(cpu_path, RTLD_NOW | RTLD_LOCAL);
-	if (!lib->cpu) return fail(err, errlen, "dlopen", dlerror());
+	lib->base = base;
+	lib->cpu = cpu;
 
 	int (*score)(void) = (int (*)(void))sym(lib->cpu, "ggml_backend_score");
 	size_t (*type_size)(int) = (size_t (*)(int))sym(lib->base, "ggml_type_size");

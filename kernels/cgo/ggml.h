@@ -1,4 +1,4 @@
-// Loader for llama.cpp's prebuilt ggml CPU backends (dlopen) and the loops
+// Symbols of llama.cpp's prebuilt ggml CPU backends (opened by kernels/internal/dl) and the loops
 // qkbench runs through them. The struct and function types below are this
 // project's own declarations of the layouts in ggml's public headers
 // (ggml.h, ggml-cpu.h); qk_ggml_open checks them against the library.
@@ -20,9 +20,10 @@ typedef struct {
 	int score; // ggml_backend_score of the CPU variant
 } qk_ggml_lib;
 
-// qk_ggml_open loads both libraries and fills lib; on failure it returns
+// qk_ggml_open looks up what qkbench needs in both libraries (dlopen
+// handles; the paths are for messages) and fills lib; on failure it returns
 // nonzero and writes a message into err.
-int qk_ggml_open(const char *base_path, const char *cpu_path, qk_ggml_lib *lib, char *err, size_t errlen);
+int qk_ggml_open(void *base, void *cpu, const char *base_path, const char *cpu_path, qk_ggml_lib *lib, char *err, size_t errlen);
 
 // qk_ggml_gemv: y[r] = scale * vec_dot(n, w + r*rowbytes, xq) for r in [0, nrows).
 void qk_ggml_gemv(const qk_ggml_lib *lib, const uint8_t *w, size_t rowbytes, const void *xq, int n,

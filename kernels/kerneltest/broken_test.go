@@ -13,6 +13,7 @@ import (
 	"unsafe"
 
 	"github.com/qkbench/qkbench/kernels"
+	"github.com/qkbench/qkbench/kernels/internal/guard"
 	"github.com/qkbench/qkbench/kernels/kerneltest"
 )
 
@@ -381,7 +382,7 @@ func TestBrokenOverreadFaults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a child process")
 	}
-	if _, free, err := kerneltest.GuardProbe(); err != nil {
+	if _, free, err := guard.Alloc(1, guard.End); err != nil {
 		t.Skip(err)
 	} else {
 		free()
@@ -448,7 +449,7 @@ func TestRunGuardChild(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts child processes")
 	}
-	if _, free, err := kerneltest.GuardProbe(); err != nil {
+	if _, free, err := guard.Alloc(1, guard.End); err != nil {
 		t.Skip(err)
 	} else {
 		free()

@@ -174,6 +174,13 @@ func (c *checker) call(f func() error) (err error) {
 }
 
 func (c *checker) prepare(m *kernels.Matrix) kernels.Prepared {
+	if c.opt.Trace != nil {
+		where := c.part
+		if c.group != "" {
+			where += "/" + c.group
+		}
+		fmt.Fprintf(c.opt.Trace, "%s%s [%s]\n", tracePrefix, where, c.cas)
+	}
 	var p kernels.Prepared
 	err := c.call(func() (err error) { p, err = c.k.Prepare(m); return err })
 	switch {

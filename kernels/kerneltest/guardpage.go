@@ -3,30 +3,16 @@ package kerneltest
 import (
 	"fmt"
 	"math"
-	"os"
-	"unsafe"
 
 	"github.com/qkbench/qkbench/kernels"
+	"github.com/qkbench/qkbench/kernels/internal/guard"
 	"github.com/qkbench/qkbench/workloads"
 )
-
-// guardedFloats is n float32 in guarded memory (see guarded), filled with fill.
-func guardedFloats(n int, before bool, fill float32) ([]float32, func(), error) {
-	b, free, err := guarded(4*n, before)
-	if err != nil {
-		return nil, nil, err
-	}
-	f := unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), n)
-	for i := range f {
-		f[i] = fill
-	}
-	return f, free, nil
-}
 
 // guardpage: every buffer a kernel reads or writes, placed against an
 // unmapped page, so that an access past either end faults.
 func (s *suite) guardpage() []group {
-	if _, free, err := guarded(1, false); err != nil {
+	if _, free, err := guard.Alloc(1, guard.End); err != nil {
 		return []group{{s: s, part: PartGuardPage, skip: err.Error()}}
 	} else {
 		free()
@@ -48,9 +34,6 @@ func (s *suite) guardpage() []group {
 				e := expectW(w)
 				for _, v := range guardVariants {
 					c.cas = fmt.Sprintf("%dx%d %s", rows, n, v.name)
-					if s.opt.announce {
-						fmt.Fprintf(os.Stderr, "%s%s\n", announcePrefix, c.cas)
-					}
 					c.guardCase(w, e, v)
 				}
 			}
@@ -63,6 +46,14 @@ type guardVariant struct {
 	// where each buffer goes: 0 ordinary Go memory, 1 ending at a guard page,
 	// 2 starting right after one.
 	x, data, y int
+}
+
+// edge is where a buffer placed 1 or 2 touches the guard page.
+func edge(place int) guard.Edge {
+	if place == 2 {
+		return guard.Start
+	}
+	return guard.End
 }
 
 var guardVariants = []guardVariant{
@@ -84,7 +75,7 @@ func (c *checker) guardCase(w *workloads.Workload, e *expected, v guardVariant) 
 	}()
 	x := w.X
 	if v.x != 0 {
-		g, free, err := guardedFloats(len(w.X), v.x == 2, 0)
+		g, free, err := guard.Floats(len(w.X), edge(v.x), 0)
 		if err != nil {
 			c.failf("harness: %v", err)
 			return
@@ -95,7 +86,7 @@ func (c *checker) guardCase(w *workloads.Workload, e *expected, v guardVariant) 
 	}
 	m := w.M
 	if v.data != 0 {
-		b, free, err := guarded(len(w.M.Data), v.data == 2)
+		b, free, err := guard.Alloc(len(w.M.Data), edge(v.data))
 		if err != nil {
 			c.failf("harness: %v", err)
 			return
@@ -118,7 +109,7 @@ func (c *checker) guardCase(w *workloads.Workload, e *expected, v guardVariant) 
 		c.gemvCheck(in, newYBuf(rows, 4, 4), e, 0, rows)
 		return
 	}
-	y, free, err := guardedFloats(rows, v.y == 2, guardNaN)
+	y, free, err := guard.Floats(rows, edge(v.y), guardNaN)
 	if err != nil {
 		c.failf("harness: %v", err)
 		return

@@ -2,7 +2,13 @@
 // same shapes, codebooks, tails, guard bands and concurrency for every backend,
 // checked against the float64 oracle and the ref-i8 reference.
 //
-// A backend's test calls Run:
+// kernels/all runs it over the whole registry (RunAll): every kernel of
+// every backend linked into the build, and the plugins that QKBENCH_PLUGINS
+// lists, so that a new kernel is covered as soon as it is registered:
+//
+//	go test ./kernels/all/ -run 'TestConformance/avx2-i8'
+//
+// A kernel outside the registry (in another module, say) calls Run itself:
 //
 //	func TestMyKernel(t *testing.T) { kerneltest.Run(t, mypkg.MyKernel) }
 //
@@ -43,7 +49,7 @@
 // Environment: QKBENCH_REQUIRE names kernels that must be available (Run
 // fails instead of skipping them), QKBENCH_DISABLE switches kernels off (see
 // kernels.Usable), and QKBENCH_KERNELTEST_GUARD=subprocess|inprocess says where
-// the guardpage part runs (by default in a child process for Backend "cgo").
+// the guardpage part runs (by default in a child process for Backends "cgo" and "plugin").
 //
 // The suite is tested by broken_test.go: a kernel with one deliberate flaw at
 // a time, each caught by the named part:
@@ -69,6 +75,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"regexp"
@@ -148,9 +155,11 @@ type Options struct {
 	// A fault in C code always kills the process.
 	FaultsCrash bool
 
-	// announce prints each guardpage case to stderr before it runs, so that
-	// the parent of a child process that dies can say which case killed it.
-	announce bool
+	// Trace, when set, gets a line before each case prepares its matrix:
+	// "kerneltest: case: <part>/<group> [<case>]". A parent process that runs
+	// the suite in a child finds the last one with LastCase, to say which case
+	// a crash happened in.
+	Trace io.Writer
 }
 
 // Failure is one broken rule.
@@ -208,7 +217,10 @@ func Run(t *testing.T, k kernels.Kernel) {
 		t.Skipf("%s unavailable: %v", id, err)
 	}
 	child := os.Getenv(childEnv) != ""
-	opt := Options{Short: testing.Short() || raceEnabled, FaultsCrash: child, announce: child}
+	opt := Options{Short: testing.Short() || raceEnabled, FaultsCrash: child}
+	if child {
+		opt.Trace = os.Stderr
+	}
 	byPart := map[string][]group{}
 	s := newSuite(k, opt)
 	for _, g := range s.groups() {
@@ -243,6 +255,24 @@ func Run(t *testing.T, k kernels.Kernel) {
 	}
 }
 
+// RunAll runs the suite on every kernel in the registry, each as a parallel
+// sub-test named by its id: the conformance test of a whole build, which no
+// kernel escapes by being left out of a test file. kernels/all runs it with
+// every backend linked in and the plugins QKBENCH_PLUGINS lists loaded.
+func RunAll(t *testing.T) {
+	t.Helper()
+	ks := kernels.List()
+	if len(ks) == 0 {
+		t.Fatal("no kernel is registered in this test binary")
+	}
+	for _, k := range ks {
+		t.Run(k.Info().ID, func(t *testing.T) {
+			t.Parallel()
+			Run(t, k)
+		})
+	}
+}
+
 // checkRefuses returns "" when Prepare of an unusable kernel fails, as it
 // must, and a description of what happened otherwise.
 func checkRefuses(k kernels.Kernel) string {
@@ -268,7 +298,7 @@ const childEnv = "QKBENCH_KERNELTEST_CHILD"
 
 // GuardEnv chooses where Run runs the guardpage part: "subprocess" (every
 // kernel), "inprocess" (none), or unset: in a child process for kernels whose
-// Backend is "cgo", since a fault in C code cannot be recovered and would end
+// Backend is "cgo" or "plugin", since a fault in C code cannot be recovered and would end
 // the whole test binary without saying which part caused it.
 const GuardEnv = "QKBENCH_KERNELTEST_GUARD"
 
@@ -279,7 +309,8 @@ func guardInChild(k kernels.Kernel) bool {
 	case "inprocess":
 		return false
 	}
-	return k.Info().Backend == "cgo"
+	b := k.Info().Backend
+	return b == "cgo" || b == "plugin"
 }
 
 // runGuardChild runs the test binary again, limited to t's test (the
@@ -303,13 +334,7 @@ func runGuardChild(t *testing.T) {
 		why, show := "it failed", tail(out, 40)
 		if i := faultAt(out); i >= 0 {
 			why = "it died of a memory fault: the kernel read or wrote past a buffer into a guard page"
-			last := ""
-			for _, l := range strings.Split(string(out[:i]), "\n") {
-				if c, ok := strings.CutPrefix(l, announcePrefix); ok {
-					last = c
-				}
-			}
-			if last != "" {
+			if last := LastCase(out[:i]); last != "" {
 				why += ", in case " + last
 			}
 			show = head(out[i:], 30)
@@ -332,8 +357,36 @@ func tail(out []byte, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// announcePrefix starts the lines a child prints before each guardpage case.
-const announcePrefix = "kerneltest: guardpage case: "
+// tracePrefix starts the lines Options.Trace gets.
+const tracePrefix = "kerneltest: case: "
+
+// LastCase returns the case of the last Options.Trace line in out ("" when
+// there is none): where a child process running the suite was when it died.
+func LastCase(out []byte) string {
+	last := ""
+	for _, l := range strings.Split(string(out), "\n") {
+		if c, ok := strings.CutPrefix(l, tracePrefix); ok {
+			last = c
+		}
+	}
+	return last
+}
+
+// crashRE matches the Go runtime's report of a fatal signal: "SIGSEGV:
+// segmentation violation" at the start of a line (a signal in C code), or
+// "[signal SIGSEGV: segmentation violation code=..." (in Go code).
+var crashRE = regexp.MustCompile(`(?m)^(?:\[signal )?(SIG[A-Z0-9]+): ([a-z][a-z ]*?)(?: code=|\]|$)`)
+
+// Crash returns the fatal signal the Go runtime reported in a process's
+// output, such as "SIGSEGV (segmentation violation)", or "" when there is
+// none.
+func Crash(out []byte) string {
+	m := crashRE.FindSubmatch(out)
+	if m == nil {
+		return ""
+	}
+	return fmt.Sprintf("%s (%s)", m[1], m[2])
+}
 
 // faultAt returns where the Go runtime's report of a fatal memory fault starts in out, or -1.
 func faultAt(out []byte) int {

@@ -53,3 +53,29 @@ func TestFailureString(t *testing.T) {
 		t.Fatalf("String() = %q, want %q", got, want)
 	}
 }
+
+// TestCrashAndLastCase read the Go runtime's reports of a fatal signal (in
+// C code, then in Go code) and the trace lines before them.
+func TestCrashAndLastCase(t *testing.T) {
+	inC := "kerneltest: case: shapes/cb=qk256 [1x1]\nkerneltest: case: ranges [67x512]\n" +
+		"SIGSEGV: segmentation violation\nPC=0x7f8fca84915c m=0 sigcode=2 addr=0x7f8fca847000\nsignal arrived during cgo execution\n"
+	inGo := "unexpected fault address 0x7f00\nfatal error: fault\n[signal SIGBUS: bus error code=0x2 addr=0x7f00 pc=0x4a]\n"
+	for _, c := range []struct{ out, crash, last string }{
+		{inC, "SIGSEGV (segmentation violation)", "ranges [67x512]"},
+		{inGo, "SIGBUS (bus error)", ""},
+		{"FAIL: something\nexit status 1\n", "", ""},
+	} {
+		if got := kerneltest.Crash([]byte(c.out)); got != c.crash {
+			t.Errorf("Crash(%q) = %q, want %q", c.out, got, c.crash)
+		}
+		if got := kerneltest.LastCase([]byte(c.out)); got != c.last {
+			t.Errorf("LastCase(%q) = %q, want %q", c.out, got, c.last)
+		}
+	}
+	// Check writes the trace lines LastCase reads.
+	var b strings.Builder
+	kerneltest.Check(scalar.RefI8, kerneltest.Options{Short: true, Parts: []string{kerneltest.PartScale}, Trace: &b})
+	if last := kerneltest.LastCase([]byte(b.String())); !strings.HasPrefix(last, "scale/cb=") || !strings.Contains(last, "scale=0]") {
+		t.Errorf("last trace line %q, want the last case of the scale part", last)
+	}
+}

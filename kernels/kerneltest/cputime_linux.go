@@ -1,6 +1,6 @@
 //go:build linux
 
-package amd64
+package kerneltest
 
 import (
 	"syscall"

@@ -1,5 +1,5 @@
 //go:build !linux
 
-package amd64
+package kerneltest
 
 func threadCPUNanos() int64 { return -1 }
