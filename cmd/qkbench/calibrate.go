@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/qkbench/qkbench/gate"
+	"github.com/qkbench/qkbench/kernels/plugin"
 	"github.com/qkbench/qkbench/reports"
 )
 
@@ -89,8 +90,12 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return exit2Error{err}
 		}
-		env := serverEnv()
-		env = append(withoutEnv(env, gate.EnvSlowdown), gate.EnvSlowdown+"=")
+		plugins, err := g.pluginEnv(gate.Side(side))
+		if err != nil {
+			return err
+		}
+		env := withoutEnv(withoutEnv(serverEnv(), gate.EnvSlowdown), plugin.EnvVar)
+		env = append(env, gate.EnvSlowdown+"=", plugin.EnvVar+"="+plugins)
 		builds[side] = gate.Build{Label: label, Rev: "this build", ID: exe, Bin: exe, Dir: dir, Env: env}
 	}
 	rep := &gate.Report{}

@@ -20,6 +20,7 @@ import (
 	"github.com/qkbench/qkbench/bench"
 	"github.com/qkbench/qkbench/gate"
 	"github.com/qkbench/qkbench/kernels/cgo"
+	"github.com/qkbench/qkbench/kernels/plugin"
 	"github.com/qkbench/qkbench/reports"
 )
 
@@ -60,6 +61,7 @@ Examples:
   qkbench gate --base HEAD~1 --head HEAD --kernels avx2-i8,avx512lut-i8 --threshold 15%%
   qkbench gate --base v1.0 --preset bitnet-2b --threads 1,2 --out /tmp/gate
   qkbench gate --files old/results.txt new/results.txt
+  qkbench gate --base-bin qkbench --head-bin qkbench --base-plugin old/libmine.so --head-plugin new/libmine.so --kernels mine-i8
 
 Exit status: 0 pass; 1 a confirmed regression (or, with --strict, an
 inconclusive cell); 2 a bad flag, a build that fails, a kernel that disagrees
@@ -71,7 +73,6 @@ Flags:
 // gateFlags are the flags of gate (calibrate shares most of them).
 type gateFlags struct {
 	cells              cellFlags
-	opt                gate.Options
 	sampleTime         time.Duration
 	strict, noConfirm  bool
 	out                string
@@ -80,6 +81,7 @@ type gateFlags struct {
 	base, head         string
 	baseBin, headBin   string
 	files              bool
+	plugins            [3]pluginPaths // base only, head only, both
 	threshold, margin  float64
 	minPairs, maxPairs int
 	looks              int
@@ -102,6 +104,7 @@ func (g *gateFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.out, "out", "", "write base.txt, head.txt (benchfmt), verdict.json and summary.md into this folder")
 	fs.BoolVar(&g.quiet, "quiet", false, "no progress lines")
 	fs.Uint64Var(&g.orderSeed, "order-seed", 0, "seed of the random pair orders (default: random)")
+	fs.Var(&g.plugins[2], "plugin", "load kernels from this shared library in both builds (repeatable)")
 }
 
 // options checks the decision flags.
@@ -134,6 +137,8 @@ func runGate(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&g.strict, "strict", false, "an inconclusive cell fails the gate too")
 	fs.StringVar(&g.baseBin, "base-bin", "", "use this qkbench executable as the base build instead of building --base")
 	fs.StringVar(&g.headBin, "head-bin", "", "use this qkbench executable as the head build")
+	fs.Var(&g.plugins[0], "base-plugin", "load kernels from this library in the base build only (repeatable): to gate two builds of your plugin")
+	fs.Var(&g.plugins[1], "head-plugin", "load kernels from this library in the head build only (repeatable)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), gateUsage, gate.DefaultCacheDir())
 		fs.PrintDefaults()
@@ -170,6 +175,9 @@ func runGate(args []string, stdout, stderr io.Writer) error {
 	defer os.RemoveAll(tmp)
 	builds, infos, err := g.buildBoth(ctx, tmp, stderr)
 	if err != nil {
+		if errors.As(err, new(usageError)) {
+			return err
+		}
 		return exit2Error{err}
 	}
 	rep, sess, err := gateRun(ctx, &g, o, builds, infos, stderr)
@@ -190,6 +198,23 @@ func runGate(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// pluginEnv returns the QKBENCH_PLUGINS setting of one side's server: the
+// absolute paths of its --plugin and --base-plugin/--head-plugin libraries.
+func (g *gateFlags) pluginEnv(side gate.Side) (string, error) {
+	var abs []string
+	for _, p := range append(append([]string(nil), g.plugins[2]...), g.plugins[side]...) {
+		a, err := filepath.Abs(p)
+		if err == nil {
+			_, err = os.Stat(a)
+		}
+		if err != nil {
+			return "", usageError{fmt.Errorf("plugin: %w", err)}
+		}
+		abs = append(abs, a)
+	}
+	return strings.Join(abs, string(filepath.ListSeparator)), nil
+}
+
 // buildBoth builds (or takes, with --base-bin/--head-bin) the two sides.
 func (g *gateFlags) buildBoth(ctx context.Context, tmp string, stderr io.Writer) ([2]gate.Build, [2]gate.BuildInfo, error) {
 	var builds [2]gate.Build
@@ -198,6 +223,11 @@ func (g *gateFlags) buildBoth(ctx context.Context, tmp string, stderr io.Writer)
 	var b *gate.Builder
 	for side, rev := range [2]string{g.base, g.head} {
 		label := gate.Side(side).String()
+		plugins, err := g.pluginEnv(gate.Side(side))
+		if err != nil {
+			return builds, infos, err
+		}
+		env := append(withoutEnv(env, plugin.EnvVar), plugin.EnvVar+"="+plugins)
 		bin := [2]string{g.baseBin, g.headBin}[side]
 		dir := filepath.Join(tmp, label)
 		if err := os.MkdirAll(dir, 0o755); err != nil {

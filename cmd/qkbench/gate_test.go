@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/qkbench/qkbench/gate"
+	"github.com/qkbench/qkbench/kernels/plugin/plugintest"
 )
 
 // gitRun runs git in dir and returns its trimmed output.
@@ -136,5 +137,28 @@ func TestGateEndToEnd(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "base "+rev1+" ("+rev1[:12]+"): cached build") {
 		t.Errorf("the second gate against the same base rebuilt it")
+	}
+}
+
+// TestGatePlugins: --plugin gives a plugin's kernels to both builds, which
+// the gate then times like any other; --head-plugin to the head build only,
+// so gating that kernel is refused (exit 2) naming the build that lacks it.
+func TestGatePlugins(t *testing.T) {
+	lib := plugintest.Example(t)
+	t.Setenv(childEnv, "1") // the servers are this test binary acting as qkbench
+	bin := os.Args[0]
+	args := []string{"gate", "--base-bin", bin, "--head-bin", bin, "--kernels", "example-c-i8", "--shapes", "64x512",
+		"--sample-time", "2ms", "--threshold", "20%", "--max-pairs", "24"}
+	code, out, stderr := runCmd(t, append(args, "--plugin", lib)...)
+	if code != 0 || !strings.Contains(out, "example-c-i8") {
+		t.Errorf("--plugin: exit %d, want 0\n%s\n%s", code, out, stderr)
+	}
+	code, _, stderr = runCmd(t, append(args, "--head-plugin", lib)...)
+	if code != 2 || !strings.Contains(stderr, "example-c-i8: not in the base build") {
+		t.Errorf("--head-plugin only: exit %d, want 2 naming the base build\n%s", code, stderr)
+	}
+	code, _, stderr = runCmd(t, append(args, "--plugin", filepath.Join(t.TempDir(), "none.so"))...)
+	if code != 2 || !strings.Contains(stderr, "none.so") {
+		t.Errorf("a missing plugin: exit %d, want 2\n%s", code, stderr)
 	}
 }

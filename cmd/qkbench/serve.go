@@ -7,6 +7,7 @@ import (
 	"os/signal"
 
 	"github.com/qkbench/qkbench/gate"
+	"github.com/qkbench/qkbench/kernels/plugin"
 )
 
 func init() {
@@ -14,7 +15,8 @@ func init() {
 }
 
 // runServe is the gate's sample server: it answers gate.Request lines on
-// stdin until "quit" or end of input. The gate that started it handles
+// stdin until "quit" or end of input, with the kernels of the plugins
+// QKBENCH_PLUGINS lists (the gate sets it from its --plugin flags) loaded. The gate that started it handles
 // Ctrl-C and ends it by closing stdin, so it ignores SIGINT.
 func runServe(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", stderr)
@@ -25,5 +27,8 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		return usageError{errors.New("serve takes no arguments")}
 	}
 	signal.Ignore(os.Interrupt)
+	if _, err := plugin.LoadEnv(); err != nil { // the gate's --plugin flags
+		return err
+	}
 	return gate.Serve(os.Stdin, stdout)
 }
