@@ -1,8 +1,11 @@
 package kernels
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
+
+	"github.com/qkbench/qkbench/internal/jsonfloat"
 )
 
 // F32Tolerance is SPEC §2's f32 bound: |y - oracle| <= F32Tolerance * row L1.
@@ -26,6 +29,38 @@ type Agreement struct {
 	Pass       bool    `json:"pass"`
 	// Why is empty on a pass and names the first broken rule otherwise.
 	Why string `json:"why,omitempty"`
+}
+
+// agreementJSON is Agreement with its float fields in jsonfloat form: a
+// kernel that writes NaN or skips rows makes max |Δ| infinite and NMSE NaN,
+// which encoding/json refuses.
+type agreementJSON struct {
+	plainAgreement
+	Cosine     jsonfloat.Float `json:"cosine"`
+	MaxAbs     jsonfloat.Float `json:"max_abs_err"`
+	MaxRel     jsonfloat.Float `json:"max_rel_err"`
+	NMSE       jsonfloat.Float `json:"nmse"`
+	ExactMatch jsonfloat.Float `json:"exact_match_rate"`
+}
+
+type plainAgreement Agreement // without the methods
+
+// MarshalJSON writes the metrics with NaN and ±Inf as the strings "NaN",
+// "Infinity" and "-Infinity" (package jsonfloat).
+func (a Agreement) MarshalJSON() ([]byte, error) {
+	return json.Marshal(agreementJSON{plainAgreement(a), jsonfloat.Float(a.Cosine), jsonfloat.Float(a.MaxAbs),
+		jsonfloat.Float(a.MaxRel), jsonfloat.Float(a.NMSE), jsonfloat.Float(a.ExactMatch)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (a *Agreement) UnmarshalJSON(b []byte) error {
+	var j agreementJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*a = Agreement(j.plainAgreement)
+	a.Cosine, a.MaxAbs, a.MaxRel, a.NMSE, a.ExactMatch = float64(j.Cosine), float64(j.MaxAbs), float64(j.MaxRel), float64(j.NMSE), float64(j.ExactMatch)
+	return nil
 }
 
 // Expected is what a correct kernel must be compared against for one

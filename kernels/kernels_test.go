@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"strings"
@@ -610,5 +611,33 @@ func TestChunkedX(t *testing.T) {
 	e.Set(x[:4])
 	if got := e.X(); len(got) != 4 || &got[0] != &x[0] {
 		t.Fatalf("cols 4, chunks of 4: X() is not x itself")
+	}
+}
+
+// A kernel that wrote NaN rows made max |Δ| +Inf and NMSE NaN, and
+// encoding/json refused the receipt ("json: unsupported value: +Inf"), so a
+// sweep with such a kernel aborted without writing anything.
+func TestAgreementJSONNonFinite(t *testing.T) {
+	m := &Matrix{Rows: 2, Cols: 256, Codebook: QK256, Scale: 1, Data: make([]byte, 2*64)}
+	x := make([]float32, 256)
+	for i := range x {
+		x[i] = float32(i%7) - 3
+	}
+	y := []float32{float32(math.NaN()), float32(math.Inf(1))}
+	a := Expect(m, x).Agree(I8, y)
+	if a.Pass || !math.IsInf(a.MaxAbs, 1) {
+		t.Fatalf("agreement of NaN rows: %+v, want a failure with max |Δ| +Inf", a)
+	}
+	a.NMSE, a.Cosine = math.NaN(), math.Inf(-1)
+	b, err := json.Marshal(&a)
+	if err != nil {
+		t.Fatalf("marshal: %v", err)
+	}
+	var back Agreement
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatalf("unmarshal %s: %v", b, err)
+	}
+	if !math.IsInf(back.MaxAbs, 1) || !math.IsNaN(back.NMSE) || !math.IsInf(back.Cosine, -1) || back.Why != a.Why || back.Rows != 2 || back.Reference != "ref-i8" {
+		t.Errorf("round trip of %s: %+v", b, back)
 	}
 }
