@@ -3,280 +3,49 @@ package kerneltest_test
 import (
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"os/exec"
 	"runtime"
 	"strings"
 	"syscall"
 	"testing"
-	"unsafe"
 
 	"github.com/qkbench/qkbench/kernels"
 	"github.com/qkbench/qkbench/kernels/internal/guard"
 	"github.com/qkbench/qkbench/kernels/kerneltest"
+	"github.com/qkbench/qkbench/kernels/kerneltest/broken"
 )
 
-// A flaw is one way to get a kernel wrong.
-type flaw int
+// The broken kernels live in package broken; these names keep the tests short.
+type flaw = broken.Flaw
 
 const (
-	sound         flaw = iota
-	overread           // reads x[cols] (and ignores it)
-	underread          // reads x[-1] (and ignores it)
-	lastRow            // never computes the matrix's last row
-	halfAway           // quantizes with round half away from zero
-	padCounts          // padding codes count, with the last x
-	writeOutside       // also writes (the right value of) row r1
-	int16Acc           // sums u*q of a 256-column block in a wrapping int16
-	unalignedBug       // skips the first floats of an x that is not 16-byte aligned
-	sharedScratch      // one quantization buffer per Prepared, shared by its Inputs
-	staleLoad          // a second Load on an Input keeps the first x's codes
-	noRangeCheck       // GEMV trusts r0, r1 and len(y)
-	yAlias             // writes y[r] through y[0]'s address rounded down to 16 bytes
-	badInfo            // an id ending in -<digits>
-	gemvScratch        // GEMV sums rows in one accumulator per Prepared, shared by every caller
-	noScale            // forgets the tensor scale
-	invOrder           // i8: y = float32(isum) * (1/s) * scale, not float32(isum) * (scale/s)
-	bf16Products       // f32: rounds every product to bfloat16
-	globalScale        // Prepare keeps the scale in a package variable
-	hardWired          // supports only the qk256 codebook (SPEC §1: none may hard-wire one)
-	deepRows           // leaves rows 96..127 of every 128-row block uncomputed (a wide kernel's last row set)
+	sound         = broken.Sound
+	overread      = broken.Overread
+	underread     = broken.Underread
+	lastRow       = broken.LastRow
+	halfAway      = broken.HalfAway
+	padCounts     = broken.PadCounts
+	writeOutside  = broken.WriteOutside
+	int16Acc      = broken.Int16Acc
+	unalignedBug  = broken.UnalignedBug
+	sharedScratch = broken.SharedScratch
+	staleLoad     = broken.StaleLoad
+	noRangeCheck  = broken.NoRangeCheck
+	yAlias        = broken.YAlias
+	badInfo       = broken.BadInfo
+	gemvScratch   = broken.GemvScratch
+	noScale       = broken.NoScale
+	invOrder      = broken.InvOrder
+	bf16Products  = broken.BF16Products
+	globalScale   = broken.GlobalScale
+	hardWired     = broken.HardWired
+	deepRows      = broken.DeepRows
 )
 
-// lastScale is globalScale's shared state.
-var lastScale float32
+var flawNames = broken.Names
 
-var flawNames = map[flaw]string{
-	sound: "sound", overread: "overread", underread: "underread", lastRow: "lastrow",
-	halfAway: "halfaway", padCounts: "padcounts", writeOutside: "writeoutside",
-	int16Acc: "int16acc", unalignedBug: "unaligned", sharedScratch: "sharedscratch",
-	staleLoad: "staleload", noRangeCheck: "norangecheck", yAlias: "yalias", badInfo: "badinfo", gemvScratch: "gemvscratch",
-	globalScale: "globalscale", noScale: "noscale", invOrder: "invorder", bf16Products: "bf16",
-	hardWired: "hardwired", deepRows: "deeprows",
-}
-
-// brokenKernel is a small but realistic i8 (or f32) kernel: it unpacks the
-// codes at Prepare, computes Σ (cb+2)*q - 2*Σq like the SIMD kernels do, and
-// carries one deliberate flaw.
-type brokenKernel struct {
-	kernels.Base
-	flaw flaw
-}
-
-func newBroken(f flaw, mode kernels.Mode) *brokenKernel {
-	k := &brokenKernel{Base: kernels.Base{I: kernels.Info{
-		ID: "broken-" + flawNames[f] + "-" + mode.String(), Backend: "test", ISA: "go", Mode: mode,
-		Code: "test kernel with a deliberate flaw: " + flawNames[f],
-	}}, flaw: f}
-	if f == badInfo {
-		k.I.ID += "-2"
-	}
-	return k
-}
-
-func (k *brokenKernel) Available() error { return nil }
-
-func (k *brokenKernel) Supports(cb kernels.Codebook) error {
-	if k.flaw == hardWired && cb != kernels.QK256 {
-		return fmt.Errorf("only qk256")
-	}
-	return k.Base.Supports(cb)
-}
-
-func (k *brokenKernel) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
-	if err := kernels.CheckPrepare(k, m); err != nil {
-		return nil, err
-	}
-	padded := m.Blocks() * kernels.BlockCols
-	p := &brokenPrepared{k: k, m: m, padded: padded, u: make([]uint8, m.Rows*padded)}
-	for r := 0; r < m.Rows; r++ {
-		for c := 0; c < padded; c++ {
-			p.u[r*padded+c] = uint8(m.Codebook[m.Code(r, c)] + 2)
-		}
-	}
-	p.acc = make([]int64, 1)
-	if k.flaw == globalScale {
-		lastScale = m.Scale
-	}
-	if k.flaw == sharedScratch {
-		p.shared = make([]int8, padded)
-	}
-	return p, nil
-}
-
-type brokenPrepared struct {
-	k      *brokenKernel
-	m      *kernels.Matrix
-	padded int
-	u      []uint8 // cb[code]+2 for every element, padding included
-	shared []int8
-	acc    []int64 // gemvScratch: one accumulator shared by every GEMV
-}
-
-func (p *brokenPrepared) Kernel() kernels.Kernel  { return p.k }
-func (p *brokenPrepared) Matrix() *kernels.Matrix { return p.m }
-func (p *brokenPrepared) NewInput() kernels.Input {
-	in := &brokenInput{p: p, q: p.shared}
-	if in.q == nil {
-		in.q = make([]int8, p.padded)
-	}
-	in.xf = make([]float32, p.padded)
-	return in
-}
-
-type brokenInput struct {
-	p      *brokenPrepared
-	loaded bool
-	q      []int8    // padded quantized x (zeros in the padding)
-	xf     []float32 // padded x for f32 mode
-	sumQ   int64
-	inv    float32
-	s      float32
-}
-
-var sink float32
-
-func (in *brokenInput) Load(x []float32) error {
-	m, f := in.p.m, in.p.k.flaw
-	if err := kernels.CheckX(in.p.k.I.ID, m, x); err != nil {
-		return err
-	}
-	switch f {
-	case overread:
-		sink += *(*float32)(unsafe.Add(unsafe.Pointer(&x[0]), 4*len(x)))
-	case underread:
-		sink += *(*float32)(unsafe.Add(unsafe.Pointer(&x[0]), -4))
-	case staleLoad:
-		if in.loaded {
-			return nil
-		}
-	}
-	skip := 0
-	if a := uintptr(unsafe.Pointer(&x[0])) % 16; f == unalignedBug && a != 0 {
-		skip = min(len(x), int(16-a)/4)
-	}
-	for i := range in.xf {
-		in.xf[i] = 0
-		in.q[i] = 0
-	}
-	copy(in.xf[skip:], x[skip:])
-	if f == padCounts {
-		for i := m.Cols; i < in.p.padded; i++ {
-			in.xf[i] = x[m.Cols-1]
-		}
-	}
-	s := kernels.QuantizeI8(in.xf[:m.Cols], in.q)
-	if f == halfAway {
-		for i, v := range in.xf[:m.Cols] {
-			in.q[i] = int8(max(-127, min(127, math.Round(float64(v*s)))))
-		}
-	}
-	if f == padCounts {
-		for i := m.Cols; i < in.p.padded; i++ {
-			in.q[i] = in.q[m.Cols-1]
-		}
-	}
-	in.sumQ = 0
-	for _, v := range in.q {
-		in.sumQ += int64(v)
-	}
-	in.inv = kernels.I8Inv(m.Scale, s)
-	in.s = s
-	in.loaded = true
-	return nil
-}
-
-func (in *brokenInput) GEMV(y []float32, r0, r1 int) error {
-	m, f := in.p.m, in.p.k.flaw
-	if f != noRangeCheck {
-		if err := kernels.CheckY(in.p.k.I.ID, m, y, r0, r1); err != nil {
-			return err
-		}
-	}
-	if !in.loaded {
-		return kernels.ErrNotLoaded
-	}
-	for r := r0; r < r1; r++ {
-		if f == lastRow && r == m.Rows-1 || f == deepRows && r%128 >= 96 {
-			continue
-		}
-		v := in.row(r)
-		if f == yAlias {
-			a := uintptr(unsafe.Pointer(&y[0])) % 16
-			base := unsafe.Add(unsafe.Pointer(&y[0]), -int(a))
-			*(*float32)(unsafe.Add(base, 4*r)) = v
-			continue
-		}
-		y[r] = v
-	}
-	if f == writeOutside && r1 < len(y) {
-		y[r1] = in.row(r1)
-	}
-	return nil
-}
-
-func (in *brokenInput) row(r int) float32 {
-	p := in.p
-	u := p.u[r*p.padded : (r+1)*p.padded]
-	scale := p.m.Scale
-	if p.k.flaw == noScale {
-		scale = 1
-	}
-	if p.k.flaw == globalScale {
-		scale = lastScale
-	}
-	if p.k.I.Mode == kernels.F32 {
-		var s float32
-		for c, w := range u {
-			prod := float32(int(w)-2) * in.xf[c]
-			if p.k.flaw == bf16Products {
-				prod = math.Float32frombits(math.Float32bits(prod) &^ 0xffff)
-			}
-			s += prod
-		}
-		return scale * s
-	}
-	if p.k.flaw == invOrder {
-		var isum int64
-		for c, w := range u {
-			isum += int64(w) * int64(in.q[c])
-		}
-		return float32(isum-2*in.sumQ) * (1 / in.s) * scale
-	}
-	if p.k.flaw == noScale || p.k.flaw == globalScale {
-		in := *in
-		in.inv = kernels.I8Inv(scale, in.s)
-		return in.row1(r)
-	}
-	return in.row1(r)
-}
-
-func (in *brokenInput) row1(r int) float32 {
-	p := in.p
-	u := p.u[r*p.padded : (r+1)*p.padded]
-	if p.k.flaw == gemvScratch {
-		p.acc[0] = 0
-		for c, w := range u {
-			p.acc[0] += int64(w) * int64(in.q[c])
-		}
-		return float32(p.acc[0]-2*in.sumQ) * in.inv
-	}
-	var isum int64
-	for b := 0; b < p.padded; b += kernels.BlockCols {
-		var acc int32
-		var acc16 int16
-		for c := b; c < b+kernels.BlockCols; c++ {
-			if p.k.flaw == int16Acc {
-				acc16 += int16(u[c]) * int16(in.q[c])
-			} else {
-				acc += int32(u[c]) * int32(in.q[c])
-			}
-		}
-		isum += int64(acc) + int64(acc16)
-	}
-	return float32(isum-2*in.sumQ) * in.inv
-}
+func newBroken(f flaw, mode kernels.Mode) *broken.Kernel { return broken.New(f, mode) }
 
 // TestBrokenKernelsAreCaught runs each broken kernel through the parts that
 // must catch it and checks that they do; the sound one must pass everything.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/qkbench/qkbench/kernels"
 	"github.com/qkbench/qkbench/kernels/kerneltest"
+	"github.com/qkbench/qkbench/kernels/kerneltest/broken"
 	"github.com/qkbench/qkbench/kernels/scalar"
 )
 
@@ -23,7 +24,7 @@ func TestCheckRefKernels(t *testing.T) {
 // FuzzGEMV fuzzes the kernels linked into this test binary (the references).
 func FuzzGEMV(f *testing.F) { kerneltest.Fuzz(f, scalar.RefF32, scalar.RefI8) }
 
-type unavailable struct{ brokenKernel }
+type unavailable struct{ broken.Kernel }
 
 func (k *unavailable) Available() error { return errors.New("no such CPU") }
 
