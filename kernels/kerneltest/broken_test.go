@@ -41,6 +41,7 @@ const (
 	globalScale   = broken.GlobalScale
 	hardWired     = broken.HardWired
 	deepRows      = broken.DeepRows
+	panics        = broken.Panics
 )
 
 var flawNames = broken.Names
@@ -84,6 +85,7 @@ func TestBrokenKernelsAreCaught(t *testing.T) {
 		{staleLoad, kernels.I8, []string{kerneltest.PartInputs}, kerneltest.PartInputs},
 		{noRangeCheck, kernels.I8, []string{kerneltest.PartErrors}, kerneltest.PartErrors},
 		{yAlias, kernels.F32, []string{kerneltest.PartUnaligned}, kerneltest.PartUnaligned},
+		{panics, kernels.I8, []string{kerneltest.PartShapes}, kerneltest.PartShapes},
 	}
 	for _, tc := range cases {
 		k := newBroken(tc.f, tc.mode)

@@ -19,18 +19,24 @@ type Flaw int
 // Flaws lists every flaw, Sound first.
 func Flaws() []Flaw {
 	out := make([]Flaw, 0, len(Names))
-	for f := Sound; f <= DeepRows; f++ {
+	for f := Sound; f <= Panics; f++ {
 		out = append(out, f)
 	}
 	return out
 }
 
-// MemorySafe reports whether a kernel with flaw f stays within the memory
-// it was given and free of data races, so that a process can run it and
-// live: Overread, Underread and YAlias touch memory outside x and y (a
-// fault, or a checkptr abort under -race), GemvScratch races.
-func MemorySafe(f Flaw) bool {
-	return f != Overread && f != Underread && f != YAlias && f != GemvScratch
+// InProcess reports whether a kernel with flaw f can run in a process that
+// must live on, on any number of threads: it stays within the memory it is
+// given and has no data race. Overread, Underread and YAlias touch memory
+// outside x and y (a fault, or a checkptr abort under -race); GemvScratch
+// races between threads, and so does WriteOutside, which writes the first
+// row of the next thread's range.
+func InProcess(f Flaw) bool {
+	switch f {
+	case Overread, Underread, YAlias, GemvScratch, WriteOutside:
+		return false
+	}
+	return true
 }
 
 const (
@@ -55,6 +61,7 @@ const (
 	GlobalScale        // Prepare keeps the scale in a package variable
 	HardWired          // supports only the qk256 codebook (SPEC §1: none may hard-wire one)
 	DeepRows           // leaves rows 96..127 of every 128-row block uncomputed (a wide kernel's last row set)
+	Panics             // GEMV panics
 )
 
 // lastScale is GlobalScale's shared state.
@@ -68,7 +75,7 @@ var Names = map[Flaw]string{
 	Int16Acc: "int16acc", UnalignedBug: "unaligned", SharedScratch: "sharedscratch",
 	StaleLoad: "staleload", NoRangeCheck: "norangecheck", YAlias: "yalias", BadInfo: "badinfo", GemvScratch: "gemvscratch",
 	GlobalScale: "globalscale", NoScale: "noscale", InvOrder: "invorder", BF16Products: "bf16",
-	HardWired: "hardwired", DeepRows: "deeprows",
+	HardWired: "hardwired", DeepRows: "deeprows", Panics: "panics",
 }
 
 // Kernel is a small but realistic i8 (or f32) kernel: it unpacks the
@@ -212,6 +219,9 @@ func (in *input) GEMV(y []float32, r0, r1 int) error {
 	}
 	if !in.loaded {
 		return kernels.ErrNotLoaded
+	}
+	if f == Panics && r1 > r0 {
+		panic(fmt.Sprintf("%s: rows [%d, %d)", in.p.k.I.ID, r0, r1))
 	}
 	for r := r0; r < r1; r++ {
 		if f == LastRow && r == m.Rows-1 || f == DeepRows && r%128 >= 96 {
