@@ -3,12 +3,14 @@ package bench
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/qkbench/qkbench/kernels"
+	"github.com/qkbench/qkbench/reports"
 	"github.com/qkbench/qkbench/workloads"
 )
 
@@ -17,7 +19,7 @@ const (
 	EnvPreset   = "QKBENCH_PRESET"   // a workloads preset name; default "default"
 	EnvShapes   = "QKBENCH_SHAPES"   // ROWSxCOLS,...; wins over EnvPreset
 	EnvThreads  = "QKBENCH_THREADS"  // comma list of thread counts; default 1
-	EnvCodebook = "QKBENCH_CODEBOOK" // any kernels.ParseCodebook value; default qk256
+	EnvCodebook = "QKBENCH_CODEBOOK" // any kernels.ParseCodebook value; default ternary
 	EnvKernels  = "QKBENCH_KERNELS"  // kernels.Select list; default every kernel
 	EnvSeed     = "QKBENCH_SEED"     // workload seed; default workloads.DefaultSeed
 )
@@ -54,10 +56,18 @@ func ConfigFromEnv(getenv func(string) string) (*Config, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	if c.Threads, err = ParseThreads(getenv(EnvThreads)); err != nil {
+	threads := getenv(EnvThreads)
+	if strings.TrimSpace(threads) == "" {
+		threads = "1"
+	}
+	if c.Threads, err = ParseThreads(threads); err != nil {
 		return nil, fmt.Errorf("%s: %w", EnvThreads, err)
 	}
-	if c.Codebook, err = kernels.ParseCodebook(getenv(EnvCodebook)); err != nil {
+	cb := getenv(EnvCodebook)
+	if strings.TrimSpace(cb) == "" {
+		cb = "ternary"
+	}
+	if c.Codebook, err = kernels.ParseCodebook(cb); err != nil {
 		return nil, fmt.Errorf("%s: %w", EnvCodebook, err)
 	}
 	if s := strings.TrimSpace(getenv(EnvSeed)); s != "" {
@@ -68,25 +78,36 @@ func ConfigFromEnv(getenv func(string) string) (*Config, error) {
 	return c, nil
 }
 
-// ParseThreads reads a comma list of thread counts ("1,2"); "" means 1.
-// Duplicates are dropped; the order is kept.
+// ParseThreads reads a comma list of thread counts ("1,2"), where "max"
+// stands for runtime.NumCPU() and "all" for 1..NumCPU ("1,max" is 1 and
+// NumCPU). Duplicates are dropped; the order is kept. An empty list is an
+// error: each caller has its own default (QKBENCH_THREADS: 1).
 func ParseThreads(list string) ([]int, error) {
-	if strings.TrimSpace(list) == "" {
-		return []int{1}, nil
-	}
 	var out []int
+	add := func(n int) {
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
 	for _, f := range strings.Split(list, ",") {
 		f = strings.TrimSpace(f)
-		if f == "" {
+		switch f {
+		case "":
+			continue
+		case "max":
+			add(runtime.NumCPU())
+			continue
+		case "all":
+			for i := 1; i <= runtime.NumCPU(); i++ {
+				add(i)
+			}
 			continue
 		}
 		n, err := strconv.Atoi(f)
 		if err != nil || n < 1 || n > MaxThreads {
-			return nil, fmt.Errorf("thread count %q in %q: want an integer in 1..%d", f, list, MaxThreads)
+			return nil, fmt.Errorf("thread count %q in %q: want an integer in 1..%d, \"max\" or \"all\"", f, list, MaxThreads)
 		}
-		if !slices.Contains(out, n) {
-			out = append(out, n)
-		}
+		add(n)
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("thread list %q names no thread count, want e.g. 1,2", list)
@@ -101,19 +122,20 @@ func Required(id string) bool { return slices.Contains(kernels.Required(), id) }
 // whether that is fatal: it is when QKBENCH_REQUIRE names the kernel.
 func CannotRun(k kernels.Kernel, cb kernels.Codebook) (why string, fatal bool) {
 	id := k.Info().ID
-	if err := kernels.Usable(k); err != nil {
-		why = fmt.Sprintf("%s is unavailable: %v", id, err)
+	switch status, reason := Runnable(k, cb); status {
+	case "":
+		return "", false
+	case reports.StatusUnavailable:
+		why = fmt.Sprintf("%s is unavailable: %s", id, reason)
 		if Required(id) {
 			return "required by QKBENCH_REQUIRE: " + why, true
 		}
 		return why, false
-	}
-	if err := k.Supports(cb); err != nil {
+	default:
 		// QKBENCH_REQUIRE says a kernel must be able to run on this machine;
 		// a codebook the kernel does not compute with is no failure of that.
-		return fmt.Sprintf("%s does not support codebook %s: %v", id, cb.Name(), err), false
+		return fmt.Sprintf("%s does not support codebook %s: %s", id, cb.Name(), reason), false
 	}
-	return "", false
 }
 
 // Case is one generated workload with what a correct kernel must produce.

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -20,8 +21,8 @@ func TestConfigFromEnvDefaults(t *testing.T) {
 	if c.Preset.Name != "default" || len(c.Preset.Shapes) == 0 || c.Preset.Shapes[0].String() != "2048x4096" {
 		t.Errorf("preset %+v, want default starting with 2048x4096", c.Preset)
 	}
-	if fmt.Sprint(c.Threads) != "[1]" || c.Codebook != kernels.QK256 || c.Seed != 42 {
-		t.Errorf("threads %v codebook %v seed %d, want [1] qk256 42", c.Threads, c.Codebook, c.Seed)
+	if fmt.Sprint(c.Threads) != "[1]" || c.Codebook != kernels.Ternary || c.Seed != 42 {
+		t.Errorf("threads %v codebook %v seed %d, want [1] ternary 42", c.Threads, c.Codebook, c.Seed)
 	}
 	if len(c.Kernels) != len(kernels.List()) {
 		t.Errorf("%d kernels, want all %d", len(c.Kernels), len(kernels.List()))
@@ -91,5 +92,29 @@ func TestCannotRun(t *testing.T) {
 	// codebook": a required kernel skips a codebook it does not compute with.
 	if why, fatal := CannotRun(k, kernels.Ternary); !strings.Contains(why, "probe-i8 does not support codebook ternary") || fatal {
 		t.Errorf("required kernel without the codebook: %q %v", why, fatal)
+	}
+}
+
+// Two thread-list parsers disagreed on what "" meant (1, or 1 and NumCPU);
+// there is one now, "" is an error and each caller states its default.
+func TestParseThreads(t *testing.T) {
+	n := runtime.NumCPU()
+	all := ""
+	for i := 1; i <= n; i++ {
+		all += fmt.Sprint(i, " ")
+	}
+	for in, want := range map[string]string{
+		"1,2": "[1 2]", "2, 1 ,2": "[2 1]", "max": fmt.Sprintf("[%d]", n), "1,max": fmt.Sprint([]int{1, n}[:min(2, n)]),
+		"all": "[" + strings.TrimSpace(all) + "]",
+	} {
+		got, err := ParseThreads(in)
+		if err != nil || fmt.Sprint(got) != want {
+			t.Errorf("ParseThreads(%q) = %v, %v; want %s", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", " , ", "0", "1025", "two", "-1"} {
+		if got, err := ParseThreads(in); err == nil {
+			t.Errorf("ParseThreads(%q) = %v, want an error", in, got)
+		}
 	}
 }

@@ -8,8 +8,8 @@
 // BenchmarkGEMV is configured by environment variables:
 //
 //	QKBENCH_PRESET=default      workloads preset (or QKBENCH_SHAPES=2048x4096,640x2560)
-//	QKBENCH_THREADS=1,2         thread counts
-//	QKBENCH_CODEBOOK=qk256      qk256, ternary or four integers in [-2, 2]
+//	QKBENCH_THREADS=1,2         thread counts (default 1; "max" is NumCPU)
+//	QKBENCH_CODEBOOK=ternary    ternary (the default), qk256 or four integers in [-2, 2]
 //	QKBENCH_KERNELS=ref-i8,...  only these kernels (default every registered kernel)
 //	QKBENCH_SEED=42             workload seed
 //	QKBENCH_REQUIRE=id,...      these kernels must run: unavailable is a failure

@@ -85,7 +85,7 @@ func benchKernel(b *testing.B, k kernels.Kernel, c *Case, threads []int) {
 		b.Skip(why)
 	}
 	start := time.Now()
-	p, err := k.Prepare(c.W.M)
+	p, err := Prepare(k, c.W.M)
 	prepare := time.Since(start)
 	if err != nil {
 		b.Fatalf("%s: prepare %s: %v", id, c.W.Name, err)

@@ -53,6 +53,9 @@ type Sweep struct {
 	Cold      bool          // rotate through copies of W larger than ColdBytes
 	ColdBytes int64         // total size of the rotated copies; default 4 × L3 (at least 64 MiB)
 	L3        int64         // last-level cache size, for the ColdBytes default
+	// CheckOnly checks every cell's agreement and times nothing (qkbench
+	// check): a cell that agrees is StatusOK without samples.
+	CheckOnly bool
 	// Machine gives each cell its roofline floor (SPEC §5); nil for none.
 	Machine *probe.Machine
 
@@ -69,7 +72,16 @@ type Sweep struct {
 
 // Steps returns the number of progress steps a sweep reports.
 func (s *Sweep) Steps() int {
-	return len(s.Kernels) * len(s.Workloads) * len(s.Threads) * (s.count() + 2)
+	return len(s.Kernels) * len(s.Workloads) * len(s.Threads) * s.cellSteps()
+}
+
+// cellSteps is the progress steps of one cell: its check and calibration,
+// and each sample.
+func (s *Sweep) cellSteps() int {
+	if s.CheckOnly {
+		return 1
+	}
+	return s.count() + 2
 }
 
 func (s *Sweep) count() int {
@@ -134,7 +146,7 @@ func (s *Sweep) Run(ctx context.Context, run *reports.Run) error {
 			return err
 		}
 		cells, cleanup, err := s.prepareWorkload(ctx, w, step)
-		if err == nil {
+		if err == nil && !s.CheckOnly {
 			err = s.measure(ctx, cells, w.X, step)
 		}
 		cleanup()
@@ -188,15 +200,11 @@ func (s *Sweep) prepareWorkload(ctx context.Context, w *workloads.Workload, step
 				c := base
 				c.Threads, c.Status, c.Reason = th, status, reason
 				cells = append(cells, &cell{out: &c})
-				step(s.count()+2, info.ID+" "+status)
+				step(s.cellSteps(), info.ID+" "+status)
 			}
 		}
-		if err := kernels.Usable(k); err != nil {
-			skip(reports.StatusUnavailable, err.Error())
-			continue
-		}
-		if err := k.Supports(w.M.Codebook); err != nil {
-			skip(reports.StatusUnsupported, err.Error())
+		if status, reason := Runnable(k, w.M.Codebook); status != "" {
+			skip(status, reason)
 			continue
 		}
 		var preps []kernels.Prepared
@@ -204,7 +212,7 @@ func (s *Sweep) prepareWorkload(ctx context.Context, w *workloads.Workload, step
 		t0 := time.Now()
 		for _, m := range mats {
 			var p kernels.Prepared
-			err := interruptible(ctx, func() (err error) { p, err = k.Prepare(m); return err })
+			err := interruptible(ctx, func() (err error) { p, err = Prepare(k, m); return err })
 			if errors.Is(err, ErrInterrupted) {
 				return cells, cleanup, err
 			}
@@ -230,7 +238,7 @@ func (s *Sweep) prepareWorkload(ctx context.Context, w *workloads.Workload, step
 			r, err := NewRotatingRunner(preps, th)
 			if err != nil {
 				c.out.Status, c.out.Reason = reports.StatusError, err.Error()
-				step(s.count()+2, info.ID+" error")
+				step(s.cellSteps(), info.ID+" error")
 				continue
 			}
 			c.runner = r
@@ -256,7 +264,12 @@ func (s *Sweep) prepareWorkload(ctx context.Context, w *workloads.Workload, step
 				}
 			}
 			if c.out.Status != "" {
-				step(s.count()+2, info.ID+" "+c.out.Status)
+				step(s.cellSteps(), info.ID+" "+c.out.Status)
+				continue
+			}
+			if s.CheckOnly {
+				c.out.Status = reports.StatusOK
+				step(s.cellSteps(), info.ID+" agreed")
 				continue
 			}
 			y := make([]float32, w.M.Rows)
@@ -264,7 +277,7 @@ func (s *Sweep) prepareWorkload(ctx context.Context, w *workloads.Workload, step
 				return cells, cleanup, err
 			} else if err != nil {
 				c.out.Status, c.out.Reason = reports.StatusError, err.Error()
-				step(s.count()+2, info.ID+" error")
+				step(s.cellSteps(), info.ID+" error")
 				continue
 			}
 			c.out.Status = reports.StatusOK

@@ -51,7 +51,9 @@ func (cb Codebook) String() string { return cb.Name() }
 // ParseCodebook reads "qk256", "ternary" or four comma-separated integers in [-2, 2].
 func ParseCodebook(s string) (Codebook, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "qk256", "":
+	case "":
+		return Codebook{}, fmt.Errorf("kernels: empty codebook: want qk256, ternary or four integers in [-2, 2] such as -2,-1,1,2")
+	case "qk256":
 		return QK256, nil
 	case "ternary":
 		return Ternary, nil

@@ -311,7 +311,7 @@ func TestAgree(t *testing.T) {
 
 func TestParseCodebook(t *testing.T) {
 	for in, want := range map[string]Codebook{
-		"qk256": QK256, "": QK256, " QK256 ": QK256, "ternary": Ternary, "Ternary": Ternary,
+		"qk256": QK256, " QK256 ": QK256, "ternary": Ternary, "Ternary": Ternary,
 		"-2,-1,1,2": QK256, "1, 0, -1, 2": {1, 0, -1, 2}, "0,0,0,0": {}, "2,2,2,2": {2, 2, 2, 2},
 	} {
 		got, err := ParseCodebook(in)
@@ -326,6 +326,7 @@ func TestParseCodebook(t *testing.T) {
 		"0,0,-3,0":  `entry 2 "-3"`,
 		"a,b,c,d":   `entry 0 "a"`,
 		"bitnet":    "four integers",
+		"":          "empty codebook",
 	} {
 		_, err := ParseCodebook(in)
 		wantErr(t, "ParseCodebook "+in, err, contains)

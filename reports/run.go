@@ -25,6 +25,10 @@ type Run struct {
 	Command  string    `json:"command"` // the command line that reproduces it
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished"`
+	// Verb is the command that made the receipt: "sweep" (cells timed) or
+	// "check" (agreement only: no cell has samples). Empty in receipts
+	// written before check wrote this schema: a sweep.
+	Verb string `json:"verb,omitempty"`
 	// Partial is true when the run stopped early (interrupted): only the
 	// cells listed were finished.
 	Partial   bool           `json:"partial"`
@@ -33,6 +37,12 @@ type Run struct {
 	Kernels   []KernelInfo   `json:"kernels"`
 	Workloads []WorkloadInfo `json:"workloads"`
 	Cells     []Cell         `json:"cells"`
+	// Required is QKBENCH_REQUIRE's list of kernels.
+	Required []string `json:"required,omitempty"`
+	// Failures lists what failed the run (exit status 1): a kernel that
+	// disagreed or erred, a requested or required kernel that could not
+	// run. None in a run that passed.
+	Failures []string `json:"failures,omitempty"`
 }
 
 // Config is what the sweep was asked to do.
@@ -99,6 +109,11 @@ type KernelInfo struct {
 	// Library and LibrarySHA256 identify a plugin kernel's shared library.
 	Library       string `json:"library,omitempty"`
 	LibrarySHA256 string `json:"library_sha256,omitempty"`
+	// Requested is true when the command line named the kernel (--kernels),
+	// Required when QKBENCH_REQUIRE does: then a cell it cannot run counts
+	// as a failure of the run.
+	Requested bool `json:"requested,omitempty"`
+	Required  bool `json:"required,omitempty"`
 }
 
 // WorkloadInfo is one matrix and x of the run.
