@@ -72,7 +72,7 @@ func (r *Run) WriteMarkdown(w io.Writer, plots []Plot) error {
 		b.WriteString("\n")
 	}
 	b.WriteString("## Results\n\n")
-	if err := WriteMarkdownTable(&b, Header, r.Rows()); err != nil {
+	if err := r.ResultsTable().Markdown(&b); err != nil {
 		return err
 	}
 	if ws := r.workloadNames(); len(ws) > 0 {

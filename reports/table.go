@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
+	"strconv"
 	"strings"
-
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
 )
 
 // Duration formats seconds with a unit that keeps 3 significant digits.
@@ -38,17 +36,27 @@ func Interval(c *Cell) string {
 	return fmt.Sprintf("±%.0f%%", 100*v)
 }
 
-// AgreementText summarises a cell's agreement in a few characters.
-func AgreementText(c *Cell) string {
+// AgreementText summarises a cell's agreement in a few characters: the
+// exact-match rate against ref-i8 for i8 kernels, the largest error
+// relative to a row's L1 norm for f32 kernels (mode "f32"), the cosine for
+// peers; "FAIL" before it when the kernel disagreed, "ERROR" when it
+// failed to run.
+func AgreementText(c *Cell, mode string) string {
 	a := c.Agreement
-	if a == nil {
+	switch {
+	case c.Status == StatusError:
+		return "ERROR"
+	case a == nil:
 		return "-"
 	}
-	s := fmt.Sprintf("cos %.6f", a.Cosine)
-	if a.Reference == "ref-i8" {
-		s = fmt.Sprintf("exact %.0f%%", 100*a.ExactMatch)
-	} else if a.MaxRel > 0 {
-		s += fmt.Sprintf(" rel %.1e", a.MaxRel)
+	var s string
+	switch {
+	case a.Reference == "ref-i8":
+		s = "exact " + percent(a.ExactMatch)
+	case mode == "f32":
+		s = "rel " + sci(a.MaxRel)
+	default:
+		s = "cos " + fixed(a.Cosine, 5)
 	}
 	if !a.Pass {
 		s = "FAIL " + s
@@ -56,26 +64,59 @@ func AgreementText(c *Cell) string {
 	return s
 }
 
-// Header is the column list of the results table.
-var Header = []string{"kernel", "shape", "threads", "median", "95% CI", "GB/s", "GMAC/s", "roofline", "agreement"}
+func percent(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Sprint(v)
+	}
+	if v == 1 {
+		return "100%"
+	}
+	return fmt.Sprintf("%.1f%%", math.Floor(1000*v)/10) // never rounds up to 100%
+}
 
-// Rows returns the results table rows, one per cell, in run order; cells
-// that were not timed say why.
+func sci(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Sprint(v)
+	}
+	return fmt.Sprintf("%.1e", v)
+}
+
+func fixed(v float64, prec int) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Sprint(v)
+	}
+	return strconv.FormatFloat(v, 'f', prec, 64)
+}
+
+// Header is the column list of the results table.
+var Header = []string{"kernel", "workload", "threads", "median", "95% CI", "GB/s", "GMAC/s", "roofline", "agreement"}
+
+// ran reports whether a cell got as far as running (timed, failed or erred),
+// as opposed to a kernel that could not run here or with its codebook.
+func (c *Cell) ran() bool { return c.Status != StatusUnavailable && c.Status != StatusUnsupported }
+
+// workloadText names a cell's workload: the shape, or a tensor's name and
+// its shape.
+func (c *Cell) workloadText() string {
+	if c.Workload != c.Shape && c.Workload != "" {
+		return c.Workload + " (" + c.Shape + ")"
+	}
+	return c.Shape
+}
+
+// Rows returns the results table rows: one per cell that ran, in run order.
+// Cells that could not run, and why a cell failed, are in NotRunNotes and
+// FailureNotes.
 func (r *Run) Rows() [][]string {
 	var rows [][]string
 	for i := range r.Cells {
 		c := &r.Cells[i]
-		name := c.Workload
-		if name != c.Shape {
-			name += " (" + c.Shape + ")"
+		if !c.ran() {
+			continue
 		}
-		row := []string{c.Kernel, name, fmt.Sprint(c.Threads)}
+		row := []string{c.Kernel, c.workloadText(), fmt.Sprint(c.Threads)}
 		if !c.Timed() {
-			why := c.Status
-			if c.Reason != "" {
-				why += ": " + c.Reason
-			}
-			row = append(row, "-", "-", "-", "-", "-", truncate(why, 60))
+			row = append(row, "-", "-", "-", "-", "-", AgreementText(c, r.Kernel(c.Kernel).Mode))
 			rows = append(rows, row)
 			continue
 		}
@@ -83,36 +124,218 @@ func (r *Run) Rows() [][]string {
 		if c.Roofline > 0 {
 			roof = fmt.Sprintf("%.0f%%", 100*c.Roofline)
 		}
-		row = append(row, Duration(c.Median), Interval(c), fmt.Sprintf("%.1f", c.GBps), fmt.Sprintf("%.1f", c.GMACps), roof, AgreementText(c))
+		row = append(row, Duration(c.Median), Interval(c), fmt.Sprintf("%.1f", c.GBps), fmt.Sprintf("%.1f", c.GMACps), roof, AgreementText(c, r.Kernel(c.Kernel).Mode))
 		rows = append(rows, row)
 	}
 	return rows
 }
 
-func truncate(s string, n int) string {
-	if len([]rune(s)) <= n {
-		return s
+// ResultsTable is the sweep's terminal table: every cell that ran, with the
+// kernels that could not run and every failure in full under it.
+func (r *Run) ResultsTable() *Table {
+	return &Table{
+		Header: Header, Rows: r.Rows(),
+		Right: []bool{false, false, true, true, true, true, true, true, false},
+		Wrap:  []bool{false, true, false, false, false, false, false, false, true},
+		Notes: append(r.NotRunNotes(), r.FailureNotes()...),
 	}
-	return string([]rune(s)[:n-1]) + "…"
 }
 
-// WriteTable renders header and rows as a terminal table (tablewriter).
-func WriteTable(w io.Writer, header []string, rows [][]string) error {
-	t := tablewriter.NewTable(w,
-		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleLight)})),
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-	)
-	t.Header(anySlice(header)...)
-	if err := t.Bulk(rows); err != nil {
-		return err
+// CheckHeader is the column list of check's agreement table.
+var CheckHeader = []string{"kernel", "workload", "threads", "cosine", "max |Δ|", "max |Δ|/L1", "NMSE", "exact", "result"}
+
+// CheckTable is check's terminal table: the agreement metrics of every cell
+// that ran, with the kernels that could not run and every failure in full
+// under it.
+func (r *Run) CheckTable() *Table {
+	t := &Table{
+		Header: CheckHeader,
+		Right:  []bool{false, false, true, true, true, true, true, true, false},
+		Wrap:   []bool{false, true, false, false, false, false, false, false, false},
+		Notes:  append(r.NotRunNotes(), r.FailureNotes()...),
 	}
-	return t.Render()
+	for i := range r.Cells {
+		c := &r.Cells[i]
+		if !c.ran() {
+			continue
+		}
+		row := []string{c.Kernel, c.workloadText(), fmt.Sprint(c.Threads), "-", "-", "-", "-", "-", ""}
+		if a := c.Agreement; a != nil {
+			row[3], row[4], row[5], row[6], row[7] = fixed(a.Cosine, 6), gnum(a.MaxAbs), gnum(a.MaxRel), gnum(a.NMSE), fixed(a.ExactMatch, 4)
+		}
+		switch {
+		case c.Status == StatusOK:
+			row[8] = "pass"
+		case c.Status == StatusError:
+			row[8] = "ERROR"
+		default:
+			row[8] = "FAIL"
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
+func gnum(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Sprint(v)
+	}
+	return fmt.Sprintf("%.3g", v)
+}
+
+// NotRunNotes lists, once per reason, the kernels that could not run (not
+// on this machine or build, or not with the run's codebook), with the
+// reason in full.
+func (r *Run) NotRunNotes() []string {
+	type group struct {
+		why       string
+		kernels   []string
+		workloads map[string][]string // kernel → workloads, when not all
+	}
+	var groups []*group
+	byWhy := map[string]*group{}
+	perKernel := map[string]map[string]bool{} // kernel → whys
+	for i := range r.Cells {
+		c := &r.Cells[i]
+		if c.ran() {
+			continue
+		}
+		why := c.Status
+		if c.Reason != "" {
+			why += ": " + c.Reason
+		}
+		g := byWhy[why]
+		if g == nil {
+			g = &group{why: why, workloads: map[string][]string{}}
+			byWhy[why] = g
+			groups = append(groups, g)
+		}
+		if !slices.Contains(g.kernels, c.Kernel) {
+			g.kernels = append(g.kernels, c.Kernel)
+		}
+		if !slices.Contains(g.workloads[c.Kernel], c.workloadText()) {
+			g.workloads[c.Kernel] = append(g.workloads[c.Kernel], c.workloadText())
+		}
+		if perKernel[c.Kernel] == nil {
+			perKernel[c.Kernel] = map[string]bool{}
+		}
+		perKernel[c.Kernel][why] = true
+	}
+	total := len(r.workloadsOfCells())
+	var out []string
+	for _, g := range groups {
+		var names []string
+		for _, k := range g.kernels {
+			n := k
+			if ws := g.workloads[k]; len(ws) < total || len(perKernel[k]) > 1 {
+				n += " on " + strings.Join(ws, ", ")
+			}
+			names = append(names, n)
+		}
+		out = append(out, fmt.Sprintf("not run: %s: %s", strings.Join(names, ", "), g.why))
+	}
+	return out
+}
+
+// workloadsOfCells returns the distinct workloads of the cells.
+func (r *Run) workloadsOfCells() []string {
+	var out []string
+	seen := map[string]bool{}
+	for i := range r.Cells {
+		if w := r.Cells[i].workloadText(); !seen[w] {
+			seen[w] = true
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// FailureNotes gives every failed or erred cell's reason in full.
+func (r *Run) FailureNotes() []string {
+	var out []string
+	for i := range r.Cells {
+		c := &r.Cells[i]
+		if c.Status != StatusFailed && c.Status != StatusError {
+			continue
+		}
+		word := "FAIL"
+		if c.Status == StatusError {
+			word = "ERROR"
+		}
+		out = append(out, fmt.Sprintf("%s %s on %s, %d thread(s): %s", word, c.Kernel, c.workloadText(), c.Threads, c.Reason))
+	}
+	return out
+}
+
+// CellFailures lists what fails a run (exit status 1), from its cells and
+// kernels: a cell that disagreed or erred, and a kernel that the command
+// line asked for (Requested) or QKBENCH_REQUIRE names (Required) that could
+// not run here. A required kernel without the run's codebook is no failure:
+// QKBENCH_REQUIRE says a kernel must be able to run on this machine.
+func (r *Run) CellFailures() []string {
+	var out []string
+	for i := range r.Cells {
+		c := &r.Cells[i]
+		k := r.Kernel(c.Kernel)
+		fails := false
+		switch c.Status {
+		case StatusFailed, StatusError:
+			fails = true
+		case StatusUnavailable:
+			fails = k.Requested || k.Required
+		case StatusUnsupported:
+			fails = k.Requested
+		}
+		if fails {
+			out = append(out, fmt.Sprintf("%s on %s (%d threads): %s: %s", c.Kernel, c.workloadText(), c.Threads, c.Status, c.Reason))
+		}
+	}
+	return out
+}
+
+// CSVHeader is the column list of CellsCSV.
+var CSVHeader = []string{"kernel", "workload", "shape", "rows", "cols", "threads", "mode", "status", "reason",
+	"median_s", "ci_low_s", "ci_high_s", "samples", "gbps", "gmacps", "roofline_fraction",
+	"reference", "cosine", "max_abs_err", "max_rel_err", "nmse", "exact_match_rate"}
+
+// CellsTable is every cell of the run, including those that did not run,
+// with raw numbers (seconds, rates, fractions) for a spreadsheet: the CSV
+// form of a sweep's or a check's output.
+func (r *Run) CellsTable() *Table {
+	t := &Table{Header: CSVHeader}
+	num := func(v float64, ok bool) string {
+		if !ok {
+			return ""
+		}
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	for i := range r.Cells {
+		c := &r.Cells[i]
+		timed := c.Timed()
+		row := []string{c.Kernel, c.Workload, c.Shape, fmt.Sprint(c.Rows), fmt.Sprint(c.Cols), fmt.Sprint(c.Threads), c.Mode, c.Status, c.Reason,
+			num(c.Median, timed), num(c.Low, timed && c.Low > 0), num(c.High, timed && c.High > 0), fmt.Sprint(len(c.Samples)),
+			num(c.GBps, timed), num(c.GMACps, timed), num(c.Roofline, timed && c.Roofline > 0)}
+		if a := c.Agreement; a != nil {
+			row = append(row, a.Reference, num(a.Cosine, true), num(a.MaxAbs, true), num(a.MaxRel, true), num(a.NMSE, true), num(a.ExactMatch, true))
+		} else {
+			row = append(row, "", "", "", "", "", "")
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
+// WriteTable renders header and rows as a terminal table of at most
+// DefaultWidth columns (the widest columns wrapped when needed).
+func WriteTable(w io.Writer, header []string, rows [][]string) error {
+	return (&Table{Header: header, Rows: rows}).Text(w, DefaultWidth)
 }
 
 // WriteMarkdownTable renders header and rows as a GitHub Markdown table.
 func WriteMarkdownTable(w io.Writer, header []string, rows [][]string) error {
-	esc := func(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+	esc := func(s string) string {
+		return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ")
+	}
 	var b strings.Builder
 	b.WriteString("|")
 	for _, h := range header {
@@ -132,12 +355,4 @@ func WriteMarkdownTable(w io.Writer, header []string, rows [][]string) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-func anySlice(s []string) []any {
-	out := make([]any, len(s))
-	for i, v := range s {
-		out[i] = v
-	}
-	return out
 }
