@@ -52,6 +52,9 @@ func DescribeKernel(k kernels.Kernel) reports.KernelInfo {
 	i := k.Info()
 	ki := reports.KernelInfo{ID: i.ID, Backend: i.Backend, ISA: i.ISA, Mode: i.Mode.String(), Code: i.Code, Available: true,
 		Required: Required(i.ID)}
+	if i.Library != nil {
+		ki.Library, ki.LibrarySHA256 = i.Library.Path, i.Library.SHA256
+	}
 	if err := kernels.Usable(k); err != nil {
 		ki.Available, ki.Reason = false, err.Error()
 	}

@@ -56,6 +56,10 @@ type Sweep struct {
 	// CheckOnly checks every cell's agreement and times nothing (qkbench
 	// check): a cell that agrees is StatusOK without samples.
 	CheckOnly bool
+	// Refused names kernels not to run, with the reason (a plugin kernel
+	// that crashed in the conformance suite would take this process along):
+	// their cells are StatusFailed with it.
+	Refused map[string]string
 	// Machine gives each cell its roofline floor (SPEC §5); nil for none.
 	Machine *probe.Machine
 
@@ -202,6 +206,10 @@ func (s *Sweep) prepareWorkload(ctx context.Context, w *workloads.Workload, step
 				cells = append(cells, &cell{out: &c})
 				step(s.cellSteps(), info.ID+" "+status)
 			}
+		}
+		if why, ok := s.Refused[info.ID]; ok {
+			skip(reports.StatusFailed, why)
+			continue
 		}
 		if status, reason := Runnable(k, w.M.Codebook); status != "" {
 			skip(status, reason)

@@ -114,6 +114,25 @@ type KernelInfo struct {
 	// as a failure of the run.
 	Requested bool `json:"requested,omitempty"`
 	Required  bool `json:"required,omitempty"`
+	// Conformance is the conformance suite's result for a plugin kernel,
+	// run by check in a child process.
+	Conformance *SuiteResult `json:"conformance,omitempty"`
+}
+
+// SuiteResult is one kernel's run of the conformance suite: a line of
+// qkbench conformance --json, and what check --plugin records for each
+// plugin kernel.
+type SuiteResult struct {
+	Kernel      string   `json:"kernel"`
+	Available   bool     `json:"available"`
+	Unavailable string   `json:"unavailable,omitempty"`
+	Pass        bool     `json:"pass"`
+	Failures    []string `json:"failures,omitempty"`
+	// Crash is the fatal signal of the child process that ran the suite
+	// (check --plugin), with Case the case it was in.
+	Crash   string  `json:"crash,omitempty"`
+	Case    string  `json:"case,omitempty"`
+	Seconds float64 `json:"seconds"`
 }
 
 // WorkloadInfo is one matrix and x of the run.

@@ -8,7 +8,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/qkbench/qkbench/bench"
 	"github.com/qkbench/qkbench/kernels"
+	"github.com/qkbench/qkbench/reports"
 	"github.com/qkbench/qkbench/workloads"
 )
 
@@ -19,15 +21,26 @@ type cellFlags struct {
 	seed                                             uint64
 }
 
-// register adds the flags to fs with d's values as defaults.
+// The defaults of the verbs that choose cells: every kernel, the default
+// preset, ternary weights (what BitNet models hold, and what the ggml peers
+// compute), hot caches. The thread counts differ by verb.
+var defaultCells = cellFlags{kernels: "all", preset: "default", threads: "1", codebook: "ternary", mode: "hot"}
+
+// register adds the flags to fs with d's values as defaults. --preset and
+// --mode are added only when they have a default (check times nothing, so
+// it has no --mode; resolve then uses "hot").
 func (c *cellFlags) register(fs *flag.FlagSet, d cellFlags) {
-	fs.StringVar(&c.kernels, "kernels", d.kernels, "comma list of kernel ids, \"all\" or \"available\"")
-	fs.StringVar(&c.preset, "preset", d.preset, "workload preset: "+strings.Join(workloads.PresetNames(), ", "))
-	fs.StringVar(&c.shapes, "shapes", d.shapes, "comma list of ROWSxCOLS shapes (instead of --preset)")
-	fs.StringVar(&c.threads, "threads", d.threads, "comma list of thread counts, or \"all\" for 1..NumCPU")
-	fs.StringVar(&c.codebook, "codebook", d.codebook, "codebook: ternary, qk256 or four values in [-2, 2]")
-	fs.StringVar(&c.mode, "mode", d.mode, "hot (same W every GEMV) or cold (rotate copies larger than the last-level cache)")
-	fs.Uint64Var(&c.seed, "seed", workloads.DefaultSeed, "workload generator seed")
+	fs.StringVar(&c.kernels, "kernels", d.kernels, "comma `list` of kernel ids, \"all\" or \"available\"")
+	if d.preset != "" {
+		fs.StringVar(&c.preset, "preset", d.preset, "workload `preset`: "+strings.Join(workloads.PresetNames(), ", "))
+	}
+	fs.StringVar(&c.shapes, "shapes", d.shapes, "comma `list` of ROWSxCOLS shapes (instead of --preset)")
+	fs.StringVar(&c.threads, "threads", d.threads, "comma `list` of thread counts; \"max\" is NumCPU, \"all\" is 1..NumCPU")
+	fs.StringVar(&c.codebook, "codebook", d.codebook, "`codebook`: ternary, qk256 or four integers in [-2, 2] such as -2,-1,1,2")
+	if d.mode != "" {
+		fs.StringVar(&c.mode, "mode", d.mode, "`hot` (same W every GEMV) or cold (rotate copies larger than the last-level cache)")
+	}
+	fs.Uint64Var(&c.seed, "seed", workloads.DefaultSeed, "workload generator `seed`")
 }
 
 // resolve checks the flags (usage errors for bad values) and returns the
@@ -47,9 +60,13 @@ func (c *cellFlags) resolve(setFlags map[string]bool) (workloads.Preset, []int, 
 	}
 	p, err := workloads.Resolve(preset, shapes)
 	if err != nil {
-		return zero, nil, kernels.Codebook{}, usageError{err}
+		name := "--preset"
+		if setFlags["shapes"] {
+			name = "--shapes"
+		}
+		return zero, nil, kernels.Codebook{}, usageError{fmt.Errorf("%s: %w", name, err)}
 	}
-	threads, err := parseThreadList(c.threads)
+	threads, err := bench.ParseThreads(c.threads)
 	if err != nil {
 		return zero, nil, kernels.Codebook{}, usageError{fmt.Errorf("--threads: %w", err)}
 	}
@@ -57,10 +74,32 @@ func (c *cellFlags) resolve(setFlags map[string]bool) (workloads.Preset, []int, 
 	if err != nil {
 		return zero, nil, kernels.Codebook{}, usageError{fmt.Errorf("--codebook: %w", err)}
 	}
+	if c.mode == "" {
+		c.mode = "hot"
+	}
 	if c.mode != "hot" && c.mode != "cold" {
 		return zero, nil, kernels.Codebook{}, usageError{fmt.Errorf("--mode %q: want hot or cold", c.mode)}
 	}
 	return p, threads, cb, nil
+}
+
+// selectKernels resolves --kernels into kernels, each with its
+// description; a kernel the list names explicitly (not "all" or
+// "available") is Requested: a cell it cannot run fails the run.
+func (c *cellFlags) selectKernels() ([]kernels.Kernel, []reports.KernelInfo, error) {
+	ks, err := kernels.Select(c.kernels)
+	if err != nil {
+		return nil, nil, usageError{fmt.Errorf("--kernels: %w", err)}
+	}
+	l := strings.TrimSpace(c.kernels)
+	named := l != "" && l != "all" && l != "available"
+	var infos []reports.KernelInfo
+	for _, k := range ks {
+		ki := bench.DescribeKernel(k)
+		ki.Requested = named
+		infos = append(infos, ki)
+	}
+	return ks, infos, nil
 }
 
 // setFlags returns the names of the flags given on the command line.

@@ -1,13 +1,14 @@
 package main
 
 import (
-	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/qkbench/qkbench/kernels"
+	"github.com/qkbench/qkbench/reports"
 )
 
 func TestCheckPasses(t *testing.T) {
@@ -16,22 +17,34 @@ func TestCheckPasses(t *testing.T) {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
 	}
 	for _, want := range []string{"ref-i8", "ref-f32", "2048x4096", "67x3200", "3x1", "PASS",
-		"test-broken-i8", "unavailable: switched off"} {
+		"not run: test-broken-i8", "unavailable: switched off"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
 	// Every kernel that can run has one passing row per shape.
-	if n, want := strings.Count(out, "│ pass"), 3*runnable(); n != want {
-		t.Errorf("%d passing rows, want %d (%d kernels × 3 shapes):\n%s", n, want, runnable(), out)
+	if n, want := strings.Count(out, "│ pass "), 3*runnable(kernels.Ternary); n != want {
+		t.Errorf("%d passing rows, want %d (%d kernels × 3 shapes):\n%s", n, want, runnable(kernels.Ternary), out)
+	}
+	if w := widest(out); w > 120 {
+		t.Errorf("output is %d columns wide, want at most 120:\n%s", w, out)
 	}
 }
 
-// runnable counts the registered kernels that can run here on the qk256 codebook.
-func runnable() int {
+// widest returns the width of the longest line of s, in runes.
+func widest(s string) int {
+	w := 0
+	for _, l := range strings.Split(s, "\n") {
+		w = max(w, len([]rune(l)))
+	}
+	return w
+}
+
+// runnable counts the registered kernels that can run here on codebook cb.
+func runnable(cb kernels.Codebook) int {
 	n := 0
 	for _, k := range kernels.List() {
-		if kernels.Usable(k) == nil && k.Supports(kernels.QK256) == nil {
+		if kernels.Usable(k) == nil && k.Supports(cb) == nil {
 			n++
 		}
 	}
@@ -46,52 +59,55 @@ func TestCheckThreads(t *testing.T) {
 
 func TestCheckBrokenKernelFails(t *testing.T) {
 	withBroken(t, brokenWrongRow)
-	code, out, _ := runCmd(t, "check", "--shapes", "67x3200,3x1")
+	code, out, stderr := runCmd(t, "check", "--shapes", "67x3200,3x1")
 	if code != 1 {
 		t.Fatalf("exit %d, want 1:\n%s", code, out)
 	}
-	for _, want := range []string{"FAIL test-broken-i8 on 67x3200: fail: test-broken-i8 disagrees", "rows differ from ref-i8", "FAIL: 2 failure(s)"} {
+	for _, want := range []string{"FAIL test-broken-i8 on 67x3200, 1 thread(s): 1 of 67 rows differ from ref-i8", "FAIL: 2 failure(s)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
+	if !strings.Contains(stderr, "FAIL test-broken-i8 on 67x3200 (1 threads): failed:") {
+		t.Errorf("stderr lacks the failure:\n%s", stderr)
+	}
 	// The other kernels still pass, and leaving the broken one out passes.
-	if n, want := strings.Count(out, "│ pass"), 2*(runnable()-1); n != want {
+	if n, want := strings.Count(out, "│ pass "), 2*(runnable(kernels.Ternary)-1); n != want {
 		t.Errorf("%d passing rows, want %d:\n%s", n, want, out)
 	}
-	if code, out, _ := runCmd(t, "check", "--shapes", "67x3200", "--kernels", "ref-i8,test-qk256-f32"); code != 0 {
+	if code, out, _ := runCmd(t, "check", "--shapes", "67x3200", "--kernels", "ref-i8,test-qk256-f32", "--codebook", "qk256"); code != 0 {
 		t.Errorf("without the broken kernel: exit %d\n%s", code, out)
 	}
 }
 
 func TestCheckUnavailable(t *testing.T) {
 	// Named on the command line: a kernel that cannot run is a failure.
-	code, out, _ := runCmd(t, "check", "--shapes", "3x1", "--kernels", "ref-i8,test-broken-i8")
-	if code != 1 || !strings.Contains(out, "FAIL unavailable: switched off") {
-		t.Errorf("explicit unavailable kernel: exit %d, want 1:\n%s", code, out)
+	code, out, stderr := runCmd(t, "check", "--shapes", "3x1", "--kernels", "ref-i8,test-broken-i8")
+	if code != 1 || !strings.Contains(stderr, "FAIL test-broken-i8 on 3x1 (1 threads): unavailable: switched off") {
+		t.Errorf("explicit unavailable kernel: exit %d, want 1:\n%s%s", code, out, stderr)
 	}
 	// "all" names nothing explicitly.
 	if code, out, _ := runCmd(t, "check", "--shapes", "3x1", "--kernels", "all"); code != 0 {
 		t.Errorf("--kernels all: exit %d, want 0:\n%s", code, out)
 	}
 	t.Setenv("QKBENCH_REQUIRE", "test-broken-i8")
-	if code, out, _ := runCmd(t, "check", "--shapes", "3x1"); code != 1 || !strings.Contains(out, "FAIL test-broken-i8 on 3x1: unavailable") {
-		t.Errorf("required unavailable kernel: exit %d, want 1:\n%s", code, out)
+	if code, out, stderr := runCmd(t, "check", "--shapes", "3x1"); code != 1 || !strings.Contains(stderr, "FAIL test-broken-i8 on 3x1 (1 threads): unavailable") {
+		t.Errorf("required unavailable kernel: exit %d, want 1:\n%s%s", code, out, stderr)
 	}
 	t.Setenv("QKBENCH_REQUIRE", "no-such-kernel")
-	if code, out, _ := runCmd(t, "check", "--shapes", "3x1"); code != 1 || !strings.Contains(out, `QKBENCH_REQUIRE names "no-such-kernel"`) {
-		t.Errorf("required unknown kernel: exit %d, want 1:\n%s", code, out)
+	if code, out, stderr := runCmd(t, "check", "--shapes", "3x1"); code != 1 || !strings.Contains(stderr, `QKBENCH_REQUIRE names "no-such-kernel"`) {
+		t.Errorf("required unknown kernel: exit %d, want 1:\n%s%s", code, out, stderr)
 	}
 	t.Setenv("QKBENCH_REQUIRE", "")
 	t.Setenv("QKBENCH_DISABLE", "ref-f32")
-	if code, out, _ := runCmd(t, "check", "--shapes", "3x1", "--kernels", "ref-f32"); code != 1 || !strings.Contains(out, "disabled by QKBENCH_DISABLE") {
-		t.Errorf("disabled, explicit kernel: exit %d, want 1:\n%s", code, out)
+	if code, out, stderr := runCmd(t, "check", "--shapes", "3x1", "--kernels", "ref-f32"); code != 1 || !strings.Contains(stderr, "disabled by QKBENCH_DISABLE") {
+		t.Errorf("disabled, explicit kernel: exit %d, want 1:\n%s%s", code, out, stderr)
 	}
 }
 
 func TestCheckUnsupportedCodebook(t *testing.T) {
 	code, out, _ := runCmd(t, "check", "--shapes", "5x300", "--codebook", "ternary")
-	if code != 0 || !strings.Contains(out, "unsupported codebook: test kernel takes only qk256, not ternary") {
+	if code != 0 || !strings.Contains(out, "not run: test-qk256-f32: unsupported: test kernel takes only qk256, not ternary") {
 		t.Errorf("exit %d, want 0 and an unsupported row:\n%s", code, out)
 	}
 	if code, out, _ := runCmd(t, "check", "--shapes", "5x300", "--codebook", "ternary", "--kernels", "test-qk256-f32"); code != 1 {
@@ -111,10 +127,12 @@ func TestCheckBadFlags(t *testing.T) {
 		{[]string{"--shapes", "3x"}, `--shapes: workloads: shape "3x"`},
 		{[]string{"--shapes", "0x4"}, "--shapes"},
 		{[]string{"--preset", "nope"}, `--preset: workloads: unknown preset "nope"`},
-		{[]string{"--preset", "seed", "--shapes", "1x1"}, "--preset and --shapes both given"},
+		{[]string{"--preset", "seed", "--shapes", "1x1"}, "--preset and --shapes: give one of them"},
 		{[]string{"--codebook", "binary"}, `--codebook: kernels: codebook "binary"`},
 		{[]string{"--codebook", "3,0,0,0"}, "--codebook"},
-		{[]string{"--threads", "0"}, "--threads 0: want 1..1024"},
+		{[]string{"--threads", "0"}, `--threads: thread count "0" in "0": want an integer in 1..1024`},
+		{[]string{"--mode", "cold"}, "flag provided but not defined: -mode"},
+		{[]string{"--format", "xml"}, `format "xml": want table, md, csv or json`},
 		{[]string{"--seed", "-1"}, "-seed"},
 		{[]string{"--bogus"}, "flag provided but not defined: -bogus"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
@@ -127,54 +145,6 @@ func TestCheckBadFlags(t *testing.T) {
 	}
 }
 
-// receipt mirrors the fields the tests read back.
-type receipt struct {
-	Schema  string `json:"schema"`
-	Commit  string `json:"commit"`
-	Machine struct {
-		CPU      string   `json:"cpu"`
-		Features []string `json:"features"`
-		CC       string   `json:"cc"`
-	} `json:"machine"`
-	Codebook  string `json:"codebook"`
-	Seed      uint64 `json:"seed"`
-	Workloads []struct {
-		Name, Codebook, Source string
-		Rows, Cols             int
-	} `json:"workloads"`
-	Kernels []struct {
-		ID, Backend, ISA, Mode, Code string
-		Available                    bool
-		Unavailable                  string
-		Results                      []struct {
-			Workload, Status, Reason string
-			Failure                  bool
-			Agreement                *struct {
-				Reference  string   `json:"reference"`
-				Cosine     *float64 `json:"cosine"`
-				MaxAbs     *float64 `json:"max_abs_err"`
-				ExactMatch *float64 `json:"exact_match_rate"`
-				Pass       bool     `json:"pass"`
-			}
-		}
-	} `json:"kernels"`
-	Pass     bool     `json:"pass"`
-	Failures []string `json:"failures"`
-}
-
-func readReceipt(t *testing.T, path string) *receipt {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r receipt
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatalf("receipt is not JSON: %v\n%s", err, b)
-	}
-	return &r
-}
-
 func TestCheckReceipt(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "receipt.json")
@@ -183,31 +153,32 @@ func TestCheckReceipt(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, stderr)
 	}
-	r := readReceipt(t, path)
-	if r.Schema != ReceiptSchema || !r.Pass || r.Seed != 9 || r.Codebook != "qk256" || r.Machine.CPU == "" || r.Commit == "" || len(r.Machine.Features) == 0 && r.Machine.CPU != "unknown" {
+	r, err := reports.ReadRun(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Verb != "check" || len(r.Failures) != 0 || r.Config.Seed != 9 || r.Config.Codebook != "ternary" || r.Machine.CPU == "" || r.Machine.Commit == "" || len(r.Machine.Features) == 0 && r.Machine.CPU != "unknown" {
 		t.Errorf("receipt header: %+v", r)
 	}
 	if len(r.Workloads) != 2 || r.Workloads[0].Name != "67x300" || r.Workloads[0].Rows != 67 || !strings.Contains(r.Workloads[0].Source, "seed=9") {
 		t.Errorf("workloads: %+v", r.Workloads)
 	}
-	seen := map[string]bool{}
 	for _, k := range r.Kernels {
-		seen[k.ID] = true
-		if k.Code == "" || k.ISA == "" || k.Backend == "" || len(k.Results) != 2 {
+		if k.Code == "" || k.ISA == "" || k.Backend == "" {
 			t.Errorf("kernel %s: %+v", k.ID, k)
 		}
-		if k.ID == "ref-i8" {
-			a := k.Results[0].Agreement
-			if k.Results[0].Status != "pass" || a == nil || a.Reference != "ref-i8" || *a.ExactMatch != 1 || *a.Cosine < 0.99 {
-				t.Errorf("ref-i8 result: %+v", k.Results[0])
-			}
-		}
-		if k.ID == "test-broken-i8" && (k.Available || k.Results[0].Status != "unavailable" || k.Results[0].Failure) {
-			t.Errorf("test-broken-i8: %+v", k)
-		}
 	}
-	if !seen["ref-i8"] || !seen["ref-f32"] || !seen["test-broken-i8"] {
-		t.Errorf("receipt kernels: %v", seen)
+	if k := r.Kernel("test-broken-i8"); k.Available || k.Reason == "" {
+		t.Errorf("test-broken-i8: %+v", k)
+	}
+	for _, w := range []string{"67x300", "3x1"} {
+		c := r.Find("ref-i8", w, 1)
+		if c == nil || c.Status != reports.StatusOK || c.Agreement == nil || c.Agreement.Reference != "ref-i8" || c.Agreement.ExactMatch != 1 || c.Agreement.Cosine < 0.99 || len(c.Samples) != 0 {
+			t.Errorf("ref-i8 on %s: %+v", w, c)
+		}
+		if c := r.Find("test-broken-i8", w, 1); c == nil || c.Status != reports.StatusUnavailable {
+			t.Errorf("test-broken-i8 on %s: %+v", w, c)
+		}
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
 		t.Errorf("directory holds %d files, want only the receipt (no temp files left)", len(ents))
@@ -221,16 +192,19 @@ func TestCheckReceiptOfFailure(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1:\n%s", code, out)
 	}
-	r := readReceipt(t, path)
-	if r.Pass || len(r.Failures) != 1 || !strings.Contains(r.Failures[0], "test-broken-i8 on 16x256") {
-		t.Fatalf("receipt: pass %v failures %q", r.Pass, r.Failures)
+	r, err := reports.ReadRun(path)
+	if err != nil {
+		t.Fatal(err)
 	}
-	res := r.Kernels[0].Results[0]
-	if r.Kernels[0].ID != "test-broken-i8" || res.Status != "fail" || !res.Failure || res.Agreement == nil || res.Agreement.Pass {
-		t.Fatalf("broken kernel result: %+v", res)
+	if len(r.Failures) != 1 || !strings.Contains(r.Failures[0], "test-broken-i8 on 16x256") {
+		t.Fatalf("receipt failures %q", r.Failures)
 	}
-	// NaN output: max |Δ| is infinite, which JSON writes as null.
-	if res.Agreement.MaxAbs != nil || *res.Agreement.ExactMatch != 0 {
-		t.Errorf("max_abs_err %v exact %v, want null and 0", res.Agreement.MaxAbs, *res.Agreement.ExactMatch)
+	c := r.Find("test-broken-i8", "16x256", 1)
+	if c == nil || c.Status != reports.StatusFailed || c.Agreement == nil || c.Agreement.Pass {
+		t.Fatalf("broken kernel cell: %+v", c)
+	}
+	// NaN output: max |Δ| is infinite, which the receipt keeps ("Infinity").
+	if !math.IsInf(c.Agreement.MaxAbs, 1) || c.Agreement.ExactMatch != 0 {
+		t.Errorf("max_abs_err %v exact %v, want +Inf and 0", c.Agreement.MaxAbs, c.Agreement.ExactMatch)
 	}
 }

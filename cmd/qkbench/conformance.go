@@ -18,27 +18,15 @@ import (
 	"github.com/qkbench/qkbench/bench"
 	"github.com/qkbench/qkbench/kernels"
 	"github.com/qkbench/qkbench/kernels/kerneltest"
+	"github.com/qkbench/qkbench/reports"
 )
 
 func init() {
 	verbs["conformance"] = verb{summary: "run the conformance suite (tails, guard pages, races, worst cases) on kernels, plugins included", run: runConformance}
 }
 
-// SuiteResult is one kernel's run of the conformance suite: a line of
-// `qkbench conformance --json`, and what check --plugin records in its
-// receipt for each plugin kernel.
-type SuiteResult struct {
-	Kernel      string   `json:"kernel"`
-	Available   bool     `json:"available"`
-	Unavailable string   `json:"unavailable,omitempty"`
-	Pass        bool     `json:"pass"`
-	Failures    []string `json:"failures,omitempty"`
-	// Crash is the fatal signal of the child process that ran the suite
-	// (check --plugin), with Case the case it was in.
-	Crash   string  `json:"crash,omitempty"`
-	Case    string  `json:"case,omitempty"`
-	Seconds float64 `json:"seconds"`
-}
+// SuiteResult is one kernel's run of the conformance suite (reports.SuiteResult).
+type SuiteResult = reports.SuiteResult
 
 func runConformance(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("conformance", stderr)

@@ -17,24 +17,40 @@ import (
 	"github.com/qkbench/qkbench/bench"
 	"github.com/qkbench/qkbench/kernels"
 	"github.com/qkbench/qkbench/reports"
-	"github.com/qkbench/qkbench/workloads"
 )
 
 func init() {
 	verbs["profile"] = verb{summary: "run one kernel × shape under the CPU profiler; write cpu.pprof and print the top functions", run: runProfile}
 }
 
+const profileUsage = `Usage: qkbench profile --kernel K [--shape ROWSxCOLS] [--threads N] [--seconds S] [flags]
+
+Checks one kernel on one generated workload against the references, then
+runs its GEMV over and over for --seconds under Go's CPU profiler, writes
+the profile to --out and prints the functions that took the most time.
+The workload is the sweep's for the same shape, codebook and seed, so the
+profile shows the code path the sweep times.
+
+Examples:
+  qkbench profile --kernel avx2-i8
+  qkbench profile --kernel go-i8 --shape 2560x6912 --threads 2 --seconds 10 --out /tmp/go-i8.pprof
+  go tool pprof -http : cpu.pprof
+
+Exit status: 0 done; 1 the kernel cannot run here or disagrees with the
+references, or anything else failed; 2 a bad flag or argument.
+`
+
 func runProfile(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("profile", stderr)
-	kernel := fs.String("kernel", "", "kernel id (required)")
-	shape := fs.String("shape", "2048x4096", "ROWSxCOLS")
+	var c cellFlags
+	c.register(fs, cellFlags{shapes: "2048x4096", threads: "1", codebook: defaultCells.codebook})
+	fs.StringVar(&c.kernels, "kernel", "", "the kernel `id` (required; --kernels with one id is the same)")
+	fs.StringVar(&c.shapes, "shape", "2048x4096", "the `shape`, ROWSxCOLS (--shapes with one shape is the same)")
 	seconds := fs.Float64("seconds", 5, "how long to run under the profiler")
-	threads := fs.Int("threads", 1, "threads")
-	codebook := fs.String("codebook", "qk256", "codebook: qk256, ternary or four values in [-2, 2]")
-	out := fs.String("out", "cpu.pprof", "profile file to write")
+	out := fs.String("out", "cpu.pprof", "profile `file` to write")
 	top := fs.Int("top", 15, "how many functions to print")
-	seed := fs.Uint64("seed", workloads.DefaultSeed, "workload generator seed")
 	loadPlugins := pluginFlag(fs)
+	setUsage(fs, profileUsage)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -44,26 +60,28 @@ func runProfile(args []string, stdout, stderr io.Writer) error {
 	if _, err := loadPlugins(); err != nil {
 		return err
 	}
-	if *kernel == "" {
+	set := setFlags(fs)
+	if set["kernel"] && set["kernels"] || set["shape"] && set["shapes"] {
+		return usageError{errors.New("--kernel/--kernels and --shape/--shapes: give each once")}
+	}
+	set["shapes"] = set["shapes"] || set["shape"]
+	if strings.TrimSpace(c.kernels) == "" {
 		return usageError{fmt.Errorf("--kernel is required; known kernels: %s", strings.Join(kernels.IDs(), ", "))}
 	}
-	k, err := kernels.Lookup(*kernel)
+	ks, _, err := c.selectKernels()
 	if err != nil {
-		return usageError{fmt.Errorf("--kernel: %w", err)}
+		return err
 	}
-	s, err := workloads.ParseShape(*shape)
+	preset, threads, cb, err := c.resolve(set)
 	if err != nil {
-		return usageError{fmt.Errorf("--shape: %w", err)}
+		return err
 	}
-	cb, err := kernels.ParseCodebook(*codebook)
-	if err != nil {
-		return usageError{fmt.Errorf("--codebook: %w", err)}
+	if len(ks) != 1 || len(preset.Shapes) != 1 || len(threads) != 1 {
+		return usageError{fmt.Errorf("profile takes one kernel, one shape and one thread count; got %d, %d and %d", len(ks), len(preset.Shapes), len(threads))}
 	}
+	k, s := ks[0], preset.Shapes[0]
 	if !(*seconds > 0 && *seconds <= 3600) { // NaN fails both
 		return usageError{fmt.Errorf("--seconds %g: want (0, 3600]", *seconds)}
-	}
-	if *threads < 1 || *threads > bench.MaxThreads {
-		return usageError{fmt.Errorf("--threads %d: want 1..%d", *threads, bench.MaxThreads)}
 	}
 	if *top < 1 {
 		return usageError{fmt.Errorf("--top %d: want at least 1", *top)}
@@ -71,20 +89,23 @@ func runProfile(args []string, stdout, stderr io.Writer) error {
 	if err := checkOutputFile("--out", *out); err != nil {
 		return err
 	}
-	c, err := bench.NewCase(s, cb, *seed)
+	if status, why := bench.Runnable(k, cb); status != "" {
+		return fmt.Errorf("%s: %s: %s", k.Info().ID, status, why)
+	}
+	cs, err := bench.NewCase(s, cb, c.seed)
 	if err != nil {
 		return err
 	}
-	p, err := k.Prepare(c.W.M)
+	p, err := bench.Prepare(k, cs.W.M)
 	if err != nil {
 		return err
 	}
-	r, err := bench.NewRunner(p, *threads)
+	r, err := bench.NewRunner(p, threads[0])
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	if _, err := bench.Verify(r, c); err != nil {
+	if _, err := bench.Verify(r, cs); err != nil {
 		return err
 	}
 	var buf bytes.Buffer
@@ -95,7 +116,7 @@ func runProfile(args []string, stdout, stderr io.Writer) error {
 	n, t0 := 0, time.Now()
 	for time.Since(t0).Seconds() < *seconds {
 		for i := 0; i < 16; i++ {
-			if err := r.GEMV(c.W.X, y); err != nil {
+			if err := r.GEMV(cs.W.X, y); err != nil {
 				pprof.StopCPUProfile()
 				return err
 			}
@@ -111,7 +132,7 @@ func runProfile(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("reading back %s: %w", *out, err)
 	}
-	fmt.Fprintf(stdout, "%s on %s, %d thread(s): %d GEMVs in %v, %s per GEMV\n", *kernel, s, *threads, n, el.Round(time.Millisecond), reports.Duration(el.Seconds()/float64(n)))
+	fmt.Fprintf(stdout, "%s on %s (%s), %d thread(s): %d GEMVs in %v, %s per GEMV\n", k.Info().ID, s, cb.Name(), threads[0], n, el.Round(time.Millisecond), reports.Duration(el.Seconds()/float64(n)))
 	fmt.Fprintf(stdout, "wrote %s (open with: go tool pprof %s)\n\n", *out, *out)
 	return reports.WriteTable(stdout, []string{"flat", "flat %", "cum %", "function"}, topFunctions(prof, *top))
 }

@@ -18,9 +18,9 @@ import (
 // (each distinct shape once, or every tensor with all) with generated x,
 // each decoded when the sweep gets to it.
 // The file stays mapped for the life of the process.
-func ggufWorkloads(path string, all bool, seed uint64, run *reports.Run, stderr io.Writer) ([]bench.SweepWorkload, error) {
+func ggufWorkloads(verb, path string, all bool, seed uint64, run *reports.Run, stderr io.Writer) ([]bench.SweepWorkload, error) {
 	ws, _, err := gguf.ModelPlan(path, gguf.ModelOptions{All: all, Seed: seed, OnSkip: func(t string, err error) {
-		fmt.Fprintf(stderr, "qkbench sweep: --gguf: skipping %s: %v\n", t, err)
+		fmt.Fprintf(stderr, "qkbench %s: --gguf: skipping %s: %v\n", verb, t, err)
 	}})
 	if err != nil {
 		return nil, err

@@ -3,22 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
 	"github.com/qkbench/qkbench/bench"
-	"github.com/qkbench/qkbench/bench/probe"
 	"github.com/qkbench/qkbench/internal/rundir"
 	"github.com/qkbench/qkbench/kernels"
 	"github.com/qkbench/qkbench/reports"
@@ -29,44 +28,77 @@ func init() {
 	verbs["sweep"] = verb{summary: "measure kernels × shapes × threads; write results.txt, receipt.json, report.md and plots", run: runSweep}
 }
 
-// sweepFlags are the flags of sweep (profile shares most of them).
+const sweepUsage = `Usage: qkbench sweep [--preset P | --shapes LIST | --gguf FILE] [--kernels LIST] [--threads LIST] [flags]
+
+Checks every kernel on every workload against the references, then times
+each cell (kernel × workload × thread count) in samples taken round-robin
+across the kernels of a workload, so that a change of the machine's speed
+hits them alike. A kernel that disagrees is reported failed and not timed;
+one that cannot run here is listed under the table with the reason. The
+run goes to a folder of its own (--out): results.txt (Go benchmark format,
+for benchstat and qkbench compare), receipt.json (the machine, the code that
+ran, every sample and agreement metric), report.md and charts. Ctrl-C keeps
+every finished workload and marks the run partial; a second Ctrl-C ends it
+at once.
+
+Examples:
+  qkbench sweep
+  qkbench sweep --shapes 2048x4096 --kernels avx2-i8,go-i8 --threads 1,2 --count 20
+  qkbench sweep --preset bitnet-2b --mode cold --format md
+  qkbench sweep --gguf model.gguf --out /tmp/model-run
+
+Exit status: 0 every cell agreed; 1 a kernel disagreed or failed, a kernel
+that --kernels names (or QKBENCH_REQUIRE lists) could not run, the run was
+interrupted, or anything else failed; 2 a bad flag or argument.
+`
+
+// sweepFlags are the flags of sweep.
 type sweepFlags struct {
-	preset, shapes, kernels, threads, mode, codebook, gguf, out, cpuprofile string
-	count                                                                   int
-	minTime                                                                 time.Duration
-	seed                                                                    uint64
-	allTensors, noProbe, quiet                                              bool
+	spec            runSpec
+	out, cpuprofile string
+	count           int
+	minTime         time.Duration
+	noProbe, quiet  bool
+	format          *formatFlag
 }
 
-func runSweep(args []string, stdout, stderr io.Writer) (err error) {
-	fs := newFlags("sweep", stderr)
-	var f sweepFlags
-	fs.StringVar(&f.preset, "preset", "", "workload preset: "+strings.Join(workloads.PresetNames(), ", ")+" (default \"default\")")
-	fs.StringVar(&f.shapes, "shapes", "", "comma list of ROWSxCOLS shapes (instead of --preset)")
-	fs.StringVar(&f.kernels, "kernels", "all", "comma list of kernel ids, \"all\" or \"available\"")
-	fs.StringVar(&f.threads, "threads", "", "comma list of thread counts, or \"all\" for 1..NumCPU (default 1 and NumCPU)")
-	fs.IntVar(&f.count, "count", 10, "samples per cell")
-	fs.DurationVar(&f.minTime, "min-time", 50*time.Millisecond, "minimum duration of one sample")
-	fs.StringVar(&f.mode, "mode", "hot", "hot (same W every GEMV) or cold (rotate copies larger than the last-level cache)")
-	fs.StringVar(&f.codebook, "codebook", "qk256", "codebook: qk256, ternary or four values in [-2, 2]")
-	fs.Uint64Var(&f.seed, "seed", workloads.DefaultSeed, "workload generator seed")
-	fs.StringVar(&f.gguf, "gguf", "", "use this GGUF model's weight matrices as the workloads")
-	fs.BoolVar(&f.allTensors, "all-tensors", false, "with --gguf: every tensor, not each distinct shape once")
-	fs.StringVar(&f.out, "out", "", "output folder (default reports/runs/<time>-<host>)")
-	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile per cell into this folder")
-	fs.BoolVar(&f.noProbe, "no-probe", false, "skip the machine probe (no roofline fractions)")
-	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
-	loadPlugins := pluginFlag(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
+// runSpec is what sweep and check share: the cells the flags choose and
+// the workloads (generated, or a GGUF model's own matrices).
+type runSpec struct {
+	verb        string
+	cells       cellFlags
+	set         map[string]bool
+	gguf        string
+	allTensors  bool
+	loadPlugins func() ([]kernels.Kernel, error)
+	plugged     []kernels.Kernel // the --plugin libraries' kernels
+}
+
+// register adds the flags that choose cells and workloads.
+func (sp *runSpec) register(fs *flag.FlagSet, d cellFlags) {
+	sp.cells.register(fs, d)
+	fs.StringVar(&sp.gguf, "gguf", "", "use this GGUF model's weight matrices (real weights, generated x) as the workloads")
+	fs.BoolVar(&sp.allTensors, "all-tensors", false, "with --gguf: every weight tensor, not each distinct shape once")
+	sp.loadPlugins = pluginFlag(fs)
+}
+
+// resolve checks the flags after parsing.
+func (sp *runSpec) resolve(fs *flag.FlagSet) error {
+	sp.set = setFlags(fs)
 	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+		return usageError{fmt.Errorf("unexpected argument %q; %s takes only flags", fs.Arg(0), sp.verb)}
 	}
-	if _, err := loadPlugins(); err != nil {
+	var err error
+	if sp.plugged, err = sp.loadPlugins(); err != nil {
 		return err
 	}
 	if err := ggufExclusive(fs); err != nil {
+		return err
+	}
+	if _, _, _, err := sp.cells.resolve(sp.set); err != nil {
+		return err
+	}
+	if _, _, err := sp.cells.selectKernels(); err != nil {
 		return err
 	}
 	if err := kernels.CheckDisable(); err != nil {
@@ -77,6 +109,108 @@ func runSweep(args []string, stdout, stderr io.Writer) (err error) {
 			return fmt.Errorf("QKBENCH_REQUIRE names %q, which is not registered in this build", id)
 		}
 	}
+	return nil
+}
+
+// build makes the Sweep (kernels, workloads, thread counts) and the Run
+// that records it: configuration, machine and kernels.
+func (sp *runSpec) build(stderr io.Writer) (*bench.Sweep, *reports.Run, error) {
+	_, threads, cb, err := sp.cells.resolve(sp.set)
+	if err != nil {
+		return nil, nil, err
+	}
+	ks, infos, err := sp.cells.selectKernels()
+	if err != nil {
+		return nil, nil, err
+	}
+	run := &reports.Run{Schema: reports.Schema, Verb: sp.verb, Started: time.Now(), Kernels: infos, Required: kernels.Required()}
+	sw, err := sp.workloads(cb, run, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	run.Config = reports.Config{Preset: run.Config.Preset, Model: run.Config.Model, Layers: run.Config.Layers,
+		Codebook: codebookOf(run.Workloads), Mode: sp.cells.mode, Threads: threads, Seed: sp.cells.seed, GGUF: sp.gguf}
+	run.Machine = describeMachine()
+	s := &bench.Sweep{Kernels: ks, Workloads: sw, Threads: threads, Cold: sp.cells.mode == "cold", L3: run.Machine.L3}
+	return s, run, nil
+}
+
+// workloads makes the run's workloads (each built when the sweep gets to
+// it) and records them in run.
+func (sp *runSpec) workloads(cb kernels.Codebook, run *reports.Run, stderr io.Writer) ([]bench.SweepWorkload, error) {
+	if sp.gguf != "" {
+		return ggufWorkloads(sp.verb, sp.gguf, sp.allTensors, sp.cells.seed, run, stderr)
+	}
+	p, _, _, err := sp.cells.resolve(sp.set)
+	if err != nil {
+		return nil, err
+	}
+	run.Config.Preset, run.Config.Model, run.Config.Layers = p.Name, p.Model, p.Layers
+	var out []bench.SweepWorkload
+	for _, s := range p.Shapes {
+		// Generated when the sweep gets to it: one workload in memory at a time.
+		spec := workloads.SpecFor(s, cb, sp.cells.seed)
+		info := reports.WorkloadInfo{Name: s.String(), Shape: s.String(), Rows: s.Rows, Cols: s.Cols, Codebook: cb.Name(),
+			Scale: spec.EffectiveScale(), Source: spec.Source(), Roles: s.Roles, PerLayer: s.PerLayer}
+		run.Workloads = append(run.Workloads, info)
+		out = append(out, bench.SweepWorkload{Load: func() (*workloads.Workload, error) { return workloads.Generate(spec) }, Info: info})
+	}
+	return out, nil
+}
+
+// verdict records in run what fails it (reports.Run.CellFailures, and a
+// QKBENCH_REQUIRE kernel that --kernels left out and that cannot run here);
+// errExit1 when there is any.
+func verdict(run *reports.Run) error {
+	run.Failures = run.CellFailures()
+	for _, id := range run.Required {
+		if run.Kernel(id).Backend != "" {
+			continue // in the run: its cells speak for it
+		}
+		if k, err := kernels.Lookup(id); err == nil {
+			if err := kernels.Usable(k); err != nil {
+				run.Failures = append(run.Failures, fmt.Sprintf("%s, required by QKBENCH_REQUIRE, cannot run: %v", id, err))
+			}
+		}
+	}
+	if len(run.Failures) > 0 {
+		return errExit1
+	}
+	return nil
+}
+
+func runSweep(args []string, stdout, stderr io.Writer) (err error) {
+	fs := newFlags("sweep", stderr)
+	f := sweepFlags{spec: runSpec{verb: "sweep"}}
+	d := defaultCells
+	d.threads = "1,max"
+	f.spec.register(fs, d)
+	fs.IntVar(&f.count, "count", 10, "samples per cell")
+	fs.DurationVar(&f.minTime, "min-time", 50*time.Millisecond, "minimum `duration` of one sample")
+	fs.StringVar(&f.out, "out", "", "output `folder` (default runs/<time>-<host> in the current directory, or under the checkout's reports/ when run inside it)")
+	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile per cell into this `folder`")
+	fs.BoolVar(&f.noProbe, "no-probe", false, "skip the machine probe (no roofline fractions)")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress on stderr")
+	f.format = addFormatFlag(fs)
+	setUsage(fs, sweepUsage)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := f.spec.resolve(fs); err != nil {
+		return err
+	}
+	if f.count < 1 || f.count > 1000 {
+		return usageError{fmt.Errorf("--count %d: want 1..1000", f.count)}
+	}
+	if f.minTime <= 0 || f.minTime > time.Minute {
+		return usageError{fmt.Errorf("--min-time %v: want a duration in (0, 1m]", f.minTime)}
+	}
+	var prof *cellProfiler
+	if f.cpuprofile != "" {
+		if prof, err = newCellProfiler(f.cpuprofile); err != nil {
+			return err
+		}
+	}
 	// The output folder first: a bad --out is found before any workload is
 	// built or measured.
 	rd, err := runFolder(f.out)
@@ -85,17 +219,18 @@ func runSweep(args []string, stdout, stderr io.Writer) (err error) {
 	}
 	defer rd.Close()
 	dir := rd.Path
-	s, run, err := f.build(stderr)
+	s, run, err := f.spec.build(stderr)
 	if err != nil {
 		rd.Discard()
 		return err
 	}
+	s.Count, s.MinTime = f.count, f.minTime
+	run.Config.Count, run.Config.MinTime = f.count, f.minTime.String()
+	if !f.noProbe {
+		s.Machine, run.Machine.Probe = machineProbe(stderr)
+	}
 	run.Command = "qkbench sweep " + strings.Join(args, " ")
-	if f.cpuprofile != "" {
-		prof, err := newCellProfiler(f.cpuprofile)
-		if err != nil {
-			return err
-		}
+	if prof != nil {
 		s.Profile = prof.sample
 		defer func() {
 			if werr := prof.write(stderr); werr != nil && (err == nil || errors.Is(err, errExit1)) {
@@ -107,185 +242,75 @@ func runSweep(args []string, stdout, stderr io.Writer) (err error) {
 		}()
 	}
 	fmt.Fprintf(stderr, "qkbench sweep: %v; writing %s\n", s, dir)
-
-	var bar *progressbar.ProgressBar
-	if !f.quiet && isTerminal(stderr) {
-		bar = progressbar.NewOptions(s.Steps(), progressbar.OptionSetWriter(stderr), progressbar.OptionSetPredictTime(true),
-			progressbar.OptionShowCount(), progressbar.OptionSetWidth(30), progressbar.OptionClearOnFinish(),
-			progressbar.OptionSetDescription("sweep"))
-		s.Progress = func(done, total int, what string) {
-			bar.Describe(fmt.Sprintf("%-18s", truncate(what, 18)))
-			bar.Set(done)
-		}
-	}
+	done := showProgress(s, "sweep", f.quiet, stderr)
 	w := &throttledWriter{write: func(r *reports.Run) error { return writeRun(dir, r, false) }, every: hasPlugin(s.Kernels)}
 	s.Finished = func(r *reports.Run) error {
 		r.Finished = time.Now()
 		return w.maybe(r)
 	}
+	interrupted, err := runInterruptibly(s, run)
+	done()
+	if err != nil {
+		return err
+	}
+	verr := verdict(run)
+	if err := writeRun(dir, run, true); err != nil {
+		return err
+	}
+	if err := printRun(stdout, run, run.ResultsTable(), f.format.get()); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "qkbench sweep: wrote %s: results.txt (benchstat), receipt.json, report.md and charts\n", dir)
+	if interrupted {
+		fmt.Fprintf(stderr, "qkbench sweep: interrupted; %s holds the %d finished cells and says the run is partial\n", dir, len(run.Cells))
+		return errExit1
+	}
+	for _, f := range run.Failures {
+		fmt.Fprintf(stderr, "qkbench sweep: FAIL %s\n", f)
+	}
+	return verr
+}
 
+// runInterruptibly runs the sweep until it ends or the first Ctrl-C (or
+// SIGTERM) stops it within about a second, keeping what it finished; a
+// second signal ends the process at once (every finished workload is
+// already on disk). It reports whether the run was interrupted, and
+// records that and the end time in run.
+func runInterruptibly(s *bench.Sweep, run *reports.Run) (interrupted bool, err error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
-		// After the first signal the sweep stops within about a second and
-		// writes what it finished; a second signal ends the process at once
-		// (every finished workload is already on disk).
 		<-ctx.Done()
 		stop()
 	}()
 	run.Partial = true
 	err = s.Run(ctx, run)
 	stop() // a second Ctrl-C now ends the process, even while the last files are written
-	if bar != nil {
-		bar.Finish()
-	}
-	interrupted := errors.Is(err, bench.ErrInterrupted)
+	interrupted = errors.Is(err, bench.ErrInterrupted)
 	if err != nil && !interrupted {
-		return err
+		return false, err
 	}
 	run.Partial = interrupted
 	run.Finished = time.Now()
-	if err := writeRun(dir, run, true); err != nil {
+	return interrupted, nil
+}
+
+// printRun prints a sweep's or a check's result on stdout in the format
+// asked for: t as a table (fitted to the terminal, or to 120 columns) or as
+// Markdown, every cell as CSV, or the receipt as JSON.
+func printRun(stdout io.Writer, run *reports.Run, t *reports.Table, f reports.Format) error {
+	switch f {
+	case reports.FormatJSON:
+		b, err := json.MarshalIndent(run, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = stdout.Write(append(b, '\n'))
 		return err
+	case reports.FormatCSV:
+		return run.CellsTable().CSV(stdout)
 	}
-	if err := reports.WriteTable(stdout, reports.Header, run.Rows()); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "\nWrote %s: results.txt (benchstat), receipt.json, report.md and plots.\n", dir)
-	if interrupted {
-		fmt.Fprintf(stderr, "qkbench sweep: interrupted; %s holds the %d finished cells and says the run is partial\n", dir, len(run.Cells))
-		return errExit1
-	}
-	return sweepVerdict(run, f.kernels, stderr)
-}
-
-// sweepVerdict returns errExit1 when a kernel disagreed or errored, or when a
-// kernel the user named (or QKBENCH_REQUIRE lists) could not run, including
-// a required kernel that --kernels available left out.
-func sweepVerdict(run *reports.Run, list string, stderr io.Writer) error {
-	bad := 0
-	if err := kernels.CheckRequired(); err != nil {
-		bad++
-		fmt.Fprintf(stderr, "qkbench sweep: %v\n", err)
-	}
-	named := map[string]bool{}
-	if list != "all" && list != "available" {
-		for _, id := range strings.Split(list, ",") {
-			named[strings.TrimSpace(id)] = true
-		}
-	}
-	for _, id := range kernels.Required() {
-		named[id] = true
-	}
-	for _, c := range run.Cells {
-		switch {
-		case c.Status == reports.StatusFailed || c.Status == reports.StatusError:
-		case c.Status != reports.StatusOK && named[c.Kernel]:
-		default:
-			continue
-		}
-		bad++
-		fmt.Fprintf(stderr, "qkbench sweep: %s on %s (%d threads): %s: %s\n", c.Kernel, c.Workload, c.Threads, c.Status, c.Reason)
-	}
-	if bad > 0 {
-		return errExit1
-	}
-	return nil
-}
-
-// build resolves the flags into a Sweep and an empty Run.
-func (f *sweepFlags) build(stderr io.Writer) (*bench.Sweep, *reports.Run, error) {
-	ks, err := kernels.Select(f.kernels)
-	if err != nil {
-		return nil, nil, usageError{fmt.Errorf("--kernels: %w", err)}
-	}
-	cb, err := kernels.ParseCodebook(f.codebook)
-	if err != nil {
-		return nil, nil, usageError{fmt.Errorf("--codebook: %w", err)}
-	}
-	threads, err := parseThreadList(f.threads)
-	if err != nil {
-		return nil, nil, usageError{fmt.Errorf("--threads: %w", err)}
-	}
-	if f.count < 1 || f.count > 1000 {
-		return nil, nil, usageError{fmt.Errorf("--count %d: want 1..1000", f.count)}
-	}
-	if f.minTime <= 0 || f.minTime > time.Minute {
-		return nil, nil, usageError{fmt.Errorf("--min-time %v: want a duration in (0, 1m]", f.minTime)}
-	}
-	if f.mode != "hot" && f.mode != "cold" {
-		return nil, nil, usageError{fmt.Errorf("--mode %q: want hot or cold", f.mode)}
-	}
-	if f.preset != "" && f.shapes != "" {
-		return nil, nil, usageError{errors.New("--preset and --shapes: give one of them")}
-	}
-	run := &reports.Run{Schema: reports.Schema, Started: time.Now()}
-	sw, err := f.workloads(cb, run, stderr)
-	if err != nil {
-		return nil, nil, err
-	}
-	run.Config = reports.Config{Preset: run.Config.Preset, Model: run.Config.Model, Layers: run.Config.Layers,
-		Codebook: codebookOf(run.Workloads), Mode: f.mode, Threads: threads, Count: f.count, MinTime: f.minTime.String(), Seed: f.seed, GGUF: f.gguf}
-	run.Machine = describeMachine()
-	var pm *probe.Machine
-	if !f.noProbe {
-		pm, run.Machine.Probe = machineProbe(stderr)
-	}
-	for _, k := range ks {
-		i := k.Info()
-		ki := reports.KernelInfo{ID: i.ID, Backend: i.Backend, ISA: i.ISA, Mode: i.Mode.String(), Code: i.Code, Available: true}
-		if i.Library != nil {
-			ki.Library, ki.LibrarySHA256 = i.Library.Path, i.Library.SHA256
-		}
-		if err := kernels.Usable(k); err != nil {
-			ki.Available, ki.Reason = false, err.Error()
-		}
-		run.Kernels = append(run.Kernels, ki)
-	}
-	s := &bench.Sweep{Kernels: ks, Workloads: sw, Threads: threads, Count: f.count, MinTime: f.minTime,
-		Cold: f.mode == "cold", L3: run.Machine.L3, Machine: pm}
-	return s, run, nil
-}
-
-// workloads generates the sweep's workloads and records them in run.
-func (f *sweepFlags) workloads(cb kernels.Codebook, run *reports.Run, stderr io.Writer) ([]bench.SweepWorkload, error) {
-	if f.gguf != "" {
-		return ggufWorkloads(f.gguf, f.allTensors, f.seed, run, stderr)
-	}
-	p, err := workloads.Resolve(f.preset, f.shapes)
-	if err != nil {
-		return nil, usageError{err}
-	}
-	run.Config.Preset, run.Config.Model, run.Config.Layers = p.Name, p.Model, p.Layers
-	var out []bench.SweepWorkload
-	for _, s := range p.Shapes {
-		// Generated when the sweep gets to it: one workload in memory at a time.
-		spec := workloads.SpecFor(s, cb, f.seed)
-		info := reports.WorkloadInfo{Name: s.String(), Shape: s.String(), Rows: s.Rows, Cols: s.Cols, Codebook: cb.Name(),
-			Scale: spec.EffectiveScale(), Source: spec.Source(), Roles: s.Roles, PerLayer: s.PerLayer}
-		run.Workloads = append(run.Workloads, info)
-		out = append(out, bench.SweepWorkload{Load: func() (*workloads.Workload, error) { return workloads.Generate(spec) }, Info: info})
-	}
-	return out, nil
-}
-
-// parseThreadList reads "1,2", "all" (1..NumCPU) or "" (1 and NumCPU).
-func parseThreadList(s string) ([]int, error) {
-	n := runtime.NumCPU()
-	switch strings.TrimSpace(s) {
-	case "":
-		if n == 1 {
-			return []int{1}, nil
-		}
-		return []int{1, n}, nil
-	case "all":
-		var out []int
-		for i := 1; i <= n; i++ {
-			out = append(out, i)
-		}
-		return out, nil
-	}
-	return bench.ParseThreads(s)
+	return t.Write(stdout, f, terminalWidth(stdout))
 }
 
 // describeMachine converts bench.Describe into the receipt's machine.

@@ -156,7 +156,7 @@ func TestSweepHoldsOneWorkload(t *testing.T) {
 	for i := 0; i < 8; i++ {
 		shapes = append(shapes, fmt.Sprintf("%dx4096", 2048+i))
 	}
-	code, _, e := runCmd(t, "sweep", "--shapes", strings.Join(shapes, ","), "--kernels", "test-qk256-f32", "--threads", "1",
+	code, _, e := runCmd(t, "sweep", "--shapes", strings.Join(shapes, ","), "--kernels", "test-qk256-f32", "--codebook", "qk256", "--threads", "1",
 		"--count", "1", "--min-time", "1ms", "--no-probe", "--quiet", "--out", t.TempDir())
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, e)
