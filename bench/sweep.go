@@ -61,7 +61,7 @@ type Sweep struct {
 	// their cells are StatusFailed with it.
 	Refused map[string]string
 	// Machine gives each cell its roofline floor (SPEC §5); nil for none.
-	Machine *probe.Machine
+	Machine *probe.Result
 
 	// Progress, when set, is told of each finished sample or skipped cell.
 	Progress func(done, total int, what string)
@@ -412,7 +412,7 @@ func (s *Sweep) summarise(c *reports.Cell, mode kernels.Mode, copies int) {
 // max(weight bytes / read bandwidth over the working set (all rotated copies
 // in cold mode) with the threads that got rows, MACs / the machine's best
 // MAC rate for the kernel's mode on those threads). 0 without a probe.
-func Floor(m *probe.Machine, c *reports.Cell, mode kernels.Mode, copies int) float64 {
+func Floor(m *probe.Result, c *reports.Cell, mode kernels.Mode, copies int) float64 {
 	if m == nil {
 		return 0
 	}

@@ -159,8 +159,8 @@ func TestSweepCold(t *testing.T) {
 // fakeMachine is a probe result: 50 GB/s from cache, 10 GB/s from 64 MiB up
 // on one thread, a 2-thread DRAM figure *below* the 1-thread one (as a busy
 // machine can measure), 100 GMAC/s int8 and 10 GFMA/s f32.
-func fakeMachine() *probe.Machine {
-	return &probe.Machine{
+func fakeMachine() *probe.Result {
+	return &probe.Result{
 		Cores:       2,
 		Read:        []probe.Point{{WorkingSet: 1 << 20, BytesPerSec: 50e9}, {WorkingSet: 64 << 20, BytesPerSec: 10e9}},
 		ReadThreads: []probe.Point{{WorkingSet: 64 << 20, BytesPerSec: 5e9}},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/qkbench/qkbench/bench"
 	"github.com/qkbench/qkbench/kernels"
+	"github.com/qkbench/qkbench/machine"
 	"github.com/qkbench/qkbench/workloads"
 )
 
@@ -242,7 +243,7 @@ func (s *server) setup(req Request) Response {
 	m := c.W.M
 	copies := 1
 	if req.Mode == "cold" {
-		copies = bench.ColdCopies(m.WeightBytes(), max(4*int64(bench.Describe().L3), 64<<20))
+		copies = bench.ColdCopies(m.WeightBytes(), max(4*machine.Hardware().L3, 64<<20))
 	}
 	if m.WeightBytes()*int64(copies) > maxMatrixBytes {
 		return Response{Error: fmt.Sprintf("setup: %d copies of %s (%d bytes each) exceed %d bytes", copies, m.Shape(), m.WeightBytes(), int64(maxMatrixBytes))}

@@ -58,7 +58,7 @@ func (r *Run) FileConfig() []benchfmt.Config {
 	kv := [][2]string{
 		{"goos", m.OS}, {"goarch", m.Arch}, {"cpu", m.CPU}, {"features", strings.Join(m.Features, ",")},
 		{"host", m.Host}, {"go", m.GoVersion}, {"cc", m.CC}, {"commit", m.Commit},
-		{"dirty", fmt.Sprint(m.Dirty)}, {"codebook", r.Config.Codebook}, {"mode", r.Config.Mode},
+		{"dirty", m.DirtyString()}, {"codebook", r.Config.Codebook}, {"mode", r.Config.Mode},
 		{"partial", fmt.Sprint(r.Partial)},
 		{"pkg", "github.com/qkbench/qkbench/bench"},
 	}

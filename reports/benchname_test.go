@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"golang.org/x/perf/benchfmt"
+
+	"github.com/qkbench/qkbench/machine"
 )
 
 // GGUF tensor names went unescaped into results.txt: a newline injected a
@@ -15,7 +17,7 @@ func TestHostileWorkloadNames(t *testing.T) {
 		"blk.0.w\nBenchmarkInjected/kernel=fake 1 1 ns/op",
 		"a b\tc", "x/y=z", "100%", "name-12", "name-12x", "é\u00a0\u2028ok", "\xff\xfe",
 	}
-	r := &Run{Machine: Machine{CPU: "cpu"}}
+	r := &Run{Machine: machine.Machine{CPU: "cpu"}}
 	for _, n := range names {
 		r.Cells = append(r.Cells, Cell{Kernel: "ref-i8", Workload: n, Shape: "8x256", Threads: 1, Mode: "hot",
 			Status: StatusOK, Median: 1e-6, Samples: []float64{1e-6}, Iterations: 1, WeightBytes: 512, MACs: 2048})

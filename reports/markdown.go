@@ -6,6 +6,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/qkbench/qkbench/machine"
 )
 
 // WriteMarkdown writes report.md for one run: what ran where, the results,
@@ -20,14 +22,20 @@ func (r *Run) WriteMarkdown(w io.Writer, plots []Plot) error {
 	fmt.Fprintf(&b, "Reproduce with:\n\n```\n%s\n```\n\n", r.Command)
 	b.WriteString("## Machine\n\n")
 	rows := [][]string{
-		{"CPU", m.CPU},
-		{"cores", fmt.Sprintf("%d physical, %d logical", m.Cores, m.Threads)},
-		{"caches", fmt.Sprintf("L1d %s, L2 %s, L3 %s", bytesText(m.L1D), bytesText(m.L2), bytesText(m.L3))},
+		{"CPU", m.CPUText()},
+		{"CPUs", m.CoresText()},
+		{"caches", m.CachesText()},
 		{"OS / arch", m.OS + "/" + m.Arch},
 		{"Go", m.GoVersion},
 		{"C compiler", m.CC},
-		{"commit", commitText(m.Commit, m.Dirty)},
+		{"commit", machine.ShortCommit(m.Commit, m.Dirty)},
 		{"host", m.Host},
+	}
+	if m.Hypervisor != "" {
+		rows = append(rows, []string{"hypervisor", m.Hypervisor})
+	}
+	if m.Version != "" {
+		rows = append(rows, []string{"qkbench", m.Version})
 	}
 	if len(m.Features) > 0 {
 		rows = append(rows, []string{"features", strings.Join(m.Features, " ")})
@@ -35,7 +43,7 @@ func (r *Run) WriteMarkdown(w io.Writer, plots []Plot) error {
 	if pr := m.Probe; pr != nil {
 		var bw []string
 		for _, p := range pr.ReadGBps {
-			bw = append(bw, fmt.Sprintf("%s: %.0f GB/s", bytesText(p.Bytes), p.GBps))
+			bw = append(bw, fmt.Sprintf("%s: %.0f GB/s", machine.Bytes(p.Bytes), p.GBps))
 		}
 		rows = append(rows, []string{"read bandwidth (1 thread)", strings.Join(bw, ", ")})
 		var peaks []string
@@ -144,32 +152,6 @@ func (r *Run) WriteMarkdown(w io.Writer, plots []Plot) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-func bytesText(n int64) string {
-	switch {
-	case n <= 0:
-		return "?"
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return fmt.Sprintf("%d GiB", n>>30)
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	}
-	return fmt.Sprintf("%d B", n)
-}
-
-func commitText(c string, dirty bool) string {
-	if c == "" {
-		c = "unknown"
-	}
-	if dirty {
-		c += " (dirty)"
-	}
-	return c
 }
 
 // Pivot returns one row per timed kernel and one column per workload (in

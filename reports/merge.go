@@ -5,19 +5,12 @@ import (
 	"io"
 	"math"
 	"strings"
+
+	"github.com/qkbench/qkbench/machine"
 )
 
 // Label names a run in a multi-machine report: CPU, host and short commit.
-func (r *Run) Label() string {
-	c := r.Machine.Commit
-	if len(c) > 8 {
-		c = c[:8]
-	}
-	if r.Machine.Dirty {
-		c += "+"
-	}
-	return fmt.Sprintf("%s (%s, %s)", r.Machine.CPU, r.Machine.Host, c)
-}
+func (r *Run) Label() string { return r.Machine.Label() }
 
 type mergeKey struct {
 	kernel, workload string
@@ -145,7 +138,7 @@ func WriteMergedMarkdown(w io.Writer, runs []*Run, dirs []string, plots []Plot) 
 		if r.Partial {
 			part = " (partial)"
 		}
-		mr = append(mr, []string{fmt.Sprintf("#%d", i+1), dirs[i] + part, m.CPU, fmt.Sprintf("%d/%d", m.Cores, m.Threads), m.OS + "/" + m.Arch, m.GoVersion, commitText(m.Commit, m.Dirty), r.Config.Mode, r.Started.Format("2006-01-02 15:04")})
+		mr = append(mr, []string{fmt.Sprintf("#%d", i+1), dirs[i] + part, m.CPU, fmt.Sprintf("%d/%d", m.Cores, m.Threads), m.OS + "/" + m.Arch, m.GoVersion, machine.ShortCommit(m.Commit, m.Dirty), r.Config.Mode, r.Started.Format("2006-01-02 15:04")})
 	}
 	if err := WriteMarkdownTable(&b, []string{"#", "run", "CPU", "cores", "OS/arch", "Go", "commit", "mode", "started"}, mr); err != nil {
 		return err

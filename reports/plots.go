@@ -218,27 +218,6 @@ func (r *Run) speedupPlot() (*Plot, error) {
 	return &Plot{Name: "speedup", Title: "Speedup over go-*", P: p}, err
 }
 
-// ReadGBps interpolates the probe's read bandwidth (GB/s) at a working-set
-// size, log-linearly between measured sizes; 0 without a probe.
-func (pr *Probe) ReadGBpsAt(bytes int64) float64 {
-	if pr == nil || len(pr.ReadGBps) == 0 {
-		return 0
-	}
-	pts := append([]BandwidthPoint(nil), pr.ReadGBps...)
-	sort.Slice(pts, func(i, j int) bool { return pts[i].Bytes < pts[j].Bytes })
-	if bytes <= pts[0].Bytes {
-		return pts[0].GBps
-	}
-	for i := 1; i < len(pts); i++ {
-		if bytes <= pts[i].Bytes {
-			a, b := pts[i-1], pts[i]
-			t := (math.Log(float64(bytes)) - math.Log(float64(a.Bytes))) / (math.Log(float64(b.Bytes)) - math.Log(float64(a.Bytes)))
-			return a.GBps + t*(b.GBps-a.GBps)
-		}
-	}
-	return pts[len(pts)-1].GBps
-}
-
 func (r *Run) rooflinePlot() (*Plot, error) {
 	th := r.minThreads()
 	var cells []*Cell

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/qkbench/qkbench/kernels"
+
+	"github.com/qkbench/qkbench/machine"
 )
 
 // fakeRun builds a run of two kernels on a two-shape model preset at 1 and 2
@@ -19,7 +21,7 @@ func fakeRun(ratio float64) *Run {
 	r := &Run{
 		Schema: Schema, Command: "qkbench sweep --preset tiny", Started: time.Unix(0, 0), Finished: time.Unix(60, 0),
 		Config:  Config{Preset: "tiny", Model: "Tiny", Layers: 3, Codebook: "qk256", Mode: "hot", Threads: []int{1, 2}, Count: 10, MinTime: "50ms"},
-		Machine: Machine{CPU: "Test CPU", OS: "linux", Arch: "amd64", Commit: "abc", Probe: &Probe{ReadGBps: []BandwidthPoint{{1 << 20, 100}, {1 << 26, 25}}, Int8GMACps: map[string]float64{"vpdpbusd": 200}, F32GFMAps: 50}},
+		Machine: machine.Machine{CPU: "Test CPU", OS: "linux", Arch: "amd64", Commit: "abc", Probe: &machine.Probe{ReadGBps: []machine.BandwidthPoint{{Bytes: 1 << 20, GBps: 100}, {Bytes: 1 << 26, GBps: 25}}, Int8GMACps: map[string]float64{"vpdpbusd": 200}, F32GFMAps: 50}},
 		Kernels: []KernelInfo{{ID: "go-i8", Mode: "i8", Available: true}, {ID: "fast-i8", Mode: "i8", Available: true}, {ID: "gone-i8", Mode: "i8", Reason: "CPU lacks X"}},
 		Workloads: []WorkloadInfo{
 			{Name: "64x256", Shape: "64x256", Rows: 64, Cols: 256, PerLayer: 2},

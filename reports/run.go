@@ -13,10 +13,13 @@ import (
 	"github.com/qkbench/qkbench/internal/atomicfile"
 	"github.com/qkbench/qkbench/internal/smallfile"
 	"github.com/qkbench/qkbench/kernels"
+	"github.com/qkbench/qkbench/machine"
 )
 
-// Schema is the receipt format version.
-const Schema = 1
+// Schema is the receipt format version: 2 since check writes it too
+// (verb, failures, required) and the machine comes from the OS (sockets,
+// usable CPUs, cache source, dirty null when unknown). ReadRun reads 1 too.
+const Schema = 2
 
 // Run is one sweep: its configuration, the machine and every cell. It is the
 // receipt (receipt.json) of SPEC §6.
@@ -33,7 +36,7 @@ type Run struct {
 	// cells listed were finished.
 	Partial   bool           `json:"partial"`
 	Config    Config         `json:"config"`
-	Machine   Machine        `json:"machine"`
+	Machine   machine.Machine `json:"machine"`
 	Kernels   []KernelInfo   `json:"kernels"`
 	Workloads []WorkloadInfo `json:"workloads"`
 	Cells     []Cell         `json:"cells"`
@@ -57,44 +60,6 @@ type Config struct {
 	MinTime  string `json:"min_time"` // minimum time of one sample
 	Seed     uint64 `json:"seed"`     // generator seed
 	GGUF     string `json:"gguf,omitempty"`
-}
-
-// Machine describes where a run happened, with the probe's figures.
-type Machine struct {
-	Host      string   `json:"host"`
-	CPU       string   `json:"cpu"`
-	Vendor    string   `json:"vendor,omitempty"`
-	Family    int      `json:"family,omitempty"`
-	Model     int      `json:"model,omitempty"`
-	Features  []string `json:"features,omitempty"`
-	Cores     int      `json:"physical_cores"`
-	Threads   int      `json:"logical_cores"`
-	L1D       int64    `json:"l1d_bytes,omitempty"`
-	L2        int64    `json:"l2_bytes,omitempty"`
-	L3        int64    `json:"l3_bytes,omitempty"`
-	OS        string   `json:"goos"`
-	Arch      string   `json:"goarch"`
-	GoVersion string   `json:"go_version"`
-	CC        string   `json:"cc_version,omitempty"`
-	Commit    string   `json:"commit"`
-	Dirty     bool     `json:"dirty"`
-	// Probe holds the measured peaks; nil when the run skipped the probe.
-	Probe *Probe `json:"probe,omitempty"`
-}
-
-// Probe holds the machine's measured peaks (qkbench machine).
-type Probe struct {
-	ClockGHz   float64            `json:"clock_ghz,omitempty"`
-	ReadGBps   []BandwidthPoint   `json:"read_gbps"`            // by working-set size, 1 thread
-	Int8GMACps map[string]float64 `json:"int8_gmacps"`          // by instruction ("vpdpbusd", ...)
-	F32GFMAps  float64            `json:"f32_gfmaps,omitempty"` // peak f32 FMA
-	Source     string             `json:"source,omitempty"`     // "measured" or the cache file
-}
-
-// BandwidthPoint is the read bandwidth at one working-set size.
-type BandwidthPoint struct {
-	Bytes int64   `json:"bytes"`
-	GBps  float64 `json:"gbps"`
 }
 
 // KernelInfo is a kernel as the run saw it.
@@ -281,8 +246,8 @@ func ReadRun(path string) (*Run, error) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("reports: %s: %w", path, err)
 	}
-	if r.Schema != Schema {
-		return nil, fmt.Errorf("reports: %s: receipt schema %d, want %d", path, r.Schema, Schema)
+	if r.Schema != Schema && r.Schema != 1 {
+		return nil, fmt.Errorf("reports: %s: receipt schema %d, want 1 or %d", path, r.Schema, Schema)
 	}
 	if err := r.Validate(); err != nil {
 		return nil, fmt.Errorf("reports: %s: %w", path, err)

@@ -14,43 +14,37 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/klauspost/cpuid/v2"
 	"github.com/qkbench/qkbench/internal/atomicfile"
 	"github.com/qkbench/qkbench/internal/smallfile"
+	"github.com/qkbench/qkbench/machine"
 )
 
 // describe fills in what identifies the machine (no measurement).
-func describe() *Machine {
-	c := cpuid.CPU
-	feats := append([]string(nil), c.FeatureSet()...)
+func describe() *Result {
+	hw := machine.Hardware()
+	feats := append([]string(nil), hw.Features...)
 	sort.Strings(feats)
-	cache := func(n int) int64 { return int64(max(n, 0)) }
-	m := &Machine{
+	m := &Result{
 		Version:   FormatVersion,
+		CPU:       hw.CPU,
 		GOOS:      runtime.GOOS,
 		GOARCH:    runtime.GOARCH,
 		Features:  feats,
-		Cores:     runtime.NumCPU(),
-		Caches:    Caches{L1D: cache(c.Cache.L1D), L2: cache(c.Cache.L2), L3: cache(c.Cache.L3)},
+		Cores:     hw.Threads,
+		Caches:    Caches{L1D: hw.L1D, L2: hw.L2, L3: hw.L3},
 		GoVersion: runtime.Version(),
 	}
-	m.CPU = cpuName()
 	m.Key = key(m, asmUnavailable())
 	return m
 }
 
-// cpuName returns the CPU's brand string, or "unknown <GOARCH> CPU" when
-// the CPU gives none (many arm64 cores, QEMU).
-func cpuName() string {
-	if b := strings.TrimSpace(cpuid.CPU.BrandName); b != "" {
-		return b
-	}
-	return "unknown " + runtime.GOARCH + " CPU"
-}
+// cpuName returns the CPU's name (machine.Hardware: cpuid's brand, the
+// OS's name, or "unknown <GOARCH> CPU").
+func cpuName() string { return machine.Hardware().CPU }
 
 // key hashes what the figures depend on: CPU brand, features, caches, core
 // count, GOARCH, whether the assembly is built and the format version.
-func key(m *Machine, build string) string {
+func key(m *Result, build string) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "v%d\n%s\n%s/%s\n%s\n%d %d %d\n%d\n%s\n", FormatVersion, m.CPU, m.GOOS, m.GOARCH,
 		strings.Join(m.Features, ","), m.Caches.L1D, m.Caches.L2, m.Caches.L3, m.Cores, build)
@@ -85,15 +79,15 @@ func CachePath(dir string) (string, error) {
 // MaxCacheBytes bounds a machine file (a few KB in practice).
 const MaxCacheBytes = 16 << 20
 
-// Load reads a Machine saved by Save and checks that it is one this
+// Load reads a Result saved by Save and checks that it is one this
 // version wrote with sane figures. It does not check that it describes the
 // running machine (compare Key; Cached does).
-func Load(path string) (*Machine, error) {
+func Load(path string) (*Result, error) {
 	b, err := smallfile.Read(path, MaxCacheBytes)
 	if err != nil {
 		return nil, fmt.Errorf("probe: %w", err)
 	}
-	var m Machine
+	var m Result
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("probe: %s: not a machine file: %w", path, err)
 	}
@@ -103,7 +97,7 @@ func Load(path string) (*Machine, error) {
 	return &m, nil
 }
 
-func (m *Machine) validate() error {
+func (m *Result) validate() error {
 	if m.Version != FormatVersion {
 		return fmt.Errorf("format version %d, want %d", m.Version, FormatVersion)
 	}
@@ -134,7 +128,7 @@ func (m *Machine) validate() error {
 
 // Save writes m as indented JSON to path (creating its directory),
 // through a temporary file so that a reader never sees half a file.
-func (m *Machine) Save(path string) error {
+func (m *Result) Save(path string) error {
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return fmt.Errorf("probe: %w", err)
@@ -162,8 +156,8 @@ type CacheOptions struct {
 // a full one), and otherwise measures with Run and saves the result. It
 // also returns the cache file's path and whether it measured now. When
 // there is no cache directory or saving fails it returns the measured
-// Machine together with the error.
-func Cached(opts CacheOptions) (m *Machine, path string, measured bool, err error) {
+// Result together with the error.
+func Cached(opts CacheOptions) (m *Result, path string, measured bool, err error) {
 	path, err = CachePath(opts.Dir)
 	if err != nil {
 		// No cache directory: measure anyway, and say why nothing is kept.

@@ -67,7 +67,8 @@ func (f Figure) Rate() float64 {
 	return f.Best * 1e9
 }
 
-// Caches are the data cache sizes cpuid reports, in bytes (0 when unknown).
+// Caches are the data cache sizes, in bytes (0 when unknown), as
+// machine.Hardware finds them (sysfs, else cpuid).
 type Caches struct {
 	L1D int64 `json:"l1d"`
 	L2  int64 `json:"l2"`
@@ -86,10 +87,10 @@ type Point struct {
 	Figure      string  `json:"figure"` // the Figure it comes from
 }
 
-// Machine is what Run measured, with enough about the machine to tell
+// Result is what Run measured, with enough about the machine to tell
 // whether a cached copy still describes it. Rates in Figures are in units of
 // 1e9 per second; the derived fields (Read, ReadThreads) are in bytes/s.
-type Machine struct {
+type Result struct {
 	Version    int       `json:"version"`
 	Key        string    `json:"key"`
 	CPU        string    `json:"cpu"`
@@ -147,7 +148,7 @@ func dramSize(c Caches) int64 {
 // Run measures every figure this build and CPU can measure. It returns an
 // error only for bad options; missing instructions show up as unavailable
 // figures.
-func Run(opts Options) (*Machine, error) {
+func Run(opts Options) (*Result, error) {
 	if opts.Threads < 0 {
 		return nil, fmt.Errorf("probe: Threads=%d, want 0 (default) or a positive count", opts.Threads)
 	}
@@ -255,7 +256,7 @@ func (f Figure) String() string {
 // working set of the given size, interpolated linearly in log(size) between
 // the measured sizes and clamped to the smallest and largest (DRAM) ones.
 // It returns 0 when no bandwidth was measured.
-func (m *Machine) ReadBandwidth(workingSetBytes int64) float64 {
+func (m *Result) ReadBandwidth(workingSetBytes int64) float64 {
 	return interpolate(m.Read, workingSetBytes)
 }
 
@@ -266,7 +267,7 @@ func (m *Machine) ReadBandwidth(workingSetBytes int64) float64 {
 // extra threads share the same memory system. It is never below
 // ReadBandwidth (threads can leave all the work to one; a lower measured
 // aggregate means other jobs took the cores).
-func (m *Machine) ReadBandwidthThreads(workingSetBytes int64, threads int) float64 {
+func (m *Result) ReadBandwidthThreads(workingSetBytes int64, threads int) float64 {
 	one := m.ReadBandwidth(workingSetBytes)
 	if threads <= 1 || len(m.ReadThreads) == 0 {
 		return one
@@ -297,7 +298,7 @@ func interpolate(ps []Point, ws int64) float64 {
 
 // best returns the highest rate per second among the measured figures that
 // keep says yes to (0 when there is none).
-func (m *Machine) best(keep func(Figure) bool) float64 {
+func (m *Result) best(keep func(Figure) bool) float64 {
 	r := 0.0
 	for _, f := range m.Figures {
 		if f.Ok() && f.Threads <= 1 && keep(f) {
@@ -309,12 +310,12 @@ func (m *Machine) best(keep func(Figure) bool) float64 {
 
 // BestInt8 returns the machine's best single-core int8 MAC rate (MAC/s)
 // over every instruction chain measured, or 0.
-func (m *Machine) BestInt8() float64 {
+func (m *Result) BestInt8() float64 {
 	return m.best(func(f Figure) bool { return f.Kind == KindInt8 })
 }
 
 // BestF32 returns the machine's best single-core f32 FMA rate (FMA/s), or 0.
-func (m *Machine) BestF32() float64 {
+func (m *Result) BestF32() float64 {
 	return m.best(func(f Figure) bool { return f.Kind == KindF32 })
 }
 
@@ -338,7 +339,7 @@ func (m *Machine) BestF32() float64 {
 // them and can beat its ISA's figure. The roofline of SPEC §5 (Floor, and
 // Bound with ISA "") uses the machine's best rate, which is safe for every
 // kernel.
-func (m *Machine) PeakMACs(mode, isa string) float64 {
+func (m *Result) PeakMACs(mode, isa string) float64 {
 	isa = strings.ToLower(isa)
 	has := func(subs ...string) bool {
 		for _, s := range subs {
@@ -435,7 +436,7 @@ var ErrNotMeasured = errors.New("probe: no bandwidth or peak rate measured for t
 // bandwidth is the measured multi-thread aggregate and the peak rate is
 // multiplied by min(Threads, Cores). A term whose rate was not measured is
 // left out; with neither it returns ErrNotMeasured.
-func (m *Machine) Bound(w Work) (Bound, error) {
+func (m *Result) Bound(w Work) (Bound, error) {
 	if w.WeightBytes < 0 || w.MACs < 0 || w.WorkingSet < 0 || w.Threads < 0 {
 		return Bound{}, fmt.Errorf("probe: bad work %+v: sizes and counts must be >= 0", w)
 	}
@@ -469,7 +470,7 @@ func seconds(s float64) time.Duration { return time.Duration(math.Round(s * 1e9)
 // Floor returns the single-thread roofline floor of a hot GEMV
 // (working set = weightBytes) with the machine's best rate for mode ("i8",
 // "peer" or "f32"), or 0 when nothing was measured: see Bound.
-func (m *Machine) Floor(weightBytes, macs int64, mode string) time.Duration {
+func (m *Result) Floor(weightBytes, macs int64, mode string) time.Duration {
 	b, err := m.Bound(Work{WeightBytes: weightBytes, MACs: macs, Mode: mode})
 	if err != nil {
 		return 0

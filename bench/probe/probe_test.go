@@ -14,11 +14,11 @@ import (
 
 // quick is shared by the tests that need a real measurement.
 var quick struct {
-	m   *Machine
+	m   *Result
 	err error
 }
 
-func quickMachine(t *testing.T) *Machine {
+func quickMachine(t *testing.T) *Result {
 	t.Helper()
 	if quick.m == nil && quick.err == nil {
 		quick.m, quick.err = Run(Options{Quick: true})
@@ -91,11 +91,11 @@ func TestRunQuick(t *testing.T) {
 
 // synthetic is a machine with round figures: 100 GB/s at 1 MiB, 25 from
 // 64 MiB; int8 64 GMAC/s (VNNI), 32 (avx2), 1 (go); f32 16 GFMA/s.
-func synthetic() *Machine {
+func synthetic() *Result {
 	fig := func(name, kind, isa string, best float64) Figure {
 		return Figure{Name: name, Kind: kind, ISA: isa, Threads: 1, Best: best, Median: best, Samples: 1}
 	}
-	return &Machine{
+	return &Result{
 		Version: FormatVersion, Key: "test", Cores: 2, Threads: 2,
 		Read:        []Point{{WorkingSet: 1 << 20, BytesPerSec: 100e9}, {WorkingSet: 4 << 20, BytesPerSec: 50e9}, {WorkingSet: 64 << 20, BytesPerSec: 25e9}},
 		ReadThreads: []Point{{WorkingSet: 1 << 20, BytesPerSec: 190e9}, {WorkingSet: 64 << 20, BytesPerSec: 28e9}},
@@ -135,7 +135,7 @@ func TestReadBandwidthInterpolates(t *testing.T) {
 	if got := m.ReadBandwidthThreads(64<<20, 2); got != 25e9 {
 		t.Errorf("2 threads below 1 thread: %v, want the 1-thread 25e9", got)
 	}
-	if got := (&Machine{}).ReadBandwidth(1 << 20); got != 0 {
+	if got := (&Result{}).ReadBandwidth(1 << 20); got != 0 {
 		t.Errorf("nothing measured: %v, want 0", got)
 	}
 }
@@ -189,13 +189,13 @@ func TestBound(t *testing.T) {
 	if b.BytesPerSec != 190e9 || b.MACsPerSec != 32e9 {
 		t.Errorf("2 threads: %+v", b)
 	}
-	if _, err := (&Machine{}).Bound(Work{WeightBytes: 1, MACs: 1, Mode: "i8"}); !errors.Is(err, ErrNotMeasured) {
+	if _, err := (&Result{}).Bound(Work{WeightBytes: 1, MACs: 1, Mode: "i8"}); !errors.Is(err, ErrNotMeasured) {
 		t.Errorf("empty machine: err %v, want ErrNotMeasured", err)
 	}
 	if _, err := m.Bound(Work{WeightBytes: -1}); err == nil {
 		t.Error("negative weight bytes: no error")
 	}
-	if got := (&Machine{}).Floor(1, 1, "i8"); got != 0 {
+	if got := (&Result{}).Floor(1, 1, "i8"); got != 0 {
 		t.Errorf("empty machine Floor = %v, want 0", got)
 	}
 }
@@ -218,7 +218,7 @@ func TestJSONRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var back Machine
+	var back Result
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}
@@ -281,13 +281,13 @@ func TestCached(t *testing.T) {
 
 func TestLoadRejects(t *testing.T) {
 	dir := t.TempDir()
-	for name, edit := range map[string]func(*Machine){
-		"version":  func(m *Machine) { m.Version = FormatVersion + 1 },
-		"key":      func(m *Machine) { m.Key = "" },
-		"negative": func(m *Machine) { m.Figures[0].Best = -1; m.Figures[0].Median = -2 },
-		"median":   func(m *Machine) { m.Figures[0].Median = m.Figures[0].Best * 2 },
-		"unsorted": func(m *Machine) { m.Read[0], m.Read[1] = m.Read[1], m.Read[0] },
-		"zero bw":  func(m *Machine) { m.Read[1].BytesPerSec = 0 },
+	for name, edit := range map[string]func(*Result){
+		"version":  func(m *Result) { m.Version = FormatVersion + 1 },
+		"key":      func(m *Result) { m.Key = "" },
+		"negative": func(m *Result) { m.Figures[0].Best = -1; m.Figures[0].Median = -2 },
+		"median":   func(m *Result) { m.Figures[0].Median = m.Figures[0].Best * 2 },
+		"unsorted": func(m *Result) { m.Read[0], m.Read[1] = m.Read[1], m.Read[0] },
+		"zero bw":  func(m *Result) { m.Read[1].BytesPerSec = 0 },
 	} {
 		m := synthetic()
 		edit(m)

@@ -6,8 +6,9 @@ import (
 	"io"
 	"strings"
 
-	"github.com/qkbench/qkbench/bench"
 	"github.com/qkbench/qkbench/kernels"
+	"github.com/qkbench/qkbench/machine"
+	"github.com/qkbench/qkbench/reports"
 )
 
 func init() {
@@ -79,10 +80,28 @@ func codebookNote(cs []CodebookCheck) string {
 	return strings.Join(yes, ", ") + " only (" + strings.Join(no, "; ") + ")"
 }
 
+const listUsage = `Usage: qkbench list [--format table|md|csv|json]
+
+Lists every kernel this build registered, whether it can run on this
+machine (and why not), which codebooks it computes with and what code
+computes its result, after a description of the machine: the CPU as cpuid
+and the OS name it, the CPUs this process may use, the caches and the CPU
+features.
+
+Examples:
+  qkbench list
+  qkbench list --plugin ./libmykernel.so
+  qkbench list --format json | jq '.kernels[] | select(.available) | .id'
+
+Exit status: 0 listed; 2 a bad flag or argument.
+`
+
 func runList(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("list", stderr)
-	asJSON := fs.Bool("json", false, "print the machine and the kernels as JSON")
+	format := addFormatFlag(fs)
+	asJSON := fs.Bool("json", false, "the same as --format json")
 	loadPlugins := pluginFlag(fs)
+	setUsage(fs, listUsage)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -92,15 +111,22 @@ func runList(args []string, stdout, stderr io.Writer) error {
 	if _, err := loadPlugins(); err != nil {
 		return err
 	}
-	m := bench.Describe()
+	f := format.get()
+	if *asJSON {
+		if setFlags(fs)["format"] && f != reports.FormatJSON {
+			return usageError{fmt.Errorf("--json and --format %s: give one of them", f)}
+		}
+		f = reports.FormatJSON
+	}
+	m := machine.Describe()
 	var entries []ListEntry
 	for _, k := range kernels.List() {
 		entries = append(entries, listEntry(k))
 	}
-	if *asJSON {
+	if f == reports.FormatJSON {
 		b, err := json.MarshalIndent(struct {
-			Machine *bench.Machine `json:"machine"`
-			Kernels []ListEntry    `json:"kernels"`
+			Machine *machine.Machine `json:"machine"`
+			Kernels []ListEntry      `json:"kernels"`
 		}{m, entries}, "", "  ")
 		if err != nil {
 			return err
@@ -108,39 +134,71 @@ func runList(args []string, stdout, stderr io.Writer) error {
 		_, err = fmt.Fprintf(stdout, "%s\n", b)
 		return err
 	}
-	fmt.Fprintf(stdout, "cpu: %s (%s family %d model %d), %d logical / %d physical cores, L1d %s, L2 %s, L3 %s; %s/%s, %s\n",
-		m.CPU, m.Vendor, m.Family, m.Model, m.LogicalCores, m.PhysicalCores, size(m.L1D), size(m.L2), size(m.L3), m.OS, m.Arch, m.GoVersion)
-	fmt.Fprintf(stdout, "features: %s\n\n", strings.Join(m.Features, " "))
-	wid, wmode, wback, wisa := 2, 4, 7, 3
-	for _, e := range entries {
-		wid, wmode, wback, wisa = max(wid, len(e.ID)), max(wmode, len(e.Mode)), max(wback, len(e.Backend)), max(wisa, len(e.ISA))
+	t := listTable(entries, f == reports.FormatCSV)
+	if f == reports.FormatCSV {
+		return t.CSV(stdout)
 	}
-	fmt.Fprintf(stdout, "%-*s  %-*s  %-*s  %-*s  %s\n", wid, "id", wmode, "mode", wback, "backend", wisa, "isa", "status")
-	indent := strings.Repeat(" ", wid+2)
+	width := terminalWidth(stdout)
+	head := &reports.Table{Notes: []string{
+		"cpu: " + m.CPUText() + fmt.Sprintf(" (%s family %d model %d)", m.Vendor, m.Family, m.Model),
+		"cpus: " + m.CoresText(),
+		"caches: " + m.CachesText(),
+		fmt.Sprintf("system: %s/%s %s; %s", m.OS, m.Arch, m.OSRelease, m.Version),
+		"features: " + strings.Join(m.Features, " "),
+	}}
+	if f == reports.FormatMD {
+		head.Markdown(stdout)
+	} else {
+		head.Text(stdout, width)
+	}
+	fmt.Fprintln(stdout)
+	return t.Write(stdout, f, width)
+}
+
+// listTable is one row per kernel: what it is, whether it can run here and
+// with which codebooks. Under the table: the reasons a kernel cannot run,
+// once per reason, the codebooks a kernel refuses and why, and what
+// computes each kernel's result (csv: columns of their own).
+func listTable(entries []ListEntry, csv bool) *reports.Table {
+	t := &reports.Table{Header: []string{"kernel", "mode", "backend", "ISA", "status", "codebooks"}}
+	if csv {
+		t.Header = append(t.Header, "reason", "codebook_reasons", "code", "library", "library_sha256")
+	}
+	var reasons []string
+	byReason := map[string][]string{}
+	var codebooks, code []string
 	for _, e := range entries {
 		status := "available"
 		if !e.Available {
-			status = "unavailable: " + e.Unavailable
+			status = "unavailable"
+			if byReason[e.Unavailable] == nil {
+				reasons = append(reasons, e.Unavailable)
+			}
+			byReason[e.Unavailable] = append(byReason[e.Unavailable], e.ID)
 		}
-		fmt.Fprintf(stdout, "%-*s  %-*s  %-*s  %-*s  %s\n", wid, e.ID, wmode, e.Mode, wback, e.Backend, wisa, e.ISA, status)
-		fmt.Fprintf(stdout, "%scodebooks: %s\n", indent, codebookNote(e.Codebooks))
-		fmt.Fprintf(stdout, "%scode: %s\n", indent, e.Code)
+		short, why, _ := strings.Cut(codebookNote(e.Codebooks), " (")
+		if short != "any" {
+			codebooks = append(codebooks, "codebooks of "+e.ID+": "+short+" ("+why)
+		} else {
+			why = ""
+		}
+		row := []string{e.ID, e.Mode, e.Backend, e.ISA, status, short}
+		if csv {
+			row = append(row, e.Unavailable, strings.TrimSuffix(why, ")"), e.Code, e.Library, e.LibrarySHA)
+		}
+		t.Rows = append(t.Rows, row)
+		c := e.ID + ": " + e.Code
 		if e.Library != "" {
-			fmt.Fprintf(stdout, "%slibrary: %s (sha256 %s)\n", indent, e.Library, e.LibrarySHA)
+			c += "; library: " + e.Library + " (sha256 " + e.LibrarySHA + ")"
 		}
+		code = append(code, c)
 	}
-	return nil
-}
-
-// size formats a cache size in bytes ("48 KiB"); negative means unknown.
-func size(n int) string {
-	switch {
-	case n < 0:
-		return "unknown"
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
+	for _, r := range reasons {
+		t.Notes = append(t.Notes, "unavailable: "+strings.Join(byReason[r], ", ")+": "+r)
 	}
-	return fmt.Sprintf("%d B", n)
+	t.Notes = append(t.Notes, codebooks...)
+	t.Notes = append(t.Notes, "")
+	t.Notes = append(t.Notes, "What computes each kernel's result:")
+	t.Notes = append(t.Notes, code...)
+	return t
 }

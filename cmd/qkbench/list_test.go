@@ -14,17 +14,26 @@ func TestList(t *testing.T) {
 		t.Fatalf("exit %d, stderr %s", code, stderr)
 	}
 	lines := strings.Split(out, "\n")
-	if !strings.HasPrefix(lines[0], "cpu: ") || !strings.HasPrefix(lines[1], "features: ") {
-		t.Errorf("output does not start with the cpu and features lines:\n%s", out)
+	if !strings.HasPrefix(lines[0], "cpu: ") || !strings.HasPrefix(lines[1], "cpus: ") || !strings.HasPrefix(lines[2], "caches: ") {
+		t.Errorf("output does not start with the cpu, cpus and caches lines:\n%s", out)
 	}
 	for _, want := range []string{
-		"ref-i8 ", "code: Go: plain loop over kernels.QuantizeI8",
-		"test-broken-i8", "unavailable: switched off outside the tests",
-		"test-qk256-f32", "codebooks: qk256 only (ternary: test kernel takes only qk256",
-		"codebooks: any (qk256, ternary, custom)",
+		"│ ref-i8 ", "Go: plain loop over",
+		"│ test-broken-i8 ", "unavailable: test-broken-i8", "switched off outside the tests",
+		"│ test-qk256-f32 ", "codebooks of test-qk256-f32: qk256 only (ternary: test kernel takes only qk256",
+		"│ any ",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// It was 496 columns wide.
+	if w := widest(out); w > 120 {
+		t.Errorf("list is %d columns wide, want at most 120:\n%s", w, out)
+	}
+	for _, f := range []string{"md", "csv"} {
+		if code, out, _ := runCmd(t, "list", "--format", f); code != 0 || !strings.Contains(out, "test-qk256-f32") {
+			t.Errorf("list --format %s: exit %d\n%s", f, code, out)
 		}
 	}
 }

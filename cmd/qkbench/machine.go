@@ -6,11 +6,30 @@ import (
 	"io"
 
 	"github.com/qkbench/qkbench/bench/probe"
+	"github.com/qkbench/qkbench/machine"
 )
 
 func init() {
 	verbs["machine"] = verb{summary: "measure (or show the cached) read bandwidth, int8/f32 peaks and clock", run: runMachine}
 }
+
+const machineUsage = `Usage: qkbench machine [--refresh] [--json] [--quick] [-v]
+
+Measures what bounds a GEMV on this machine, each with a small assembly
+loop: read bandwidth at working sets from L1 to DRAM (1 thread and all),
+the int8 multiply-accumulate and f32 FMA peaks of each instruction the CPU
+has, and the clock. A sweep divides each cell's time by the floor these
+give (its roofline fraction). Measuring takes about 15 s; the figures are
+kept per machine in the user's cache folder and shown from there until
+--refresh.
+
+Examples:
+  qkbench machine
+  qkbench machine --refresh -v
+  qkbench machine --json
+
+Exit status: 0 done; 1 the probe failed; 2 a bad flag or argument.
+`
 
 func runMachine(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("machine", stderr)
@@ -18,6 +37,7 @@ func runMachine(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print the figures as JSON")
 	quick := fs.Bool("quick", false, "measure briefly (a few ms per figure): for tests, not for results")
 	verbose := fs.Bool("v", false, "print each figure on stderr as it is measured")
+	setUsage(fs, machineUsage)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -37,9 +57,9 @@ func runMachine(args []string, stdout, stderr io.Writer) error {
 	}
 	if *asJSON {
 		out := struct {
-			CacheFile string         `json:"cache_file"`
-			Measured  bool           `json:"measured_now"`
-			Machine   *probe.Machine `json:"machine"`
+			CacheFile string        `json:"cache_file"`
+			Measured  bool          `json:"measured_now"`
+			Machine   *probe.Result `json:"machine"`
 		}{path, measured, m}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -49,9 +69,9 @@ func runMachine(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func printMachine(w io.Writer, m *probe.Machine, path string, measured bool) {
+func printMachine(w io.Writer, m *probe.Result, path string, measured bool) {
 	fmt.Fprintf(w, "cpu:      %s (%s/%s, %d cores; L1d %s, L2 %s, L3 %s)\n", m.CPU, m.GOOS, m.GOARCH, m.Cores,
-		kib(m.Caches.L1D), kib(m.Caches.L2), kib(m.Caches.L3))
+		machine.Bytes(m.Caches.L1D), machine.Bytes(m.Caches.L2), machine.Bytes(m.Caches.L3))
 	how := "cached"
 	if measured {
 		how = "measured now"
@@ -84,20 +104,10 @@ func printMachine(w io.Writer, m *probe.Machine, path string, measured bool) {
 }
 
 // dram describes the largest (DRAM) read figure.
-func dram(m *probe.Machine) string {
+func dram(m *probe.Result) string {
 	if len(m.Read) == 0 {
 		return "no DRAM figure"
 	}
 	p := m.Read[len(m.Read)-1]
-	return fmt.Sprintf("%.1f GB/s from DRAM (%s working set)", p.BytesPerSec/1e9, kib(p.WorkingSet))
-}
-
-func kib(n int64) string {
-	switch {
-	case n <= 0:
-		return "?"
-	case n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	}
-	return fmt.Sprintf("%d KiB", n>>10)
+	return fmt.Sprintf("%.1f GB/s from DRAM (%s working set)", p.BytesPerSec/1e9, machine.Bytes(p.WorkingSet))
 }

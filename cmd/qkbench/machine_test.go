@@ -22,9 +22,9 @@ func TestMachineQuick(t *testing.T) {
 		t.Fatalf("exit %d, stderr %s", code, errb.String())
 	}
 	var got struct {
-		CacheFile string         `json:"cache_file"`
-		Measured  bool           `json:"measured_now"`
-		Machine   *probe.Machine `json:"machine"`
+		CacheFile string        `json:"cache_file"`
+		Measured  bool          `json:"measured_now"`
+		Machine   *probe.Result `json:"machine"`
 	}
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
 		t.Fatalf("--json output: %v\n%s", err, out.String())
@@ -66,7 +66,7 @@ func TestMachineBadArgs(t *testing.T) {
 
 // The table's layout, on fixed figures.
 func TestPrintMachineGolden(t *testing.T) {
-	m := &probe.Machine{
+	m := &probe.Result{
 		CPU: "Test CPU", GOOS: "linux", GOARCH: "amd64", Cores: 2,
 		Caches:     probe.Caches{L1D: 48 << 10, L2: 1 << 20, L3: 32 << 20},
 		MeasuredAt: time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC), Seconds: 2.5,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"os"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -152,5 +153,15 @@ func TestRunUsage(t *testing.T) {
 	}
 	if code, _, _ := runCmd(t, "check", "-h"); code != 0 {
 		t.Errorf("check -h: exit %d, want 0", code)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, out, stderr := runCmd(t, "version")
+	if code != 0 || !strings.HasPrefix(out, "qkbench ") || !strings.Contains(out, runtime.Version()) {
+		t.Errorf("version: exit %d, %q %q", code, out, stderr)
+	}
+	if code, _, _ := runCmd(t, "version", "extra"); code != 2 {
+		t.Errorf("version extra: exit %d, want 2", code)
 	}
 }

@@ -18,7 +18,7 @@ import (
 func TestPluginFlag(t *testing.T) {
 	lib := plugintest.Example(t)
 	code, out, stderr := runCmd(t, "list", "--plugin", lib)
-	if code != 0 || !strings.Contains(out, "example-c-i8") || !strings.Contains(out, "library: "+lib+" (sha256 ") {
+	if code != 0 || !strings.Contains(out, "example-c-i8") || !strings.Contains(out, "library: "+lib+" (sha256") {
 		t.Errorf("list --plugin: exit %d\n%s\n%s", code, out, stderr)
 	}
 	code, out, stderr = runCmd(t, "list", "--plugin", lib, "--json")

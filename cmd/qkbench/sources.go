@@ -11,6 +11,7 @@ import (
 	"github.com/qkbench/qkbench/bench"
 	"github.com/qkbench/qkbench/bench/probe"
 	"github.com/qkbench/qkbench/gguf"
+	"github.com/qkbench/qkbench/machine"
 	"github.com/qkbench/qkbench/reports"
 )
 
@@ -74,7 +75,7 @@ func codebookOf(ws []reports.WorkloadInfo) string {
 // machineProbe returns the machine's measured peaks (cached per machine by
 // qkbench machine; measured now, about 15 s, when there is no cache), or nil
 // when the probe cannot run.
-func machineProbe(stderr io.Writer) (*probe.Machine, *reports.Probe) {
+func machineProbe(stderr io.Writer) (*probe.Result, *machine.Probe) {
 	m, path, measured, err := probe.Cached(probe.CacheOptions{})
 	if m == nil {
 		fmt.Fprintf(stderr, "qkbench: machine probe failed, no roofline figures: %v\n", err)
@@ -91,10 +92,10 @@ func machineProbe(stderr io.Writer) (*probe.Machine, *reports.Probe) {
 }
 
 // probeSummary keeps what a receipt and the roofline need of the probe.
-func probeSummary(m *probe.Machine, source string) *reports.Probe {
-	p := &reports.Probe{ClockGHz: m.ClockGHz, Int8GMACps: map[string]float64{}, F32GFMAps: m.BestF32() / 1e9, Source: source}
+func probeSummary(m *probe.Result, source string) *machine.Probe {
+	p := &machine.Probe{ClockGHz: m.ClockGHz, Int8GMACps: map[string]float64{}, F32GFMAps: m.BestF32() / 1e9, Source: source}
 	for _, pt := range m.Read {
-		p.ReadGBps = append(p.ReadGBps, reports.BandwidthPoint{Bytes: pt.WorkingSet, GBps: pt.BytesPerSec / 1e9})
+		p.ReadGBps = append(p.ReadGBps, machine.BandwidthPoint{Bytes: pt.WorkingSet, GBps: pt.BytesPerSec / 1e9})
 	}
 	for _, f := range m.Figures {
 		if f.Ok() && f.Kind == probe.KindInt8 && f.Threads == 1 {

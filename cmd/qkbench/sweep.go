@@ -20,6 +20,7 @@ import (
 	"github.com/qkbench/qkbench/bench"
 	"github.com/qkbench/qkbench/internal/rundir"
 	"github.com/qkbench/qkbench/kernels"
+	"github.com/qkbench/qkbench/machine"
 	"github.com/qkbench/qkbench/reports"
 	"github.com/qkbench/qkbench/workloads"
 )
@@ -130,7 +131,7 @@ func (sp *runSpec) build(stderr io.Writer) (*bench.Sweep, *reports.Run, error) {
 	}
 	run.Config = reports.Config{Preset: run.Config.Preset, Model: run.Config.Model, Layers: run.Config.Layers,
 		Codebook: codebookOf(run.Workloads), Mode: sp.cells.mode, Threads: threads, Seed: sp.cells.seed, GGUF: sp.gguf}
-	run.Machine = describeMachine()
+	run.Machine = *machine.Describe()
 	s := &bench.Sweep{Kernels: ks, Workloads: sw, Threads: threads, Cold: sp.cells.mode == "cold", L3: run.Machine.L3}
 	return s, run, nil
 }
@@ -311,18 +312,6 @@ func printRun(stdout io.Writer, run *reports.Run, t *reports.Table, f reports.Fo
 		return run.CellsTable().CSV(stdout)
 	}
 	return t.Write(stdout, f, terminalWidth(stdout))
-}
-
-// describeMachine converts bench.Describe into the receipt's machine.
-func describeMachine() reports.Machine {
-	m := bench.Describe()
-	host := m.Hostname
-	dirty := m.Dirty != nil && *m.Dirty
-	return reports.Machine{
-		Host: host, CPU: m.CPU, Vendor: m.Vendor, Family: m.Family, Model: m.Model, Features: m.Features,
-		Cores: m.PhysicalCores, Threads: m.LogicalCores, L1D: int64(m.L1D), L2: int64(m.L2), L3: int64(m.L3),
-		OS: m.OS, Arch: m.Arch, GoVersion: m.GoVersion, CC: m.CC, Commit: m.Commit, Dirty: dirty,
-	}
 }
 
 // throttledWriter writes the run after a workload only when the last write
