@@ -1,8 +1,9 @@
 # qkbench. Quick start: `make sweep` runs the main job, `make test` the tests.
 GO ?= go
 QEMU ?= qemu-aarch64-static
-# Ternary weights (what BitNet models hold) so that the ggml peers take part.
-SWEEP_FLAGS ?= --codebook ternary
+# Flags for qkbench sweep (its default codebook is ternary, what BitNet
+# models hold and what the ggml peers compute).
+SWEEP_FLAGS ?=
 # Go's SIMD experiment, so that archsimd-i8 (simd/archsimd) takes part in the
 # sweep and the tests next to the assembly; set it empty to build without.
 SIMD ?= GOEXPERIMENT=simd

@@ -15,6 +15,9 @@
 //	QKBENCH_REQUIRE=id,...      these kernels must run: unavailable is a failure
 //	QKBENCH_PLUGINS=a.so:b.so   load the kernels of these plugins (include/qkbench_kernel.h) first
 //
-// Each benchmark is named kernel=<id>/shape=<rows>x<cols>/threads=<n>; it
-// checks the kernel's output against the references before timing it.
+// Each benchmark is named kernel=<id>/shape=<rows>x<cols>/threads=<n>/mode=hot,
+// as a sweep's results.txt names the cell, and the test binary first prints
+// the configuration lines a results.txt starts with, so that one benchstat
+// command compares go test's results with a sweep's. Each benchmark checks
+// the kernel's output against the references before timing it.
 package bench

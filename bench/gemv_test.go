@@ -1,25 +1,34 @@
 package bench
 
 import (
+	"bytes"
+	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/perf/benchfmt"
 
 	"github.com/qkbench/qkbench/kernels"
 	_ "github.com/qkbench/qkbench/kernels/all"
 	"github.com/qkbench/qkbench/kernels/plugin"
 	"github.com/qkbench/qkbench/kernels/plugin/plugintest"
+	"github.com/qkbench/qkbench/machine"
+	"github.com/qkbench/qkbench/reports"
 	"github.com/qkbench/qkbench/workloads"
 )
 
 // BenchmarkGEMV times every selected kernel × shape × thread count (see the
-// package doc for the QKBENCH_* variables). Before timing, each kernel's
-// threaded output is checked against the references: a wrong kernel fails
-// and is not timed.
+// package doc for the QKBENCH_* variables), named as a sweep's results.txt
+// names the cell: GEMV/kernel=<id>/shape=<R>x<C>/threads=<n>/mode=hot.
+// Before timing, each kernel's threaded output is checked against the
+// references: a wrong kernel fails and is not timed.
 func BenchmarkGEMV(b *testing.B) {
 	if _, err := plugin.LoadEnv(); err != nil {
 		b.Fatal(err)
@@ -47,6 +56,24 @@ func BenchmarkGEMV(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestMain prints, before any benchmark result, the configuration lines a
+// sweep's results.txt starts with (reports.FileConfig: machine, commit,
+// codebook, mode), so that benchstat puts go test's results and a sweep's
+// in one table and compares them cell by cell.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if f := flag.Lookup("test.bench"); f != nil && f.Value.String() != "" {
+		// QKBENCH_PLUGINS' kernels first: QKBENCH_KERNELS may name them.
+		_, perr := plugin.LoadEnv()
+		if cfg, err := ConfigFromEnv(os.Getenv); err == nil && perr == nil { // BenchmarkGEMV reports a bad setting
+			for _, c := range reports.FileConfig(machine.Describe(), cfg.Codebook.Name(), "hot", false) {
+				fmt.Printf("%s: %s\n", c.Key, c.Value)
+			}
+		}
+	}
+	os.Exit(m.Run())
 }
 
 // caseSet generates each shape's workload once and shares it between kernels.
@@ -92,7 +119,9 @@ func benchKernel(b *testing.B, k kernels.Kernel, c *Case, threads []int) {
 	}
 	for _, n := range threads {
 		b.Run(fmt.Sprintf("threads=%d", n), func(b *testing.B) {
-			benchGEMV(b, p, c, n, prepare)
+			// mode=hot: the sweep's name for the same cell (its cold mode has
+			// no benchmark here), so that benchstat matches the two.
+			b.Run("mode=hot", func(b *testing.B) { benchGEMV(b, p, c, n, prepare) })
 		})
 	}
 }
@@ -137,4 +166,59 @@ func TestBenchmarkPlugins(t *testing.T) {
 			t.Errorf("no %s in:\n%s", want, out)
 		}
 	}
+}
+
+// A sweep's results.txt and go test -bench named the same cell differently
+// (…/threads=1/mode=hot against …/threads=1-2) and wrote different
+// configuration lines, so benchstat never compared them. The child runs
+// BenchmarkGEMV once; its names and configuration must be the sweep's.
+func TestBenchmarkNamesMatchSweep(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^BenchmarkGEMV$", "-test.benchtime=1x")
+	cmd.Env = append(os.Environ(), EnvKernels+"=ref-i8", EnvShapes+"=8x256", EnvThreads+"=1,2", EnvCodebook+"=", EnvPreset+"=")
+	out, err := cmd.CombinedOutput()
+	if errors.Is(err, syscall.ENOEXEC) {
+		t.Skipf("cannot re-run the test binary here: %v", err)
+	}
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	goTest := readBench(t, out)
+	run := &reports.Run{Machine: *machine.Describe(), Config: reports.Config{Codebook: "ternary", Mode: "hot"}}
+	for _, th := range []int{1, 2} {
+		run.Cells = append(run.Cells, reports.Cell{Kernel: "ref-i8", Workload: "8x256", Shape: "8x256", Rows: 8, Cols: 256, Threads: th, Mode: "hot",
+			Status: reports.StatusOK, Samples: []float64{1e-6}, Median: 1e-6, Iterations: 1, WeightBytes: 512, MACs: 2048})
+	}
+	var b bytes.Buffer
+	if err := run.WriteBenchfmt(&b); err != nil {
+		t.Fatal(err)
+	}
+	sweep := readBench(t, b.Bytes())
+	if len(goTest) != 2 || len(sweep) != 2 {
+		t.Fatalf("%d go test results, %d sweep results, want 2 each:\n%s", len(goTest), len(sweep), out)
+	}
+	for i := range sweep {
+		if g, s := string(goTest[i].Name.Full()), string(sweep[i].Name.Full()); g != s {
+			t.Errorf("go test names a cell %q, the sweep %q", g, s)
+		}
+		for _, c := range sweep[i].Config {
+			if c.Key == "partial" {
+				continue
+			}
+			if v := goTest[i].GetConfig(c.Key); v != string(c.Value) {
+				t.Errorf("configuration %s: go test %q, sweep %q", c.Key, v, c.Value)
+			}
+		}
+	}
+}
+
+func readBench(t *testing.T, b []byte) []*benchfmt.Result {
+	t.Helper()
+	var out []*benchfmt.Result
+	rd := benchfmt.NewReader(bytes.NewReader(b), "x")
+	for rd.Scan() {
+		if r, ok := rd.Result().(*benchfmt.Result); ok {
+			out = append(out, r.Clone())
+		}
+	}
+	return out
 }

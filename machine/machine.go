@@ -44,7 +44,10 @@ type Machine struct {
 	// OSCPU is the CPU as the operating system names it (/proc/cpuinfo's
 	// model name, or the Arm core from its part number); "" when the OS
 	// does not say.
-	OSCPU      string   `json:"os_cpu,omitempty"`
+	OSCPU string `json:"os_cpu,omitempty"`
+	// BenchCPU is the CPU as go test's "cpu:" line names it (GoTestCPU),
+	// which results files repeat so that benchstat matches them.
+	BenchCPU   string   `json:"bench_cpu,omitempty"`
 	Vendor     string   `json:"vendor,omitempty"`
 	Family     int      `json:"family,omitempty"`
 	Model      int      `json:"model,omitempty"`
@@ -171,6 +174,7 @@ func Hardware() *Machine {
 	}
 	sys := sysfs{root: "/"}
 	m.OSCPU = sys.cpuModel()
+	m.BenchCPU = GoTestCPU()
 	if m.CPU == "" {
 		m.CPU = m.OSCPU
 	}
@@ -208,6 +212,27 @@ func first(cpus []int) int {
 		return 0
 	}
 	return cpus[0]
+}
+
+// GoTestCPU is the CPU name go test prints on its "cpu:" line: cpuid's
+// brand string, else /proc/cpuinfo's model name, else "" (go test then
+// prints no cpu line).
+func GoTestCPU() string {
+	if b := strings.TrimLeft(strings.TrimRight(cpuid.CPU.BrandName, "\x00"), " "); b != "" {
+		return b
+	}
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
 }
 
 // LastLevelCache returns the largest cache size known (0 when none is).

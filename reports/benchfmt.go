@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/perf/benchfmt"
+
+	"github.com/qkbench/qkbench/machine"
 )
 
 // BenchName is a cell's benchmark name (SPEC §6):
@@ -23,6 +25,15 @@ func (c *Cell) BenchName() string {
 		n += "/workload=" + NameEscape(c.Workload)
 	}
 	return n
+}
+
+// benchName is c's BenchName with the "-<GOMAXPROCS>" suffix go test adds
+// when GOMAXPROCS is above 1, so that a sweep's names and go test's match.
+func (r *Run) benchName(c *Cell) string {
+	if p := r.Machine.GOMAXPROCS; p > 1 {
+		return fmt.Sprintf("%s-%d", c.BenchName(), p)
+	}
+	return c.BenchName()
 }
 
 // NameEscape percent-encodes (as %XX per byte) what a benchmark name part
@@ -54,13 +65,23 @@ func NameEscape(s string) string {
 // benchstat can compare machines or commits as columns. partial: true marks
 // a run still being written or interrupted.
 func (r *Run) FileConfig() []benchfmt.Config {
-	m := r.Machine
+	return FileConfig(&r.Machine, r.Config.Codebook, r.Config.Mode, r.Partial)
+}
+
+// FileConfig returns the configuration lines that a sweep's results.txt and
+// go test -bench ./bench/ both write (BenchmarkGEMV prints them first), so
+// that benchstat puts the two in one table and compares them: goos, goarch,
+// cpu (as go test names it), pkg, and the machine, build and workload keys.
+func FileConfig(m *machine.Machine, codebook, mode string, partial bool) []benchfmt.Config {
 	kv := [][2]string{
-		{"goos", m.OS}, {"goarch", m.Arch}, {"cpu", m.CPU}, {"features", strings.Join(m.Features, ",")},
+		{"goos", m.OS}, {"goarch", m.Arch}, {"cpu", m.BenchCPU}, {"features", strings.Join(m.Features, ",")},
 		{"host", m.Host}, {"go", m.GoVersion}, {"cc", m.CC}, {"commit", m.Commit},
-		{"dirty", m.DirtyString()}, {"codebook", r.Config.Codebook}, {"mode", r.Config.Mode},
-		{"partial", fmt.Sprint(r.Partial)},
+		{"dirty", m.DirtyString()}, {"codebook", codebook}, {"mode", mode},
+		{"partial", fmt.Sprint(partial)},
 		{"pkg", "github.com/qkbench/qkbench/bench"},
+	}
+	if m.BenchCPU == "" && m.OSCPU == "" {
+		kv[2][1] = m.CPU // a receipt written before BenchCPU was recorded
 	}
 	var out []benchfmt.Config
 	for _, p := range kv {
@@ -88,7 +109,7 @@ func (r *Run) WriteBenchfmt(w io.Writer) error {
 		for _, s := range c.Samples {
 			res := &benchfmt.Result{
 				Config: cfg,
-				Name:   benchfmt.Name(c.BenchName()),
+				Name:   benchfmt.Name(r.benchName(c)),
 				Iters:  max(c.Iterations, 1),
 				Values: []benchfmt.Value{
 					{Value: s * 1e9, Unit: "ns/op"},

@@ -34,12 +34,12 @@ type Run struct {
 	Verb string `json:"verb,omitempty"`
 	// Partial is true when the run stopped early (interrupted): only the
 	// cells listed were finished.
-	Partial   bool           `json:"partial"`
-	Config    Config         `json:"config"`
+	Partial   bool            `json:"partial"`
+	Config    Config          `json:"config"`
 	Machine   machine.Machine `json:"machine"`
-	Kernels   []KernelInfo   `json:"kernels"`
-	Workloads []WorkloadInfo `json:"workloads"`
-	Cells     []Cell         `json:"cells"`
+	Kernels   []KernelInfo    `json:"kernels"`
+	Workloads []WorkloadInfo  `json:"workloads"`
+	Cells     []Cell          `json:"cells"`
 	// Required is QKBENCH_REQUIRE's list of kernels.
 	Required []string `json:"required,omitempty"`
 	// Failures lists what failed the run (exit status 1): a kernel that
