@@ -4,13 +4,22 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
+
+	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/qkbench/qkbench/machine"
 )
 
-// Label names a run in a multi-machine report: CPU, host and short commit.
-func (r *Run) Label() string { return r.Machine.Label() }
+// Label names a run in a multi-machine report: its --label (or else its
+// host), CPU and short commit.
+func (r *Run) Label() string {
+	if r.Name != "" {
+		return r.Name + " · " + r.Machine.CPU + " · " + machine.ShortCommit(r.Machine.Commit, r.Machine.Dirty)
+	}
+	return r.Machine.Label()
+}
 
 type mergeKey struct {
 	kernel, workload string
@@ -36,14 +45,15 @@ func mergedKeys(runs []*Run) []mergeKey {
 }
 
 // MergedRows is the hardware comparison table: one row per kernel × workload
-// × threads, one column per run (machine) with its median and GMAC/s, and
-// each later run's speed relative to the first.
+// × threads, one column per run (machine: #1, #2, ... as RunList names
+// them) with its median and GMAC/s, and each later run's speed relative to
+// the first.
 func MergedRows(runs []*Run) (header []string, rows [][]string) {
 	header = []string{"kernel", "workload", "threads"}
-	for i, r := range runs {
-		header = append(header, r.Label())
+	for i := range runs {
+		header = append(header, fmt.Sprintf("#%d", i+1))
 		if i > 0 {
-			header = append(header, "speed vs first")
+			header = append(header, fmt.Sprintf("#%d vs #1", i+1))
 		}
 	}
 	for _, k := range mergedKeys(runs) {
@@ -72,8 +82,9 @@ func MergedRows(runs []*Run) (header []string, rows [][]string) {
 	return header, rows
 }
 
-// MergedPlot is a grouped bar chart of GMAC/s per kernel (bars) per machine
-// (groups) on one workload at the smallest thread count.
+// MergedPlot is GMAC/s per kernel (on the x axis) with one marker and 95%
+// interval per run (machine), each run labelled by CPU, host and commit, on
+// one workload at the smallest thread count.
 func MergedPlot(runs []*Run) (*Plot, error) {
 	keys := mergedKeys(runs)
 	if len(keys) == 0 {
@@ -93,19 +104,18 @@ func MergedPlot(runs []*Run) (*Plot, error) {
 	}
 	var labels []string
 	for i, r := range runs {
-		labels = append(labels, fmt.Sprintf("#%d %s", i+1, r.Machine.CPU))
+		labels = append(labels, fmt.Sprintf("#%d %s", i+1, r.Label()))
 	}
-	p := newPlot(fmt.Sprintf("GMAC/s on %s, %d thread(s), by machine", w, th), "machine", "GMAC/s")
-	err := groupedBars(p, ks, labels, func(k, label string) float64 {
-		for i, l := range labels {
-			if l == label {
-				if c := runs[i].Find(k, w, th); c != nil && c.Timed() {
-					return c.GMACps
-				}
-			}
+	p := newPlot(fmt.Sprintf("GMAC/s on %s, %d thread(s), by machine; bars: 95%% intervals", w, th), "kernel", "GMAC/s")
+	err := dotPlot(p, labels, ks, func(label, k string) point {
+		i := slices.Index(labels, label)
+		if c := runs[i].Find(k, w, th); c != nil && c.Timed() {
+			return gmacPoint(c)
 		}
-		return math.NaN()
+		return point{}
 	})
+	p.X.Tick.Label.Rotation = math.Pi / 6
+	p.X.Tick.Label.XAlign = draw.XRight
 	return &Plot{Name: "machines", Title: "GMAC/s by machine", P: p}, err
 }
 
@@ -127,6 +137,19 @@ func Overlap(a, b *Run) (overlapping, both int) {
 	return overlapping, both
 }
 
+// RunList names the runs of a merged report: "#1 label (folder)".
+func RunList(runs []*Run, dirs []string) []string {
+	var out []string
+	for i, r := range runs {
+		part := ""
+		if r.Partial {
+			part = ", partial"
+		}
+		out = append(out, fmt.Sprintf("#%d %s (%s%s)", i+1, r.Label(), dirs[i], part))
+	}
+	return out
+}
+
 // WriteMergedMarkdown writes the hardware comparison report of several runs.
 func WriteMergedMarkdown(w io.Writer, runs []*Run, dirs []string, plots []Plot) error {
 	var b strings.Builder
@@ -138,9 +161,9 @@ func WriteMergedMarkdown(w io.Writer, runs []*Run, dirs []string, plots []Plot) 
 		if r.Partial {
 			part = " (partial)"
 		}
-		mr = append(mr, []string{fmt.Sprintf("#%d", i+1), dirs[i] + part, m.CPU, fmt.Sprintf("%d/%d", m.Cores, m.Threads), m.OS + "/" + m.Arch, m.GoVersion, machine.ShortCommit(m.Commit, m.Dirty), r.Config.Mode, r.Started.Format("2006-01-02 15:04")})
+		mr = append(mr, []string{fmt.Sprintf("#%d", i+1), dirs[i] + part, r.Name, m.CPU, fmt.Sprintf("%d/%d", m.Threads, m.Cores), m.OS + "/" + m.Arch, m.GoVersion, machine.ShortCommit(m.Commit, m.Dirty), r.Config.Mode, r.Started.Format("2006-01-02 15:04")})
 	}
-	if err := WriteMarkdownTable(&b, []string{"#", "run", "CPU", "cores", "OS/arch", "Go", "commit", "mode", "started"}, mr); err != nil {
+	if err := WriteMarkdownTable(&b, []string{"#", "run", "label", "CPU", "CPUs (usable/cores)", "OS/arch", "Go", "commit", "mode", "started"}, mr); err != nil {
 		return err
 	}
 	for i := 1; i < len(runs); i++ {
@@ -149,7 +172,7 @@ func WriteMergedMarkdown(w io.Writer, runs []*Run, dirs []string, plots []Plot) 
 			fmt.Fprintf(&b, "\nRuns #1 and #%d: %d of %d cells timed in both have overlapping 95%% intervals (%.0f%%).\n", i+1, o, n, 100*float64(o)/float64(n))
 		}
 	}
-	b.WriteString("\nMedians per GEMV with ±95% interval and GMAC/s; \"speed vs first\" is the first machine's median over this one's (above 1 means faster).\n\n")
+	b.WriteString("\nMedians per GEMV with ±95% interval and GMAC/s; \"#n vs #1\" is run #1's median over run #n's (above 1: #n is faster).\n\n")
 	h, rows := MergedRows(runs)
 	if err := WriteMarkdownTable(&b, h, rows); err != nil {
 		return err

@@ -96,19 +96,49 @@ func savePlot(dir string, p Plot) (err error) {
 		}
 	}()
 	for _, ext := range []string{"png", "svg"} {
-		wt, err := p.P.WriterTo(9*vg.Inch, 5*vg.Inch, ext)
+		b, err := renderPlot(p.P, ext)
 		if err != nil {
 			return err
 		}
-		var b bytes.Buffer
-		if _, err := wt.WriteTo(&b); err != nil {
-			return err
-		}
-		if err := WriteFileAtomic(filepath.Join(dir, p.Name+"."+ext), b.Bytes()); err != nil {
+		if err := WriteFileAtomic(filepath.Join(dir, p.Name+"."+ext), b); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// renderPlot draws p as PNG or SVG, 9 × 5 inches for the data and its
+// legend to the right of it, never over the data.
+func renderPlot(p *plot.Plot, format string) ([]byte, error) {
+	leg := p.Legend
+	p.Legend = plot.NewLegend() // drawn here, beside the plot
+	defer func() { p.Legend = leg }()
+	w, h := 9*vg.Inch, 5*vg.Inch
+	probe, err := draw.NewFormattedCanvas(w, h, format)
+	if err != nil {
+		return nil, err
+	}
+	lw := leg.Rectangle(draw.New(probe)).Size().X
+	pad := vg.Points(12)
+	if lw > 0 {
+		lw += 2 * pad
+	}
+	c, err := draw.NewFormattedCanvas(w+lw, h, format)
+	if err != nil {
+		return nil, err
+	}
+	dc := draw.New(c)
+	p.Draw(draw.Crop(dc, 0, -lw, 0, -vg.Points(4)))
+	if lw > 0 {
+		leg.Top, leg.Left = true, true
+		leg.XOffs, leg.YOffs = 0, 0
+		leg.Draw(draw.Crop(dc, w+pad, -pad, 0, -pad-p.Title.TextStyle.Height(p.Title.Text)))
+	}
+	var b bytes.Buffer
+	if _, err := c.WriteTo(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
 func newPlot(title, x, y string) *plot.Plot {
@@ -116,45 +146,109 @@ func newPlot(title, x, y string) *plot.Plot {
 	p.Title.Text = title
 	p.X.Label.Text = x
 	p.Y.Label.Text = y
-	p.Legend.Top = true
-	p.Legend.Left = true
 	p.Add(plotter.NewGrid())
 	return p
 }
 
-// groupedBars adds one bar series per kernel over the workloads; value
-// returns the bar height (NaN for none).
-func groupedBars(p *plot.Plot, kernels, workloads []string, value func(k, w string) float64) error {
-	if len(kernels) == 0 {
-		return nil
+// point is a value with its 95% interval (lo = hi = v when there is none).
+type point struct{ v, lo, hi float64 }
+
+func (pt point) ok() bool { return pt.v > 0 && !math.IsInf(pt.v, 0) && !math.IsNaN(pt.v) }
+
+// dotPlot draws, for each series, one marker per category with its 95%
+// interval as an error bar; the series of a category sit side by side. The
+// value axis is logarithmic when the values span more than a decade.
+func dotPlot(p *plot.Plot, series, categories []string, value func(s, c string) point) error {
+	_, err := dotPlotBars(p, series, categories, value)
+	return err
+}
+
+// dotPlotBars is dotPlot, returning the error bars it drew.
+func dotPlotBars(p *plot.Plot, series, categories []string, value func(s, c string) point) ([]*plotter.YErrorBars, error) {
+	if len(series) == 0 || len(categories) == 0 {
+		return nil, nil
 	}
-	width := vg.Points(math.Max(4, math.Min(18, 420/float64(len(kernels)*len(workloads)))))
-	top := 0.0
-	for i, k := range kernels {
-		vals := make(plotter.Values, len(workloads))
-		for j, w := range workloads {
-			v := value(k, w)
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				v = 0
+	lo, hi := math.Inf(1), 0.0
+	type drawn struct {
+		xys  plotter.XYs
+		errs plotter.YErrors
+	}
+	all := make([]drawn, len(series))
+	spread := math.Min(0.8, 0.08*float64(len(series)))
+	for i, sName := range series {
+		off := 0.0
+		if len(series) > 1 {
+			off = -spread/2 + spread*float64(i)/float64(len(series)-1)
+		}
+		for j, cName := range categories {
+			pt := value(sName, cName)
+			if !pt.ok() {
+				continue
 			}
-			vals[j] = v
-			top = math.Max(top, v)
+			l, h := pt.lo, pt.hi
+			if !(l > 0 && l <= pt.v) {
+				l = pt.v
+			}
+			if !(h >= pt.v) || math.IsInf(h, 0) {
+				h = pt.v
+			}
+			all[i].xys = append(all[i].xys, plotter.XY{X: float64(j) + off, Y: pt.v})
+			all[i].errs = append(all[i].errs, struct{ Low, High float64 }{pt.v - l, h - pt.v})
+			lo, hi = math.Min(lo, l), math.Max(hi, h)
 		}
-		b, err := plotter.NewBarChart(vals, width)
-		if err != nil {
-			return err
-		}
-		b.LineStyle.Width = vg.Length(0)
-		b.Color = kernelColor(i)
-		b.Offset = vg.Length(float64(i)-float64(len(kernels)-1)/2) * width
-		p.Add(b)
-		p.Legend.Add(k, b)
 	}
-	p.NominalX(workloads...)
-	// Room for the legend above the bars and for the outer bars at the sides.
-	p.Y.Min, p.Y.Max = 0, top*(1.12+0.06*float64(len(kernels)))
-	p.X.Min, p.X.Max = -0.6, float64(len(workloads))-0.4
-	return nil
+	if hi <= 0 {
+		return nil, nil
+	}
+	var drawnBars []*plotter.YErrorBars
+	logY := hi/lo > 10
+	for i, d := range all {
+		if len(d.xys) == 0 {
+			continue
+		}
+		s, err := plotter.NewScatter(d.xys)
+		if err != nil {
+			return nil, err
+		}
+		s.GlyphStyle.Color = kernelColor(i)
+		s.GlyphStyle.Shape = plotutil.Shape(i)
+		s.GlyphStyle.Radius = vg.Points(3)
+		e, err := plotter.NewYErrorBars(errorBars{d.xys, d.errs})
+		if err != nil {
+			return nil, err
+		}
+		drawnBars = append(drawnBars, e)
+		e.LineStyle.Color = kernelColor(i)
+		e.CapWidth = vg.Points(4)
+		p.Add(e, s)
+		p.Legend.Add(series[i], s)
+	}
+	p.NominalX(categories...)
+	p.X.Min, p.X.Max = -0.6, float64(len(categories))-0.4
+	if logY {
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.Y.Min, p.Y.Max = lo/1.5, hi*1.5
+		p.Y.Label.Text += " (log scale)"
+	} else {
+		p.Y.Min, p.Y.Max = 0, hi*1.08
+	}
+	return drawnBars, nil
+}
+
+// errorBars gives plotter.NewYErrorBars points and their errors.
+type errorBars struct {
+	plotter.XYs
+	plotter.YErrors
+}
+
+// gmacPoint is a cell's GMAC/s with the interval its time's 95% interval gives.
+func gmacPoint(c *Cell) point {
+	pt := point{v: c.GMACps, lo: c.GMACps, hi: c.GMACps}
+	if c.Low > 0 && c.High > 0 {
+		pt.lo, pt.hi = float64(c.MACs)/c.High/1e9, float64(c.MACs)/c.Low/1e9
+	}
+	return pt
 }
 
 func (r *Run) gmacPlot() (*Plot, error) {
@@ -162,12 +256,12 @@ func (r *Run) gmacPlot() (*Plot, error) {
 	if len(ws) == 0 {
 		return nil, nil
 	}
-	p := newPlot(fmt.Sprintf("GEMV throughput, %d thread(s), %s", th, r.Config.Mode), "shape", "GMAC/s")
-	err := groupedBars(p, ks, ws, func(k, w string) float64 {
+	p := newPlot(fmt.Sprintf("GEMV throughput, %d thread(s), %s; bars: 95%% intervals", th, r.Config.Mode), "shape", "GMAC/s")
+	err := dotPlot(p, ks, ws, func(k, w string) point {
 		if c := r.Find(k, w, th); c != nil && c.Timed() {
-			return c.GMACps
+			return gmacPoint(c)
 		}
-		return math.NaN()
+		return point{}
 	})
 	return &Plot{Name: "gmacps", Title: "GMAC/s per kernel per shape", P: p}, err
 }
@@ -214,7 +308,18 @@ func (r *Run) speedupPlot() (*Plot, error) {
 		return nil, nil
 	}
 	p := newPlot(fmt.Sprintf("Speedup over portable Go (go-f32 for f32 kernels, go-i8 otherwise), %d thread(s)", th), "shape", "speedup (×)")
-	err := groupedBars(p, ks, ws, func(k, w string) float64 { return r.Speedup(k, w, th) })
+	err := dotPlot(p, ks, ws, func(k, w string) point {
+		s := r.Speedup(k, w, th)
+		if math.IsNaN(s) {
+			return point{}
+		}
+		pt := point{v: s, lo: s, hi: s}
+		if c := r.Find(k, w, th); c.Low > 0 && c.High > 0 {
+			// The kernel's own interval; the baseline's is not folded in.
+			pt.lo, pt.hi = s*c.Median/c.High, s*c.Median/c.Low
+		}
+		return pt
+	})
 	return &Plot{Name: "speedup", Title: "Speedup over go-*", P: p}, err
 }
 
@@ -324,10 +429,6 @@ func (r *Run) rooflinePlot() (*Plot, error) {
 	// axis of one value be padded to zero.
 	p.X.Min, p.X.Max = lo, hi
 	p.Y.Min, p.Y.Max = ylo/2, yhi*2
-	p.Legend.Left = false
-	p.Legend.Top = false
-	p.Legend.XOffs = vg.Points(-4)
-	p.Legend.YOffs = vg.Points(4)
 	return &Plot{Name: "roofline", Title: "Roofline", P: p}, nil
 }
 
@@ -338,7 +439,13 @@ func (r *Run) threadsPlot() (*Plot, error) {
 		return nil, nil
 	}
 	w := ws[0]
-	p := newPlot(fmt.Sprintf("Thread scaling on %s", w), "threads", "speedup over 1 thread (×)")
+	p := newPlot(fmt.Sprintf("Thread scaling on %s; bars: 95%% intervals", w), "threads", "speedup over 1 thread (×)")
+	var ticks plot.ConstantTicks
+	for _, t := range ts {
+		ticks = append(ticks, plot.Tick{Value: float64(t), Label: fmt.Sprint(t)})
+	}
+	p.X.Tick.Marker = ticks
+	p.X.Min, p.X.Max = float64(ts[0])-0.25, float64(ts[len(ts)-1])+0.25
 	ideal, err := plotter.NewLine(plotter.XYs{{X: float64(ts[0]), Y: 1}, {X: float64(ts[len(ts)-1]), Y: float64(ts[len(ts)-1]) / float64(ts[0])}})
 	if err != nil {
 		return nil, err
@@ -352,17 +459,28 @@ func (r *Run) threadsPlot() (*Plot, error) {
 			continue
 		}
 		var xys plotter.XYs
+		var errs plotter.YErrors
 		for _, t := range ts {
 			if c := r.Find(k, w, t); c != nil && c.Timed() {
-				xys = append(xys, plotter.XY{X: float64(t), Y: base.Median / c.Median})
+				v := base.Median / c.Median
+				lo, hi := v, v
+				if c.Low > 0 && c.High > 0 { // this cell's interval; the 1-thread cell's is not folded in
+					lo, hi = base.Median/c.High, base.Median/c.Low
+				}
+				xys = append(xys, plotter.XY{X: float64(t), Y: v})
+				errs = append(errs, struct{ Low, High float64 }{v - lo, hi - v})
 			}
 		}
 		l, s, err := plotter.NewLinePoints(xys)
 		if err != nil {
 			return nil, err
 		}
-		l.Color, s.Color, s.Shape = kernelColor(i), kernelColor(i), plotutil.Shape(i)
-		p.Add(l, s)
+		e, err := plotter.NewYErrorBars(errorBars{xys, errs})
+		if err != nil {
+			return nil, err
+		}
+		l.Color, s.Color, s.Shape, e.LineStyle.Color = kernelColor(i), kernelColor(i), plotutil.Shape(i), kernelColor(i)
+		p.Add(l, s, e)
 		p.Legend.Add(k, l, s)
 	}
 	return &Plot{Name: "threads", Title: "Thread scaling", P: p}, nil

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/qkbench/qkbench/kernels"
-
 	"github.com/qkbench/qkbench/machine"
 )
 

@@ -24,8 +24,11 @@ const Schema = 2
 // Run is one sweep: its configuration, the machine and every cell. It is the
 // receipt (receipt.json) of SPEC §6.
 type Run struct {
-	Schema   int       `json:"schema"`
-	Command  string    `json:"command"` // the command line that reproduces it
+	Schema  int    `json:"schema"`
+	Command string `json:"command"` // the command line that reproduces it
+	// Name is the run's --label: what names it among runs from several
+	// machines (a CI runner's kind, say); empty for none.
+	Name     string    `json:"label,omitempty"`
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished"`
 	// Verb is the command that made the receipt: "sweep" (cells timed) or

@@ -64,7 +64,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 
 func runReport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("report", stderr)
-	out := fs.String("out", "", "output folder (default reports/compare-<time>)")
+	out := fs.String("out", "", "output `folder` (default: reports/runs/compare-<time> in a qkbench checkout, which git ignores; qkbench-runs/compare-<time> elsewhere)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: qkbench report [--out DIR] RUN_DIR [RUN_DIR ...]\n\nMerges sweep runs (folders holding receipt.json), typically from several\nmachines, into one report.md with the machines as columns and a chart.\nGiven one run, it renders that run's report.md, results.txt and plots again.\n\nFlags:")
 		fs.PrintDefaults()
@@ -91,7 +91,7 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	}
 	dir := *out
 	if dir == "" {
-		dir = filepath.Join("reports", "compare-"+time.Now().Format("20060102-150405"))
+		dir = filepath.Join(outputRoot(), "compare-"+time.Now().Format("20060102-150405"))
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -121,6 +121,9 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := reports.WriteFileAtomic(filepath.Join(dir, "report.md"), []byte(md.String())); err != nil {
 		return err
+	}
+	for _, l := range reports.RunList(runs, fs.Args()) {
+		fmt.Fprintln(stdout, l)
 	}
 	h, rows := reports.MergedRows(runs)
 	if err := reports.WriteTable(stdout, h, rows); err != nil {

@@ -55,12 +55,12 @@ interrupted, or anything else failed; 2 a bad flag or argument.
 
 // sweepFlags are the flags of sweep.
 type sweepFlags struct {
-	spec            runSpec
-	out, cpuprofile string
-	count           int
-	minTime         time.Duration
-	noProbe, quiet  bool
-	format          *formatFlag
+	spec                   runSpec
+	out, cpuprofile, label string
+	count                  int
+	minTime                time.Duration
+	noProbe, quiet         bool
+	format                 *formatFlag
 }
 
 // runSpec is what sweep and check share: the cells the flags choose and
@@ -188,7 +188,8 @@ func runSweep(args []string, stdout, stderr io.Writer) (err error) {
 	f.spec.register(fs, d)
 	fs.IntVar(&f.count, "count", 10, "samples per cell")
 	fs.DurationVar(&f.minTime, "min-time", 50*time.Millisecond, "minimum `duration` of one sample")
-	fs.StringVar(&f.out, "out", "", "output `folder` (default runs/<time>-<host> in the current directory, or under the checkout's reports/ when run inside it)")
+	fs.StringVar(&f.out, "out", "", "output `folder` (default: reports/runs/<time>-<host> in a qkbench checkout, which git ignores; qkbench-runs/<time>-<host> elsewhere)")
+	fs.StringVar(&f.label, "label", "", "a `name` for this run where reports compare runs (a CI runner's kind, say); default: the host name")
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile per cell into this `folder`")
 	fs.BoolVar(&f.noProbe, "no-probe", false, "skip the machine probe (no roofline fractions)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress on stderr")
@@ -230,7 +231,8 @@ func runSweep(args []string, stdout, stderr io.Writer) (err error) {
 	if !f.noProbe {
 		s.Machine, run.Machine.Probe = machineProbe(stderr)
 	}
-	run.Command = "qkbench sweep " + strings.Join(args, " ")
+	run.Command = strings.TrimSpace("qkbench sweep " + strings.Join(args, " "))
+	run.Name = f.label
 	if prof != nil {
 		s.Profile = prof.sample
 		defer func() {
@@ -355,7 +357,7 @@ func hasPlugin(ks []kernels.Kernel) bool {
 
 // runFolder takes the folder a sweep writes: the one --out names (refused
 // when it holds another run or another sweep writes there), or a new one
-// under reports/runs.
+// under outputRoot.
 func runFolder(out string) (*rundir.Dir, error) {
 	if out != "" {
 		d, err := rundir.Use(out)
@@ -365,7 +367,18 @@ func runFolder(out string) (*rundir.Dir, error) {
 		return d, nil
 	}
 	host, _ := os.Hostname()
-	return rundir.New(filepath.Join("reports", "runs", time.Now().Format("20060102-150405")+"-"+host))
+	return rundir.New(filepath.Join(outputRoot(), time.Now().Format("20060102-150405")+"-"+host))
+}
+
+// outputRoot is where runs and reports go without --out: the checkout's
+// reports/runs, which git ignores (a sweep in a clean checkout leaves it
+// clean, and the next run's receipt says so), when the working directory
+// is inside a qkbench checkout; else qkbench-runs in the working directory.
+func outputRoot() string {
+	if root := machine.CheckoutRoot(); root != "" {
+		return filepath.Join(root, "reports", "runs")
+	}
+	return "qkbench-runs"
 }
 
 // writeRun writes results.txt, report.md (and, when final, the plots) and

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"golang.org/x/perf/benchfmt"
 
 	"github.com/qkbench/qkbench/internal/rundir"
+	"github.com/qkbench/qkbench/machine"
 	"github.com/qkbench/qkbench/reports"
 )
 
@@ -62,7 +64,7 @@ func TestSweepWritesEverything(t *testing.T) {
 	if code, out, stderr := runCmd(t, "report", "--out", rep, dir, dir); code != 0 || !strings.Contains(out, "1.00×") {
 		t.Errorf("report: exit %d\n%s\n%s", code, out, stderr)
 	}
-	if b, err := os.ReadFile(filepath.Join(rep, "report.md")); err != nil || !strings.Contains(string(b), "speed vs first") {
+	if b, err := os.ReadFile(filepath.Join(rep, "report.md")); err != nil || !strings.Contains(string(b), "#2 vs #1") {
 		t.Errorf("merged report.md: %v", err)
 	}
 }
@@ -192,5 +194,43 @@ func TestThrottledWriter(t *testing.T) {
 	w.maybe(nil)
 	if w.writes != 2 {
 		t.Errorf("did not write 3.1 s after a 300 ms write")
+	}
+}
+
+// qkbench report wrote reports/compare-<time>/ into the source tree (two
+// were committed) and the next sweep said dirty: true. Without --out, runs
+// and reports go under the checkout's reports/runs (ignored by git), or
+// under qkbench-runs in a working directory outside any checkout.
+func TestDefaultOutputFolders(t *testing.T) {
+	root := machine.ModuleRoot()
+	if root == "" {
+		t.Skip("not in a qkbench checkout")
+	}
+	in := outputRoot()
+	if want := filepath.Join(machine.CheckoutRoot(), "reports", "runs"); in != want || machine.CheckoutRoot() != root {
+		t.Errorf("inside the checkout: outputRoot() = %q, want %q", in, want)
+	}
+	if err := exec.Command("git", "-C", root, "check-ignore", "-q", filepath.Join(in, "20260101-000000-host", "receipt.json")).Run(); err != nil {
+		t.Errorf("git does not ignore %s: %v", in, err)
+	}
+	wd, _ := os.Getwd()
+	defer os.Chdir(wd)
+	tmp := t.TempDir()
+	if err := os.Chdir(tmp); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := runCmd(t, "sweep", "--shapes", "8x256", "--kernels", "ref-i8", "--threads", "1", "--count", "1", "--min-time", "1ms", "--no-probe", "--quiet")
+	if code != 0 {
+		t.Fatalf("sweep: exit %d\n%s%s", code, out, stderr)
+	}
+	runs, _ := filepath.Glob(filepath.Join(tmp, "qkbench-runs", "*", "receipt.json"))
+	if len(runs) != 1 {
+		t.Fatalf("outside a checkout the run went elsewhere: %v\n%s", runs, stderr)
+	}
+	if code, out, stderr := runCmd(t, "report", filepath.Dir(runs[0]), filepath.Dir(runs[0])); code != 0 {
+		t.Fatalf("report: exit %d\n%s%s", code, out, stderr)
+	}
+	if m, _ := filepath.Glob(filepath.Join(tmp, "qkbench-runs", "compare-*", "report.md")); len(m) != 1 {
+		t.Errorf("report without --out: %v", m)
 	}
 }
