@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,9 +25,9 @@ type CompareOptions struct {
 
 // Comparison is the table Compare computed, ready to print.
 type Comparison struct {
-	Unit   string
-	Header []string
-	Rows   [][]string
+	Unit   string     `json:"unit"`
+	Header []string   `json:"header"`
+	Rows   [][]string `json:"rows"`
 }
 
 // ErrBadOption is wrapped by Compare's errors about a malformed row,
@@ -165,14 +166,39 @@ func scaled(v float64, cls benchunit.Class) string {
 	return strconv.FormatFloat(v, 'g', 4, 64)
 }
 
-// WriteComparisons prints each comparison as a terminal table.
-func WriteComparisons(w io.Writer, cs []Comparison) error {
-	for i, c := range cs {
-		if i > 0 {
-			fmt.Fprintln(w)
+// WriteComparisons prints the comparisons in format f: one table per unit
+// (fitted to width) or Markdown table, each after its unit; CSV, one table
+// with the unit in the first column; or JSON.
+func WriteComparisons(w io.Writer, cs []Comparison, f Format, width int) error {
+	if f == FormatJSON {
+		b, err := json.MarshalIndent(cs, "", "  ")
+		if err != nil {
+			return err
 		}
-		fmt.Fprintf(w, "%s:\n", c.Unit)
-		if err := WriteTable(w, c.Header, c.Rows); err != nil {
+		_, err = w.Write(append(b, '\n'))
+		return err
+	}
+	for i, c := range cs {
+		t := &Table{Header: c.Header, Rows: c.Rows}
+		if f == FormatCSV {
+			t.Header = append([]string{"unit"}, c.Header...)
+			t.Rows = nil
+			for _, r := range c.Rows {
+				t.Rows = append(t.Rows, append([]string{c.Unit}, r...))
+			}
+			if i > 0 {
+				t.Header = nil
+			}
+		} else {
+			if i > 0 {
+				fmt.Fprintln(w)
+			}
+			fmt.Fprintf(w, "%s:\n", c.Unit)
+			if f == FormatMD {
+				fmt.Fprintln(w)
+			}
+		}
+		if err := t.Write(w, f, width); err != nil {
 			return err
 		}
 	}

@@ -146,7 +146,7 @@ func TestBenchfmtAndCompare(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	WriteComparisons(&out, cs)
+	WriteComparisons(&out, cs, FormatTable, DefaultWidth)
 	t.Log("\n" + out.String())
 	got := map[string][]string{}
 	for _, row := range cs[0].Rows {

@@ -173,6 +173,9 @@ func (t *Table) CSV(w io.Writer) error {
 // textWidth is the number of terminal columns s takes: one per rune.
 func textWidth(s string) int { return utf8.RuneCountInString(s) }
 
+// WrapText breaks s into lines of at most n columns (see wrapText).
+func WrapText(s string, n int) []string { return wrapText(s, n) }
+
 // wrapText breaks s into lines of at most n columns, at spaces where it
 // can and inside a word where a word is longer than n. Newlines in s are
 // kept.

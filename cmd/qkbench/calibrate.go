@@ -56,7 +56,7 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	slowKernel := fs.String("slow-kernel", "", "the kernel slowed (default: the first cell's)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), calibrateUsage)
-		fs.PrintDefaults()
+		printFlags(fs.Output(), fs)
 	}
 	if err := parse(fs, args); err != nil {
 		return err

@@ -38,7 +38,7 @@ func (c *cellFlags) register(fs *flag.FlagSet, d cellFlags) {
 	fs.StringVar(&c.threads, "threads", d.threads, "comma `list` of thread counts; \"max\" is NumCPU, \"all\" is 1..NumCPU")
 	fs.StringVar(&c.codebook, "codebook", d.codebook, "`codebook`: ternary, qk256 or four integers in [-2, 2] such as -2,-1,1,2")
 	if d.mode != "" {
-		fs.StringVar(&c.mode, "mode", d.mode, "`hot` (same W every GEMV) or cold (rotate copies larger than the last-level cache)")
+		fs.StringVar(&c.mode, "mode", d.mode, "`mode`: hot (the same W every GEMV) or cold (rotate copies larger than the last-level cache)")
 	}
 	fs.Uint64Var(&c.seed, "seed", workloads.DefaultSeed, "workload generator `seed`")
 }

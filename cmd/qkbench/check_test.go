@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/csv"
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -206,5 +208,38 @@ func TestCheckReceiptOfFailure(t *testing.T) {
 	// NaN output: max |Δ| is infinite, which the receipt keeps ("Infinity").
 	if !math.IsInf(c.Agreement.MaxAbs, 1) || c.Agreement.ExactMatch != 0 {
 		t.Errorf("max_abs_err %v exact %v, want +Inf and 0", c.Agreement.MaxAbs, c.Agreement.ExactMatch)
+	}
+}
+
+func TestFormats(t *testing.T) {
+	args := []string{"check", "--shapes", "3x1,8x300", "--kernels", "ref-i8,ref-f32,test-broken-i8", "--quiet", "--format"}
+	code, out, _ := runCmd(t, append(args, "csv")...)
+	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if code != 1 || err != nil || len(recs) != 1+3*2 || strings.Join(recs[0], ",") != strings.Join(reports.CSVHeader, ",") {
+		t.Errorf("check --format csv: exit %d, %v:\n%s", code, err, out)
+	}
+	code, out, _ = runCmd(t, append(args, "json")...)
+	var r reports.Run
+	if err := json.Unmarshal([]byte(out), &r); err != nil || r.Verb != "check" || len(r.Cells) != 6 || len(r.Failures) != 2 {
+		t.Errorf("check --format json: exit %d, %v, %d cells, failures %q", code, err, len(r.Cells), r.Failures)
+	}
+	code, out, _ = runCmd(t, append(args, "md")...)
+	if !strings.Contains(out, "| kernel | workload |") || !strings.Contains(out, "- not run: test-broken-i8") {
+		t.Errorf("check --format md: exit %d:\n%s", code, out)
+	}
+	dir := t.TempDir()
+	code, out, stderr := runCmd(t, "sweep", "--shapes", "8x256", "--kernels", "ref-i8,ref-f32", "--threads", "1", "--count", "6", "--min-time", "1ms", "--no-probe", "--quiet", "--out", dir, "--format", "json")
+	if err := json.Unmarshal([]byte(out), &r); code != 0 || err != nil || r.Verb != "sweep" || len(r.Cells) != 2 {
+		t.Errorf("sweep --format json: exit %d, %v\n%s", code, err, stderr)
+	}
+	res := filepath.Join(dir, "results.txt")
+	code, out, _ = runCmd(t, "compare", "--col", "/kernel", "--row", "/shape", "--format", "csv", res)
+	if recs, err := csv.NewReader(strings.NewReader(out)).ReadAll(); code != 0 || err != nil || len(recs) < 3 || recs[0][0] != "unit" || recs[1][0] != "sec/op" {
+		t.Errorf("compare --format csv: exit %d, %v:\n%s", code, err, out)
+	}
+	code, out, _ = runCmd(t, "compare", "--format", "json", res)
+	var cs []reports.Comparison
+	if err := json.Unmarshal([]byte(out), &cs); code != 0 || err != nil || len(cs) == 0 || cs[0].Unit != "sec/op" {
+		t.Errorf("compare --format json: exit %d, %v:\n%s", code, err, out)
 	}
 }

@@ -17,6 +17,41 @@ func init() {
 	verbs["report"] = verb{summary: "merge sweep runs from several machines into one report, machines as columns", run: runReport}
 }
 
+const compareUsage = `Usage: qkbench compare [--row P] [--col P] [--filter F] [--format table|md|csv|json] A.txt [B.txt ...]
+
+Reads Go benchmark results (a sweep's results.txt, go test -bench output;
+the two name cells alike) and prints, per unit, the median ± 95% interval of
+each row and column, and each column's change against the first with its
+Mann-Whitney p-value ("~" when not significant), as benchstat does. --row
+and --col take benchstat's projections: /kernel, /shape, /threads, /mode,
+.file, or a configuration key such as commit or cpu. A file may be given as
+label=path. Compare kernels within one run; runs or commits as columns.
+
+Examples:
+  qkbench compare --col /kernel --row /shape --filter /threads:1 results.txt
+  qkbench compare old/results.txt new/results.txt
+  qkbench compare --col commit --units sec/op a/results.txt b/results.txt
+
+Exit status: 0 compared; 1 no results could be read; 2 a bad flag or
+argument.
+`
+
+const reportUsage = `Usage: qkbench report [--out DIR] RUN_DIR [RUN_DIR ...]
+
+Merges sweep runs (folders holding receipt.json), typically from several
+machines, into one report.md with a column per run, each run labelled by
+its --label (or host), CPU and commit, the count of cells whose intervals
+overlap, and a chart. Given one run, it renders that run's report.md,
+results.txt and charts again from its receipt.
+
+Examples:
+  qkbench report runs/zen5 runs/graviton4 runs/apple-m2
+  qkbench report --out /tmp/cmp reports/runs/20261206-101500-vm reports/runs/20261206-103000-vm
+
+Exit status: 0 written; 1 a run cannot be read, or the runs measured
+different modes or codebooks; 2 a bad flag or argument.
+`
+
 func runCompare(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("compare", stderr)
 	row := fs.String("row", ".fullname", "projection for rows (benchstat syntax, e.g. /shape)")
@@ -24,10 +59,8 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	filter := fs.String("filter", "*", "benchstat filter expression, e.g. /kernel:go-i8")
 	units := fs.String("units", "sec/op,GMAC/s", "comma list of units to tabulate")
 	alpha := fs.Float64("alpha", 0.05, "significance level")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: qkbench compare [flags] A.txt [B.txt ...]\n\nReads Go benchmark results (sweep's results.txt, go test -bench output) and\nprints the median ± 95% interval per column, and each column's change against\nthe first with its Mann-Whitney p-value (~ when not significant). A file may be\ngiven as label=path.\n\nFlags:")
-		fs.PrintDefaults()
-	}
+	format := addFormatFlag(fs)
+	setUsage(fs, compareUsage)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -59,16 +92,13 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	if len(cs) == 0 {
 		return fmt.Errorf("no results in the units %s", *units)
 	}
-	return reports.WriteComparisons(stdout, cs)
+	return reports.WriteComparisons(stdout, cs, format.get(), terminalWidth(stdout))
 }
 
 func runReport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("report", stderr)
 	out := fs.String("out", "", "output `folder` (default: reports/runs/compare-<time> in a qkbench checkout, which git ignores; qkbench-runs/compare-<time> elsewhere)")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: qkbench report [--out DIR] RUN_DIR [RUN_DIR ...]\n\nMerges sweep runs (folders holding receipt.json), typically from several\nmachines, into one report.md with the machines as columns and a chart.\nGiven one run, it renders that run's report.md, results.txt and plots again.\n\nFlags:")
-		fs.PrintDefaults()
-	}
+	setUsage(fs, reportUsage)
 	if err := parse(fs, args); err != nil {
 		return err
 	}

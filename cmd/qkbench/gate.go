@@ -141,7 +141,7 @@ func runGate(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&g.plugins[1], "head-plugin", "load kernels from this library in the head build only (repeatable)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), gateUsage, gate.DefaultCacheDir())
-		fs.PrintDefaults()
+		printFlags(fs.Output(), fs)
 	}
 	if err := parse(fs, args); err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/qkbench/qkbench/gguf"
 	"github.com/qkbench/qkbench/workloads"
@@ -14,7 +15,7 @@ func init() {
 
 func runGGUF(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(stderr, "Usage: qkbench gguf synth --preset P -o FILE [--layers N] [--seed S]")
+		fmt.Fprint(stderr, synthUsage)
 		if len(args) == 0 {
 			return usageError{fmt.Errorf("missing subcommand; want synth")}
 		}
@@ -27,12 +28,28 @@ func runGGUF(args []string, stdout, stderr io.Writer) error {
 	return usageError{fmt.Errorf("unknown subcommand %q; want synth", args[0])}
 }
 
+const synthUsage = `Usage: qkbench gguf synth --preset P -o FILE [--layers N] [--seed S]
+
+Writes a GGUF file shaped like a model preset's layers, with generated
+ternary I2_S tensors in bitnet.cpp's layout (the bitnet-cpp reading) and a
+tensor scale each: a stand-in for a real model in tests and in
+sweep --gguf.
+
+Examples:
+  qkbench gguf synth --preset bitnet-2b -o /tmp/bitnet-2b.gguf
+  qkbench gguf synth --preset llama3-8b --layers 2 -o /tmp/llama.gguf
+
+Exit status: 0 written; 1 the file cannot be written; 2 a bad flag or
+argument.
+`
+
 func runSynth(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("gguf synth", stderr)
-	preset := fs.String("preset", "bitnet-2b", "model preset whose layer shapes to write (qkbench list of presets: "+fmt.Sprint(workloads.PresetNames())+")")
-	out := fs.String("o", "", "output GGUF file (required)")
+	preset := fs.String("preset", "bitnet-2b", "model `preset` whose layer shapes to write: "+strings.Join(workloads.PresetNames(), ", "))
+	out := fs.String("o", "", "output GGUF `file` (required)")
 	layers := fs.Int("layers", 1, "number of layers to write")
-	seed := fs.Uint64("seed", workloads.DefaultSeed, "generator seed (tensor i gets seed+i)")
+	seed := fs.Uint64("seed", workloads.DefaultSeed, "generator `seed` (tensor i gets seed+i)")
+	setUsage(fs, synthUsage)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err

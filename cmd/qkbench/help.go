@@ -32,12 +32,14 @@ func printFlags(w io.Writer, fs *flag.FlagSet) {
 		if name != "" {
 			b.WriteString(" " + strings.ToUpper(name))
 		}
-		b.WriteString("\n        " + strings.ReplaceAll(usage, "\n", "\n        "))
 		if d := f.DefValue; d != "" && d != "false" && d != "0" && d != "0s" {
 			if fmt.Sprintf("%T", f.Value) == "*flag.stringValue" {
 				d = fmt.Sprintf("%q", d)
 			}
-			b.WriteString(" (default " + d + ")")
+			usage += " (default " + d + ")"
+		}
+		for _, l := range reports.WrapText(usage, 80) {
+			b.WriteString("\n        " + l)
 		}
 		b.WriteString("\n")
 	})

@@ -45,17 +45,32 @@ func i2sOptions(flavor, reading string) (gguf.Options, error) {
 	return gguf.Options{Flavor: fl, Reading: rd}, nil
 }
 
+const inspectUsage = `Usage: qkbench inspect FILE [--tensor NAME [--rows N]] [--flavor F] [--reading R] [--kv]
+
+Reads a GGUF file (v2 or v3) and lists its tensors: shape, ggml type and,
+for I2_S tensors, the flavor and reading the bytes match (GgmlQk256NoScale
+as the seed's or bitnet.cpp's layout, Split32WithSibling, BitNet32F16) and
+whether the tensor can become a QK256 matrix for the sweep. With --tensor
+it prints that tensor's first --rows rows of decoded weights. A damaged or
+cut file is an error naming the tensor and the sizes that disagree.
+
+Examples:
+  qkbench inspect model.gguf
+  qkbench inspect model.gguf --tensor blk.0.attn_q.weight --rows 2
+  qkbench inspect model.gguf --flavor GgmlQk256NoScale --reading seed --kv
+
+Exit status: 0 read; 1 the file cannot be read or is damaged; 2 a bad flag
+or argument.
+`
+
 func runInspect(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("inspect", stderr)
-	tensor := fs.String("tensor", "", "print the decoded weights of this tensor instead of the summary")
+	tensor := fs.String("tensor", "", "print the decoded weights of this tensor (`name`) instead of the summary")
 	rows := fs.Int("rows", 4, "with --tensor: how many rows to print")
-	flavor := fs.String("flavor", "auto", "force the I2_S flavor: GgmlQk256NoScale, Split32WithSibling or BitNet32F16")
-	reading := fs.String("reading", "auto", "force the GgmlQk256NoScale reading: seed or bitnet-cpp")
+	flavor := fs.String("flavor", "auto", "force the I2_S `flavor`: GgmlQk256NoScale, Split32WithSibling or BitNet32F16")
+	reading := fs.String("reading", "auto", "force the GgmlQk256NoScale `reading`: seed or bitnet-cpp")
 	kv := fs.Bool("kv", false, "also list every metadata key and value")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: qkbench inspect FILE [--tensor NAME [--rows N]] [--flavor F] [--reading R] [--kv]")
-		fs.PrintDefaults()
-	}
+	setUsage(fs, inspectUsage)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err

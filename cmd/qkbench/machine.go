@@ -7,6 +7,7 @@ import (
 
 	"github.com/qkbench/qkbench/bench/probe"
 	"github.com/qkbench/qkbench/machine"
+	"github.com/qkbench/qkbench/reports"
 )
 
 func init() {
@@ -70,7 +71,17 @@ func runMachine(args []string, stdout, stderr io.Writer) error {
 }
 
 func printMachine(w io.Writer, m *probe.Result, path string, measured bool) {
-	fmt.Fprintf(w, "cpu:      %s (%s/%s, %d cores; L1d %s, L2 %s, L3 %s)\n", m.CPU, m.GOOS, m.GOARCH, m.Cores,
+	// Each field on lines of at most 120 columns, continued under its text.
+	field := func(label, format string, args ...any) {
+		for i, l := range reports.WrapText(fmt.Sprintf(format, args...), reports.DefaultWidth-10) {
+			if i == 0 {
+				fmt.Fprintf(w, "%-10s%s\n", label+":", l)
+			} else {
+				fmt.Fprintf(w, "%10s%s\n", "", l)
+			}
+		}
+	}
+	field("cpu", "%s (%s/%s, %d CPUs; L1d %s, L2 %s, L3 %s)", m.CPU, m.GOOS, m.GOARCH, m.Cores,
 		machine.Bytes(m.Caches.L1D), machine.Bytes(m.Caches.L2), machine.Bytes(m.Caches.L3))
 	how := "cached"
 	if measured {
@@ -80,18 +91,19 @@ func printMachine(w io.Writer, m *probe.Result, path string, measured bool) {
 	if m.Quick {
 		quick = ", QUICK (not for results)"
 	}
-	fmt.Fprintf(w, "figures:  %s, %s in %.1f s%s; %s\n", how, m.MeasuredAt.Format("2006-01-02 15:04:05Z07:00"), m.Seconds, quick, m.Statistic)
+	field("figures", "%s, %s in %.1f s%s; %s", how, m.MeasuredAt.Format("2006-01-02 15:04:05Z07:00"), m.Seconds, quick, m.Statistic)
 	if path != "" {
-		fmt.Fprintf(w, "cache:    %s (qkbench machine --refresh measures again)\n", path)
+		field("cache", "%s (qkbench machine --refresh measures again)", path)
 	}
 	if m.Unavailable != "" {
-		fmt.Fprintf(w, "assembly: unavailable: %s\n", m.Unavailable)
+		field("assembly", "unavailable: %s", m.Unavailable)
 	}
 	if m.ClockGHz > 0 {
-		fmt.Fprintf(w, "clock:    ~%.2f GHz (dependent integer adds)\n", m.ClockGHz)
+		field("clock", "~%.2f GHz (dependent integer adds)", m.ClockGHz)
 	}
-	fmt.Fprintf(w, "roofline: best int8 %.1f GMAC/s, best f32 %.1f GFMA/s, read %.1f GB/s at 4 MiB, %s\n\n",
+	field("roofline", "best int8 %.1f GMAC/s, best f32 %.1f GFMA/s, read %.1f GB/s at 4 MiB, %s",
 		m.BestInt8()/1e9, m.BestF32()/1e9, m.ReadBandwidth(4<<20)/1e9, dram(m))
+	fmt.Fprintln(w)
 
 	fmt.Fprintf(w, "%-32s %7s %9s %9s  %-6s  %s\n", "figure", "threads", "best", "median", "unit", "isa")
 	for _, f := range m.Figures {

@@ -81,11 +81,12 @@ func TestPrintMachineGolden(t *testing.T) {
 	}
 	var b bytes.Buffer
 	printMachine(&b, m, "/cache/machine-x.json", false)
-	want := `cpu:      Test CPU (linux/amd64, 2 cores; L1d 48 KiB, L2 1 MiB, L3 32 MiB)
+	want := `cpu:      Test CPU (linux/amd64, 2 CPUs; L1d 48 KiB, L2 1 MiB, L3 32 MiB)
 figures:  cached, 2026-11-25 18:00:00Z in 2.5 s; best of 9
 cache:    /cache/machine-x.json (qkbench machine --refresh measures again)
 clock:    ~4.10 GHz (dependent integer adds)
-roofline: best int8 232.5 GMAC/s, best f32 57.5 GFMA/s, read 100.0 GB/s at 4 MiB, 25.0 GB/s from DRAM (128 MiB working set)
+roofline: best int8 232.5 GMAC/s, best f32 57.5 GFMA/s, read 100.0 GB/s at 4 MiB, 25.0 GB/s from DRAM (128 MiB working
+          set)
 
 figure                           threads      best    median  unit    isa
 read zmm 4MiB                          1    100.00     90.00  GB/s    avx512f

@@ -130,7 +130,17 @@ func checkOutputFile(flagName, path string) error {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "qkbench measures QK256 (2-bit) GEMV kernels.\n\nUsage: qkbench <command> [flags]\n\nCommands:")
+	fmt.Fprintln(w, `qkbench measures GEMV kernels over 2-bit QK256 weights (BitNet b1.58): how fast
+each kernel is, how close it gets to the machine's roofline, and whether it
+computes the right answer.
+
+Usage: qkbench <command> [flags]
+
+Start with:
+  qkbench list     the kernels this build has, and which can run here
+  qkbench sweep    check and time every kernel on the default shapes
+
+Commands:`)
 	var names []string
 	for n, v := range verbs {
 		if !v.hidden {
@@ -141,5 +151,5 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-10s %s\n", n, verbs[n].summary)
 	}
-	fmt.Fprintln(w, "\nRun qkbench <command> -h for a command's flags.")
+	fmt.Fprintln(w, "\nRun qkbench <command> -h for what a command does, examples, its exit status and flags.\nExit status: 0 fine; 1 a failure of what was measured or checked; 2 a bad flag or argument.")
 }

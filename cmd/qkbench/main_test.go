@@ -165,3 +165,38 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version extra: exit %d, want 2", code)
 	}
 }
+
+// Every verb's -h says what it does, gives examples and the exit status,
+// lists its flags as the README writes them (--flag) and fits 120 columns.
+func TestHelpOfEveryVerb(t *testing.T) {
+	for name, v := range verbs {
+		if v.hidden || strings.HasPrefix(name, "test-") {
+			continue
+		}
+		args := []string{name, "-h"}
+		if name == "gguf" {
+			args = []string{"gguf", "synth", "-h"}
+		}
+		code, out, stderr := runCmd(t, args...)
+		if code != 0 || out != "" {
+			t.Errorf("%v: exit %d, stdout %q", args, code, out)
+		}
+		for _, want := range []string{"Usage: qkbench " + name, "Exit status:", "Flags:\n"} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("%v lacks %q:\n%s", args, want, stderr)
+			}
+		}
+		if name != "version" && !strings.Contains(stderr, "Examples:\n  qkbench ") && !strings.Contains(stderr, "Examples:\n  go ") {
+			t.Errorf("%v has no examples:\n%s", args, stderr)
+		}
+		if w := widest(stderr); w > 120 {
+			t.Errorf("%v is %d columns wide", args, w)
+		}
+		_, flags, _ := strings.Cut(stderr, "Flags:\n")
+		for _, l := range strings.Split(flags, "\n") {
+			if l != "" && !strings.HasPrefix(l, "  --") && !strings.HasPrefix(l, "        ") {
+				t.Errorf("%v: flag line %q is not in --flag style", args, l)
+			}
+		}
+	}
+}

@@ -78,7 +78,7 @@ type runSpec struct {
 // register adds the flags that choose cells and workloads.
 func (sp *runSpec) register(fs *flag.FlagSet, d cellFlags) {
 	sp.cells.register(fs, d)
-	fs.StringVar(&sp.gguf, "gguf", "", "use this GGUF model's weight matrices (real weights, generated x) as the workloads")
+	fs.StringVar(&sp.gguf, "gguf", "", "use the weight matrices of this GGUF `file` (real weights, generated x) as the workloads")
 	fs.BoolVar(&sp.allTensors, "all-tensors", false, "with --gguf: every weight tensor, not each distinct shape once")
 	sp.loadPlugins = pluginFlag(fs)
 }

@@ -234,3 +234,24 @@ func TestDefaultOutputFolders(t *testing.T) {
 		t.Errorf("report without --out: %v", m)
 	}
 }
+
+// Piped or in CI, a sweep printed one line and then nothing for minutes:
+// without a terminal it now says how far it got every so often, not at
+// every step.
+func TestProgressLines(t *testing.T) {
+	var b strings.Builder
+	p := &progressLines{w: &b, verb: "sweep", start: time.Now(), every: 30 * time.Millisecond}
+	t0 := time.Now()
+	for i := 1; time.Since(t0) < 200*time.Millisecond; i++ {
+		p.update(i, 1000000, "avx2-i8")
+		time.Sleep(time.Millisecond)
+	}
+	p.finish()
+	n := strings.Count(b.String(), "\n")
+	if n < 3 || n > 9 {
+		t.Errorf("%d lines in 0.2 s at one per 30 ms, want 3..9:\n%s", n, b.String())
+	}
+	if !strings.Contains(b.String(), "qkbench sweep: 0% (") || !strings.Contains(b.String(), "left; at avx2-i8") {
+		t.Errorf("progress lines:\n%s", b.String())
+	}
+}
