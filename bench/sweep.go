@@ -60,7 +60,7 @@ type Sweep struct {
 	// that crashed in the conformance suite would take this process along):
 	// their cells are StatusFailed with it.
 	Refused map[string]string
-	// Machine gives each cell its roofline floor (SPEC §5); nil for none.
+	// Machine gives each cell its roofline floor (docs/format.md §5); nil for none.
 	Machine *probe.Result
 
 	// Progress, when set, is told of each finished sample or skipped cell.
@@ -408,7 +408,7 @@ func (s *Sweep) summarise(c *reports.Cell, mode kernels.Mode, copies int) {
 	}
 }
 
-// Floor is SPEC §5's lower bound on a cell's time, from the machine probe:
+// Floor is docs/format.md §5's lower bound on a cell's time, from the machine probe:
 // max(weight bytes / read bandwidth over the working set (all rotated copies
 // in cold mode) with the threads that got rows, MACs / the machine's best
 // MAC rate for the kernel's mode on those threads). 0 without a probe.

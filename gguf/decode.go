@@ -198,7 +198,7 @@ func (f *File) DecodeFloat(t *TensorInfo, opt Options, maxRows int) (w []float32
 	return w, int(r64), int(c64), nil
 }
 
-// DecodeMatrix returns a tensor as a QK256 matrix (SPEC §1) and, for I2_S,
+// DecodeMatrix returns a tensor as a QK256 matrix (docs/format.md §1) and, for I2_S,
 // the detected or forced layout. The seed reading returns a view of the file
 // (valid until Close, read-only); every other layout is repacked. Tensors
 // with per-block scales become a matrix only when all block scales are

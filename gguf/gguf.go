@@ -1,6 +1,6 @@
 // Package gguf reads and writes GGUF v2/v3 files and decodes the weight
 // tensors qkbench cares about — I2_S (ggml type 36, every flavor and reading of
-// SPEC §4), TQ2_0 (type 35), F32 and F16 — into QK256 matrices
+// docs/format.md §4), TQ2_0 (type 35), F32 and F16 — into QK256 matrices
 // (kernels.Matrix) or per-element float32 weights.
 //
 // Open memory-maps a file read-only where the OS allows it, so a multi-GB model
@@ -265,7 +265,7 @@ type TensorInfo struct {
 	Type   TensorType
 	Offset uint64 // from the start of the data section, as stored
 	// Start is the absolute file offset of the data; Available the bytes from
-	// Start to the next tensor's start (or the end of the file) — SPEC §4.
+	// Start to the next tensor's start (or the end of the file) — docs/format.md §4.
 	Start, Available int64
 	// Size is the data size for fixed-geometry types, or -1 (I2_S: it depends
 	// on the flavor; see DetectI2S).

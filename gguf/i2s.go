@@ -8,10 +8,10 @@ import (
 	"strings"
 )
 
-// Flavor is one of the I2_S layouts of SPEC §4.
+// Flavor is one of the I2_S layouts of docs/format.md §4.
 type Flavor int
 
-// The I2_S flavors, spelled as SPEC §4 spells them. FlavorAuto means detect.
+// The I2_S flavors, spelled as docs/format.md §4 spells them. FlavorAuto means detect.
 const (
 	FlavorAuto Flavor = iota
 	GgmlQk256NoScale
@@ -46,7 +46,7 @@ func ParseFlavor(s string) (Flavor, error) {
 	return FlavorAuto, fmt.Errorf("gguf: unknown I2_S flavor %q, want auto, GgmlQk256NoScale, Split32WithSibling or BitNet32F16", s)
 }
 
-// Reading is how a GgmlQk256NoScale tensor's bytes are read (SPEC §4).
+// Reading is how a GgmlQk256NoScale tensor's bytes are read (docs/format.md §4).
 type Reading int
 
 // The readings. ReadingAuto means detect; the other flavors have ReadingNone.
@@ -91,7 +91,7 @@ type Options struct {
 }
 
 // MaxPadding is the detection window: a candidate matches when
-// 0 <= available - expected <= MaxPadding (SPEC §4).
+// 0 <= available - expected <= MaxPadding (docs/format.md §4).
 const MaxPadding = 128
 
 // I2SLayout is the result of I2_S flavor detection for one tensor.
@@ -135,7 +135,7 @@ const ReadingKey = "qkbench.i2s_reading"
 // on them instead of skipping the tensor.
 var ErrDamaged = errors.New("the file looks cut or damaged")
 
-// DetectI2S finds the flavor and reading of an I2_S tensor (SPEC §4), or
+// DetectI2S finds the flavor and reading of an I2_S tensor (docs/format.md §4), or
 // checks the ones opt forces. Detected (not forced) GgmlQk256NoScale
 // readings are checked against the file: against its ReadingKey when it has
 // one, otherwise against the file's other I2_S tensors, which must all read

@@ -11,7 +11,7 @@ import (
 	"github.com/qkbench/qkbench/workloads"
 )
 
-// quantizeI2SRef restates bitnet.cpp's quantize_i2_s from SPEC §4 on float
+// quantizeI2SRef restates bitnet.cpp's quantize_i2_s from docs/format.md §4 on float
 // weights: absmax scale, w>0 → 2, w<0 → 0, |w|<1e-6 → 1, only whole
 // 128-weight blocks packed (byte j of a block holds weights j, j+32, j+64,
 // j+96 at shifts 6, 4, 2, 0), the f32 scale at n/4, total n/4+32 bytes.

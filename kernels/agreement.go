@@ -8,13 +8,13 @@ import (
 	"github.com/qkbench/qkbench/internal/jsonfloat"
 )
 
-// F32Tolerance is SPEC §2's f32 bound: |y - oracle| <= F32Tolerance * row L1.
+// F32Tolerance is docs/format.md §2's f32 bound: |y - oracle| <= F32Tolerance * row L1.
 const F32Tolerance = 1e-4
 
 // MinCosine is the parity bar for i8 kernels and peers against the oracle.
 const MinCosine = 0.99
 
-// Agreement holds the metrics of SPEC §3 for one kernel on one workload.
+// Agreement holds the metrics of docs/format.md §3 for one kernel on one workload.
 type Agreement struct {
 	Rows int `json:"rows"`
 	// Against the float64 oracle.
@@ -78,7 +78,7 @@ func Expect(m *Matrix, x []float32) *Expected {
 }
 
 // Agree measures y from a kernel of the given mode against e and applies the
-// pass rules of SPEC §3: f32 within F32Tolerance of each row's L1 norm; i8
+// pass rules of docs/format.md §3: f32 within F32Tolerance of each row's L1 norm; i8
 // bit-exact with ref-i8 and cosine >= MinCosine; peers cosine >= MinCosine.
 func (e *Expected) Agree(mode Mode, y []float32) Agreement {
 	a := Agreement{Rows: len(e.Oracle), Reference: "oracle"}

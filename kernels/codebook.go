@@ -7,10 +7,10 @@ import (
 )
 
 // A Codebook maps a 2-bit code to a signed integer weight: w = scale * cb[code].
-// Every entry lies in [-2, 2] (SPEC §1). Kernels take the codebook as data.
+// Every entry lies in [-2, 2] (docs/format.md §1). Kernels take the codebook as data.
 type Codebook [4]int8
 
-// The named codebooks of SPEC §1.
+// The named codebooks of docs/format.md §1.
 var (
 	// QK256 is the seed's GgmlQk256NoScale codebook: 0→-2, 1→-1, 2→+1, 3→+2.
 	QK256 = Codebook{-2, -1, 1, 2}

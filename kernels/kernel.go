@@ -1,6 +1,6 @@
 // Package kernels is the contract between qkbench's packages: the QK256 matrix
-// (SPEC §1), codebooks, the i8 activation quantizer and float64 oracle
-// (SPEC §2), agreement metrics (SPEC §3), the Kernel interface and the
+// (docs/format.md §1), codebooks, the i8 activation quantizer and float64 oracle
+// (docs/format.md §2), agreement metrics (docs/format.md §3), the Kernel interface and the
 // registry that every backend adds itself to.
 //
 // A GEMV through a kernel goes in three steps:
@@ -15,7 +15,7 @@ import (
 	"fmt"
 )
 
-// Mode is the activation mode of SPEC §2.
+// Mode is the activation mode of docs/format.md §2.
 type Mode int
 
 const (

@@ -28,7 +28,7 @@ func TestRowStride(t *testing.T) {
 			t.Errorf("RowStride(%d) = %d, want %d", c.cols, got, c.stride)
 		}
 	}
-	// SPEC §1's worked example: 2048x4096 is 16 blocks per row, 2,097,152 bytes.
+	// docs/format.md §1's worked example: 2048x4096 is 16 blocks per row, 2,097,152 bytes.
 	m, err := NewMatrix(2048, 4096, QK256, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +85,7 @@ func TestMatrixValidation(t *testing.T) {
 }
 
 func TestPackLayout(t *testing.T) {
-	// SPEC §1: byte k holds elements 4k..4k+3 in bits [1:0], [3:2], [5:4], [7:6].
+	// docs/format.md §1: byte k holds elements 4k..4k+3 in bits [1:0], [3:2], [5:4], [7:6].
 	m, err := FromCodes(2, 6, []uint8{0, 1, 2, 3, 1, 2, 3, 3, 3, 3, 0, 0}, QK256, 1)
 	if err != nil {
 		t.Fatal(err)

@@ -22,7 +22,7 @@ const MaxBytes = 1 << 33
 // RowStride returns the bytes of one packed row: ceil(cols/256) * 64.
 func RowStride(cols int) int { return (cols + BlockCols - 1) / BlockCols * BlockBytes }
 
-// Matrix is a rows×cols QK256 weight matrix (SPEC §1): row-major, each row
+// Matrix is a rows×cols QK256 weight matrix (docs/format.md §1): row-major, each row
 // ceil(cols/256) blocks of 64 bytes, byte k of a block holding elements
 // 4k..4k+3 in bits [1:0], [3:2], [5:4], [7:6]. Codes past Cols in a row's last
 // block are padding and never change a result.
@@ -179,10 +179,10 @@ func (m *Matrix) Clone() *Matrix {
 	return &c
 }
 
-// WeightBytes is rows * rowStride, the bytes a GEMV must read (SPEC §5).
+// WeightBytes is rows * rowStride, the bytes a GEMV must read (docs/format.md §5).
 func (m *Matrix) WeightBytes() int64 { return int64(m.Rows) * int64(m.Stride()) }
 
-// MACs is rows * cols (SPEC §5).
+// MACs is rows * cols (docs/format.md §5).
 func (m *Matrix) MACs() int64 { return int64(m.Rows) * int64(m.Cols) }
 
 // Shape returns "RxC".

@@ -5,7 +5,7 @@ import (
 	"math"
 )
 
-// QuantizeI8 is SPEC §2's per-tensor activation quantizer, the definition of
+// QuantizeI8 is docs/format.md §2's per-tensor activation quantizer, the definition of
 // bit-exactness for every i8 kernel:
 //
 //	amax = max |x[c]|;  s = 127 / max(amax, 1e-5)   (float32)
@@ -41,7 +41,7 @@ func QuantizeValue(v, s float32) int8 {
 }
 
 // I8Inv returns inv = float32(scale) / s, the factor that turns an exact
-// integer row sum into y (SPEC §2): y[r] = float32(isum[r]) * inv.
+// integer row sum into y (docs/format.md §2): y[r] = float32(isum[r]) * inv.
 func I8Inv(scale, s float32) float32 { return scale / s }
 
 // Oracle computes y[r] = scale * Σ cb[code(r,c)] * x[c] exactly enough (float64)
@@ -63,7 +63,7 @@ func Oracle(m *Matrix, x []float32) (y, l1 []float64) {
 	return y, l1
 }
 
-// RefI8 computes the i8 reference of SPEC §2 with plain loops and int64 sums.
+// RefI8 computes the i8 reference of docs/format.md §2 with plain loops and int64 sums.
 func RefI8(m *Matrix, x []float32) []float32 {
 	q := make([]int8, len(x))
 	inv := I8Inv(m.Scale, QuantizeI8(x, q))

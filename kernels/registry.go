@@ -55,7 +55,7 @@ func order(k Kernel) string {
 
 // CheckID reports a malformed kernel id: empty, a character other than
 // a-z, 0-9, '-' and '_', or a "-<digits>" ending, which benchmark names read
-// as GOMAXPROCS (SPEC §6).
+// as GOMAXPROCS (docs/format.md §6).
 func CheckID(id string) error {
 	if id == "" {
 		return fmt.Errorf("kernels: empty kernel id")
@@ -65,7 +65,7 @@ func CheckID(id string) error {
 			return fmt.Errorf("kernels: kernel id %q: only a-z, 0-9, '-' and '_' are allowed", id)
 		}
 	}
-	// A benchmark name part ending in -<digits> reads as GOMAXPROCS (SPEC §6).
+	// A benchmark name part ending in -<digits> reads as GOMAXPROCS (docs/format.md §6).
 	if i := strings.LastIndexByte(id, '-'); i >= 0 && i+1 < len(id) && strings.Trim(id[i+1:], "0123456789") == "" {
 		return fmt.Errorf("kernels: kernel id %q ends in -<digits>", id)
 	}

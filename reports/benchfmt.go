@@ -12,7 +12,7 @@ import (
 	"github.com/qkbench/qkbench/machine"
 )
 
-// BenchName is a cell's benchmark name (SPEC §6):
+// BenchName is a cell's benchmark name (docs/format.md §6):
 // GEMV/kernel=<id>/shape=<R>x<C>/threads=<n>/mode=<hot|cold>, plus
 // /workload=<name> when the workload is a named tensor rather than a shape.
 // benchfmt adds the "Benchmark" prefix.

@@ -22,7 +22,7 @@ import (
 const Schema = 2
 
 // Run is one sweep: its configuration, the machine and every cell. It is the
-// receipt (receipt.json) of SPEC §6.
+// receipt (receipt.json) of docs/format.md §6.
 type Run struct {
 	Schema  int    `json:"schema"`
 	Command string `json:"command"` // the command line that reproduces it
@@ -154,7 +154,7 @@ type Cell struct {
 	MACs         int64   `json:"macs"`
 	GBps         float64 `json:"gbps,omitempty"`
 	GMACps       float64 `json:"gmacps,omitempty"`
-	FloorSeconds float64 `json:"floor_seconds,omitempty"` // roofline floor (SPEC §5)
+	FloorSeconds float64 `json:"floor_seconds,omitempty"` // roofline floor (docs/format.md §5)
 	Roofline     float64 `json:"roofline_fraction,omitempty"`
 }
 

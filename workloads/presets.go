@@ -1,4 +1,4 @@
-// Package workloads names the matrix shapes qkbench measures (SPEC §7) and
+// Package workloads names the matrix shapes qkbench measures (docs/format.md §7) and
 // generates deterministic matrices and activations for them: the same seed
 // gives the same bytes on every machine.
 package workloads

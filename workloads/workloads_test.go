@@ -209,7 +209,7 @@ func TestPresets(t *testing.T) {
 	if strings.Join(names, ",") != "bitnet-0.7b,bitnet-2b,bitnet-3b,default,falcon3-10b,llama3-8b,seed" {
 		t.Errorf("PresetNames = %v", names)
 	}
-	// SPEC §7.
+	// docs/format.md §7.
 	p, _ := Lookup("bitnet-2b")
 	if p.Layers != 30 || p.Model != "BitNet b1.58 2B4T" || len(p.Shapes) != 4 {
 		t.Fatalf("bitnet-2b = %+v", p)

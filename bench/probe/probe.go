@@ -1,6 +1,6 @@
 // Package probe measures the machine qkbench runs on: read bandwidth at
 // several working-set sizes, peak int8 MAC and f32 FMA rates and the clock,
-// each with a small assembly loop (SPEC §5). Its figures give every GEMV
+// each with a small assembly loop (docs/format.md §5). Its figures give every GEMV
 // result a roofline: the floor max(weightBytes/bandwidth, MACs/peak) and
 // the fraction of it a kernel reaches.
 //
@@ -336,7 +336,7 @@ func (m *Result) BestF32() float64 {
 //
 // These are rates of multiply-add instructions: a kernel that replaces
 // MACs by table lookups (T-MAC style, in Go or AVX-512) is not bound by
-// them and can beat its ISA's figure. The roofline of SPEC §5 (Floor, and
+// them and can beat its ISA's figure. The roofline of docs/format.md §5 (Floor, and
 // Bound with ISA "") uses the machine's best rate, which is safe for every
 // kernel.
 func (m *Result) PeakMACs(mode, isa string) float64 {
@@ -408,7 +408,7 @@ type Work struct {
 	MACs        int64  `json:"macs"`
 	Mode        string `json:"mode"` // "i8", "peer" or "f32"
 	// ISA of the kernel (kernels.Info.ISA); "" uses the machine's best rate
-	// for the mode, as SPEC §5 does.
+	// for the mode, as docs/format.md §5 does.
 	ISA string `json:"isa,omitempty"`
 	// Threads running the GEMV; 0 means 1.
 	Threads int `json:"threads,omitempty"`
@@ -432,7 +432,7 @@ type Bound struct {
 var ErrNotMeasured = errors.New("probe: no bandwidth or peak rate measured for this work")
 
 // Bound returns the roofline floor of w: max(WeightBytes / read bandwidth
-// at the working set, MACs / peak rate) (SPEC §5). With Threads > 1 the
+// at the working set, MACs / peak rate) (docs/format.md §5). With Threads > 1 the
 // bandwidth is the measured multi-thread aggregate and the peak rate is
 // multiplied by min(Threads, Cores). A term whose rate was not measured is
 // left out; with neither it returns ErrNotMeasured.

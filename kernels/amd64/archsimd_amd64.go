@@ -181,7 +181,7 @@ func simdTail(x []float32) archsimd.Float32x16 {
 	return archsimd.LoadFloat32x16(&t)
 }
 
-// simdQ16 is SPEC §2's rounding of 16 values: clamp(roundHalfEven(float32(x*s)),
+// simdQ16 is docs/format.md §2's rounding of 16 values: clamp(roundHalfEven(float32(x*s)),
 // -127, 127) as int32 (VMULPS, VRNDSCALEPS to nearest even, clamp, VCVTTPS2DQ
 // of an integral value).
 // lo and hi are -127 and 127 in every lane, passed in because Go does not

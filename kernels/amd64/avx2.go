@@ -30,7 +30,7 @@ var AVX2F32 kernels.Kernel = &avx2Kernel{
 	feats: []Feature{AVX2, FMA3},
 }
 
-// AVX2I8 is avx2-i8: SPEC §2's i8 mode with VPSHUFB lookups of u = cb+2 and
+// AVX2I8 is avx2-i8: docs/format.md §2's i8 mode with VPSHUFB lookups of u = cb+2 and
 // VPMADDUBSW against the quantized activations. When the codebook spans at
 // most 3 (max(cb) - min(cb) <= 3, as ternary does), Prepare stores
 // v = cb[code] - min(cb) in place of the codes and the kernel needs no lookup

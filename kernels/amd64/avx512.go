@@ -16,7 +16,7 @@ func init() {
 // VNNI, byte and word operations on zmm are BW.
 var avx512Features = []Feature{AVX512F, AVX512BW, AVX512VL, AVX512VNNI, AVX512VBMI}
 
-// avx512Quantize is SPEC §2's quantizer plus Σq, the bias that unsigned
+// avx512Quantize is docs/format.md §2's quantizer plus Σq, the bias that unsigned
 // weights (u = cb+2) add to every row sum: q[:len(x)] gets exactly what
 // kernels.QuantizeI8 writes. Full 16-float pieces run in AVX-512
 // (avx512Amax, avx512Quant), the rest in Go with QuantizeI8's formula. Switching
@@ -49,7 +49,7 @@ func avx512Quantize(x []float32, q []int8) (s float32, qsum int32) {
 const vnniRowBlock = 8
 
 // AVX512VNNII8 is the avx512vnni-i8 kernel: W as given (seq packing, no
-// repack), x quantized per SPEC §2 and split into four byte streams
+// repack), x quantized per docs/format.md §2 and split into four byte streams
 // q[4k+j] (j = 0..3) per 256-column block, codes mapped through VPERMB to
 // u = cb+2 and multiplied by VPDPBUSD into int32, 8 rows per pass.
 var AVX512VNNII8 kernels.Kernel = &vnniKernel{kernels.Base{I: kernels.Info{

@@ -2,7 +2,7 @@
 //
 //   - neon-f32: codes → float32 weights with two TBL lookups (the top two
 //     bytes of each weight's float32 bits) and ZIPs, FMLA, 4 rows per pass;
-//   - neondot-i8: SPEC §2's i8 mode with TBL lookups of the signed codebook
+//   - neondot-i8: docs/format.md §2's i8 mode with TBL lookups of the signed codebook
 //     and SDOT (FEAT_DotProd) into int32, 4 rows per pass;
 //   - neon-i8: the same without dotprod (SMULL+SMLAL2 into int16, SADALP
 //     into int32), for Cortex-A53/A72-class CPUs.

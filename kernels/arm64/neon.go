@@ -32,7 +32,7 @@ var NeonF32 kernels.Kernel = &neonKernel{
 	feats: []Feature{ASIMD},
 }
 
-// NeonDotI8 is neondot-i8: SPEC §2's i8 mode (quantizeI8) with TBL
+// NeonDotI8 is neondot-i8: docs/format.md §2's i8 mode (quantizeI8) with TBL
 // lookups of the signed codebook and SDOT.
 var NeonDotI8 kernels.Kernel = &neonKernel{
 	Base: kernels.Base{I: kernels.Info{

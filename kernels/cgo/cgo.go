@@ -205,7 +205,7 @@ func (k *ggmlKernel) Available() error {
 	return err
 }
 
-// TQ2 block geometry (SPEC §4) and Q8_K's.
+// TQ2 block geometry (docs/format.md §4) and Q8_K's.
 const (
 	TQ2BlockCols  = 256
 	TQ2BlockBytes = 66  // 64 code bytes + f16 d

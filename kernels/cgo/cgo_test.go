@@ -74,7 +74,7 @@ func TestPackI2S(t *testing.T) {
 	}
 }
 
-// TestI2SNoOverflow is SPEC §2's worst case: every q = ±127 against the
+// TestI2SNoOverflow is docs/format.md §2's worst case: every q = ±127 against the
 // matching extreme weight, over 16384 columns, for several codebooks.
 func TestI2SNoOverflow(t *testing.T) {
 	for _, k := range []kernels.Kernel{cgo.CI2SI8, cgo.CPortableI8} {

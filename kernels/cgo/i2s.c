@@ -10,7 +10,7 @@
 
 #include "i2s.h"
 
-// quant1 is SPEC §2 for one value: round half to even (rintf in the default
+// quant1 is docs/format.md §2 for one value: round half to even (rintf in the default
 // rounding mode) of the float32 product, clamped to [-127, 127].
 static inline int8_t quant1(float v, float s) {
 	float r = rintf(v * s);

@@ -1,6 +1,6 @@
 //go:build cgo && linux && amd64 && !purego
 
-// The baseline every fast kernel is measured against: SPEC section 2's GEMV
+// The baseline every fast kernel is measured against: docs/format.md §2's GEMV
 // as the plain loop a C programmer writes first (one float accumulator per
 // row, codes unpacked one at a time), compiled at -O2 as the issue states.
 #include "plain.h"

@@ -4,7 +4,7 @@ import "github.com/qkbench/qkbench/kernels"
 
 func init() { kernels.Register(CPlainF32) }
 
-// CPlainF32 is the plain C loop of SPEC §2 (one float accumulator per row,
+// CPlainF32 is the plain C loop of docs/format.md §2 (one float accumulator per row,
 // gcc -O2): the baseline the Foundation issue's 10× target is measured
 // against. It reads W in the QK256 layout as is.
 var CPlainF32 kernels.Kernel = &plainKernel{kernels.Base{I: kernels.Info{

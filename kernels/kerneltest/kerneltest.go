@@ -18,7 +18,7 @@
 // instead of failing a test, so that the suite itself can be tested against
 // deliberately broken kernels (broken_test.go).
 //
-// What "correct" means depends on the kernel's mode (SPEC §2, §3):
+// What "correct" means depends on the kernel's mode (docs/format.md §2, §3):
 //
 //   - F32: every row within kernels.F32Tolerance of its L1 norm of the float64
 //     oracle (a row whose L1 norm is 0 must be exactly 0).
@@ -119,7 +119,7 @@ const (
 	// PartErrors: GEMV before Load, wrong len(x)/len(y), nil slices, bad row
 	// ranges and invalid matrices are errors, not panics, and write nothing.
 	PartErrors = "errors"
-	// PartWorstCase: SPEC §2's i8 worst case, every |q| = 127 with every weight
+	// PartWorstCase: docs/format.md §2's i8 worst case, every |q| = 127 with every weight
 	// at the matching extreme, cols up to 16384, and the unsigned-bias
 	// extremes (all weights at cb+2 = 4 with q = +127 and q = -127).
 	PartWorstCase = "worstcase"

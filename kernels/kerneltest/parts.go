@@ -21,7 +21,7 @@ var (
 	tallShapes = [][2]int{{130, 255}, {130, 3200}, {1100, 512}}
 )
 
-// named reports whether cb is one of the two codebooks of SPEC §1.
+// named reports whether cb is one of the two codebooks of docs/format.md §1.
 func named(cb kernels.Codebook) bool { return cb == kernels.QK256 || cb == kernels.Ternary }
 
 // info: what a kernel says about itself.
@@ -32,7 +32,7 @@ func (s *suite) info() []group {
 		if err := kernels.CheckID(i.ID); err != nil {
 			c.failf("%v", err)
 		}
-		// SPEC §1: kernels take the codebook as data and none may hard-wire
+		// docs/format.md §1: kernels take the codebook as data and none may hard-wire
 		// one. Peers compute with their own format and are exempt.
 		if i.Mode != kernels.Peer {
 			for _, cb := range Codebooks {
@@ -643,7 +643,7 @@ func (s *suite) errors() []group {
 	})
 }
 
-// worstcase: SPEC §2's extreme i8 sums.
+// worstcase: docs/format.md §2's extreme i8 sums.
 func (s *suite) worstcase() []group {
 	return s.perCodebook(PartWorstCase, Codebooks, func(c *checker, cb kernels.Codebook) {
 		cols := []int{255, 4096, 16384, 16383}
@@ -770,7 +770,7 @@ func specialXs(n int, seed uint64) []specialX {
 
 // float32Ties returns x values (with amax 3, s = float32(127/3)) whose
 // product x*s is not a tie exactly but rounds to one in float32: the
-// quantizer must round the float32 product (SPEC §2), not the exact one.
+// quantizer must round the float32 product (docs/format.md §2), not the exact one.
 func float32Ties() []float32 {
 	const amax = 3
 	s := float32(127) / float32(amax)

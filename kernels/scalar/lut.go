@@ -7,7 +7,7 @@ import (
 	"github.com/qkbench/qkbench/kernels"
 )
 
-// go-f32 and go-i8 are lookup-table kernels (T-MAC's idea, SPEC §2 numerics).
+// go-f32 and go-i8 are lookup-table kernels (T-MAC's idea, docs/format.md §2 numerics).
 //
 // A group is 4 consecutive columns 4k..4k+3: exactly the 4 codes in one
 // seq-packed byte. For a group, a table of 256 entries holds every possible

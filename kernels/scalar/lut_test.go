@@ -14,7 +14,7 @@ import (
 
 var goKernels = []kernels.Kernel{scalar.GoF32, scalar.GoI8}
 
-// check compares y from k against the reference rules of SPEC §2: bit-exact
+// check compares y from k against the reference rules of docs/format.md §2: bit-exact
 // with ref-i8 for i8 (the cosine bar is a property of the workload, not of
 // the kernel), within the f32 tolerance otherwise.
 func check(t *testing.T, k kernels.Kernel, m *kernels.Matrix, x, y []float32) {

@@ -19,7 +19,7 @@ var RefF32 kernels.Kernel = &refKernel{kernels.Base{I: kernels.Info{
 	Code: "Go: plain loop, one float32 accumulator per 256-column block",
 }}}
 
-// RefI8 is the plain i8 loop of SPEC §2: QuantizeI8, exact int32 sums.
+// RefI8 is the plain i8 loop of docs/format.md §2: QuantizeI8, exact int32 sums.
 var RefI8 kernels.Kernel = &refKernel{kernels.Base{I: kernels.Info{
 	ID: "ref-i8", Backend: "scalar", ISA: "go", Mode: kernels.I8,
 	Code: "Go: plain loop over kernels.QuantizeI8 codes, int32 sums",

@@ -99,7 +99,7 @@ static int write(const char *path, bool align64) {
 	for (int i = 0; i < 68; i++) cb[i] = (uint8_t)(7 * i);
 
 	// d.tq2_0: 2 rows x 256: code of weight e is (e*5/3)%4, placed per
-	// SPEC section 4; d = 0.5 in both blocks.
+	// docs/format.md §4; d = 0.5 in both blocks.
 	struct ggml_tensor *d = ggml_new_tensor_2d(ctx, T_TQ2_0, 256, 2);
 	ggml_set_name(d, "d.tq2_0");
 	uint8_t *db = ggml_get_data(d);

@@ -59,7 +59,7 @@ const (
 	InvOrder           // i8: y = float32(isum) * (1/s) * scale, not float32(isum) * (scale/s)
 	BF16Products       // f32: rounds every product to bfloat16
 	GlobalScale        // Prepare keeps the scale in a package variable
-	HardWired          // supports only the qk256 codebook (SPEC §1: none may hard-wire one)
+	HardWired          // supports only the qk256 codebook (docs/format.md §1: none may hard-wire one)
 	DeepRows           // leaves rows 96..127 of every 128-row block uncomputed (a wide kernel's last row set)
 	Panics             // GEMV panics
 )

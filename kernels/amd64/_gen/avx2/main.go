@@ -483,7 +483,7 @@ func absMax() {
 	RET()
 }
 
-// quantize emits quantAVX2, the rounding step of SPEC §2's quantizer.
+// quantize emits quantAVX2, the rounding step of docs/format.md §2's quantizer.
 func quantize() {
 	perm := GLOBL("quantPerm", RODATA|NOPTR)
 	for i, v := range []uint32{0, 4, 1, 5, 2, 6, 3, 7} {

@@ -470,7 +470,7 @@ func avx512Amax() {
 	RET()
 }
 
-// avx512Quant emits avx512Quant: SPEC §2's rounding for n floats (n a multiple of 16).
+// avx512Quant emits avx512Quant: docs/format.md §2's rounding for n floats (n a multiple of 16).
 func avx512Quant() {
 	TEXT("avx512Quant", NOSPLIT, "func(x *float32, n int, s float32, q *int8) int32")
 	Pragma("noescape")
