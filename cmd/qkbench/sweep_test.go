@@ -57,12 +57,17 @@ func TestSweepWritesEverything(t *testing.T) {
 	if n != 8*6 {
 		t.Errorf("results.txt has %d results, want 48 (8 cells × 6 samples)", n)
 	}
-	if code, out, stderr := runCmd(t, "compare", "--col", "/kernel", "--row", "/shape", filepath.Join(dir, "results.txt")); code != 0 || !strings.Contains(out, "vs base") {
-		t.Errorf("compare: exit %d\n%s\n%s", code, out, stderr)
+	if w := widest(out); w > 120 {
+		t.Errorf("sweep's table is %d columns wide:\n%s", w, out)
+	}
+	for _, args := range [][]string{{"compare", filepath.Join(dir, "results.txt"), filepath.Join(dir, "results.txt")}, {"compare", "--col", "/kernel", "--row", "/shape", filepath.Join(dir, "results.txt")}} {
+		if code, out, stderr := runCmd(t, args...); code != 0 || !strings.Contains(out, "vs base") || widest(out) > 120 {
+			t.Errorf("%v: exit %d, %d columns\n%s\n%s", args, code, widest(out), out, stderr)
+		}
 	}
 	rep := t.TempDir()
-	if code, out, stderr := runCmd(t, "report", "--out", rep, dir, dir); code != 0 || !strings.Contains(out, "1.00×") {
-		t.Errorf("report: exit %d\n%s\n%s", code, out, stderr)
+	if code, out, stderr := runCmd(t, "report", "--out", rep, dir, dir, dir); code != 0 || !strings.Contains(out, "1.00×") || widest(out) > 120 {
+		t.Errorf("report: exit %d, %d columns\n%s\n%s", code, widest(out), out, stderr)
 	}
 	if b, err := os.ReadFile(filepath.Join(rep, "report.md")); err != nil || !strings.Contains(string(b), "#2 vs #1") {
 		t.Errorf("merged report.md: %v", err)
@@ -107,7 +112,7 @@ func TestSweepBadFlags(t *testing.T) {
 func TestProfile(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "cpu.pprof")
 	code, out, stderr := runCmd(t, "profile", "--kernel", "ref-i8", "--shape", "64x1024", "--seconds", "0.3", "--out", p)
-	if code != 0 || !strings.Contains(out, "GEMVs in") || !strings.Contains(out, "flat %") {
+	if code != 0 || !strings.Contains(out, "GEMVs in") || !strings.Contains(out, "flat %") || widest(out) > 120 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
 	}
 	if st, err := os.Stat(p); err != nil || st.Size() == 0 {
