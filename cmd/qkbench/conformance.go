@@ -28,18 +28,32 @@ func init() {
 // SuiteResult is one kernel's run of the conformance suite (reports.SuiteResult).
 type SuiteResult = reports.SuiteResult
 
+const conformanceUsage = `Usage: qkbench conformance [--plugin LIB.so]... [--kernels LIST] [--short] [--parts LIST] [--json]
+
+Runs the conformance suite that every kernel of qkbench passes (shapes and
+tails, padding, unaligned and guard-paged buffers, row ranges, concurrent
+calls, errors, worst cases) in this process: a kernel that crashes takes it
+along (check --plugin runs it in a child process). By default it runs the
+kernels of the --plugin libraries, or every kernel when none is given.
+
+Examples:
+  qkbench conformance --plugin ./libmykernel.so
+  qkbench conformance --kernels avx2-i8,go-i8 --short
+  qkbench conformance --kernels ref-i8 --parts shapes,errors --json
+
+Exit status: 0 every kernel passed; 1 a kernel failed, or a kernel named
+cannot run; 2 a bad flag or argument.
+`
+
 func runConformance(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("conformance", stderr)
 	loadPlugins := pluginFlag(fs)
-	list := fs.String("kernels", "", "comma list of kernel ids, \"all\" or \"available\" (default: the --plugin libraries' kernels, else all)")
+	list := fs.String("kernels", "", "comma `list` of kernel ids, \"all\" or \"available\" (default: the --plugin libraries' kernels, else all)")
 	short := fs.Bool("short", false, "trimmed shape lists (as go test -short)")
-	parts := fs.String("parts", "", "comma list of parts to run (default all): "+strings.Join(kerneltest.Parts(), ", "))
+	parts := fs.String("parts", "", "comma `list` of parts to run (default all): "+strings.Join(kerneltest.Parts(), ", "))
 	asJSON := fs.Bool("json", false, "print one JSON object per kernel")
 	trace := fs.Bool("trace", false, "print each case to stderr before it runs")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: qkbench conformance [--plugin LIB.so]... [--kernels LIST] [--short] [--parts LIST] [--json]\n\nRuns the conformance suite that every kernel of qkbench passes (shapes and\ntails, padding, unaligned and guard-paged buffers, row ranges, concurrent\ncalls, errors, worst cases) in this process: a kernel that crashes takes it\nalong (check --plugin runs it in a child process). Exit status 1 when a\nkernel fails or a kernel named cannot run.\n\nFlags:")
-		fs.PrintDefaults()
-	}
+	setUsage(fs, conformanceUsage)
 	if err := parse(fs, args); err != nil {
 		return err
 	}

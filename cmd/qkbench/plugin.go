@@ -22,7 +22,7 @@ import (
 //	if _, err := loadPlugins(); err != nil { return err }
 func pluginFlag(flags *flag.FlagSet) func() ([]kernels.Kernel, error) {
 	var paths pluginPaths
-	flags.Var(&paths, "plugin", "load kernels from this shared library (include/qkbench_kernel.h); repeatable")
+	flags.Var(&paths, "plugin", "load kernels from this shared `library` (include/qkbench_kernel.h); repeatable")
 	return func() ([]kernels.Kernel, error) {
 		var out []kernels.Kernel
 		for _, p := range paths {
