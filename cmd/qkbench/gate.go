@@ -61,7 +61,8 @@ Examples:
   qkbench gate --base HEAD~1 --head HEAD --kernels avx2-i8,avx512lut-i8 --threshold 15%%
   qkbench gate --base v1.0 --preset bitnet-2b --threads 1,2 --out /tmp/gate
   qkbench gate --files old/results.txt new/results.txt
-  qkbench gate --base-bin qkbench --head-bin qkbench --base-plugin old/libmine.so --head-plugin new/libmine.so --kernels mine-i8
+  qkbench gate --base-bin qkbench --head-bin qkbench \
+      --base-plugin old/libmine.so --head-plugin new/libmine.so --kernels mine-i8
 
 Exit status: 0 pass; 1 a confirmed regression (or, with --strict, an
 inconclusive cell); 2 a bad flag, a build that fails, a kernel that disagrees
