@@ -28,9 +28,10 @@ func (m *Machine) CoresText() string {
 	if m.Sockets > 0 {
 		s += ", " + plural(m.Sockets, "socket")
 	}
-	if m.ThreadsPerCore > 1 {
+	switch {
+	case m.ThreadsPerCore > 1:
 		s += fmt.Sprintf(", SMT (%d threads per core)", m.ThreadsPerCore)
-	} else {
+	case m.ThreadsPerCore == 1:
 		s += ", no SMT"
 	}
 	return s
