@@ -3,6 +3,8 @@ package bench
 import (
 	"context"
 	"fmt"
+	"os"
+	"strings"
 	"time"
 )
 
@@ -47,4 +49,14 @@ func BusyWarning(ctx context.Context, d time.Duration) string {
 		return ""
 	}
 	return fmt.Sprintf("the machine is busy: other processes used %.0f%% of its CPU time just now; timings will be noisier", 100*share)
+}
+
+// Governor returns the CPU frequency governor of CPU 0 ("" when the system
+// does not say, as in most VMs).
+func Governor() string {
+	b, err := os.ReadFile("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }

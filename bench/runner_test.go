@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -113,6 +114,7 @@ type testKernel struct {
 	panics    bool
 	wrongRows bool // writes y[r0] wrongly: an agreement check must catch it
 	qk256Only bool
+	delay     atomic.Int64 // nanoseconds to busy-wait in each GEMV
 }
 
 func (k *testKernel) Supports(cb kernels.Codebook) error {
@@ -180,6 +182,10 @@ func (in *probeInput) GEMV(y []float32, r0, r1 int) error {
 	}
 	if err := in.inner.GEMV(y, r0, r1); err != nil {
 		return err
+	}
+	if d := time.Duration(k.delay.Load()); d > 0 {
+		for t0 := time.Now(); time.Since(t0) < d; {
+		}
 	}
 	if k.wrongRows && r1 > r0 {
 		y[r0]++

@@ -5,6 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/perf/benchmath"
@@ -50,9 +54,23 @@ type Sweep struct {
 	Threads   []int
 	Count     int           // samples per cell; default 10
 	MinTime   time.Duration // work per sample; default 50 ms
-	Cold      bool          // rotate through copies of W larger than ColdBytes
-	ColdBytes int64         // total size of the rotated copies; default 4 × L3 (at least 64 MiB)
-	L3        int64         // last-level cache size, for the ColdBytes default
+	// Passes splits the Count rounds into this many passes over all the
+	// workloads (--rounds), so that a cell's samples spread over the whole
+	// run and its interval includes slow drift; default 1.
+	Passes int
+	// Resample is how many extra rounds a workload may take, after its
+	// last pass, for the cells whose samples are Unstable (and the cells
+	// their ratios pair with); 0 takes none.
+	Resample int
+	// OrderSeed seeds the random order of the cells within each round.
+	OrderSeed uint64
+	// CPUClock returns this process's CPU time in seconds (ProcessCPU when
+	// nil); a negative value means unknown, and no sample is then called
+	// disturbed.
+	CPUClock  func() float64
+	Cold      bool  // rotate through copies of W larger than ColdBytes
+	ColdBytes int64 // total size of the rotated copies; default 4 × L3 (at least 64 MiB)
+	L3        int64 // last-level cache size, for the ColdBytes default
 	// CheckOnly checks every cell's agreement and times nothing (qkbench
 	// check): a cell that agrees is StatusOK without samples.
 	CheckOnly bool
@@ -76,16 +94,20 @@ type Sweep struct {
 
 // Steps returns the number of progress steps a sweep reports.
 func (s *Sweep) Steps() int {
-	return len(s.Kernels) * len(s.Workloads) * len(s.Threads) * s.cellSteps()
+	n := 0
+	for p := range s.passes() {
+		n += s.cellSteps(p)
+	}
+	return len(s.Kernels) * len(s.Workloads) * len(s.Threads) * n
 }
 
-// cellSteps is the progress steps of one cell: its check and calibration,
-// and each sample.
-func (s *Sweep) cellSteps() int {
+// cellSteps is the progress steps of one cell in pass p: its check and
+// calibration, and each sample of the pass.
+func (s *Sweep) cellSteps(p int) int {
 	if s.CheckOnly {
 		return 1
 	}
-	return s.count() + 2
+	return s.passCount(p) + 2
 }
 
 func (s *Sweep) count() int {
@@ -133,6 +155,8 @@ type cell struct {
 }
 
 // Run measures every cell and appends them, workload by workload, to run.
+// With Passes > 1 it goes over the workloads again (preparing each anew),
+// adding samples to the cells of the first pass.
 func (s *Sweep) Run(ctx context.Context, run *reports.Run) error {
 	done, total := 0, s.Steps()
 	step := func(n int, what string) {
@@ -141,37 +165,74 @@ func (s *Sweep) Run(ctx context.Context, run *reports.Run) error {
 			s.Progress(done, total, what)
 		}
 	}
-	for _, sw := range s.Workloads {
-		if err := ctx.Err(); err != nil {
-			return ErrInterrupted
-		}
-		w, err := sw.workload(ctx)
-		if err != nil {
-			return err
-		}
-		cells, cleanup, err := s.prepareWorkload(ctx, w, step)
-		if err == nil && !s.CheckOnly {
-			err = s.measure(ctx, cells, w.X, step)
-		}
-		cleanup()
-		if err != nil {
-			return err
-		}
-		for _, c := range cells {
-			run.Cells = append(run.Cells, *c.out)
-		}
-		if s.Finished != nil {
-			if err := s.Finished(run); err != nil {
+	passes := s.passes()
+	first := map[string]int{}     // cell key -> index in run.Cells
+	nextRound := map[string]int{} // workload -> its next round number
+	for pass := range passes {
+		for wi, sw := range s.Workloads {
+			if err := ctx.Err(); err != nil {
+				return ErrInterrupted
+			}
+			w, err := sw.workload(ctx)
+			if err != nil {
 				return err
+			}
+			earlier := map[string]*reports.Cell{}
+			if pass > 0 {
+				for k, i := range first {
+					earlier[k] = &run.Cells[i]
+				}
+			}
+			cells, cleanup, err := s.prepareWorkload(ctx, w, pass, earlier, step)
+			if err == nil && !s.CheckOnly {
+				rng := rand.New(rand.NewPCG(s.OrderSeed, uint64(wi)<<8|uint64(pass)))
+				m := &measurement{s: s, x: w.X, step: step, rng: rng, round: nextRound[w.Name]}
+				err = m.rounds(ctx, cells, s.passCount(pass), pass == passes-1)
+				nextRound[w.Name] = m.round
+			}
+			cleanup()
+			if err != nil {
+				return err
+			}
+			for _, c := range cells {
+				key := cellKey(c.out)
+				if i, ok := first[key]; ok {
+					run.Cells[i] = *c.out
+					continue
+				}
+				first[key] = len(run.Cells)
+				run.Cells = append(run.Cells, *c.out)
+			}
+			if s.Finished != nil {
+				if err := s.Finished(run); err != nil {
+					return err
+				}
 			}
 		}
 	}
 	return nil
 }
 
+func cellKey(c *reports.Cell) string { return fmt.Sprintf("%s/%s/%d", c.Kernel, c.Workload, c.Threads) }
+
+func (s *Sweep) passes() int { return min(max(s.Passes, 1), s.count()) }
+
+// passCount is how many of the Count rounds pass p takes.
+func (s *Sweep) passCount(p int) int {
+	n := s.passes()
+	c := s.count() / n
+	if p < s.count()%n {
+		c++
+	}
+	return c
+}
+
 // prepareWorkload prepares, checks and calibrates every cell of one
 // workload. Cells that cannot be timed carry their status and no runner.
-func (s *Sweep) prepareWorkload(ctx context.Context, w *workloads.Workload, step func(int, string)) ([]*cell, func(), error) {
+//
+// earlier holds the cells of an earlier pass by cellKey: a cell found
+// there keeps its samples and its iterations per sample (no calibration).
+func (s *Sweep) prepareWorkload(ctx context.Context, w *workloads.Workload, pass int, earlier map[string]*reports.Cell, step func(int, string)) ([]*cell, func(), error) {
 	var cells []*cell
 	cleanup := func() {
 		for _, c := range cells {
@@ -204,7 +265,7 @@ func (s *Sweep) prepareWorkload(ctx context.Context, w *workloads.Workload, step
 				c := base
 				c.Threads, c.Status, c.Reason = th, status, reason
 				cells = append(cells, &cell{out: &c})
-				step(s.cellSteps(), info.ID+" "+status)
+				step(s.cellSteps(pass), info.ID+" "+status)
 			}
 		}
 		if why, ok := s.Refused[info.ID]; ok {
@@ -242,11 +303,16 @@ func (s *Sweep) prepareWorkload(ctx context.Context, w *workloads.Workload, step
 			c := &cell{out: new(reports.Cell), mode: info.Mode}
 			*c.out = base
 			c.out.Threads, c.out.PrepareSeconds = th, prepSec
+			prev := earlier[cellKey(c.out)]
+			if prev != nil && prev.Status == reports.StatusOK {
+				*c.out = *prev // its samples so far; checked again below
+				c.out.Status = ""
+			}
 			cells = append(cells, c)
 			r, err := NewRotatingRunner(preps, th)
 			if err != nil {
 				c.out.Status, c.out.Reason = reports.StatusError, err.Error()
-				step(s.cellSteps(), info.ID+" error")
+				step(s.cellSteps(pass), info.ID+" error")
 				continue
 			}
 			c.runner = r
@@ -272,12 +338,18 @@ func (s *Sweep) prepareWorkload(ctx context.Context, w *workloads.Workload, step
 				}
 			}
 			if c.out.Status != "" {
-				step(s.cellSteps(), info.ID+" "+c.out.Status)
+				step(s.cellSteps(pass), info.ID+" "+c.out.Status)
 				continue
 			}
 			if s.CheckOnly {
 				c.out.Status = reports.StatusOK
-				step(s.cellSteps(), info.ID+" agreed")
+				step(s.cellSteps(pass), info.ID+" agreed")
+				continue
+			}
+			if prev != nil && prev.Iterations > 0 {
+				c.iters = prev.Iterations
+				c.out.Status = reports.StatusOK
+				step(2, info.ID+" checked")
 				continue
 			}
 			y := make([]float32, w.M.Rows)
@@ -285,7 +357,7 @@ func (s *Sweep) prepareWorkload(ctx context.Context, w *workloads.Workload, step
 				return cells, cleanup, err
 			} else if err != nil {
 				c.out.Status, c.out.Reason = reports.StatusError, err.Error()
-				step(s.cellSteps(), info.ID+" error")
+				step(s.cellSteps(pass), info.ID+" error")
 				continue
 			}
 			c.out.Status = reports.StatusOK
@@ -339,9 +411,29 @@ func (c *cell) time(ctx context.Context, n int, x, y []float32) (time.Duration, 
 	return time.Since(t0), nil
 }
 
-// measure takes Count samples of every timed cell, round-robin, then
-// summarises them.
-func (s *Sweep) measure(ctx context.Context, cells []*cell, x []float32, step func(int, string)) error {
+// MinCPUShare is the share of a sample's elapsed time × its threads that
+// the process must spend on the CPU; below it the sample was disturbed
+// (descheduled: another process had the core) and is taken again.
+const MinCPUShare = 0.97
+
+// sampleTries is how often a disturbed sample is taken at most.
+const sampleTries = 3
+
+// measurement takes the rounds of one workload.
+type measurement struct {
+	s     *Sweep
+	x     []float32
+	y     []float32
+	step  func(int, string)
+	rng   *rand.Rand
+	round int // the number of the next round
+}
+
+// rounds takes n rounds of every timed cell, each round in a fresh random
+// order; with last, it then takes up to Resample more rounds of the cells
+// that are Unstable and of the cells their ratios pair with, and
+// summarises every cell.
+func (m *measurement) rounds(ctx context.Context, cells []*cell, n int, last bool) error {
 	var timed []*cell
 	for _, c := range cells {
 		if c.out.Status == reports.StatusOK {
@@ -351,54 +443,149 @@ func (s *Sweep) measure(ctx context.Context, cells []*cell, x []float32, step fu
 	if len(timed) == 0 {
 		return nil
 	}
-	y := make([]float32, timed[0].out.Rows)
-	for i := 0; i < s.count(); i++ {
+	m.y = make([]float32, timed[0].out.Rows)
+	for range n {
+		if err := m.take(ctx, timed, false); err != nil {
+			return err
+		}
+	}
+	if !last {
+		return nil
+	}
+	for range m.s.Resample {
+		var again []*cell
 		for _, c := range timed {
-			if ctx.Err() != nil {
-				return ErrInterrupted
+			if c.out.Status == reports.StatusOK && m.s.unstable(c) != "" {
+				again = append(again, c)
 			}
-			if c.out.Status != reports.StatusOK {
-				continue // failed in an earlier round
+		}
+		if len(again) == 0 {
+			break
+		}
+		for _, c := range timed {
+			if !slices.Contains(again, c) && pairsWith(c, again) {
+				again = append(again, c)
 			}
-			var d time.Duration
-			var err error
-			sample := func() error {
-				var err error
-				d, err = c.time(ctx, c.iters, x, y)
-				return err
-			}
-			if s.Profile != nil {
-				err = s.Profile(c.out, sample)
-			} else {
-				err = sample()
-			}
-			if errors.Is(err, ErrInterrupted) {
-				return err
-			}
-			if err != nil {
-				c.out.Status, c.out.Reason = reports.StatusError, err.Error()
-				continue
-			}
-			c.out.Samples = append(c.out.Samples, d.Seconds()/float64(c.iters))
-			step(1, c.out.Kernel)
+		}
+		if err := m.take(ctx, again, true); err != nil {
+			return err
 		}
 	}
 	for _, c := range timed {
 		if c.out.Status == reports.StatusOK {
-			s.summarise(c.out, c.mode, c.runner.Copies())
+			m.s.summarise(c.out, c.mode, c.runner.Copies())
 		}
 	}
 	return nil
 }
 
-// summarise fills the median, its 95% interval and the derived rates.
+// pairsWith reports whether a ratio of one of the cells is taken against c:
+// c is a peer or a portable Go baseline with the same threads, or the same
+// kernel's cell with another thread count.
+func pairsWith(c *cell, cells []*cell) bool {
+	for _, u := range cells {
+		if u.out.Threads == c.out.Threads && (c.mode == kernels.Peer || c.out.Kernel == reports.Baseline(u.mode.String())) ||
+			u.out.Kernel == c.out.Kernel && u.out.Threads != c.out.Threads {
+			return true
+		}
+	}
+	return false
+}
+
+// take samples every cell once, in a random order, as round m.round.
+func (m *measurement) take(ctx context.Context, cells []*cell, resample bool) error {
+	order := slices.Clone(cells)
+	m.rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	for _, c := range order {
+		if ctx.Err() != nil {
+			return ErrInterrupted
+		}
+		if c.out.Status != reports.StatusOK {
+			continue // failed in an earlier round
+		}
+		d, disturbed, retakes, err := m.sample(ctx, c)
+		if errors.Is(err, ErrInterrupted) {
+			return err
+		}
+		if err != nil {
+			c.out.Status, c.out.Reason = reports.StatusError, err.Error()
+			continue
+		}
+		o := c.out
+		if disturbed {
+			o.Disturbed = append(o.Disturbed, len(o.Samples))
+		}
+		o.Samples = append(o.Samples, d)
+		o.SampleRounds = append(o.SampleRounds, m.round)
+		o.Retakes += retakes
+		if resample {
+			o.Resampled++
+		} else {
+			m.step(1, o.Kernel)
+		}
+	}
+	m.round++
+	return nil
+}
+
+// sample times one sample of c (seconds per GEMV), taking it again up to
+// sampleTries times while the process was descheduled during it.
+func (m *measurement) sample(ctx context.Context, c *cell) (sec float64, disturbed bool, retakes int, err error) {
+	par := float64(min(max(c.out.ActiveThreads, 1), runtime.GOMAXPROCS(0)))
+	for try := range sampleTries {
+		var d time.Duration
+		clock := m.s.CPUClock
+		if clock == nil {
+			clock = ProcessCPU
+		}
+		cpu0 := clock()
+		f := func() error {
+			var err error
+			d, err = c.time(ctx, c.iters, m.x, m.y)
+			return err
+		}
+		if m.s.Profile != nil {
+			err = m.s.Profile(c.out, f)
+		} else {
+			err = f()
+		}
+		if err != nil {
+			return 0, false, try, err
+		}
+		cpu1 := clock()
+		disturbed = cpu0 >= 0 && cpu1 >= 0 && cpu1-cpu0 < MinCPUShare*d.Seconds()*par
+		if !disturbed || try == sampleTries-1 {
+			return d.Seconds() / float64(c.iters), disturbed, try, nil
+		}
+	}
+	panic("unreachable")
+}
+
+// unstable judges a cell's undisturbed samples (Unstable).
+func (s *Sweep) unstable(c *cell) string {
+	v := c.out.CleanSamples()
+	if len(v) < 6 {
+		return ""
+	}
+	sum := benchmath.AssumeNothing.Summary(benchmath.NewSample(v, &benchmath.DefaultThresholds), 0.95)
+	return Unstable(v, sum.Center, sum.Lo, sum.Hi)
+}
+
+// summarise fills the median, its 95% interval, the stability verdict and
+// the derived rates, from the samples that were not disturbed.
 func (s *Sweep) summarise(c *reports.Cell, mode kernels.Mode, copies int) {
-	sample := benchmath.NewSample(append([]float64(nil), c.Samples...), &benchmath.DefaultThresholds)
+	v := c.CleanSamples()
+	sample := benchmath.NewSample(v, &benchmath.DefaultThresholds)
 	sum := benchmath.AssumeNothing.Summary(sample, 0.95)
 	c.Median, c.Low, c.High, c.Confidence = sum.Center, sum.Lo, sum.Hi, sum.Confidence
 	if math.IsInf(c.Low, 0) || math.IsInf(c.High, 0) {
 		// Too few samples for a 95% interval of the median (benchmath needs 6).
 		c.Low, c.High, c.Confidence = 0, 0, 0
+	}
+	c.Unstable = Unstable(v, c.Median, c.Low, c.High)
+	if n := len(c.Disturbed); 2*n > len(c.Samples) {
+		why := fmt.Sprintf("%d of its %d samples were disturbed (another process had the core)", n, len(c.Samples))
+		c.Unstable = strings.TrimPrefix(c.Unstable+"; "+why, "; ")
 	}
 	c.GBps = float64(c.WeightBytes) / c.Median / 1e9
 	c.GMACps = float64(c.MACs) / c.Median / 1e9

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,6 +54,7 @@ func TestSweep(t *testing.T) {
 		Count:     6,
 		MinTime:   time.Millisecond,
 		Machine:   fakeMachine(),
+		CPUClock:  noClock,
 		Profile: func(c *reports.Cell, f func() error) error {
 			order = append(order, fmt.Sprintf("%s/%s/%d", c.Kernel, c.Workload, c.Threads))
 			return f()
@@ -241,6 +244,116 @@ func TestSweepInterruptedMidStep(t *testing.T) {
 		}
 		if d := time.Since(t0); d > 2*time.Second {
 			t.Errorf("%s: Run returned %v after the start, 300 ms after it was interrupted", c.name, d)
+		}
+	}
+}
+
+// noClock says the process CPU time is unknown: no sample is disturbed.
+func noClock() float64 { return -1 }
+
+// scriptedClock makes the tries of samples disturbed or not, in order: a
+// try is a pair of readings, (0, 0) for a disturbed one (no CPU time at
+// all) and (0, 1e9) for a clean one.
+type scriptedClock struct {
+	disturbed []bool // per try; clean once it runs out
+	calls     int
+}
+
+func (c *scriptedClock) read() float64 {
+	try, end := c.calls/2, c.calls%2 == 1
+	c.calls++
+	if !end || try < len(c.disturbed) && c.disturbed[try] {
+		return 0
+	}
+	return 1e9
+}
+
+// A disturbed sample is taken again (up to 3 tries), and one still
+// disturbed is kept, marked, and left out of the median.
+func TestSweepDisturbedSamples(t *testing.T) {
+	clock := &scriptedClock{disturbed: []bool{true, false, false, true, true, true}}
+	s := &Sweep{Kernels: []kernels.Kernel{scalar.RefI8}, Workloads: sweepWorkloads(t, "8x256"), Threads: []int{1},
+		Count: 6, MinTime: time.Millisecond, CPUClock: clock.read}
+	run := &reports.Run{}
+	if err := s.Run(context.Background(), run); err != nil {
+		t.Fatal(err)
+	}
+	c := run.Cells[0]
+	// Sample 0: disturbed, then clean (1 retake); 1: clean; 2: three
+	// disturbed tries, kept and marked; 3..5 clean.
+	if len(c.Samples) != 6 || c.Retakes != 3 || !slices.Equal(c.Disturbed, []int{2}) || len(c.CleanSamples()) != 5 {
+		t.Errorf("samples %d, retakes %d, disturbed %v, clean %d; want 6, 3, [2], 5", len(c.Samples), c.Retakes, c.Disturbed, len(c.CleanSamples()))
+	}
+	if !slices.Equal(c.SampleRounds, []int{0, 1, 2, 3, 4, 5}) {
+		t.Errorf("rounds %v", c.SampleRounds)
+	}
+}
+
+// A cell whose samples fall on two levels is unstable: it is sampled again
+// up to Resample rounds and stays marked. Passes split the rounds.
+func TestSweepResamplesUnstableCells(t *testing.T) {
+	slow := newProbe()
+	steady := scalar.RefF32
+	n := 0
+	s := &Sweep{Kernels: []kernels.Kernel{slow, steady}, Workloads: sweepWorkloads(t, "8x256"), Threads: []int{1},
+		Count: 6, MinTime: 2 * time.Millisecond, Resample: 4, Passes: 2, CPUClock: noClock,
+		Profile: func(c *reports.Cell, f func() error) error {
+			if c.Kernel == slow.Info().ID {
+				n++
+				slow.delay.Store(int64(time.Duration(n%2) * 30 * time.Microsecond)) // every other sample slow
+			}
+			return f()
+		}}
+	finished := 0
+	s.Finished = func(*reports.Run) error { finished++; return nil }
+	run := &reports.Run{}
+	if err := s.Run(context.Background(), run); err != nil {
+		t.Fatal(err)
+	}
+	if finished != 2 {
+		t.Errorf("Finished called %d times, want 2 (one workload, two passes)", finished)
+	}
+	for _, c := range run.Cells {
+		t.Logf("%s: %d samples, resampled %d, rounds %v, unstable %q", c.Kernel, len(c.Samples), c.Resampled, c.SampleRounds, c.Unstable)
+		switch c.Kernel {
+		case slow.Info().ID:
+			if c.Resampled != 4 || len(c.Samples) != 10 || !strings.Contains(c.Unstable, "two levels") {
+				t.Errorf("two-level cell: resampled %d, %d samples, unstable %q; want 4, 10, two levels", c.Resampled, len(c.Samples), c.Unstable)
+			}
+			if !slices.Equal(c.SampleRounds, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}) {
+				t.Errorf("rounds %v, want 0..9 across the passes and the extra rounds", c.SampleRounds)
+			}
+		case steady.Info().ID:
+			// Whether it is sampled again depends on how quiet the test
+			// machine is (it is tiny); never more than Resample rounds.
+			if c.Resampled > 4 {
+				t.Errorf("steady cell resampled %d times, at most 4", c.Resampled)
+			}
+		}
+	}
+}
+
+// The cells an unstable cell's ratios pair with are sampled again with it:
+// the peers and the portable Go baseline at its thread count, and its own
+// kernel at the other thread counts.
+func TestPairsWith(t *testing.T) {
+	mk := func(id string, mode kernels.Mode, th int) *cell {
+		return &cell{out: &reports.Cell{Kernel: id, Threads: th}, mode: mode}
+	}
+	u := mk("avx2-i8", kernels.I8, 1)
+	for _, c := range []struct {
+		c    *cell
+		want bool
+	}{
+		{mk("ggml-tq2_0-zen4", kernels.Peer, 1), true},
+		{mk("ggml-tq2_0-zen4", kernels.Peer, 2), false},
+		{mk("go-i8", kernels.I8, 1), true},
+		{mk("go-f32", kernels.F32, 1), false},
+		{mk("avx2-i8", kernels.I8, 2), true},
+		{mk("avx512lut-i8", kernels.I8, 1), false},
+	} {
+		if got := pairsWith(c.c, []*cell{u}); got != c.want {
+			t.Errorf("%s t%d pairs with avx2-i8 t1: %v, want %v", c.c.out.Kernel, c.c.out.Threads, got, c.want)
 		}
 	}
 }

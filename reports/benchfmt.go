@@ -97,7 +97,8 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // WriteBenchfmt writes the run's timed cells in Go benchmark format, after the
 // file configuration lines: one result line per sample with ns/op, MB/s (of
-// weight bytes) and GMAC/s, so benchstat sees every sample.
+// weight bytes) and GMAC/s, so benchstat sees every sample (but the
+// disturbed ones, which the receipt keeps and the median leaves out).
 func (r *Run) WriteBenchfmt(w io.Writer) error {
 	bw := benchfmt.NewWriter(w)
 	cfg := r.FileConfig()
@@ -106,7 +107,7 @@ func (r *Run) WriteBenchfmt(w io.Writer) error {
 		if !c.Timed() {
 			continue
 		}
-		for _, s := range c.Samples {
+		for _, s := range c.CleanSamples() {
 			res := &benchfmt.Result{
 				Config: cfg,
 				Name:   benchfmt.Name(r.benchName(c)),

@@ -3,7 +3,6 @@ package reports
 import (
 	"fmt"
 	"io"
-	"math"
 	"sort"
 	"strings"
 
@@ -18,6 +17,13 @@ func (r *Run) WriteMarkdown(w io.Writer, plots []Plot) error {
 	fmt.Fprintf(&b, "# qkbench sweep on %s\n\n", m.CPU)
 	if r.Partial {
 		b.WriteString("> **Partial run**: it was interrupted; only the cells below were finished.\n\n")
+	}
+	if warn := r.WarningLines(); len(warn) > 0 {
+		b.WriteString("> **Warning: some figures cannot be trusted as they are.**\n>\n")
+		for _, w := range warn {
+			fmt.Fprintf(&b, "> - %s\n", w)
+		}
+		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, "Reproduce with:\n\n```\n%s\n```\n\n", r.Command)
 	b.WriteString("## Machine\n\n")
@@ -85,12 +91,9 @@ func (r *Run) WriteMarkdown(w io.Writer, plots []Plot) error {
 	}
 	if ws := r.workloadNames(); len(ws) > 0 {
 		th := r.minThreads()
-		fmt.Fprintf(&b, "\n### Speedup over portable Go, %d thread(s)\n\n", th)
+		fmt.Fprintf(&b, "\n### Speedup over portable Go, %d thread(s)\n\n(go-i8's or go-f32's time over the kernel's, paired round by round)\n\n", th)
 		if err := WriteMarkdownTable(&b, append([]string{"kernel"}, ws...), r.Pivot(th, func(c *Cell) string {
-			if s := r.Speedup(c.Kernel, c.Workload, th); !math.IsNaN(s) {
-				return fmt.Sprintf("%.2f×", s)
-			}
-			return ""
+			return r.SpeedupRatio(c.Kernel, c.Workload, th).String()
 		})); err != nil {
 			return err
 		}
@@ -98,10 +101,10 @@ func (r *Run) WriteMarkdown(w io.Writer, plots []Plot) error {
 			if r.Find(peer, ws[0], th) == nil || !r.Find(peer, ws[0], th).Timed() {
 				continue
 			}
-			fmt.Fprintf(&b, "\n### Speed against llama.cpp's %s, %d thread(s)\n\n(its median over the kernel's: above 1 means faster than the peer)\n\n", peer, th)
+			fmt.Fprintf(&b, "\n### Speed against llama.cpp's %s, %d thread(s)\n\n(the peer's time over the kernel's, paired round by round: above 1 means faster than the peer)\n\n", peer, th)
 			if err := WriteMarkdownTable(&b, append([]string{"kernel"}, ws...), r.Pivot(th, func(c *Cell) string {
 				if p := r.Find(peer, c.Workload, th); p != nil && p.Timed() {
-					return fmt.Sprintf("%.2f×", p.Median/c.Median)
+					return PairedRatio(p, c).String()
 				}
 				return ""
 			})); err != nil {

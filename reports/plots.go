@@ -279,19 +279,20 @@ func (r *Run) timedKernels() []string {
 	return out
 }
 
-// Speedup returns kernel k's speedup over its Baseline on workload w at th
-// threads (baseline median / k's median), or NaN.
-func (r *Run) Speedup(k, w string, th int) float64 {
+// SpeedupRatio returns kernel k's speedup over its Baseline on workload w
+// at th threads: the baseline's time over k's, paired by round
+// (PairedRatio); Value is NaN when either cell is missing.
+func (r *Run) SpeedupRatio(k, w string, th int) Ratio {
 	c := r.Find(k, w, th)
-	if c == nil || !c.Timed() {
-		return math.NaN()
-	}
 	b := r.Find(Baseline(r.Kernel(k).Mode), w, th)
-	if b == nil || !b.Timed() {
-		return math.NaN()
+	if c == nil || b == nil {
+		return Ratio{Value: math.NaN()}
 	}
-	return b.Median / c.Median
+	return PairedRatio(b, c)
 }
+
+// Speedup is SpeedupRatio's estimate, or NaN.
+func (r *Run) Speedup(k, w string, th int) float64 { return r.SpeedupRatio(k, w, th).Value }
 
 func (r *Run) speedupPlot() (*Plot, error) {
 	ws, th := r.workloadNames(), r.minThreads()
@@ -309,14 +310,13 @@ func (r *Run) speedupPlot() (*Plot, error) {
 	}
 	p := newPlot(fmt.Sprintf("Speedup over portable Go (go-f32 for f32 kernels, go-i8 otherwise), %d thread(s)", th), "shape", "speedup (×)")
 	err := dotPlot(p, ks, ws, func(k, w string) point {
-		s := r.Speedup(k, w, th)
-		if math.IsNaN(s) {
+		x := r.SpeedupRatio(k, w, th)
+		if math.IsNaN(x.Value) {
 			return point{}
 		}
-		pt := point{v: s, lo: s, hi: s}
-		if c := r.Find(k, w, th); c.Low > 0 && c.High > 0 {
-			// The kernel's own interval; the baseline's is not folded in.
-			pt.lo, pt.hi = s*c.Median/c.High, s*c.Median/c.Low
+		pt := point{v: x.Value, lo: x.Value, hi: x.Value}
+		if x.Low > 0 { // the paired ratio's own 95% interval
+			pt.lo, pt.hi = x.Low, x.High
 		}
 		return pt
 	})
@@ -462,10 +462,13 @@ func (r *Run) threadsPlot() (*Plot, error) {
 		var errs plotter.YErrors
 		for _, t := range ts {
 			if c := r.Find(k, w, t); c != nil && c.Timed() {
-				v := base.Median / c.Median
-				lo, hi := v, v
-				if c.Low > 0 && c.High > 0 { // this cell's interval; the 1-thread cell's is not folded in
-					lo, hi = base.Median/c.High, base.Median/c.Low
+				x := PairedRatio(base, c) // the 1-thread time over this one, paired by round
+				v, lo, hi := x.Value, x.Value, x.Value
+				if math.IsNaN(v) {
+					continue
+				}
+				if x.Low > 0 {
+					lo, hi = x.Low, x.High
 				}
 				xys = append(xys, plotter.XY{X: float64(t), Y: v})
 				errs = append(errs, struct{ Low, High float64 }{v - lo, hi - v})

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -49,6 +50,9 @@ type Run struct {
 	// disagreed or erred, a requested or required kernel that could not
 	// run. None in a run that passed.
 	Failures []string `json:"failures,omitempty"`
+	// Warnings says what made the run's figures less trustworthy: a busy
+	// machine before or during the run.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Config is what the sweep was asked to do.
@@ -59,9 +63,11 @@ type Config struct {
 	Codebook string `json:"codebook"`
 	Mode     string `json:"mode"` // "hot" or "cold"
 	Threads  []int  `json:"threads"`
-	Count    int    `json:"count"`    // samples per cell
-	MinTime  string `json:"min_time"` // minimum time of one sample
-	Seed     uint64 `json:"seed"`     // generator seed
+	Count    int    `json:"count"`              // samples per cell
+	MinTime  string `json:"min_time"`           // minimum time of one sample
+	Rounds   int    `json:"rounds,omitempty"`   // passes over all workloads the samples were split into
+	Resample int    `json:"resample,omitempty"` // extra rounds allowed per workload for unstable cells
+	Seed     uint64 `json:"seed"`               // generator seed
 	GGUF     string `json:"gguf,omitempty"`
 }
 
@@ -145,10 +151,25 @@ type Cell struct {
 	PrepareSeconds float64   `json:"prepare_seconds,omitempty"`
 	Iterations     int       `json:"iterations_per_sample,omitempty"`
 	Samples        []float64 `json:"samples_seconds,omitempty"` // seconds per GEMV, one per sample
-	Median         float64   `json:"median_seconds,omitempty"`
-	Low            float64   `json:"ci_low_seconds,omitempty"` // 95% interval of the median
-	High           float64   `json:"ci_high_seconds,omitempty"`
-	Confidence     float64   `json:"ci_confidence,omitempty"`
+	// SampleRounds[i] is the round Samples[i] was taken in. A round takes
+	// one sample of each of a workload's cells, close together in a random
+	// order: ratios between two cells pair their samples by round.
+	SampleRounds []int `json:"sample_rounds,omitempty"`
+	// Disturbed lists the indexes into Samples of the samples during which
+	// the process was descheduled (another process had the core) even after
+	// Retakes tries; they are left out of the median and the ratios.
+	Disturbed []int `json:"disturbed_samples,omitempty"`
+	Retakes   int   `json:"retaken_samples,omitempty"`
+	// Resampled counts the samples taken after the regular rounds because
+	// the cell (or one it pairs with) was unstable.
+	Resampled int `json:"resampled,omitempty"`
+	// Unstable says why the cell's samples cannot be trusted ("" when they
+	// can): a wide interval, two levels, a drift (bench.Unstable).
+	Unstable   string  `json:"unstable,omitempty"`
+	Median     float64 `json:"median_seconds,omitempty"`
+	Low        float64 `json:"ci_low_seconds,omitempty"` // 95% interval of the median
+	High       float64 `json:"ci_high_seconds,omitempty"`
+	Confidence float64 `json:"ci_confidence,omitempty"`
 
 	WeightBytes  int64   `json:"weight_bytes"`
 	MACs         int64   `json:"macs"`
@@ -156,6 +177,21 @@ type Cell struct {
 	GMACps       float64 `json:"gmacps,omitempty"`
 	FloorSeconds float64 `json:"floor_seconds,omitempty"` // roofline floor (docs/format.md §5)
 	Roofline     float64 `json:"roofline_fraction,omitempty"`
+}
+
+// CleanSamples returns the samples that were not disturbed; all of them
+// when every one was.
+func (c *Cell) CleanSamples() []float64 {
+	out := make([]float64, 0, len(c.Samples))
+	for i, v := range c.Samples {
+		if !slices.Contains(c.Disturbed, i) {
+			out = append(out, v)
+		}
+	}
+	if len(out) == 0 {
+		return append(out, c.Samples...)
+	}
+	return out
 }
 
 // Timed reports whether the cell has timing results.

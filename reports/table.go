@@ -124,7 +124,11 @@ func (r *Run) Rows() [][]string {
 		if c.Roofline > 0 {
 			roof = fmt.Sprintf("%.0f%%", 100*c.Roofline)
 		}
-		row = append(row, Duration(c.Median), Interval(c), fmt.Sprintf("%.1f", c.GBps), fmt.Sprintf("%.1f", c.GMACps), roof, AgreementText(c, r.Kernel(c.Kernel).Mode))
+		med := Duration(c.Median)
+		if c.Unstable != "" {
+			med += Mark
+		}
+		row = append(row, med, Interval(c), fmt.Sprintf("%.1f", c.GBps), fmt.Sprintf("%.1f", c.GMACps), roof, AgreementText(c, r.Kernel(c.Kernel).Mode))
 		rows = append(rows, row)
 	}
 	return rows
@@ -137,8 +141,37 @@ func (r *Run) ResultsTable() *Table {
 		Header: Header, Rows: r.Rows(),
 		Right: []bool{false, false, true, true, true, true, true, true, false},
 		Wrap:  []bool{false, true, false, false, false, false, false, false, true},
-		Notes: append(r.NotRunNotes(), r.FailureNotes()...),
+		Notes: append(append(r.NotRunNotes(), r.FailureNotes()...), r.UnstableNotes()...),
 	}
+}
+
+// UnstableNotes names every unstable cell and why ("†" in the table).
+func (r *Run) UnstableNotes() []string {
+	var out []string
+	for i := range r.Cells {
+		c := &r.Cells[i]
+		if c.Timed() && c.Unstable != "" {
+			out = append(out, fmt.Sprintf("%s unstable: %s on %s, %d threads: %s", Mark, c.Kernel, c.workloadText(), c.Threads, c.Unstable))
+		}
+	}
+	return out
+}
+
+// WarningLines are what report.md puts in its warning block: the run's
+// warnings (a busy machine) and every unstable cell.
+func (r *Run) WarningLines() []string {
+	out := append([]string(nil), r.Warnings...)
+	n := 0
+	for i := range r.Cells {
+		if c := &r.Cells[i]; c.Timed() && c.Unstable != "" {
+			n++
+		}
+	}
+	if n > 0 {
+		out = append(out, fmt.Sprintf("%d cells stayed unstable after re-sampling; their medians, and every ratio built from one or whose own interval is wider than ±5%%, are marked %s", n, Mark))
+		out = append(out, r.UnstableNotes()...)
+	}
+	return out
 }
 
 // CheckHeader is the column list of check's agreement table.

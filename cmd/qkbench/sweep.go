@@ -57,7 +57,8 @@ interrupted, or anything else failed; 2 a bad flag or argument.
 type sweepFlags struct {
 	spec                   runSpec
 	out, cpuprofile, label string
-	count                  int
+	count, rounds          int
+	resample               int
 	minTime                time.Duration
 	noProbe, quiet         bool
 	format                 *formatFlag
@@ -187,6 +188,8 @@ func runSweep(args []string, stdout, stderr io.Writer) (err error) {
 	d.threads = "1,max"
 	f.spec.register(fs, d)
 	fs.IntVar(&f.count, "count", 10, "samples per cell")
+	fs.IntVar(&f.rounds, "rounds", 1, "split the samples into this many passes over all workloads, so that intervals include slow drift")
+	fs.IntVar(&f.resample, "resample", -1, "extra rounds at most, per workload, for cells whose samples are unstable (default: --count; 0: none)")
 	fs.DurationVar(&f.minTime, "min-time", 50*time.Millisecond, "minimum `duration` of one sample")
 	fs.StringVar(&f.out, "out", "", "output `folder` (default: reports/runs/<time>-<host> in a qkbench checkout, which git ignores; qkbench-runs/<time>-<host> elsewhere)")
 	fs.StringVar(&f.label, "label", "", "a `name` for this run where reports compare runs (a CI runner's kind, say); default: the host name")
@@ -207,6 +210,15 @@ func runSweep(args []string, stdout, stderr io.Writer) (err error) {
 	if f.minTime <= 0 || f.minTime > time.Minute {
 		return usageError{fmt.Errorf("--min-time %v: want a duration in (0, 1m]", f.minTime)}
 	}
+	if f.rounds < 1 || f.rounds > f.count {
+		return usageError{fmt.Errorf("--rounds %d: want 1..--count (%d)", f.rounds, f.count)}
+	}
+	if f.resample == -1 {
+		f.resample = f.count
+	}
+	if f.resample < 0 || f.resample > 1000 {
+		return usageError{fmt.Errorf("--resample %d: want 0..1000", f.resample)}
+	}
 	var prof *cellProfiler
 	if f.cpuprofile != "" {
 		if prof, err = newCellProfiler(f.cpuprofile); err != nil {
@@ -226,8 +238,9 @@ func runSweep(args []string, stdout, stderr io.Writer) (err error) {
 		rd.Discard()
 		return err
 	}
-	s.Count, s.MinTime = f.count, f.minTime
+	s.Count, s.MinTime, s.Passes, s.Resample, s.OrderSeed = f.count, f.minTime, f.rounds, f.resample, f.spec.cells.seed
 	run.Config.Count, run.Config.MinTime = f.count, f.minTime.String()
+	run.Config.Rounds, run.Config.Resample = f.rounds, f.resample
 	if !f.noProbe {
 		s.Machine, run.Machine.Probe = machineProbe(stderr)
 	}
@@ -245,6 +258,12 @@ func runSweep(args []string, stdout, stderr io.Writer) (err error) {
 		}()
 	}
 	fmt.Fprintf(stderr, "qkbench sweep: %v; writing %s\n", s, dir)
+	for _, w := range machineWarnings() {
+		fmt.Fprintf(stderr, "qkbench sweep: warning: %s\n", w)
+		run.Warnings = append(run.Warnings, w)
+	}
+	meter := bench.StartCPUMeter()
+	cpu0 := bench.ProcessCPU()
 	done := showProgress(s, "sweep", f.quiet, stderr)
 	w := &throttledWriter{write: func(r *reports.Run) error { return writeRun(dir, r, false) }, every: hasPlugin(s.Kernels)}
 	s.Finished = func(r *reports.Run) error {
@@ -255,6 +274,11 @@ func runSweep(args []string, stdout, stderr io.Writer) (err error) {
 	done()
 	if err != nil {
 		return err
+	}
+	if share, ok := meter.Other(bench.ProcessCPU() - cpu0); ok && share > 0.1 {
+		w := fmt.Sprintf("other processes used %.0f%% of the machine's CPU time during the run", 100*share)
+		fmt.Fprintf(stderr, "qkbench sweep: warning: %s\n", w)
+		run.Warnings = append(run.Warnings, w)
 	}
 	verr := verdict(run)
 	if err := writeRun(dir, run, true); err != nil {
@@ -272,6 +296,19 @@ func runSweep(args []string, stdout, stderr io.Writer) (err error) {
 		fmt.Fprintf(stderr, "qkbench sweep: FAIL %s\n", f)
 	}
 	return verr
+}
+
+// machineWarnings looks at the machine before a run: other processes busy
+// on its CPUs, a CPU frequency governor that scales the clock.
+func machineWarnings() []string {
+	var out []string
+	if w := bench.BusyWarning(context.Background(), 300*time.Millisecond); w != "" {
+		out = append(out, w)
+	}
+	if g := bench.Governor(); g != "" && g != "performance" {
+		out = append(out, fmt.Sprintf("the CPU frequency governor is %q: the clock follows the load, and timings with it", g))
+	}
+	return out
 }
 
 // runInterruptibly runs the sweep until it ends or the first Ctrl-C (or

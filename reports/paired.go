@@ -1,0 +1,99 @@
+package reports
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/qkbench/qkbench/internal/stats"
+)
+
+// Ratio is the ratio of two cells' times per GEMV, estimated from their
+// samples paired by round (samples of one round were taken close together,
+// so a change of the host's speed between rounds cancels out): the
+// Hodges–Lehmann estimate of the per-round log-ratios, with the
+// signed-rank 95% interval.
+type Ratio struct {
+	Value, Low, High float64 // Low, High: 0 when there are too few pairs for an interval
+	Pairs            int
+	// Unstable is true when either cell is unstable.
+	Unstable bool
+}
+
+// MaxRatioHalfWidth: a ratio whose interval reaches further than ±5% is
+// marked, as an unstable cell is.
+const MaxRatioHalfWidth = 0.05
+
+// PairedRatio returns a's time over b's (above 1: a is slower), from the
+// rounds in which both have a sample that was not disturbed. A receipt
+// without sample rounds (schema 1) pairs samples by index. Value is NaN
+// with fewer than 3 pairs.
+func PairedRatio(a, b *Cell) Ratio {
+	x := Ratio{Value: math.NaN(), Unstable: a.Unstable != "" || b.Unstable != ""}
+	if !a.Timed() || !b.Timed() {
+		return x
+	}
+	bs := map[int]float64{}
+	for i, v := range b.Samples {
+		if !slices.Contains(b.Disturbed, i) {
+			bs[round(b, i)] = v
+		}
+	}
+	var d []float64
+	for i, v := range a.Samples {
+		if w, ok := bs[round(a, i)]; ok && !slices.Contains(a.Disturbed, i) && v > 0 && w > 0 {
+			d = append(d, math.Log(v/w))
+		}
+	}
+	x.Pairs = len(d)
+	if len(d) < 3 {
+		return x
+	}
+	est, lo, hi := stats.HodgesLehmann(d, 0.95)
+	x.Value = math.Exp(est)
+	if !math.IsInf(lo, 0) && !math.IsInf(hi, 0) {
+		x.Low, x.High = math.Exp(lo), math.Exp(hi)
+	}
+	return x
+}
+
+func round(c *Cell, i int) int {
+	if i < len(c.SampleRounds) {
+		return c.SampleRounds[i]
+	}
+	return i
+}
+
+// Inverse is b's time over a's.
+func (x Ratio) Inverse() Ratio {
+	y := x
+	y.Value = 1 / x.Value
+	if x.Low > 0 && x.High > 0 {
+		y.Low, y.High = 1/x.High, 1/x.Low
+	}
+	return y
+}
+
+// Shaky reports whether the ratio is to be marked: either cell is unstable,
+// or its interval is missing or wider than ±MaxRatioHalfWidth.
+func (x Ratio) Shaky() bool {
+	if x.Unstable || x.Low <= 0 {
+		return true
+	}
+	return math.Max(x.High/x.Value-1, 1-x.Low/x.Value) > MaxRatioHalfWidth
+}
+
+// String formats the ratio as "3.96×", with the marker † when it is shaky.
+func (x Ratio) String() string {
+	if math.IsNaN(x.Value) {
+		return ""
+	}
+	s := fmt.Sprintf("%.2f×", x.Value)
+	if x.Shaky() {
+		s += Mark
+	}
+	return s
+}
+
+// Mark flags a figure built from an unstable cell or a wide interval.
+const Mark = "†"

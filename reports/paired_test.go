@@ -1,0 +1,70 @@
+package reports
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+// Ratios pair samples by round: a host that changes speed between rounds
+// (both cells alike) does not move the ratio, disturbed samples are left
+// out, and a ratio from an unstable cell or a wide interval is marked.
+func TestPairedRatio(t *testing.T) {
+	speed := []float64{1, 1.2, 1, 1.2, 1.2, 1, 1, 1.2} // the host's state per round
+	a := &Cell{Status: StatusOK, Median: 2}
+	b := &Cell{Status: StatusOK, Median: 1}
+	for r, s := range speed {
+		a.Samples = append(a.Samples, 2*s*(1+0.001*float64(r%3)))
+		a.SampleRounds = append(a.SampleRounds, r)
+		// b's rounds in another order: pairing is by round, not by index.
+		rb := len(speed) - 1 - r
+		b.Samples = append(b.Samples, speed[rb])
+		b.SampleRounds = append(b.SampleRounds, rb)
+	}
+	x := PairedRatio(a, b)
+	if math.Abs(x.Value-2) > 0.01 || x.Pairs != 8 || x.Shaky() {
+		t.Errorf("ratio %+v, want 2 from 8 pairs, not shaky", x)
+	}
+	// A disturbed sample of a, 10× slower, is left out.
+	a.Samples[3] *= 10
+	a.Disturbed = []int{3}
+	if y := PairedRatio(a, b); y.Pairs != 7 || math.Abs(y.Value-2) > 0.01 {
+		t.Errorf("with a disturbed sample: %+v", y)
+	}
+	if s := x.Inverse(); math.Abs(s.Value-0.5) > 0.01 || s.Low > s.Value || s.High < s.Value {
+		t.Errorf("inverse %+v", s)
+	}
+	a.Unstable = "two levels"
+	if z := PairedRatio(a, b); !z.Shaky() || !strings.HasSuffix(z.String(), Mark) {
+		t.Errorf("from an unstable cell: %q, want the mark", z.String())
+	}
+	// Too few pairs: no ratio.
+	c := &Cell{Status: StatusOK, Median: 1, Samples: []float64{1, 1}, SampleRounds: []int{0, 1}}
+	if v := PairedRatio(a, c); !math.IsNaN(v.Value) || v.String() != "" {
+		t.Errorf("2 pairs: %+v", v)
+	}
+}
+
+// An unstable cell is marked in the table, named with its reason under it,
+// and report.md opens with a warning block.
+func TestUnstableMarked(t *testing.T) {
+	r := &Run{Warnings: []string{"the machine is busy"}}
+	r.Cells = []Cell{{Kernel: "avx2-i8", Workload: "64x256", Shape: "64x256", Threads: 1, Status: StatusOK, Median: 1e-5,
+		Samples: []float64{1e-5}, Unstable: "two levels 20% apart (3 of 10 samples in the slow one)"}}
+	rows := r.Rows()
+	if !strings.HasSuffix(rows[0][3], Mark) {
+		t.Errorf("median column %q lacks the mark", rows[0][3])
+	}
+	notes := strings.Join(r.ResultsTable().Notes, "\n")
+	if !strings.Contains(notes, "avx2-i8 on 64x256, 1 threads: two levels 20% apart") {
+		t.Errorf("notes %q", notes)
+	}
+	var b strings.Builder
+	if err := r.WriteMarkdown(&b, nil); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	if !strings.Contains(md, "> **Warning") || !strings.Contains(md, "> - the machine is busy") || !strings.Contains(md, "1 cells stayed unstable") {
+		t.Errorf("report.md has no warning block:\n%s", md[:min(len(md), 600)])
+	}
+}
