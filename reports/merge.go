@@ -137,6 +137,38 @@ func Overlap(a, b *Run) (overlapping, both int) {
 	return overlapping, both
 }
 
+// RatioAgreement compares two runs of one machine through their ratios to
+// a peer kernel: for every cell timed in both runs (the peer's own cells
+// left out) it takes the paired ratio peer/kernel in each run and counts
+// how many agree within tol (0.05: ±5%), and how many of the disagreeing
+// ones either run marked. Ratios cancel the host's speed, which drifts
+// between runs; it is the repeatability that matters when comparing
+// kernels.
+func RatioAgreement(a, b *Run, peer string, tol float64) (agree, both, marked int) {
+	for i := range a.Cells {
+		ca := &a.Cells[i]
+		if ca.Kernel == peer {
+			continue
+		}
+		cb := b.Find(ca.Kernel, ca.Workload, ca.Threads)
+		pa, pb := a.Find(peer, ca.Workload, ca.Threads), b.Find(peer, ca.Workload, ca.Threads)
+		if cb == nil || pa == nil || pb == nil {
+			continue
+		}
+		ra, rb := PairedRatio(pa, ca), PairedRatio(pb, cb)
+		if math.IsNaN(ra.Value) || math.IsNaN(rb.Value) {
+			continue
+		}
+		both++
+		if math.Abs(ra.Value/rb.Value-1) <= tol {
+			agree++
+		} else if ra.Shaky() || rb.Shaky() {
+			marked++
+		}
+	}
+	return agree, both, marked
+}
+
 // RunList names the runs of a merged report: "#1 label (folder)".
 func RunList(runs []*Run, dirs []string) []string {
 	var out []string

@@ -68,3 +68,30 @@ func TestUnstableMarked(t *testing.T) {
 		t.Errorf("report.md has no warning block:\n%s", md[:min(len(md), 600)])
 	}
 }
+
+// Two runs whose host ran 10% slower in the second agree through their
+// ratios to the peer though every median moved.
+func TestRatioAgreement(t *testing.T) {
+	mk := func(slow float64, kernelFactor float64) *Run {
+		r := &Run{}
+		for _, k := range []struct {
+			id string
+			f  float64
+		}{{"ggml-tq2_0-zen4", 1}, {"avx2-i8", 0.7 * kernelFactor}, {"go-i8", 5}} {
+			c := Cell{Kernel: k.id, Workload: "w", Shape: "w", Threads: 1, Status: StatusOK}
+			for i := range 10 {
+				c.Samples = append(c.Samples, slow*k.f*(1+0.002*float64(i%3)))
+				c.SampleRounds = append(c.SampleRounds, i)
+			}
+			c.Median = slow * k.f
+			r.Cells = append(r.Cells, c)
+		}
+		return r
+	}
+	if a, n, _ := RatioAgreement(mk(1, 1), mk(1.1, 1), "ggml-tq2_0-zen4", 0.05); a != 2 || n != 2 {
+		t.Errorf("host 10%% slower: %d of %d agree, want 2 of 2", a, n)
+	}
+	if a, n, _ := RatioAgreement(mk(1, 1), mk(1, 1.2), "ggml-tq2_0-zen4", 0.05); a != 1 || n != 2 {
+		t.Errorf("avx2-i8 20%% slower: %d of %d agree, want 1 of 2", a, n)
+	}
+}
