@@ -2,6 +2,7 @@
 //
 //	-part kernels: avx2-i8 and avx2-f32 row kernels (avx2_amd64.s)
 //	-part quant:   the vectorized i8 activation quantizer (quant_amd64.s)
+//	-part lut:     avx2lut-i8's table builder, lookups and scale (avx2lut_amd64.s)
 //
 // Run it through go generate in kernels/amd64 (see avx2.go and quant.go).
 package main
@@ -25,7 +26,7 @@ const chunkCols = 128
 // adds four of them per lane (4064), and 8 chunks reach 32512 <= 32767.
 const i8Group = 8
 
-var part = flag.String("part", "kernels", "what to generate: kernels or quant")
+var part = flag.String("part", "kernels", "what to generate: kernels, quant or lut")
 
 func main() {
 	flag.Parse()
@@ -43,8 +44,14 @@ func main() {
 	case "quant":
 		absMax()
 		quantize()
+	case "lut":
+		lutConsts()
+		lutTables()
+		lutChunk(1)
+		lutChunk(2)
+		lutScale()
 	default:
-		log.Fatalf("avx2: -part %q: want kernels or quant", *part)
+		log.Fatalf("avx2: -part %q: want kernels, quant or lut", *part)
 	}
 	Generate()
 }
