@@ -1,6 +1,11 @@
 # qkbench. Quick start: `make sweep` runs the main job, `make test` the tests.
 GO ?= go
 QEMU ?= qemu-aarch64-static
+# The amd64 kernels on a CPU with AVX2 and without AVX-512: QEMU user
+# emulation of a Haswell (test-haswell).
+QEMU_X86 ?= qemu-x86_64-static -cpu Haswell
+# Kernels that must run there.
+HASWELL_REQUIRE ?= avx2-f32,avx2-i8,avx2lut-i8
 # Flags for qkbench sweep (its default codebook is ternary, what BitNet
 # models hold and what the ggml peers compute).
 SWEEP_FLAGS ?=
@@ -22,6 +27,7 @@ TEST_PLUGINS := $(abspath $(PLUGIN_EXAMPLE))$(if $(filter amd64,$(shell $(GO) en
 
 
 .PHONY: test test-arm64 test-simd bench vet fmt generate check-generate peers sweep check build gate plugins $(PLUGIN_EXAMPLE)
+.PHONY: test-haswell
 
 # The regression gate: make gate BASE=main (head: the working tree). Both
 # builds use $(SIMD), as the sweep does; GATE_FLAGS adds gate flags.
@@ -47,6 +53,7 @@ gate:
 test: vet plugins
 	QKBENCH_PLUGINS=$(TEST_PLUGINS) $(GO) test -race ./...
 	$(MAKE) --no-print-directory test-simd
+	$(MAKE) --no-print-directory test-haswell
 	$(MAKE) --no-print-directory test-arm64
 
 # archsimd-i8 exists only under Go's SIMD experiment: vet everything and run
@@ -72,6 +79,25 @@ test-arm64:
 			$(GO) test -count=1 -exec $(QEMU) ./kernels/all/ ./kernels/arm64/... ./bench/probe/; \
 	else \
 		echo "skipping arm64 tests: $(QEMU) is not installed (apt-get install qemu-user-static)"; \
+	fi
+
+# The amd64 kernels under QEMU user emulation of a Haswell (AVX2, no
+# AVX-512; TCG has no AVX-512 at all), when it is installed: the package's
+# tests and the conformance suite of its kernels (kernels/all). The AVX2
+# kernels must run (HASWELL_REQUIRE), the AVX-512 kernels must say they are
+# unavailable, and an AVX-512 instruction must fault (TestEmulatedCPU), so
+# one in an AVX2 kernel would crash its tests.
+test-haswell:
+	@if [ "$$($(GO) env GOARCH)" != amd64 ]; then \
+		echo "skipping the Haswell tests: GOARCH is not amd64"; \
+	elif command -v $(firstword $(QEMU_X86)) >/dev/null 2>&1; then \
+		echo "go test ./kernels/amd64/ under $(QEMU_X86)"; \
+		QKBENCH_REQUIRE=$(HASWELL_REQUIRE) QKBENCH_EMULATOR="$(QEMU_X86)" \
+			$(GO) test -count=1 -exec "$(QEMU_X86)" ./kernels/amd64/ && \
+		QKBENCH_REQUIRE=$(HASWELL_REQUIRE) $(GO) test -count=1 -exec "$(QEMU_X86)" \
+			-run '^TestRequired$$|^TestConformance$$/^(avx2|avx512|archsimd)' ./kernels/all/; \
+	else \
+		echo "skipping the Haswell tests: $(firstword $(QEMU_X86)) is not installed (apt-get install qemu-user-static)"; \
 	fi
 
 bench:
