@@ -27,7 +27,7 @@ TEST_PLUGINS := $(abspath $(PLUGIN_EXAMPLE))$(if $(filter amd64,$(shell $(GO) en
 
 
 .PHONY: test test-arm64 test-simd bench vet fmt generate check-generate peers sweep check build gate plugins $(PLUGIN_EXAMPLE)
-.PHONY: test-haswell
+.PHONY: test-haswell test-gen
 
 # The regression gate: make gate BASE=main (head: the working tree). Both
 # builds use $(SIMD), as the sweep does; GATE_FLAGS adds gate flags.
@@ -52,6 +52,7 @@ gate:
 
 test: vet plugins
 	QKBENCH_PLUGINS=$(TEST_PLUGINS) $(GO) test -race ./...
+	$(MAKE) --no-print-directory test-gen
 	$(MAKE) --no-print-directory test-simd
 	$(MAKE) --no-print-directory test-haswell
 	$(MAKE) --no-print-directory test-arm64
@@ -103,6 +104,10 @@ test-haswell:
 bench:
 	$(GO) test -run '^$$' -bench GEMV ./bench/
 
+# The assembly generators' module (kernels/_gen: avo, the arm64 encoder).
+test-gen:
+	cd kernels/_gen && $(GO) vet ./... && $(GO) test -count=1 ./...
+
 vet:
 	$(GO) vet ./...
 	GOARCH=arm64 CGO_ENABLED=0 $(GO) vet ./...
@@ -128,10 +133,17 @@ $(PLUGIN_I2S): kernels/cgo/i2s.c kernels/cgo/i2s.h kernels/plugin/testdata/i2s.c
 	@mkdir -p peers
 	$(CC) -O3 -shared -fPIC -Iinclude -Ikernels/cgo -o $@ kernels/cgo/i2s.c kernels/plugin/testdata/i2s.c -lm
 
-# Regenerate the avo assembly; check-generate fails when the committed files differ.
+# Regenerate every assembly file with its stubs and constants (the commands
+# of the generator module kernels/_gen, run by go generate); check-generate
+# fails when the committed files differ, or when a .s or stub file is not
+# generated at all.
+GENERATED = '*.s' '*stubs*.go' '*_consts.go'
+
 generate:
 	$(GO) generate ./...
 
 check-generate: generate
-	@git diff --exit-code -- '*.s' '*stubs*.go' || { echo "generated files differ from the committed ones: run make generate and commit"; exit 1; }
-	@if [ -n "$$(git status --porcelain --untracked-files=all -- '*.s' '*stubs*.go')" ]; then echo "make generate wrote files that are not committed:"; git status --short -- '*.s' '*stubs*.go'; exit 1; fi
+	@git diff --exit-code -- $(GENERATED) || { echo "generated files differ from the committed ones: run make generate and commit"; exit 1; }
+	@if [ -n "$$(git status --porcelain --untracked-files=all -- $(GENERATED))" ]; then echo "make generate wrote files that are not committed:"; git status --short -- $(GENERATED); exit 1; fi
+	@hand=$$(for f in $$(git ls-files $(GENERATED)); do head -1 "$$f" | grep -q '^// Code generated .* DO NOT EDIT\.$$' || echo "$$f"; done); \
+		if [ -n "$$hand" ]; then echo "not generated (no \"Code generated ... DO NOT EDIT.\" line; write them from kernels/_gen):"; echo "$$hand"; exit 1; fi

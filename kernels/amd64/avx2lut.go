@@ -6,22 +6,19 @@ import (
 	"github.com/qkbench/qkbench/kernels"
 )
 
-//go:generate sh -c "cd _gen && go run ./avx2 -part lut -out ../avx2lut_amd64.s -stubs ../avx2lut_stubs_amd64.go -pkg amd64"
+//go:generate sh -c "cd ../_gen && go run ./amd64 -part avx2lut"
 
 func init() {
 	kernels.Register(AVX2LUTI8)
 }
 
-// Geometry of avx2lut-i8 (the generator's a2Pairs, a2Halves and a2Period).
+// Geometry of avx2lut-i8 around the generator's a2Pairs, a2Halves and
+// a2Period (avx2lut_consts.go).
 const (
-	a2PairCols = 8                  // columns per table pair (Tu, Ts): 4 column pairs
-	a2Pairs    = 4                  // table pairs per pass
 	a2Pass     = a2Pairs * 8        // columns per pass; cols are padded to a multiple
 	a2Rows     = 8                  // rows per 32-byte index vector
-	a2Halves   = 4                  // index vectors per table pair, pass, plane and block
 	a2Block    = a2Halves * a2Rows  // rows per block (the driver's row block)
 	a2BlockAcc = 2 * a2Block        // int32 sums per block: two per row, one per lane
-	a2Period   = 16                 // plane passes between int16 -> int32 widenings
 	a2Super    = 1024 / a2Block     // blocks per super-block (1024 rows, as lutSuper)
 	a2VecBytes = 32                 // bytes per index vector
 	a2PassVecs = a2Halves * a2Pairs // index vectors per pass, plane and block
@@ -91,11 +88,10 @@ func a2DigitPlanes(cb kernels.Codebook) (planes int, d [2][4]int8, c int8) {
 }
 
 // a2State is the index byte of a column pair's digits (d0, d1), without
-// the half: its entry in the generator's a2Digits order, or 0x80 for (0, 0).
+// the half: its entry in a2Digits (the tables' order), or 0x80 for (0, 0).
 var a2State = func() (s [3][3]byte) {
-	order := [8][2]int8{{1, 0}, {-1, 0}, {0, 1}, {0, -1}, {1, 1}, {-1, -1}, {1, -1}, {-1, 1}}
 	s[1][1] = 0x80
-	for c, d := range order {
+	for c, d := range a2Digits {
 		s[d[0]+1][d[1]+1] = byte(c)
 	}
 	return s

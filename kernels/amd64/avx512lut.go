@@ -10,11 +10,11 @@ func init() {
 	kernels.Register(AVX512LUTI8)
 }
 
-// Geometry of avx512lut-i8 (the generator's lutSets and lutChunkOct).
+// Geometry of avx512lut-i8 (lutSets comes from the generator, see
+// avx512_consts.go; lutChunkOct there fixes the rest).
 const (
 	lutGroup    = 3                               // activations per table (64 entries)
 	lutOctet    = 8                               // groups whose indices fill 3 words a row (2 bits per weight)
-	lutSets     = 4                               // 32-row word vectors per row block
 	lutRowBlock = 32 * lutSets                    // rows per pass
 	lutPeriod   = 4                               // octets between int16 -> int32 widenings (32 lookups)
 	lutPadCols  = lutGroup * lutOctet * lutPeriod // columns are padded to a multiple of this (96)
@@ -22,12 +22,12 @@ const (
 )
 
 // Geometry of the base-3 path, for codebooks of at most three distinct
-// values (the generator's lut3PeriodWords and lut3Chunk).
+// values (lut3PeriodWords, the words between int16 -> int32 widenings,
+// comes from the generator; lut3Chunk there fixes the rest).
 const (
-	lut3Word        = 9                          // columns per index word (3 groups of 3)
-	lut3PeriodWords = 12                         // words between int16 -> int32 widenings (36 lookups)
-	lut3PadCols     = lut3Word * lut3PeriodWords // columns are padded to a multiple of this (108)
-	lut3ChunkPer    = 4                          // periods per column chunk: 144 tables = 9 KiB
+	lut3Word     = 9                          // columns per index word (3 groups of 3)
+	lut3PadCols  = lut3Word * lut3PeriodWords // columns are padded to a multiple of this (108)
+	lut3ChunkPer = 4                          // periods per column chunk: 144 tables = 9 KiB
 )
 
 // AVX512LUTI8 is the avx512lut-i8 kernel (T-MAC style): one exact int16

@@ -2,13 +2,14 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// avx2lut-i8's geometry; avx2lut.go mirrors these constants.
+// avx2lut-i8's geometry; the avx2lut part exports it (avx2lut_consts.go).
 const (
 	a2Pairs  = 4  // table pairs (Tu, Ts) per pass, 8 columns each: 32 columns
 	a2Halves = 4  // 8-row index vectors per block (8*a2Halves rows)
@@ -22,9 +23,31 @@ var a2Digits = [8][2]int8{{1, 0}, {-1, 0}, {0, 1}, {0, -1}, {1, 1}, {-1, -1}, {1
 
 var a2Const Mem
 
-// lutConsts emits avx2LUTConst: the table builder's byte selectors and
+// a2DigitsLiteral is a2Digits as Go source.
+func a2DigitsLiteral() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "[%d][2]int8{", len(a2Digits))
+	for i, d := range a2Digits {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "{%d, %d}", d[0], d[1])
+	}
+	return b.String() + "}"
+}
+
+// avx2lutPart: avx2lut-i8's table builder, lookups and scale.
+func avx2lutPart() {
+	a2ConstData()
+	a2Tables()
+	a2Chunk(1)
+	a2Chunk(2)
+	a2Scale()
+}
+
+// a2ConstData emits avx2LUTConst: the table builder's byte selectors and
 // digit patterns, the ones it signs with and the widening masks.
-func lutConsts() {
+func a2ConstData() {
 	a2Const = GLOBL("avx2LUTConst", RODATA|NOPTR)
 	off := 0
 	put := func(b byte) { DATA(off, U8(b)); off++ }
@@ -59,10 +82,10 @@ func lutConsts() {
 	}
 }
 
-// lutTables emits avx2LUTTables: for each table pair (8 columns), the
+// a2Tables emits avx2LUTTables: for each table pair (8 columns), the
 // magnitudes Tu and signs Ts of the 8 nonzero digit pairs of each of its
 // 4 column pairs.
-func lutTables() {
+func a2Tables() {
 	TEXT("avx2LUTTables", NOSPLIT, "func(q *int8, npairs int, tbl *byte)")
 	Pragma("noescape")
 	Doc(
@@ -108,7 +131,7 @@ func lutTables() {
 
 // lutChunk emits avx2LUTChunk<planes>: the lookups of one column chunk for
 // nblk 16-row blocks.
-func lutChunk(planes int) {
+func a2Chunk(planes int) {
 	name := fmt.Sprintf("avx2LUTChunk%d", planes)
 	rows, vecs := 8*a2Halves, a2Halves*a2Pairs
 	TEXT(name, NOSPLIT, "func(w *byte, tbl *byte, npass int, nblk int, acc *int32)")
@@ -188,9 +211,9 @@ func lutChunk(planes int) {
 	RET()
 }
 
-// lutScale emits avx2LUTScale: the row sums of whole 8-row halves, with
+// a2Scale emits avx2LUTScale: the row sums of whole 8-row halves, with
 // the codebook's offset term, scaled to float32.
-func lutScale() {
+func a2Scale() {
 	TEXT("avx2LUTScale", NOSPLIT, "func(acc *int32, n8 int, bias int32, inv float32, y *float32)")
 	Pragma("noescape")
 	Doc(
