@@ -27,7 +27,7 @@ TEST_PLUGINS := $(abspath $(PLUGIN_EXAMPLE))$(if $(filter amd64,$(shell $(GO) en
 
 
 .PHONY: test test-arm64 test-simd bench vet fmt generate check-generate peers sweep check build gate plugins $(PLUGIN_EXAMPLE)
-.PHONY: test-haswell test-gen
+.PHONY: test-haswell test-gen test-bigendian
 
 # The regression gate: make gate BASE=main (head: the working tree). Both
 # builds use $(SIMD), as the sweep does; GATE_FLAGS adds gate flags.
@@ -56,6 +56,7 @@ test: vet plugins
 	$(MAKE) --no-print-directory test-simd
 	$(MAKE) --no-print-directory test-haswell
 	$(MAKE) --no-print-directory test-arm64
+	$(MAKE) --no-print-directory test-bigendian
 
 # archsimd-i8 exists only under Go's SIMD experiment: vet everything and run
 # the amd64 kernels and the benchmark engine again in that build.
@@ -99,6 +100,16 @@ test-haswell:
 			-run '^TestRequired$$|^TestConformance$$/^(avx2|avx512|archsimd)' ./kernels/all/; \
 	else \
 		echo "skipping the Haswell tests: $(firstword $(QEMU_X86)) is not installed (apt-get install qemu-user-static)"; \
+	fi
+
+# The portable kernels on a big-endian CPU (s390x under QEMU): go-i8 adds
+# its int32 table entries two to a uint64.
+test-bigendian:
+	@if command -v qemu-s390x-static >/dev/null 2>&1; then \
+		echo "GOARCH=s390x go test ./kernels/scalar/ under qemu-s390x-static"; \
+		GOARCH=s390x CGO_ENABLED=0 $(GO) test -count=1 -short -exec qemu-s390x-static ./kernels/scalar/; \
+	else \
+		echo "skipping the big-endian tests: qemu-s390x-static is not installed (apt-get install qemu-user-static)"; \
 	fi
 
 bench:

@@ -2,6 +2,7 @@ package scalar
 
 import (
 	"fmt"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/qkbench/qkbench/kernels"
@@ -21,14 +22,37 @@ import (
 // 64c..64c+63) sit at [(c*rows+r)*16, (c*rows+r+1)*16), so a chunk's pass over
 // the rows reads one contiguous run. Padding codes need no care: x is copied
 // (f32) or quantized (i8) into a buffer padded with zeros to whole chunks, and
-// a table built from zero activations is all zeros, whatever the code.
+// a table built from zero activations is all zeros (i8: all i8Bias), whatever
+// the code.
+//
+// A GEMV over every row builds each chunk's tables on its stack, in L1,
+// right before using them. GEMVs over parts of the rows, which may run
+// concurrently, share one set of tables per Load instead (tableSet): each
+// builds the chunks no other has claimed, starting at the chunk as far into
+// the matrix as its rows are, so two ranges build half each, and then uses
+// every chunk in order (a chunk another GEMV is still building, it builds
+// a copy of rather than wait), so the sums (and go-f32's rounding) are the
+// same however the rows are cut. Built per range, the tables cost a
+// 2-thread GEMV as much as a 1-thread one: 15% of go-i8's and go-f32's time
+// at 2048x4096, which held two threads at 1.69-1.74x.
 
 const (
 	lutGroups  = 16                  // groups of 4 columns per chunk
 	chunkCols  = 4 * lutGroups       // columns per chunk
 	chunkBytes = chunkCols / 4       // bytes of one row per chunk
 	tableBytes = lutGroups * 256 * 4 // bytes of one chunk's tables (L1-resident)
+	tableWords = tableBytes / 8      // the same in uint64s (their storage: 8-byte aligned)
+	// maxShared is the most table bytes a tableSet may take: wider matrices
+	// build per range (a 32768-column W needs 8 MiB).
+	maxShared = 8 << 20
 )
+
+// table is one chunk's tables in uint64 words, viewed as [lutGroups][256]T.
+type table [tableWords]uint64
+
+func tableOf[T int32 | float32](t *table) *[lutGroups][256]T {
+	return (*[lutGroups][256]T)(unsafe.Pointer(t))
+}
 
 // GoF32 is the fastest portable f32 kernel: float32 lookup tables over groups
 // of 4 activations, rebuilt per 64 columns, 4 rows per pass.
@@ -117,6 +141,7 @@ func (p *lutPrepared) chunkW(c, r0, r1 int) []byte {
 type lutInputF32 struct {
 	p      *lutPrepared
 	xp     []float32 // x padded with zeros to chunks*chunkCols
+	ts     *tableSet // shared by GEMVs on row ranges (nil: too wide)
 	loaded bool
 }
 
@@ -127,8 +152,10 @@ func (in *lutInputF32) Load(x []float32) error {
 	}
 	if in.xp == nil {
 		in.xp = make([]float32, in.p.chunks*chunkCols) // tail stays zero
+		in.ts = newTableSet(in.p.chunks)
 	}
 	copy(in.xp, x)
+	in.ts.reset()
 	in.loaded = true
 	return nil
 }
@@ -143,7 +170,7 @@ func (in *lutInputF32) GEMV(y []float32, r0, r1 int) error {
 	if len(ys) == 0 {
 		return nil
 	}
-	sums(p, in.xp, r0, r1, ys)
+	sums(p, in.xp, r0, r1, ys, in.ts)
 	if s := m.Scale; s != 1 {
 		for i := range ys {
 			ys[i] *= s
@@ -152,27 +179,103 @@ func (in *lutInputF32) GEMV(y []float32, r0, r1 int) error {
 	return nil
 }
 
-// sums sets acc[i] to Σ_c Σ_g t_c[g][code byte] for rows r0+i: chunk by
-// chunk, the tables of x's (padded to whole chunks) 64 columns are built on
-// the stack (16 KiB) and every row of the range is looked up in them.
-func sums[T int32 | float32, E int8 | float32](p *lutPrepared, x []E, r0, r1 int, acc []T) {
+// sums sets acc[i] to Σ_c Σ_g t_c[g][code byte] for rows r0+i, chunk by
+// chunk (see the top of the file). Over every row (or without ts), each
+// chunk's tables (16 KiB) are built on the stack and every row of the
+// range is looked up in them; over part of the rows, the chunks' tables
+// come from ts, the Load's shared set.
+func sums[T int32 | float32, E int8 | float32](p *lutPrepared, x []E, r0, r1 int, acc []T, ts *tableSet) {
 	clear(acc)
 	var cb [4]T
 	for i, v := range p.m.Codebook {
 		cb[i] = T(v)
 	}
-	var tab [lutGroups][256]T
+	build := func(t *table, c int) { buildTable(tableOf[T](t), x[c*chunkCols:(c+1)*chunkCols], &cb) }
+	if ts == nil || r0 == 0 && r1 == p.m.Rows {
+		var tab table
+		for c := 0; c < p.chunks; c++ {
+			build(&tab, c)
+			rows(tableOf[T](&tab), p.chunkW(c, r0, r1), acc)
+		}
+		return
+	}
+	// Claim and build the chunks nobody has, from the range's own share on.
+	s := p.chunks * r0 / p.m.Rows
+	for i := 0; i < p.chunks; i++ {
+		ts.claim((s+i)%p.chunks, build)
+	}
+	var own table
 	for c := 0; c < p.chunks; c++ {
-		build(&tab, x[c*chunkCols:(c+1)*chunkCols], &cb)
-		rows(&tab, p.chunkW(c, r0, r1), acc)
+		t := ts.ready(c)
+		if t == nil {
+			// Another GEMV is still building it (or was descheduled
+			// doing so): build a copy rather than wait.
+			t = &own
+			build(t, c)
+		}
+		rows(tableOf[T](t), p.chunkW(c, r0, r1), acc)
 	}
 }
 
-// build fills t[g][b] = Σ_j cb[(b>>2j)&3] * x[4g+j] for the 16 groups of one
-// chunk: the low nibble of b (codes 0, 1) and the high nibble (codes 2, 3)
-// each select one of 16 pair sums, and t is their 16x16 sum table. For i8
-// (T int32, x the quantized q) the entries are exact: |entry| <= 4 * 2 * 127.
-func build[T int32 | float32, E int8 | float32](t *[lutGroups][256]T, x []E, cb *[4]T) {
+// tableSet holds one Load's tables of every chunk, shared by the GEMVs on
+// row ranges of one Input (which may run concurrently): a chunk's state is
+// 0 (free), 1 (being built) or 2 (ready, read-only until the next Load).
+type tableSet struct {
+	tabs  []table
+	state []atomic.Int32
+}
+
+// newTableSet returns a set for chunks chunks, or nil when it would take
+// more than maxShared bytes.
+func newTableSet(chunks int) *tableSet {
+	if chunks > maxShared/tableBytes {
+		return nil
+	}
+	return &tableSet{tabs: make([]table, chunks), state: make([]atomic.Int32, chunks)}
+}
+
+// reset frees every chunk (Load: new x, new tables).
+func (ts *tableSet) reset() {
+	if ts != nil {
+		for i := range ts.state {
+			ts.state[i].Store(0)
+		}
+	}
+}
+
+// claim builds chunk c's tables if no one else has claimed them.
+func (ts *tableSet) claim(c int, build func(*table, int)) {
+	if !ts.state[c].CompareAndSwap(0, 1) {
+		return
+	}
+	done := false
+	defer func() {
+		if !done { // build panicked: let another claim the chunk
+			ts.state[c].Store(0)
+		}
+	}()
+	build(&ts.tabs[c], c)
+	done = true
+	ts.state[c].Store(2)
+}
+
+// ready returns chunk c's tables when they are built, else nil.
+func (ts *tableSet) ready(c int) *table {
+	if ts.state[c].Load() != 2 {
+		return nil
+	}
+	return &ts.tabs[c]
+}
+
+// buildTable fills t[g][b] = Σ_j cb[(b>>2j)&3] * x[4g+j] for the 16 groups
+// of one chunk (plus 2*i8Bias for i8, see buildI8): the low nibble of b
+// (codes 0, 1) and the high nibble (codes 2, 3) each select one of 16 pair
+// sums, and t is their 16x16 sum table. t must be 8-byte aligned (a table).
+func buildTable[T int32 | float32, E int8 | float32](t *[lutGroups][256]T, x []E, cb *[4]T) {
+	if ti, ok := any(t).(*[lutGroups][256]int32); ok {
+		buildI8(ti, any(x).([]int8), any(cb).(*[4]int32))
+		return
+	}
 	x = x[:chunkCols]
 	for g := range lutGroups {
 		x0, x1, x2, x3 := T(x[4*g]), T(x[4*g+1]), T(x[4*g+2]), T(x[4*g+3])
@@ -184,25 +287,61 @@ func build[T int32 | float32, E int8 | float32](t *[lutGroups][256]T, x []E, cb 
 		tg := &t[g]
 		for h := range 16 {
 			hv := hi[h]
-			row := (*[16]T)(tg[16*h : 16*h+16])
-			row[0] = lo[0] + hv
-			row[1] = lo[1] + hv
-			row[2] = lo[2] + hv
-			row[3] = lo[3] + hv
-			row[4] = lo[4] + hv
-			row[5] = lo[5] + hv
-			row[6] = lo[6] + hv
-			row[7] = lo[7] + hv
-			row[8] = lo[8] + hv
-			row[9] = lo[9] + hv
-			row[10] = lo[10] + hv
-			row[11] = lo[11] + hv
-			row[12] = lo[12] + hv
-			row[13] = lo[13] + hv
-			row[14] = lo[14] + hv
-			row[15] = lo[15] + hv
+			add8((*[8]T)(tg[16*h:16*h+8]), (*[8]T)(lo[0:8]), hv)
+			add8((*[8]T)(tg[16*h+8:16*h+16]), (*[8]T)(lo[8:16]), hv)
 		}
 	}
+}
+
+// i8Bias makes every pair sum of go-i8's tables non-negative (|pair sum| <=
+// 2*2*127 = 508), so that two entries add in one uint64 without a carry
+// between them; each entry is the exact sum plus 2*i8Bias, and a row sum
+// over a chunk's 16 groups is i8ChunkBias too much.
+const (
+	i8Bias      = 512
+	i8ChunkBias = lutGroups * 2 * i8Bias
+)
+
+// littleEndian says how buildI8's uint64 pairs map onto the int32 entries.
+var littleEndian = func() bool { v := uint16(1); return *(*byte)(unsafe.Pointer(&v)) == 1 }()
+
+// buildI8 is buildTable for go-i8 with two entries per uint64 add: the 8
+// pairs of low-nibble sums (biased, non-negative) plus each high-nibble sum
+// in both halves. Entries are exact: 8 <= entry <= 2*(508+i8Bias) < 2^31.
+func buildI8(t *[lutGroups][256]int32, q []int8, cb *[4]int32) {
+	q = q[:chunkCols]
+	w := (*[lutGroups][128]uint64)(unsafe.Pointer(t))
+	pair := func(a, b int32) uint64 {
+		if littleEndian {
+			return uint64(uint32(a)) | uint64(uint32(b))<<32
+		}
+		return uint64(uint32(b)) | uint64(uint32(a))<<32
+	}
+	for g := range lutGroups {
+		x0, x1, x2, x3 := int32(q[4*g]), int32(q[4*g+1]), int32(q[4*g+2]), int32(q[4*g+3])
+		var lo [8]uint64
+		for i := range lo {
+			l0, l1 := 2*i, 2*i+1
+			lo[i] = pair(cb[l0&3]*x0+cb[l0>>2]*x1+i8Bias, cb[l1&3]*x0+cb[l1>>2]*x1+i8Bias)
+		}
+		wg := &w[g]
+		for h := range 16 {
+			hv := uint64(uint32(cb[h&3]*x2+cb[h>>2]*x3+i8Bias)) * (1<<32 + 1)
+			add8((*[8]uint64)(wg[8*h:8*h+8]), &lo, hv)
+		}
+	}
+}
+
+// add8 sets row[i] = lo[i] + hv for i < 8 (unrolled).
+func add8[T int32 | float32 | uint64](row, lo *[8]T, hv T) {
+	row[0] = lo[0] + hv
+	row[1] = lo[1] + hv
+	row[2] = lo[2] + hv
+	row[3] = lo[3] + hv
+	row[4] = lo[4] + hv
+	row[5] = lo[5] + hv
+	row[6] = lo[6] + hv
+	row[7] = lo[7] + hv
 }
 
 // rows adds, for each row i, Σ_g t[g][w[16i+g]] to ys[i]. len(w) must be
@@ -241,7 +380,8 @@ func rows[T int32 | float32](t *[lutGroups][256]T, w []byte, ys []T) {
 
 type lutInputI8 struct {
 	p      *lutPrepared
-	q      []int8 // QuantizeI8(x), padded with zeros to chunks*chunkCols
+	q      []int8    // QuantizeI8(x), padded with zeros to chunks*chunkCols
+	ts     *tableSet // shared by GEMVs on row ranges (nil: too wide)
 	inv    float32
 	loaded bool
 }
@@ -253,17 +393,20 @@ func (in *lutInputI8) Load(x []float32) error {
 	}
 	if in.q == nil {
 		in.q = make([]int8, in.p.chunks*chunkCols) // tail stays zero
+		in.ts = newTableSet(in.p.chunks)
 	}
+	in.ts.reset()
 	in.inv = kernels.I8Inv(m.Scale, kernels.QuantizeI8(x, in.q[:m.Cols]))
 	in.loaded = true
 	return nil
 }
 
 // GEMV keeps each row's exact int32 partial sum in y[r]'s memory between
-// chunks, so it needs no scratch beyond its own rows of y; the last
-// step turns every sum into float32(isum) * inv. |isum| <= 254 * cols <=
-// 254 * kernels.MaxDim < 2^31, and every table entry and partial sum is
-// bounded by that, so no int32 overflows.
+// chunks, so it needs no scratch beyond its own rows of y; the last step
+// takes off the tables' bias (i8ChunkBias a chunk) and turns every sum into
+// float32(isum) * inv. Entries are positive and at most 2040, so a row's
+// biased sum is at most 16*2040 per chunk, 2040 * kernels.MaxDim/4 < 2^31:
+// no int32 overflows.
 func (in *lutInputI8) GEMV(y []float32, r0, r1 int) error {
 	p := in.p
 	m := p.m
@@ -276,10 +419,10 @@ func (in *lutInputI8) GEMV(y []float32, r0, r1 int) error {
 	}
 	// The int32 sums live in ys's own memory until the last step.
 	acc := unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(ys))), len(ys))
-	sums(p, in.q, r0, r1, acc)
-	inv := in.inv
+	sums(p, in.q, r0, r1, acc, in.ts)
+	inv, bias := in.inv, int32(p.chunks)*i8ChunkBias
 	for i, v := range acc {
-		ys[i] = float32(v) * inv
+		ys[i] = float32(v-bias) * inv
 	}
 	return nil
 }
