@@ -38,16 +38,20 @@ const (
 // columns: two VPSHUFB look up |E| and sign, VPMADDUBSW multiplies them and
 // adds the two pairs of each word, VPADDW accumulates: 4 instructions per
 // 64 weights, at 4 bits per weight (twice QK256's bytes: the index bytes are
-// used as stored, no unpacking). Sums stay in int16 for 16 plane passes
-// (|sum| <= 32512) and are then widened into int32; columns run in chunks of
-// 512 (256 with two planes) whose tables (4 KiB) are built by the core that
-// uses them, 16 rows per block, blocks in 1024-row super-blocks.
+// used as stored). Exactness needs |E| (8 bits) and a sign, two lookups per
+// column pair; unpacking 2-bit codes into index bytes with the pair's half
+// and the zero flag took 2-3 more instructions per vector, which measured
+// (a loop of the same lookups, in L1 and from L3) as slow as avx2-i8's
+// direct VPMADDUBSW. Sums stay in int16 for 16 plane passes (|sum| <=
+// 32512) and are then widened into int32; columns run in chunks of 512 (256
+// with two planes) whose tables (4 KiB) are built by the core that uses
+// them, 32 rows per block, blocks in 1024-row super-blocks.
 var AVX2LUTI8 kernels.Kernel = &a2Kernel{kernels.Base{I: kernels.Info{
 	ID: "avx2lut-i8", Backend: "amd64", ISA: "avx2", Mode: kernels.I8,
 	Code: "Go asm (avo), AVX2 only: T-MAC lookup tables of |E| and sign(E) for each column pair's 8 nonzero digit states " +
 		"(digits in {-1,0,1}: ternary-like codebooks one plane plus an offset, others two planes), built per GEMV and 512-column chunk; " +
 		"index bytes stored ready (4 bits/weight), 8 rows x 8 columns per 32-byte vector: 2 VPSHUFB + VPMADDUBSW + VPADDW per 64 weights, " +
-		"int16 sums widened every 16 passes of 32 columns, 16-row blocks in 1024-row super-blocks",
+		"int16 sums widened every 16 passes of 32 columns, 32-row blocks in 1024-row super-blocks",
 }}}
 
 type a2Kernel struct{ kernels.Base }
