@@ -2,7 +2,6 @@ package scalar
 
 import (
 	"fmt"
-	"sync/atomic"
 	"unsafe"
 
 	"github.com/qkbench/qkbench/kernels"
@@ -18,41 +17,29 @@ import (
 // KiB of float32 or int32, which stays in L1) and every row of [r0, r1) is
 // streamed over them before the next chunk.
 //
+// Each GEMV on a row range builds the tables itself, in the L1 of the core
+// that uses them: with two threads, every thread builds every table, so the
+// build's share of the time limits how well two threads scale (by pprof at
+// 2048x4096, 1 thread: go-f32 15%, go-i8 9% since buildI8 writes two entries
+// per store, 15% before). Sharing one Load's tables between concurrent
+// ranges was tried: each range built half, but reading the other half from
+// the other core's cache cost about what it saved (thread CPU time per
+// 2-thread GEMV 340-373 µs shared, 346-365 µs each building all, against
+// 584-612 µs for one thread, on a busy 2-core VM).
+//
 // Prepare repacks W chunk-major: for chunk c, the 16 bytes of row r (columns
 // 64c..64c+63) sit at [(c*rows+r)*16, (c*rows+r+1)*16), so a chunk's pass over
 // the rows reads one contiguous run. Padding codes need no care: x is copied
 // (f32) or quantized (i8) into a buffer padded with zeros to whole chunks, and
-// a table built from zero activations is all zeros (i8: all i8Bias), whatever
-// the code.
-//
-// A GEMV over every row builds each chunk's tables on its stack, in L1,
-// right before using them. GEMVs over parts of the rows, which may run
-// concurrently, share one set of tables per Load instead (tableSet): each
-// builds the chunks no other has claimed, starting at the chunk as far into
-// the matrix as its rows are, so two ranges build half each, and then uses
-// every chunk in order (a chunk another GEMV is still building, it builds
-// a copy of rather than wait), so the sums (and go-f32's rounding) are the
-// same however the rows are cut. Built per range, the tables cost a
-// 2-thread GEMV as much as a 1-thread one: 15% of go-i8's and go-f32's time
-// at 2048x4096, which held two threads at 1.69-1.74x.
+// a table built from zero activations is all zeros (i8: all 2*i8Bias, which
+// GEMV takes off), whatever the code.
 
 const (
 	lutGroups  = 16                  // groups of 4 columns per chunk
 	chunkCols  = 4 * lutGroups       // columns per chunk
 	chunkBytes = chunkCols / 4       // bytes of one row per chunk
 	tableBytes = lutGroups * 256 * 4 // bytes of one chunk's tables (L1-resident)
-	tableWords = tableBytes / 8      // the same in uint64s (their storage: 8-byte aligned)
-	// maxShared is the most table bytes a tableSet may take: wider matrices
-	// build per range (a 32768-column W needs 8 MiB).
-	maxShared = 8 << 20
 )
-
-// table is one chunk's tables in uint64 words, viewed as [lutGroups][256]T.
-type table [tableWords]uint64
-
-func tableOf[T int32 | float32](t *table) *[lutGroups][256]T {
-	return (*[lutGroups][256]T)(unsafe.Pointer(t))
-}
 
 // GoF32 is the fastest portable f32 kernel: float32 lookup tables over groups
 // of 4 activations, rebuilt per 64 columns, 4 rows per pass.
@@ -70,10 +57,11 @@ var GoF32 kernels.Kernel = &lutKernel{kernels.Base{I: kernels.Info{
 // pass; bit-exact with ref-i8.
 var GoI8 kernels.Kernel = &lutKernel{kernels.Base{I: kernels.Info{
 	ID: "go-i8", Backend: "scalar", ISA: "go", Mode: kernels.I8,
-	Code: fmt.Sprintf("Go, kernels.QuantizeI8 then T-MAC lookup tables: per group of 4 columns a 256-entry int32 table of every exact Σ cb[c_j]*q[j], "+
+	Code: fmt.Sprintf("Go, kernels.QuantizeI8 then T-MAC lookup tables: per group of 4 columns a 256-entry int32 table of every exact Σ cb[c_j]*q[j] "+
+		"(plus a bias that keeps it positive, so one uint64 add builds two entries), "+
 		"indexed directly by the seq-packed code byte; built inside each GEMV call, %d groups (%d columns, %d KiB, on the stack) at a time, "+
 		"and every row of the range streamed over them; W repacked chunk-major (%d bytes per row per chunk); "+
-		"4 rows per pass, exact int32 row sums (q zero-padded so tail codes add 0); y = float32(isum) * inv",
+		"4 rows per pass, exact int32 row sums (q zero-padded so tail codes add 0); y = float32(isum - bias) * inv",
 		lutGroups, chunkCols, tableBytes/1024, chunkBytes),
 }}}
 
@@ -141,7 +129,6 @@ func (p *lutPrepared) chunkW(c, r0, r1 int) []byte {
 type lutInputF32 struct {
 	p      *lutPrepared
 	xp     []float32 // x padded with zeros to chunks*chunkCols
-	ts     *tableSet // shared by GEMVs on row ranges (nil: too wide)
 	loaded bool
 }
 
@@ -152,10 +139,8 @@ func (in *lutInputF32) Load(x []float32) error {
 	}
 	if in.xp == nil {
 		in.xp = make([]float32, in.p.chunks*chunkCols) // tail stays zero
-		in.ts = newTableSet(in.p.chunks)
 	}
 	copy(in.xp, x)
-	in.ts.reset()
 	in.loaded = true
 	return nil
 }
@@ -170,7 +155,7 @@ func (in *lutInputF32) GEMV(y []float32, r0, r1 int) error {
 	if len(ys) == 0 {
 		return nil
 	}
-	sums(p, in.xp, r0, r1, ys, in.ts)
+	sums(p, in.xp, r0, r1, ys, buildF32)
 	if s := m.Scale; s != 1 {
 		for i := range ys {
 			ys[i] *= s
@@ -179,107 +164,39 @@ func (in *lutInputF32) GEMV(y []float32, r0, r1 int) error {
 	return nil
 }
 
-// sums sets acc[i] to Σ_c Σ_g t_c[g][code byte] for rows r0+i, chunk by
-// chunk (see the top of the file). Over every row (or without ts), each
-// chunk's tables (16 KiB) are built on the stack and every row of the
-// range is looked up in them; over part of the rows, the chunks' tables
-// come from ts, the Load's shared set.
-func sums[T int32 | float32, E int8 | float32](p *lutPrepared, x []E, r0, r1 int, acc []T, ts *tableSet) {
+// sums sets acc[i] to Σ_c Σ_g t_c[g][code byte] for rows r0+i: chunk by
+// chunk, the tables of x's (padded to whole chunks) 64 columns are built on
+// the stack (16 KiB) and every row of the range is looked up in them. f32 (T
+// float32) tables hold the partial sums themselves, i8 (int32) ones the
+// exact sums plus 2*i8Bias (see buildI8).
+func sums[T int32 | float32, X int8 | float32](p *lutPrepared, x []X, r0, r1 int, acc []T,
+	build func(t *[lutGroups][256]T, x []X, cb *[4]int32)) {
 	clear(acc)
-	var cb [4]T
+	var cb [4]int32
 	for i, v := range p.m.Codebook {
-		cb[i] = T(v)
+		cb[i] = int32(v)
 	}
-	build := func(t *table, c int) { buildTable(tableOf[T](t), x[c*chunkCols:(c+1)*chunkCols], &cb) }
-	if ts == nil || r0 == 0 && r1 == p.m.Rows {
-		var tab table
-		for c := 0; c < p.chunks; c++ {
-			build(&tab, c)
-			rows(tableOf[T](&tab), p.chunkW(c, r0, r1), acc)
-		}
-		return
+	// 8-byte aligned for buildI8's uint64 stores.
+	var tab [tableBytes / 8]uint64
+	t := (*[lutGroups][256]T)(unsafe.Pointer(&tab))
+	if unsafe.Sizeof(*t) > unsafe.Sizeof(tab) {
+		panic("scalar: lookup tables larger than their buffer")
 	}
-	// Claim and build the chunks nobody has, from the range's own share on.
-	s := p.chunks * r0 / p.m.Rows
-	for i := 0; i < p.chunks; i++ {
-		ts.claim((s+i)%p.chunks, build)
-	}
-	var own table
 	for c := 0; c < p.chunks; c++ {
-		t := ts.ready(c)
-		if t == nil {
-			// Another GEMV is still building it (or was descheduled
-			// doing so): build a copy rather than wait.
-			t = &own
-			build(t, c)
-		}
-		rows(tableOf[T](t), p.chunkW(c, r0, r1), acc)
+		build(t, x[c*chunkCols:(c+1)*chunkCols], &cb)
+		rows(t, p.chunkW(c, r0, r1), acc)
 	}
 }
 
-// tableSet holds one Load's tables of every chunk, shared by the GEMVs on
-// row ranges of one Input (which may run concurrently): a chunk's state is
-// 0 (free), 1 (being built) or 2 (ready, read-only until the next Load).
-type tableSet struct {
-	tabs  []table
-	state []atomic.Int32
-}
-
-// newTableSet returns a set for chunks chunks, or nil when it would take
-// more than maxShared bytes.
-func newTableSet(chunks int) *tableSet {
-	if chunks > maxShared/tableBytes {
-		return nil
-	}
-	return &tableSet{tabs: make([]table, chunks), state: make([]atomic.Int32, chunks)}
-}
-
-// reset frees every chunk (Load: new x, new tables).
-func (ts *tableSet) reset() {
-	if ts != nil {
-		for i := range ts.state {
-			ts.state[i].Store(0)
-		}
-	}
-}
-
-// claim builds chunk c's tables if no one else has claimed them.
-func (ts *tableSet) claim(c int, build func(*table, int)) {
-	if !ts.state[c].CompareAndSwap(0, 1) {
-		return
-	}
-	done := false
-	defer func() {
-		if !done { // build panicked: let another claim the chunk
-			ts.state[c].Store(0)
-		}
-	}()
-	build(&ts.tabs[c], c)
-	done = true
-	ts.state[c].Store(2)
-}
-
-// ready returns chunk c's tables when they are built, else nil.
-func (ts *tableSet) ready(c int) *table {
-	if ts.state[c].Load() != 2 {
-		return nil
-	}
-	return &ts.tabs[c]
-}
-
-// buildTable fills t[g][b] = Σ_j cb[(b>>2j)&3] * x[4g+j] for the 16 groups
-// of one chunk (plus 2*i8Bias for i8, see buildI8): the low nibble of b
-// (codes 0, 1) and the high nibble (codes 2, 3) each select one of 16 pair
-// sums, and t is their 16x16 sum table. t must be 8-byte aligned (a table).
-func buildTable[T int32 | float32, E int8 | float32](t *[lutGroups][256]T, x []E, cb *[4]T) {
-	if ti, ok := any(t).(*[lutGroups][256]int32); ok {
-		buildI8(ti, any(x).([]int8), any(cb).(*[4]int32))
-		return
-	}
+// buildF32 fills t[g][b] = Σ_j cb[(b>>2j)&3] * x[4g+j] for the 16 groups of
+// one chunk: the low nibble of b (codes 0, 1) and the high nibble (codes 2,
+// 3) each select one of 16 pair sums, and t is their 16x16 sum table.
+func buildF32(t *[lutGroups][256]float32, x []float32, cbi *[4]int32) {
 	x = x[:chunkCols]
+	cb := [4]float32{float32(cbi[0]), float32(cbi[1]), float32(cbi[2]), float32(cbi[3])}
 	for g := range lutGroups {
-		x0, x1, x2, x3 := T(x[4*g]), T(x[4*g+1]), T(x[4*g+2]), T(x[4*g+3])
-		var lo, hi [16]T
+		x0, x1, x2, x3 := x[4*g], x[4*g+1], x[4*g+2], x[4*g+3]
+		var lo, hi [16]float32
 		for i := range 16 {
 			lo[i] = cb[i&3]*x0 + cb[i>>2]*x1
 			hi[i] = cb[i&3]*x2 + cb[i>>2]*x3
@@ -287,61 +204,60 @@ func buildTable[T int32 | float32, E int8 | float32](t *[lutGroups][256]T, x []E
 		tg := &t[g]
 		for h := range 16 {
 			hv := hi[h]
-			add8((*[8]T)(tg[16*h:16*h+8]), (*[8]T)(lo[0:8]), hv)
-			add8((*[8]T)(tg[16*h+8:16*h+16]), (*[8]T)(lo[8:16]), hv)
+			row := (*[16]float32)(tg[16*h : 16*h+16])
+			row[0] = lo[0] + hv
+			row[1] = lo[1] + hv
+			row[2] = lo[2] + hv
+			row[3] = lo[3] + hv
+			row[4] = lo[4] + hv
+			row[5] = lo[5] + hv
+			row[6] = lo[6] + hv
+			row[7] = lo[7] + hv
+			row[8] = lo[8] + hv
+			row[9] = lo[9] + hv
+			row[10] = lo[10] + hv
+			row[11] = lo[11] + hv
+			row[12] = lo[12] + hv
+			row[13] = lo[13] + hv
+			row[14] = lo[14] + hv
+			row[15] = lo[15] + hv
 		}
 	}
 }
 
 // i8Bias makes every pair sum of go-i8's tables non-negative (|pair sum| <=
-// 2*2*127 = 508), so that two entries add in one uint64 without a carry
-// between them; each entry is the exact sum plus 2*i8Bias, and a row sum
-// over a chunk's 16 groups is i8ChunkBias too much.
+// 2*2*127 = 508), so that two int32 entries add in one uint64 without a
+// carry between them; each entry is the exact sum plus 2*i8Bias (at most
+// 2040), and a row sum over a chunk's 16 groups is i8ChunkBias too much.
 const (
 	i8Bias      = 512
 	i8ChunkBias = lutGroups * 2 * i8Bias
 )
 
-// littleEndian says how buildI8's uint64 pairs map onto the int32 entries.
-var littleEndian = func() bool { v := uint16(1); return *(*byte)(unsafe.Pointer(&v)) == 1 }()
-
-// buildI8 is buildTable for go-i8 with two entries per uint64 add: the 8
-// pairs of low-nibble sums (biased, non-negative) plus each high-nibble sum
-// in both halves. Entries are exact: 8 <= entry <= 2*(508+i8Bias) < 2^31.
+// buildI8 is buildF32 for go-i8's exact int32 tables with two entries per
+// uint64 add: the 16 low-nibble sums (biased, non-negative) as 8 words,
+// plus each high-nibble sum in both halves; both sides see the halves in
+// memory order, so this holds on either byte order. t must be 8-byte
+// aligned. (The rows' lookups stay int32: an ADDL from memory, where uint16
+// entries would need a load and an add.)
 func buildI8(t *[lutGroups][256]int32, q []int8, cb *[4]int32) {
 	q = q[:chunkCols]
 	w := (*[lutGroups][128]uint64)(unsafe.Pointer(t))
-	pair := func(a, b int32) uint64 {
-		if littleEndian {
-			return uint64(uint32(a)) | uint64(uint32(b))<<32
-		}
-		return uint64(uint32(b)) | uint64(uint32(a))<<32
-	}
 	for g := range lutGroups {
 		x0, x1, x2, x3 := int32(q[4*g]), int32(q[4*g+1]), int32(q[4*g+2]), int32(q[4*g+3])
 		var lo [8]uint64
-		for i := range lo {
-			l0, l1 := 2*i, 2*i+1
-			lo[i] = pair(cb[l0&3]*x0+cb[l0>>2]*x1+i8Bias, cb[l1&3]*x0+cb[l1>>2]*x1+i8Bias)
+		l32 := (*[16]int32)(unsafe.Pointer(&lo))
+		for i := range l32 {
+			l32[i] = cb[i&3]*x0 + cb[i>>2&3]*x1 + i8Bias
 		}
 		wg := &w[g]
 		for h := range 16 {
-			hv := uint64(uint32(cb[h&3]*x2+cb[h>>2]*x3+i8Bias)) * (1<<32 + 1)
-			add8((*[8]uint64)(wg[8*h:8*h+8]), &lo, hv)
+			hv := uint64(uint32(cb[h&3]*x2+cb[h>>2&3]*x3+i8Bias)) * (1<<32 + 1)
+			row := (*[8]uint64)(wg[8*h : 8*h+8])
+			row[0], row[1], row[2], row[3] = lo[0]+hv, lo[1]+hv, lo[2]+hv, lo[3]+hv
+			row[4], row[5], row[6], row[7] = lo[4]+hv, lo[5]+hv, lo[6]+hv, lo[7]+hv
 		}
 	}
-}
-
-// add8 sets row[i] = lo[i] + hv for i < 8 (unrolled).
-func add8[T int32 | float32 | uint64](row, lo *[8]T, hv T) {
-	row[0] = lo[0] + hv
-	row[1] = lo[1] + hv
-	row[2] = lo[2] + hv
-	row[3] = lo[3] + hv
-	row[4] = lo[4] + hv
-	row[5] = lo[5] + hv
-	row[6] = lo[6] + hv
-	row[7] = lo[7] + hv
 }
 
 // rows adds, for each row i, Σ_g t[g][w[16i+g]] to ys[i]. len(w) must be
@@ -380,8 +296,7 @@ func rows[T int32 | float32](t *[lutGroups][256]T, w []byte, ys []T) {
 
 type lutInputI8 struct {
 	p      *lutPrepared
-	q      []int8    // QuantizeI8(x), padded with zeros to chunks*chunkCols
-	ts     *tableSet // shared by GEMVs on row ranges (nil: too wide)
+	q      []int8 // QuantizeI8(x), padded with zeros to chunks*chunkCols
 	inv    float32
 	loaded bool
 }
@@ -393,9 +308,7 @@ func (in *lutInputI8) Load(x []float32) error {
 	}
 	if in.q == nil {
 		in.q = make([]int8, in.p.chunks*chunkCols) // tail stays zero
-		in.ts = newTableSet(in.p.chunks)
 	}
-	in.ts.reset()
 	in.inv = kernels.I8Inv(m.Scale, kernels.QuantizeI8(x, in.q[:m.Cols]))
 	in.loaded = true
 	return nil
@@ -419,7 +332,7 @@ func (in *lutInputI8) GEMV(y []float32, r0, r1 int) error {
 	}
 	// The int32 sums live in ys's own memory until the last step.
 	acc := unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(ys))), len(ys))
-	sums(p, in.q, r0, r1, acc, in.ts)
+	sums(p, in.q, r0, r1, acc, buildI8)
 	inv, bias := in.inv, int32(p.chunks)*i8ChunkBias
 	for i, v := range acc {
 		ys[i] = float32(v-bias) * inv
