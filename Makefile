@@ -1,6 +1,11 @@
 # qkbench. Quick start: `make sweep` runs the main job, `make test` the tests.
 GO ?= go
 QEMU ?= qemu-aarch64-static
+# The amd64 kernels on a CPU with AVX2 and without AVX-512: QEMU user
+# emulation of a Haswell (test-haswell).
+QEMU_X86 ?= qemu-x86_64-static -cpu Haswell
+# Kernels that must run there.
+HASWELL_REQUIRE ?= avx2-f32,avx2-i8,avx2lut-i8
 # Flags for qkbench sweep (its default codebook is ternary, what BitNet
 # models hold and what the ggml peers compute).
 SWEEP_FLAGS ?=
@@ -22,6 +27,7 @@ TEST_PLUGINS := $(abspath $(PLUGIN_EXAMPLE))$(if $(filter amd64,$(shell $(GO) en
 
 
 .PHONY: test test-arm64 test-simd bench vet fmt generate check-generate peers sweep check build gate plugins $(PLUGIN_EXAMPLE)
+.PHONY: test-haswell test-gen test-bigendian
 
 # The regression gate: make gate BASE=main (head: the working tree). Both
 # builds use $(SIMD), as the sweep does; GATE_FLAGS adds gate flags.
@@ -46,8 +52,11 @@ gate:
 
 test: vet plugins
 	QKBENCH_PLUGINS=$(TEST_PLUGINS) $(GO) test -race ./...
+	$(MAKE) --no-print-directory test-gen
 	$(MAKE) --no-print-directory test-simd
+	$(MAKE) --no-print-directory test-haswell
 	$(MAKE) --no-print-directory test-arm64
+	$(MAKE) --no-print-directory test-bigendian
 
 # archsimd-i8 exists only under Go's SIMD experiment: vet everything and run
 # the amd64 kernels and the benchmark engine again in that build.
@@ -74,8 +83,41 @@ test-arm64:
 		echo "skipping arm64 tests: $(QEMU) is not installed (apt-get install qemu-user-static)"; \
 	fi
 
+# The amd64 kernels under QEMU user emulation of a Haswell (AVX2, no
+# AVX-512; TCG has no AVX-512 at all), when it is installed: the package's
+# tests and the conformance suite of its kernels (kernels/all). The AVX2
+# kernels must run (HASWELL_REQUIRE), the AVX-512 kernels must say they are
+# unavailable, and an AVX-512 instruction must fault (TestEmulatedCPU), so
+# one in an AVX2 kernel would crash its tests.
+test-haswell:
+	@if [ "$$($(GO) env GOARCH)" != amd64 ]; then \
+		echo "skipping the Haswell tests: GOARCH is not amd64"; \
+	elif command -v $(firstword $(QEMU_X86)) >/dev/null 2>&1; then \
+		echo "go test ./kernels/amd64/ under $(QEMU_X86)"; \
+		QKBENCH_REQUIRE=$(HASWELL_REQUIRE) QKBENCH_EMULATOR="$(QEMU_X86)" \
+			$(GO) test -count=1 -exec "$(QEMU_X86)" ./kernels/amd64/ && \
+		QKBENCH_REQUIRE=$(HASWELL_REQUIRE) $(GO) test -count=1 -exec "$(QEMU_X86)" \
+			-run '^TestRequired$$|^TestConformance$$/^(avx2|avx512|archsimd)' ./kernels/all/; \
+	else \
+		echo "skipping the Haswell tests: $(firstword $(QEMU_X86)) is not installed (apt-get install qemu-user-static)"; \
+	fi
+
+# The portable kernels on a big-endian CPU (s390x under QEMU): go-i8 adds
+# its int32 table entries two to a uint64.
+test-bigendian:
+	@if command -v qemu-s390x-static >/dev/null 2>&1; then \
+		echo "GOARCH=s390x go test ./kernels/scalar/ under qemu-s390x-static"; \
+		GOARCH=s390x CGO_ENABLED=0 $(GO) test -count=1 -short -exec qemu-s390x-static ./kernels/scalar/; \
+	else \
+		echo "skipping the big-endian tests: qemu-s390x-static is not installed (apt-get install qemu-user-static)"; \
+	fi
+
 bench:
 	$(GO) test -run '^$$' -bench GEMV ./bench/
+
+# The assembly generators' module (kernels/_gen: avo, the arm64 encoder).
+test-gen:
+	cd kernels/_gen && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 vet:
 	$(GO) vet ./...
@@ -102,10 +144,17 @@ $(PLUGIN_I2S): kernels/cgo/i2s.c kernels/cgo/i2s.h kernels/plugin/testdata/i2s.c
 	@mkdir -p peers
 	$(CC) -O3 -shared -fPIC -Iinclude -Ikernels/cgo -o $@ kernels/cgo/i2s.c kernels/plugin/testdata/i2s.c -lm
 
-# Regenerate the avo assembly; check-generate fails when the committed files differ.
+# Regenerate every assembly file with its stubs and constants (the commands
+# of the generator module kernels/_gen, run by go generate); check-generate
+# fails when the committed files differ, or when a .s or stub file is not
+# generated at all.
+GENERATED = '*.s' '*stubs*.go' '*_consts.go'
+
 generate:
 	$(GO) generate ./...
 
 check-generate: generate
-	@git diff --exit-code -- '*.s' '*stubs*.go' || { echo "generated files differ from the committed ones: run make generate and commit"; exit 1; }
-	@if [ -n "$$(git status --porcelain --untracked-files=all -- '*.s' '*stubs*.go')" ]; then echo "make generate wrote files that are not committed:"; git status --short -- '*.s' '*stubs*.go'; exit 1; fi
+	@git diff --exit-code -- $(GENERATED) || { echo "generated files differ from the committed ones: run make generate and commit"; exit 1; }
+	@if [ -n "$$(git status --porcelain --untracked-files=all -- $(GENERATED))" ]; then echo "make generate wrote files that are not committed:"; git status --short -- $(GENERATED); exit 1; fi
+	@hand=$$(for f in $$(git ls-files $(GENERATED)); do head -1 "$$f" | grep -q '^// Code generated .* DO NOT EDIT\.$$' || echo "$$f"; done); \
+		if [ -n "$$hand" ]; then echo "not generated (no \"Code generated ... DO NOT EDIT.\" line; write them from kernels/_gen):"; echo "$$hand"; exit 1; fi

@@ -4,31 +4,7 @@ package probe
 
 import "github.com/klauspost/cpuid/v2"
 
-// The loops in probe_arm64.s.
-
-// readV reads the n bytes at p reps times with 128-bit LD1 loads added into
-// 8 accumulators and returns the xor of their 64-bit lanes. n must be a
-// positive multiple of 128 and reps positive.
-//
-//go:noescape
-func readV(p *byte, n, reps int) uint64
-
-// addChain runs n iterations of 32 dependent ADD reg, reg and returns n*32.
-func addChain(n int) int
-
-// sdotLoop runs n iterations of 12 independent SDOT .4S chains (16 MACs
-// each) and returns n*192. It needs the dotprod extension.
-func sdotLoop(n int) int
-
-// fmlaLoop runs n iterations of 12 independent FMLA .4S chains (4 FMAs
-// each) and returns n*48.
-func fmlaLoop(n int) int
-
-// sdotOnce computes acc[i] += Σ_{j<4} a[4i+j]*b[4i+j] with one SDOT: it
-// checks the SDOT encoding against Go.
-//
-//go:noescape
-func sdotOnce(acc *[4]int32, a, b *[16]int8)
+// The loops in probe_arm64.s (declared in probe_stubs_arm64.go).
 
 func archRead() []readLoop {
 	return []readLoop{

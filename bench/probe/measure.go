@@ -8,10 +8,6 @@ import (
 	"time"
 )
 
-// readBlock is the byte count one iteration of every read loop covers; read
-// sizes are multiples of it (the amd64 generator uses the same constant).
-const readBlock = 1024
-
 // A readLoop reads n bytes at p reps times and returns a checksum.
 type readLoop struct {
 	width string // "ymm", "zmm", "neon"

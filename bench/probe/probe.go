@@ -23,7 +23,8 @@ import (
 	"time"
 )
 
-//go:generate sh -c "cd ../../kernels/amd64/_gen && go run ./probe -out ../../../bench/probe/probe_amd64.s -stubs ../../../bench/probe/probe_stubs_amd64.go -pkg probe"
+//go:generate sh -c "cd ../../kernels/_gen && go run ./probe -arch amd64"
+//go:generate sh -c "cd ../../kernels/_gen && go run ./probe -arch arm64"
 
 // FormatVersion changes when the JSON form or what is measured changes; a
 // cached file of another version is measured again.

@@ -52,7 +52,7 @@ type simdPrepared struct {
 func (p *simdPrepared) Kernel() kernels.Kernel { return p.k }
 
 func (p *simdPrepared) NewInput() kernels.Input {
-	in := &simdInput{p: p, acc: make([]int32, p.rowsP)}
+	in := &simdInput{p: p, run: lutRun{acc: make([]int32, p.rowsP)}}
 	if p.tern {
 		// qu past cols is 0x80 (q = 0); the table builder reads past colsP.
 		in.qu = make([]uint8, p.colsP+simdTableSlack)
@@ -66,13 +66,10 @@ func (p *simdPrepared) NewInput() kernels.Input {
 }
 
 type simdInput struct {
-	p      *simdPrepared
-	q      []int8  // 6-bit path: quantized x, zero past cols
-	qu     []uint8 // base-3 path: q XOR 0x80 (q+128), 0x80 past cols
-	acc    []int32 // row sums of whole row blocks (disjoint per GEMV range)
-	inv    float32
-	loaded bool
-	rev    bool // flips at every Load: chunk order (see lutInput)
+	p   *simdPrepared
+	q   []int8  // 6-bit path: quantized x, zero past cols
+	qu  []uint8 // base-3 path: q XOR 0x80 (q+128), 0x80 past cols
+	run lutRun  // row sums of whole row blocks, scale, chunk order
 }
 
 func (in *simdInput) Load(x []float32) error {
@@ -86,22 +83,14 @@ func (in *simdInput) Load(x []float32) error {
 	} else {
 		simdQuant(x, s, in.q[:len(x)])
 	}
-	in.inv, in.loaded = kernels.I8Inv(m.Scale, s), true
-	in.rev = !in.rev
+	in.run.load(kernels.I8Inv(m.Scale, s))
 	return nil
 }
 
-// GEMV is lutInput.GEMV with the archsimd functions (lutPrepared.gemv
+// GEMV is lutInput.GEMV with the archsimd functions (lutGeom.gemv
 // drives both).
 func (in *simdInput) GEMV(y []float32, r0, r1 int) error {
-	p := in.p
-	if err := kernels.CheckGEMV(p.k.I.ID, p.m, y, r0, r1, in.loaded); err != nil {
-		return err
-	}
-	if r0 < r1 {
-		p.gemv(in, in.acc, in.rev, in.inv, y, r0, r1)
-	}
-	return nil
+	return in.run.gemv(&in.p.lutGeom, in, in.p.k.I.ID, in.p.m, y, r0, r1)
 }
 
 // touch: archsimd has no prefetch, so plain loads (see simdTouch).
@@ -121,7 +110,9 @@ func (in *simdInput) tables(u0, u1 int, tbl []int16) {
 	}
 }
 
-func (in *simdInput) scale(acc []int32, inv float32, y []float32) { simdScale(acc, inv, y) }
+func (in *simdInput) scale(acc []int32, first int, inv float32, y []float32) {
+	simdScale(acc[first:first+len(y)], inv, y)
+}
 
 // simdTouch loads one byte of every 64-byte line of b, the nearest
 // archsimd comes to lutPrefetch: the loads are independent, so the core

@@ -6,17 +6,12 @@ import (
 	"github.com/qkbench/qkbench/kernels"
 )
 
-//go:generate sh -c "cd _gen && go run ./avx2 -out ../avx2_amd64.s -stubs ../avx2_stubs_amd64.go -pkg amd64"
+//go:generate sh -c "cd ../_gen && go run ./amd64 -part avx2"
 
 func init() {
 	kernels.Register(AVX2F32)
 	kernels.Register(AVX2I8)
 }
-
-// chunkCols is the number of columns one chunk of codes covers in the avx2
-// layouts (32 bytes in avx2-i8's, 64 in avx2-f32's); the kernels compute
-// ceil(cols/128) chunks per row.
-const chunkCols = 128
 
 // AVX2F32 is avx2-f32: float32 FMA over codes mapped through the codebook
 // with VPERMILPS.

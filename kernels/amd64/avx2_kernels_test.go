@@ -13,7 +13,7 @@ import (
 	"github.com/qkbench/qkbench/workloads"
 )
 
-var avx2Kernels = []kernels.Kernel{AVX2F32, AVX2I8}
+var avx2Kernels = []kernels.Kernel{AVX2F32, AVX2I8, AVX2LUTI8}
 
 // usable skips when k cannot run here (a purego or non-amd64 build, a CPU
 // without AVX2), failing instead when QKBENCH_REQUIRE names k.
@@ -57,9 +57,17 @@ func check(t *testing.T, k kernels.Kernel, m *kernels.Matrix, x []float32, what 
 // TestAVX2I8WorstCase feeds the largest int16 partial sums a legal input can
 // make: every q = +127 (or -127) against u = 4 (cb = +2) everywhere, long rows
 // (up to 16384 columns) and row counts that use both the 4-row and 1-row code.
-// The codebooks that span 2 or 3 run the direct kernels at their largest v.
+// The codebooks that span 2 or 3 run avx2-i8's direct kernels at their
+// largest v, and avx2lut-i8's one- and two-plane paths at |E| = 254 in every
+// lookup.
 func TestAVX2I8WorstCase(t *testing.T) {
-	usable(t, AVX2I8)
+	for _, k := range []kernels.Kernel{AVX2I8, AVX2LUTI8} {
+		t.Run(k.Info().ID, func(t *testing.T) { avx2WorstCase(t, k) })
+	}
+}
+
+func avx2WorstCase(t *testing.T, k kernels.Kernel) {
+	usable(t, k)
 	for _, cols := range []int{1024, 1025, 1919, 3000, 8192, 16384} {
 		for _, cb := range []kernels.Codebook{
 			{2, 2, 2, 2}, {-2, -2, -2, -2}, kernels.QK256,
@@ -79,12 +87,12 @@ func TestAVX2I8WorstCase(t *testing.T) {
 				for i := range x {
 					x[i] = sign * 3.5
 				}
-				check(t, AVX2I8, m, x, fmt.Sprintf("cb=%s all x=%v", cb.Values(), sign*3.5))
+				check(t, k, m, x, fmt.Sprintf("cb=%s all x=%v", cb.Values(), sign*3.5))
 				// Alternate signs so that weights and q match up to the extreme per column.
 				for i := range x {
 					x[i] = float32(1 - 2*(i&1))
 				}
-				check(t, AVX2I8, m, x, fmt.Sprintf("cb=%s alternating x", cb.Values()))
+				check(t, k, m, x, fmt.Sprintf("cb=%s alternating x", cb.Values()))
 			}
 		}
 	}

@@ -17,5 +17,5 @@ func BenchmarkAVX2(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	kerneltest.Bench(b, w, "avx2-i8", "avx2-f32", "go-i8", "go-f32", "ref-i8", "ref-f32")
+	kerneltest.Bench(b, w, "avx2lut-i8", "avx2-i8", "avx2-f32", "go-i8", "go-f32", "ref-i8", "ref-f32")
 }

@@ -1,6 +1,6 @@
 package amd64
 
-//go:generate sh -c "cd _gen && go run ./avx512 -out ../avx512_amd64.s -stubs ../avx512_stubs_amd64.go -pkg amd64"
+//go:generate sh -c "cd ../_gen && go run ./amd64 -part avx512"
 
 import (
 	"math"

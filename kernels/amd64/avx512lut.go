@@ -1,7 +1,6 @@
 package amd64
 
 import (
-	"sync"
 	"unsafe"
 
 	"github.com/qkbench/qkbench/kernels"
@@ -11,11 +10,11 @@ func init() {
 	kernels.Register(AVX512LUTI8)
 }
 
-// Geometry of avx512lut-i8 (the generator's lutSets and lutChunkOct).
+// Geometry of avx512lut-i8 (lutSets comes from the generator, see
+// avx512_consts.go; lutChunkOct there fixes the rest).
 const (
 	lutGroup    = 3                               // activations per table (64 entries)
 	lutOctet    = 8                               // groups whose indices fill 3 words a row (2 bits per weight)
-	lutSets     = 4                               // 32-row word vectors per row block
 	lutRowBlock = 32 * lutSets                    // rows per pass
 	lutPeriod   = 4                               // octets between int16 -> int32 widenings (32 lookups)
 	lutPadCols  = lutGroup * lutOctet * lutPeriod // columns are padded to a multiple of this (96)
@@ -23,12 +22,12 @@ const (
 )
 
 // Geometry of the base-3 path, for codebooks of at most three distinct
-// values (the generator's lut3PeriodWords and lut3Chunk).
+// values (lut3PeriodWords, the words between int16 -> int32 widenings,
+// comes from the generator; lut3Chunk there fixes the rest).
 const (
-	lut3Word        = 9                          // columns per index word (3 groups of 3)
-	lut3PeriodWords = 12                         // words between int16 -> int32 widenings (36 lookups)
-	lut3PadCols     = lut3Word * lut3PeriodWords // columns are padded to a multiple of this (108)
-	lut3ChunkPer    = 4                          // periods per column chunk: 144 tables = 9 KiB
+	lut3Word     = 9                          // columns per index word (3 groups of 3)
+	lut3PadCols  = lut3Word * lut3PeriodWords // columns are padded to a multiple of this (108)
+	lut3ChunkPer = 4                          // periods per column chunk: 144 tables = 9 KiB
 )
 
 // AVX512LUTI8 is the avx512lut-i8 kernel (T-MAC style): one exact int16
@@ -61,14 +60,13 @@ type lutKernel struct{ kernels.Base }
 func (k *lutKernel) Available() error { return need(AVX512F, AVX512BW, AVX512VL, AVX512VBMI2) }
 
 type lutPrepared struct {
-	k      *lutKernel
-	m      *kernels.Matrix
-	rowsP  int   // rows padded to lutRowBlock
-	colsP  int   // cols padded to lutPadCols
-	octets int   // colsP / 24
-	chunks []int // first octet (base-3 path: word) of each chunk, then octets (words)
-	w      []byte
-	cbv    [128]int16
+	lutGeom // blocks of lutRowBlock rows; chunks in octets (base-3 path: words)
+	k       *lutKernel
+	m       *kernels.Matrix
+	colsP   int // cols padded to lutPadCols
+	octets  int // colsP / 24
+	w       []byte
+	cbv     [128]int16
 	// tern selects the base-3 path: the codebook has at most three
 	// distinct values, so a group of 3 weights has at most 27 index values
 	// (5 bits) and 3 groups fit one word (1.78 bits per weight).
@@ -80,8 +78,7 @@ func (k *lutKernel) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
 	if err := kernels.CheckPrepare(k, m); err != nil {
 		return nil, err
 	}
-	p := &lutPrepared{k: k, m: m}
-	p.rowsP = (m.Rows + lutRowBlock - 1) / lutRowBlock * lutRowBlock
+	p := &lutPrepared{k: k, m: m, lutGeom: newLUTGeom(m.Rows, lutRowBlock, lutRowBlock, lutSuper)}
 	cb := m.Codebook
 	if vals, digit, ok := ternaryDigits(cb); ok {
 		p.tern = true
@@ -254,15 +251,11 @@ func (p *lutPrepared) Kernel() kernels.Kernel  { return p.k }
 func (p *lutPrepared) layout() *lutPrepared    { return p }
 func (p *lutPrepared) Matrix() *kernels.Matrix { return p.m }
 
-// RowBlock is the row blocking: ranges aligned to it avoid recomputing
-// shared 128-row blocks.
-func (p *lutPrepared) RowBlock() int { return lutRowBlock }
-
 func (p *lutPrepared) NewInput() kernels.Input {
 	in := &lutInput{
 		p:   p,
 		q:   make([]int8, p.colsP+1), // lutTables reads one byte past the last group
-		acc: make([]int32, p.rowsP),
+		run: lutRun{acc: make([]int32, p.rowsP)},
 	}
 	if p.tern {
 		// lutFlip works in 64-byte blocks; q past cols stays 0 and qu
@@ -278,122 +271,10 @@ func (p *lutPrepared) NewInput() kernels.Input {
 }
 
 type lutInput struct {
-	p      *lutPrepared
-	q      []int8  // quantized x, zero past cols
-	qu     []uint8 // base-3 path: q XOR 0x80 (q+128), lut3Tables' unsigned side
-	acc    []int32 // row sums of whole row blocks (disjoint per GEMV range)
-	inv    float32
-	loaded bool
-	// rev flips at every Load: GEMV then runs the column chunks in the
-	// other order, so it starts on the chunks the last GEMV used last,
-	// which are still in L2 (a cyclic stream over more W than L2 holds
-	// would miss on every line).
-	rev bool
-}
-
-// lutChunkWords is the size of one column chunk's tables: 64 int16
-// entries per group.
-const lutChunkWords = lutChunkPer * lutPeriod * lutOctet * 64
-
-// The base-3 path's chunk tables (32 entries a group) share the buffer.
-var _ [lutChunkWords - lut3ChunkPer*lut3PeriodWords*3*32]struct{} // compile-time: they fit
-
-// lutWork is one GEMV's scratch: a chunk's tables, 64-byte aligned at some
-// offset (Go aligns arrays to 8 bytes only; an unaligned table splits every
-// 64-byte load across two cache lines), and the sums of the at most two row
-// blocks a range only partly covers.
-type lutWork struct {
-	buf  [lutChunkWords + 32]int16
-	part [2][lutRowBlock]int32
-}
-
-// lutWorks holds the scratch between GEMVs. A table buffer in GEMV's frame
-// had to be cleared on every call (16 KiB, as long as a fifth of the table
-// build); the pool's per-P caches hand each persistent worker its own
-// buffer back.
-var lutWorks = sync.Pool{New: func() any { return new(lutWork) }}
-
-// tables returns the 64-byte aligned lutChunkWords words of w.buf.
-func (w *lutWork) tables() []int16 {
-	off := (64 - uintptr(unsafe.Pointer(&w.buf))&63) & 63 / 2
-	return w.buf[off : off+lutChunkWords : off+lutChunkWords]
-}
-
-// lutOps is the per-GEMV arithmetic over lutPrepared's layout: the
-// assembly of avx512lut-i8 (lutInput) or the simd/archsimd code of
-// archsimd-i8; lutPrepared.gemv drives either.
-type lutOps interface {
-	// touch asks for the quantized x, which Load wrote maybe on another
-	// core, all at once rather than a few lines at each chunk's tables,
-	// where every chunk would wait a cross-core round trip.
-	touch()
-	// tables writes the tables of chunk [u0, u1) to tbl.
-	tables(u0, u1 int, tbl []int16)
-	// lookups adds chunk [u0, u1)'s lookups for the len(acc)/lutRowBlock
-	// row blocks from rb (all in one super-block) to acc.
-	lookups(rb, u0, u1 int, tbl []int16, acc []int32)
-	// scale writes y[i] = float32(acc[i]) * inv (len(acc) == len(y)).
-	scale(acc []int32, inv float32, y []float32)
-}
-
-// gemv computes rows [r0, r1) (r0 < r1, checked by the caller) into y with
-// ops. Each column chunk's tables (16 KiB at most) are built right before
-// the row blocks of the range use them, so they stay in the L1 of the core
-// that reads them: tables built once at Load had to travel from the loading
-// core to every other core on each GEMV, which made two threads slower than
-// one. Row blocks wholly inside [r0, r1) (the last one may end past rows)
-// sum into acc, which no other range touches; the at most two blocks the
-// range only partly covers sum into the pooled scratch. rev runs the chunks
-// last to first (see lutInput.rev).
-func (p *lutPrepared) gemv(ops lutOps, acc []int32, rev bool, inv float32, y []float32, r0, r1 int) {
-	f0 := (r0 + lutRowBlock - 1) / lutRowBlock
-	f1 := r1 / lutRowBlock
-	if r1 == p.m.Rows {
-		f1 = p.rowsP / lutRowBlock
-	}
-	work := lutWorks.Get().(*lutWork)
-	defer lutWorks.Put(work)
-	var parts [2]int
-	np := 0
-	for rb := r0 / lutRowBlock; rb*lutRowBlock < r1; rb++ {
-		if rb < f0 || rb >= f1 {
-			parts[np] = rb
-			clear(work.part[np][:])
-			np++
-		}
-	}
-	var full []int32
-	if f0 < f1 {
-		full = acc[f0*lutRowBlock : f1*lutRowBlock]
-		clear(full)
-	}
-	ops.touch()
-	tbl := work.tables()
-	nch := len(p.chunks) - 1
-	for cj := 0; cj < nch; cj++ {
-		ci := cj
-		if rev {
-			ci = nch - 1 - cj
-		}
-		u0, u1 := p.chunks[ci], p.chunks[ci+1]
-		ops.tables(u0, u1, tbl)
-		for rb := f0; rb < f1; {
-			end := min(f1, (rb/lutSuper+1)*lutSuper)
-			ops.lookups(rb, u0, u1, tbl, full[(rb-f0)*lutRowBlock:(end-f0)*lutRowBlock])
-			rb = end
-		}
-		for i := 0; i < np; i++ {
-			ops.lookups(parts[i], u0, u1, tbl, work.part[i][:])
-		}
-	}
-	if e0, e1 := f0*lutRowBlock, min(r1, f1*lutRowBlock); e0 < e1 {
-		ops.scale(acc[e0:e1], inv, y[e0:e1])
-	}
-	for i := 0; i < np; i++ {
-		rb := parts[i]
-		a, b := max(r0, rb*lutRowBlock), min(r1, (rb+1)*lutRowBlock)
-		ops.scale(work.part[i][a-rb*lutRowBlock:b-rb*lutRowBlock], inv, y[a:b])
-	}
+	p   *lutPrepared
+	q   []int8  // quantized x, zero past cols
+	qu  []uint8 // base-3 path: q XOR 0x80 (q+128), lut3Tables' unsigned side
+	run lutRun  // row sums of whole row blocks, scale, chunk order
 }
 
 func (in *lutInput) Load(x []float32) error {
@@ -405,20 +286,12 @@ func (in *lutInput) Load(x []float32) error {
 	if in.p.tern {
 		lutFlip(&in.qu[0], &in.q[0], (m.Cols+63)/64)
 	}
-	in.inv, in.loaded = kernels.I8Inv(m.Scale, s), true
-	in.rev = !in.rev
+	in.run.load(kernels.I8Inv(m.Scale, s))
 	return nil
 }
 
 func (in *lutInput) GEMV(y []float32, r0, r1 int) error {
-	m := in.p.m
-	if err := kernels.CheckGEMV(in.p.k.I.ID, m, y, r0, r1, in.loaded); err != nil {
-		return err
-	}
-	if r0 < r1 {
-		in.p.gemv(in, in.acc, in.rev, in.inv, y, r0, r1)
-	}
-	return nil
+	return in.run.gemv(&in.p.lutGeom, in, in.p.k.I.ID, in.p.m, y, r0, r1)
 }
 
 func (in *lutInput) touch() {
@@ -447,7 +320,8 @@ func (in *lutInput) lookups(rb, u0, u1 int, tbl []int16, acc []int32) {
 	}
 }
 
-func (in *lutInput) scale(acc []int32, inv float32, y []float32) {
+func (in *lutInput) scale(acc []int32, first int, inv float32, y []float32) {
+	acc = acc[first : first+len(y)]
 	n16 := len(y) / 16
 	if n16 > 0 {
 		lutScale(&acc[0], n16, inv, &y[0])

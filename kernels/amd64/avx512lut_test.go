@@ -115,6 +115,14 @@ func TestLUTSuperBlocks(t *testing.T) {
 				{kernels.Ternary, sb + 1, 500}, {kernels.Ternary, 2 * sb, 433}, {kernels.Ternary, 2*sb + 3*lutRowBlock + 7, 1000},
 				{kernels.QK256, sb + 1, 500}, {kernels.QK256, 2*sb + 3*lutRowBlock + 7, 385},
 			} {
+				m, _ := kernels.NewMatrix(1, 1, c.cb, 1)
+				p, err := k.Prepare(m)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, want := p.(interface{ layout() *lutPrepared }).layout().tern, c.cb == kernels.Ternary; got != want {
+					t.Fatalf("codebook %v: base-3 path %v, want %v", c.cb.Values(), got, want)
+				}
 				lutCheckCuts(t, k, c.cb, c.rows, c.cols, [][]int{
 					{0, c.rows},
 					{0, sb, c.rows},
@@ -142,9 +150,6 @@ func lutCheckCuts(t *testing.T, k kernels.Kernel, cb kernels.Codebook, rows, col
 	}
 	if p.Kernel() != k {
 		t.Fatalf("Prepared.Kernel() = %s, want %s", p.Kernel().Info().ID, k.Info().ID)
-	}
-	if got, want := p.(interface{ layout() *lutPrepared }).layout().tern, cb == kernels.Ternary; got != want {
-		t.Fatalf("codebook %v: base-3 path %v, want %v", cb.Values(), got, want)
 	}
 	in := p.NewInput()
 	for _, raw := range splits {

@@ -1,5 +1,6 @@
 // Package amd64 holds the Go assembly kernels for x86-64, generated with avo
-// from _gen. Every kernel is registered on every platform; where the CPU or
+// by the amd64 command of kernels/_gen (with their stubs and layout
+// constants: the *_stubs_*.go and *_consts.go files). Every kernel is registered on every platform; where the CPU or
 // the build (purego, another GOARCH) lacks what it needs it is listed as
 // unavailable with the reason, and never runs.
 package amd64

@@ -6,7 +6,7 @@ import (
 	"github.com/qkbench/qkbench/kernels"
 )
 
-//go:generate sh -c "cd _gen && go run ./avx2 -part quant -out ../quant_amd64.s -stubs ../quant_stubs_amd64.go -pkg amd64"
+//go:generate sh -c "cd ../_gen && go run ./amd64 -part quant"
 
 // quantAsm is true when quantizeI8 may use the AVX2 assembly.
 var quantAsm = need(AVX2) == nil

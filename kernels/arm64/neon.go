@@ -1,5 +1,7 @@
 package arm64
 
+//go:generate sh -c "cd ../_gen && go run ./arm64"
+
 import (
 	"fmt"
 	"math"

@@ -17,11 +17,22 @@ import (
 // KiB of float32 or int32, which stays in L1) and every row of [r0, r1) is
 // streamed over them before the next chunk.
 //
+// Each GEMV on a row range builds the tables itself, in the L1 of the core
+// that uses them: with two threads, every thread builds every table, so the
+// build's share of the time limits how well two threads scale (by pprof at
+// 2048x4096, 1 thread: go-f32 15%, go-i8 9% since buildI8 writes two entries
+// per store, 15% before). Sharing one Load's tables between concurrent
+// ranges was tried: each range built half, but reading the other half from
+// the other core's cache cost about what it saved (thread CPU time per
+// 2-thread GEMV 340-373 µs shared, 346-365 µs each building all, against
+// 584-612 µs for one thread, on a busy 2-core VM).
+//
 // Prepare repacks W chunk-major: for chunk c, the 16 bytes of row r (columns
 // 64c..64c+63) sit at [(c*rows+r)*16, (c*rows+r+1)*16), so a chunk's pass over
 // the rows reads one contiguous run. Padding codes need no care: x is copied
 // (f32) or quantized (i8) into a buffer padded with zeros to whole chunks, and
-// a table built from zero activations is all zeros, whatever the code.
+// a table built from zero activations is all zeros (i8: all 2*i8Bias, which
+// GEMV takes off), whatever the code.
 
 const (
 	lutGroups  = 16                  // groups of 4 columns per chunk
@@ -46,10 +57,11 @@ var GoF32 kernels.Kernel = &lutKernel{kernels.Base{I: kernels.Info{
 // pass; bit-exact with ref-i8.
 var GoI8 kernels.Kernel = &lutKernel{kernels.Base{I: kernels.Info{
 	ID: "go-i8", Backend: "scalar", ISA: "go", Mode: kernels.I8,
-	Code: fmt.Sprintf("Go, kernels.QuantizeI8 then T-MAC lookup tables: per group of 4 columns a 256-entry int32 table of every exact Σ cb[c_j]*q[j], "+
+	Code: fmt.Sprintf("Go, kernels.QuantizeI8 then T-MAC lookup tables: per group of 4 columns a 256-entry int32 table of every exact Σ cb[c_j]*q[j] "+
+		"(plus a bias that keeps it positive, so one uint64 add builds two entries), "+
 		"indexed directly by the seq-packed code byte; built inside each GEMV call, %d groups (%d columns, %d KiB, on the stack) at a time, "+
 		"and every row of the range streamed over them; W repacked chunk-major (%d bytes per row per chunk); "+
-		"4 rows per pass, exact int32 row sums (q zero-padded so tail codes add 0); y = float32(isum) * inv",
+		"4 rows per pass, exact int32 row sums (q zero-padded so tail codes add 0); y = float32(isum - bias) * inv",
 		lutGroups, chunkCols, tableBytes/1024, chunkBytes),
 }}}
 
@@ -143,7 +155,7 @@ func (in *lutInputF32) GEMV(y []float32, r0, r1 int) error {
 	if len(ys) == 0 {
 		return nil
 	}
-	sums(p, in.xp, r0, r1, ys)
+	sums(p, in.xp, r0, r1, ys, buildF32)
 	if s := m.Scale; s != 1 {
 		for i := range ys {
 			ys[i] *= s
@@ -154,29 +166,37 @@ func (in *lutInputF32) GEMV(y []float32, r0, r1 int) error {
 
 // sums sets acc[i] to Σ_c Σ_g t_c[g][code byte] for rows r0+i: chunk by
 // chunk, the tables of x's (padded to whole chunks) 64 columns are built on
-// the stack (16 KiB) and every row of the range is looked up in them.
-func sums[T int32 | float32, E int8 | float32](p *lutPrepared, x []E, r0, r1 int, acc []T) {
+// the stack (16 KiB) and every row of the range is looked up in them. f32 (T
+// float32) tables hold the partial sums themselves, i8 (int32) ones the
+// exact sums plus 2*i8Bias (see buildI8).
+func sums[T int32 | float32, X int8 | float32](p *lutPrepared, x []X, r0, r1 int, acc []T,
+	build func(t *[lutGroups][256]T, x []X, cb *[4]int32)) {
 	clear(acc)
-	var cb [4]T
+	var cb [4]int32
 	for i, v := range p.m.Codebook {
-		cb[i] = T(v)
+		cb[i] = int32(v)
 	}
-	var tab [lutGroups][256]T
+	// 8-byte aligned for buildI8's uint64 stores.
+	var tab [tableBytes / 8]uint64
+	t := (*[lutGroups][256]T)(unsafe.Pointer(&tab))
+	if unsafe.Sizeof(*t) > unsafe.Sizeof(tab) {
+		panic("scalar: lookup tables larger than their buffer")
+	}
 	for c := 0; c < p.chunks; c++ {
-		build(&tab, x[c*chunkCols:(c+1)*chunkCols], &cb)
-		rows(&tab, p.chunkW(c, r0, r1), acc)
+		build(t, x[c*chunkCols:(c+1)*chunkCols], &cb)
+		rows(t, p.chunkW(c, r0, r1), acc)
 	}
 }
 
-// build fills t[g][b] = Σ_j cb[(b>>2j)&3] * x[4g+j] for the 16 groups of one
-// chunk: the low nibble of b (codes 0, 1) and the high nibble (codes 2, 3)
-// each select one of 16 pair sums, and t is their 16x16 sum table. For i8
-// (T int32, x the quantized q) the entries are exact: |entry| <= 4 * 2 * 127.
-func build[T int32 | float32, E int8 | float32](t *[lutGroups][256]T, x []E, cb *[4]T) {
+// buildF32 fills t[g][b] = Σ_j cb[(b>>2j)&3] * x[4g+j] for the 16 groups of
+// one chunk: the low nibble of b (codes 0, 1) and the high nibble (codes 2,
+// 3) each select one of 16 pair sums, and t is their 16x16 sum table.
+func buildF32(t *[lutGroups][256]float32, x []float32, cbi *[4]int32) {
 	x = x[:chunkCols]
+	cb := [4]float32{float32(cbi[0]), float32(cbi[1]), float32(cbi[2]), float32(cbi[3])}
 	for g := range lutGroups {
-		x0, x1, x2, x3 := T(x[4*g]), T(x[4*g+1]), T(x[4*g+2]), T(x[4*g+3])
-		var lo, hi [16]T
+		x0, x1, x2, x3 := x[4*g], x[4*g+1], x[4*g+2], x[4*g+3]
+		var lo, hi [16]float32
 		for i := range 16 {
 			lo[i] = cb[i&3]*x0 + cb[i>>2]*x1
 			hi[i] = cb[i&3]*x2 + cb[i>>2]*x3
@@ -184,7 +204,7 @@ func build[T int32 | float32, E int8 | float32](t *[lutGroups][256]T, x []E, cb 
 		tg := &t[g]
 		for h := range 16 {
 			hv := hi[h]
-			row := (*[16]T)(tg[16*h : 16*h+16])
+			row := (*[16]float32)(tg[16*h : 16*h+16])
 			row[0] = lo[0] + hv
 			row[1] = lo[1] + hv
 			row[2] = lo[2] + hv
@@ -201,6 +221,41 @@ func build[T int32 | float32, E int8 | float32](t *[lutGroups][256]T, x []E, cb 
 			row[13] = lo[13] + hv
 			row[14] = lo[14] + hv
 			row[15] = lo[15] + hv
+		}
+	}
+}
+
+// i8Bias makes every pair sum of go-i8's tables non-negative (|pair sum| <=
+// 2*2*127 = 508), so that two int32 entries add in one uint64 without a
+// carry between them; each entry is the exact sum plus 2*i8Bias (at most
+// 2040), and a row sum over a chunk's 16 groups is i8ChunkBias too much.
+const (
+	i8Bias      = 512
+	i8ChunkBias = lutGroups * 2 * i8Bias
+)
+
+// buildI8 is buildF32 for go-i8's exact int32 tables with two entries per
+// uint64 add: the 16 low-nibble sums (biased, non-negative) as 8 words,
+// plus each high-nibble sum in both halves; both sides see the halves in
+// memory order, so this holds on either byte order. t must be 8-byte
+// aligned. (The rows' lookups stay int32: an ADDL from memory, where uint16
+// entries would need a load and an add.)
+func buildI8(t *[lutGroups][256]int32, q []int8, cb *[4]int32) {
+	q = q[:chunkCols]
+	w := (*[lutGroups][128]uint64)(unsafe.Pointer(t))
+	for g := range lutGroups {
+		x0, x1, x2, x3 := int32(q[4*g]), int32(q[4*g+1]), int32(q[4*g+2]), int32(q[4*g+3])
+		var lo [8]uint64
+		l32 := (*[16]int32)(unsafe.Pointer(&lo))
+		for i := range l32 {
+			l32[i] = cb[i&3]*x0 + cb[i>>2&3]*x1 + i8Bias
+		}
+		wg := &w[g]
+		for h := range 16 {
+			hv := uint64(uint32(cb[h&3]*x2+cb[h>>2&3]*x3+i8Bias)) * (1<<32 + 1)
+			row := (*[8]uint64)(wg[8*h : 8*h+8])
+			row[0], row[1], row[2], row[3] = lo[0]+hv, lo[1]+hv, lo[2]+hv, lo[3]+hv
+			row[4], row[5], row[6], row[7] = lo[4]+hv, lo[5]+hv, lo[6]+hv, lo[7]+hv
 		}
 	}
 }
@@ -260,10 +315,11 @@ func (in *lutInputI8) Load(x []float32) error {
 }
 
 // GEMV keeps each row's exact int32 partial sum in y[r]'s memory between
-// chunks, so it needs no scratch beyond its own rows of y; the last
-// step turns every sum into float32(isum) * inv. |isum| <= 254 * cols <=
-// 254 * kernels.MaxDim < 2^31, and every table entry and partial sum is
-// bounded by that, so no int32 overflows.
+// chunks, so it needs no scratch beyond its own rows of y; the last step
+// takes off the tables' bias (i8ChunkBias a chunk) and turns every sum into
+// float32(isum) * inv. Entries are positive and at most 2040, so a row's
+// biased sum is at most 16*2040 per chunk, 2040 * kernels.MaxDim/4 < 2^31:
+// no int32 overflows.
 func (in *lutInputI8) GEMV(y []float32, r0, r1 int) error {
 	p := in.p
 	m := p.m
@@ -276,10 +332,10 @@ func (in *lutInputI8) GEMV(y []float32, r0, r1 int) error {
 	}
 	// The int32 sums live in ys's own memory until the last step.
 	acc := unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(ys))), len(ys))
-	sums(p, in.q, r0, r1, acc)
-	inv := in.inv
+	sums(p, in.q, r0, r1, acc, buildI8)
+	inv, bias := in.inv, int32(p.chunks)*i8ChunkBias
 	for i, v := range acc {
-		ys[i] = float32(v) * inv
+		ys[i] = float32(v-bias) * inv
 	}
 	return nil
 }

@@ -1,12 +1,13 @@
-// Package enc encodes the arm64 Advanced SIMD instructions that the Go
-// assembler does not know (SDOT, UDOT, SMULL, SMLAL, SADALP and the vector
-// float arithmetic and conversions: FADD, FADDP, FMUL, FMAX, FMAXV, FABS,
-// FCVTNS, SCVTF), so that the kernels' generated assembly can emit them as
+// Package arm64asm writes Go arm64 assembly for the generators (Writer) and
+// encodes the Advanced SIMD instructions that the Go assembler does not
+// know (SDOT, UDOT, SMULL, SMLAL, SADALP and the vector float arithmetic and
+// conversions: FADD, FADDP, FMUL, FMAX, FMAXV, FABS, FCVTNS, SCVTF), so that
+// the kernels' and the probe's generated assembly can emit them as
 // `WORD $0x...` with the mnemonic in a comment. Every encoding follows the
 // bit layout of the Arm Architecture Reference Manual (A64, "Advanced SIMD
 // three same / three different / two-register misc" classes) and is checked in
 // enc_test.go against words produced by GNU as.
-package enc
+package arm64asm
 
 import "fmt"
 
@@ -24,7 +25,7 @@ func (i Inst) Line() string { return fmt.Sprintf("WORD\t$0x%08x\t// %s", i.Bits,
 func reg(r int) uint32 {
 	if r < 0 || r > 31 {
 		// A generator bug, not an input error: there are 32 vector registers.
-		panic(fmt.Sprintf("enc: vector register V%d out of range 0..31", r))
+		panic(fmt.Sprintf("arm64asm: vector register V%d out of range 0..31", r))
 	}
 	return uint32(r)
 }

@@ -1,10 +1,3 @@
-// Command probe generates bench/probe/probe_amd64.s and its Go stubs: the
-// small loops that `qkbench machine` times to find the machine's read
-// bandwidth, int8 MAC and f32 FMA peaks and clock.
-//
-// Every compute loop returns the number of operations it did (MACs, FMAs or
-// adds), so the unroll factors live here only and the Go side cannot
-// disagree with them. Run it through `go generate ./bench/probe/`.
 package main
 
 import (
@@ -15,9 +8,6 @@ import (
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
 )
-
-// readBlock is the number of bytes one iteration of a read loop loads.
-const readBlock = 1024
 
 var (
 	ymms = []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}
@@ -35,9 +25,8 @@ func vpaddq(a, b, c Op) { VPADDQ(a, b, c) }
 func vpxor(a, b, c Op)  { VPXOR(a, b, c) }
 func vpxorq(a, b, c Op) { VPXORQ(a, b, c) }
 
-func main() {
-	ConstraintExpr("amd64,!purego")
-
+// amd64Part emits the amd64 loops (avo).
+func amd64Part() {
 	readLoop("readY", "ymm", ymms, 32, 8, vpaddq, vpxor)
 	readLoop("readZ", "zmm", zmms, 64, 8, vpaddq, vpxorq)
 
@@ -83,8 +72,6 @@ func main() {
 		func(i int, acc []VecPhysical, a, b VecPhysical) { VFMADD231PS(b, a, acc[i]) })
 	computeLoop("fmaZ", "VFMADD231PS zmm (AVX-512 F)", zmms, 12, 16, vpxorq,
 		func(i int, acc []VecPhysical, a, b VecPhysical) { VFMADD231PS(b, a, acc[i]) })
-
-	Generate()
 }
 
 // readLoop emits func name(p *byte, n, reps int) uint64: it reads the n bytes

@@ -1,4 +1,4 @@
-module github.com/qkbench/qkbench/kernels/amd64/_gen
+module github.com/qkbench/qkbench/kernels/_gen
 
 go 1.26.0
 

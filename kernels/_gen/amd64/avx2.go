@@ -1,15 +1,7 @@
-// Command avx2 generates the AVX2 assembly of package amd64 with avo:
-//
-//	-part kernels: avx2-i8 and avx2-f32 row kernels (avx2_amd64.s)
-//	-part quant:   the vectorized i8 activation quantizer (quant_amd64.s)
-//
-// Run it through go generate in kernels/amd64 (see avx2.go and quant.go).
 package main
 
 import (
-	"flag"
 	"fmt"
-	"log"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -17,37 +9,31 @@ import (
 )
 
 // chunkCols is the columns one chunk of codes covers (32 bytes in the i8
-// layout, 64 in the f32 layout).
+// layout, 64 in the f32 layout); the avx2 part exports it to avx2.go.
 const chunkCols = 128
+
+// avx2Part: the avx2-i8 and avx2-f32 row kernels.
+func avx2Part() {
+	i8Rows(4)
+	i8Rows(1)
+	for _, g := range []int{8, 4} {
+		i8DirRows(4, g)
+		i8DirRows(1, g)
+	}
+	f32Rows(4)
+	f32Rows(1)
+}
+
+// quantPart: the vectorized i8 activation quantizer.
+func quantPart() {
+	absMax()
+	quantize()
+}
 
 // i8Group is how many chunks the i8 kernels sum in int16 lanes before
 // widening: a VPMADDUBSW pair is at most 2*4*127 = 1016 in magnitude, a chunk
 // adds four of them per lane (4064), and 8 chunks reach 32512 <= 32767.
 const i8Group = 8
-
-var part = flag.String("part", "kernels", "what to generate: kernels or quant")
-
-func main() {
-	flag.Parse()
-	ConstraintExpr("amd64,!purego")
-	switch *part {
-	case "kernels":
-		i8Rows(4)
-		i8Rows(1)
-		for _, g := range []int{8, 4} {
-			i8DirRows(4, g)
-			i8DirRows(1, g)
-		}
-		f32Rows(4)
-		f32Rows(1)
-	case "quant":
-		absMax()
-		quantize()
-	default:
-		log.Fatalf("avx2: -part %q: want kernels or quant", *part)
-	}
-	Generate()
-}
 
 // broadcastByte fills a YMM register with the byte v.
 func broadcastByte(v byte) VecVirtual {

@@ -1,7 +1,3 @@
-// Command avx512 generates kernels/amd64/avx512_amd64.s and its stubs: the
-// AVX-512 inner loops of the avx512vnni-i8 and avx512lut-i8 kernels.
-//
-//	cd kernels/amd64/_gen && go run ./avx512 -out ../avx512_amd64.s -stubs ../avx512_stubs_amd64.go -pkg amd64
 package main
 
 import (
@@ -12,8 +8,8 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-func main() {
-	ConstraintExpr("amd64,!purego")
+// avx512Part: the AVX-512 inner loops of avx512vnni-i8 and avx512lut-i8.
+func avx512Part() {
 	vnniRows(8)
 	vnniRows(1)
 	avx512Amax()
@@ -26,7 +22,6 @@ func main() {
 	lutPrefetch()
 	lutFlip()
 	lut3Chunk("lut3Chunk", lutSets)
-	Generate()
 }
 
 // hsumD reduces the 16 int32 lanes of z to one and stores it at dst.
@@ -128,7 +123,8 @@ func vnniRows(n int) {
 // against 34 without.
 const vnniAhead = 512
 
-// LUT kernel geometry; avx512.go mirrors these constants.
+// LUT kernel geometry; the avx512 part exports lutSets and lut3PeriodWords
+// (avx512_consts.go).
 const (
 	lutSets         = 4  // 32-row word vectors per row block (128 rows)
 	lut3PeriodWords = 12 // base-3 words (36 lookups) between int16 -> int32 widenings

@@ -1,4 +1,4 @@
-package enc
+package arm64asm
 
 import "testing"
 
