@@ -198,38 +198,41 @@ func (c *Calibration) measured(ci int) bool {
 }
 
 // replay runs the sequential rule for one cell on pairs drawn from the
-// log-ratios d, shifted by ln(1+slow); it returns the verdict.
-func replay(rng *rand.Rand, o Options, m int, d []float64, slow float64) Verdict {
-	if len(d) == 0 {
-		return Inconclusive
-	}
+// log-ratios d, shifted by ln(1+slow); it returns the track.
+func replay(rng *rand.Rand, o Options, m int, d []float64, slow float64) *Track {
 	t := &Track{Verdict: Inconclusive}
+	if len(d) == 0 {
+		return t
+	}
 	shift := math.Log1p(slow)
 	for !t.Done() {
 		v := d[rng.IntN(len(d))] + shift
 		o.Add(t, Pair{Base: 1, Head: math.Exp(v)}, m)
 	}
-	return t.Verdict
+	return t
 }
 
-// gateOf replays a whole decision (first measurement and, for a
-// regression, the confirmation from another A/A gate) for one cell.
+// gateOf replays a whole decision for one cell: the first measurement and,
+// for a regression or an improvement, the confirmation drawn from another
+// A/A gate, judged as Judge does.
 func (c *Calibration) gateOf(rng *rand.Rand, o Options, m, ci int, slow float64) Verdict {
 	n := len(c.AA)
 	if n == 0 {
 		return Inconclusive
 	}
 	r := rng.IntN(n)
-	v := replay(rng, o, m, c.AA[r].LogRatios[ci], slow)
-	if v != Regressed {
-		return v
+	t := replay(rng, o, m, c.AA[r].LogRatios[ci], slow)
+	if t.Verdict != Regressed && t.Verdict != Improved {
+		return t.Verdict
 	}
 	r2 := r
 	if n > 1 {
 		r2 = (r + 1 + rng.IntN(n-1)) % n
 	}
-	if replay(rng, o, m, c.AA[r2].LogRatios[ci], slow) == Regressed {
-		return Regressed
+	t2 := replay(rng, o, 1, c.AA[r2].LogRatios[ci], slow)
+	pooled := o.Analyse(append(t.LogRatios(), t2.LogRatios()...))
+	if t2.Estimate.P <= o.Alpha && o.confirms(t.Verdict, t2.Estimate, pooled) {
+		return t.Verdict
 	}
 	return Inconclusive
 }

@@ -3,6 +3,8 @@ package gate
 import (
 	"context"
 	"math/rand/v2"
+
+	"github.com/qkbench/qkbench/internal/stats"
 )
 
 // Opener starts a fresh pair of samplers (new processes) with the given
@@ -20,14 +22,16 @@ type Judgement struct {
 	// First is each cell's verdict after the first measurement and Holm.
 	First []Verdict
 	// Confirm holds the second measurement (fresh processes, fresh order)
-	// of the cells that regressed in the first; nil for the others.
+	// of the cells that regressed or improved in the first; nil for the
+	// others.
 	Confirm []*Track
 	// ConfirmAdjusted is the Holm-adjusted p-value of the confirmation
 	// (across the confirmed cells), 0 where there was none.
 	ConfirmAdjusted []float64
-	// Final is the verdict that counts: a regression only when the
-	// confirmation regressed too; otherwise the first verdict, with an
-	// unconfirmed regression made inconclusive.
+	// Final is the verdict that counts: a regression (or improvement) only
+	// when the confirmation bears it out (Options.confirms, and significant
+	// after Holm across the confirmed cells); otherwise the first verdict,
+	// with an unconfirmed one made inconclusive.
 	Final []Verdict
 	// Interrupted is true when sampling stopped early (context ended or a
 	// sampler failed); verdicts of unfinished cells are inconclusive.
@@ -37,8 +41,8 @@ type Judgement struct {
 // Judge measures the cells group by group (each group with freshly opened
 // samplers: a group is typically one workload, so that only its matrices are
 // in memory), applies Holm's correction across all cells, then measures the
-// regressed cells again with fresh samplers and a fresh random order; only a
-// confirmed regression stays regressed. confirm=false skips the second
+// regressed and improved cells again with fresh samplers and a fresh random
+// order; only a confirmed change keeps its verdict. confirm=false skips the second
 // measurement (the first verdict is final). On an error it returns the
 // judgement so far (Interrupted set) and the error.
 func Judge(ctx context.Context, open Opener, groups [][]int, o Options, confirm bool, rng *rand.Rand, progress Progress) (*Judgement, error) {
@@ -88,7 +92,7 @@ func Judge(ctx context.Context, open Opener, groups [][]int, o Options, confirm 
 	for _, g := range groups {
 		var sub []int
 		for _, c := range g {
-			if j.First[index[c]] == Regressed {
+			if v := j.First[index[c]]; v == Regressed || v == Improved {
 				sub = append(sub, c)
 				t := &Track{Cell: c, Verdict: Inconclusive}
 				j.Confirm[index[c]] = t
@@ -101,11 +105,16 @@ func Judge(ctx context.Context, open Opener, groups [][]int, o Options, confirm 
 		return j, nil
 	}
 	err = measure(again, j.Confirm, len(redo))
-	vs, adj := o.Finalize(estimates(redo))
+	ps := make([]float64, len(redo))
+	for k, e := range estimates(redo) {
+		ps[k] = e.P
+	}
+	adj := stats.Holm(ps)
 	for k, t := range redo {
 		i := index[t.Cell]
 		j.ConfirmAdjusted[i] = adj[k]
-		if vs[k] != Regressed || err != nil {
+		pooled := o.Analyse(append(j.Tracks[i].LogRatios(), t.LogRatios()...))
+		if err != nil || adj[k] > o.Alpha || !o.confirms(j.First[i], t.Estimate, pooled) {
 			j.Final[i] = Inconclusive
 		}
 	}
@@ -115,11 +124,25 @@ func Judge(ctx context.Context, open Opener, groups [][]int, o Options, confirm 
 	return j, err
 }
 
-// unconfirmed turns every regression of an interrupted judgement into
-// inconclusive: it was never confirmed.
+// confirms reports whether a second measurement e (fresh processes) bears
+// out a first verdict v: its interval lies beyond the margin on the same
+// side (the change is real, not the first processes' placement), and the
+// estimate of both measurements' pairs together still passes the threshold.
+func (o Options) confirms(v Verdict, e, pooled Estimate) bool {
+	switch v {
+	case Regressed:
+		return e.Low > 1+o.Margin && pooled.Ratio > 1+o.Threshold
+	case Improved:
+		return e.High < 1/(1+o.Margin) && pooled.Ratio < 1/(1+o.Threshold)
+	}
+	return false
+}
+
+// unconfirmed turns every regression or improvement of an interrupted
+// judgement into inconclusive: it was never confirmed.
 func unconfirmed(j *Judgement) {
 	for i, v := range j.Final {
-		if v == Regressed {
+		if v == Regressed || v == Improved {
 			j.Final[i] = Inconclusive
 		}
 	}

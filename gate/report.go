@@ -126,7 +126,7 @@ func CellReports(s *Session, j *Judgement) []CellReport {
 		if c := j.Confirm[i]; c != nil {
 			e := c.Estimate
 			cr.First, cr.Confirm = j.First[i], &e
-			if j.Final[i] == Regressed {
+			if j.Final[i] == j.First[i] {
 				cr.Note = fmt.Sprintf("confirmed with fresh processes: %s", ratioText(e))
 			} else {
 				cr.Note = fmt.Sprintf("not confirmed with fresh processes: %s", ratioText(e))
@@ -159,8 +159,8 @@ func (r *Report) TableRows() [][]string {
 			n = fmt.Sprintf("%d/%d", c.Samples[0], c.Samples[1])
 		}
 		v := string(c.Verdict)
-		if c.First == Regressed && c.Verdict != Regressed {
-			v += " (unconfirmed)"
+		if c.First != "" && c.Verdict != c.First {
+			v += " (unconfirmed " + string(c.First) + ")"
 		}
 		if c.Slowdown > 0 {
 			v += fmt.Sprintf(" [hook +%.0f%%]", 100*c.Slowdown)

@@ -70,6 +70,9 @@ type Response struct {
 	// CPUSeconds is the CPU time of the sample's process (all threads)
 	// while the sample ran; -1 when the system cannot say.
 	CPUSeconds float64 `json:"cpu_seconds,omitempty"`
+	// ProcessCPU is the server process's CPU time so far (all threads,
+	// warm-up and protocol included), after the sample; -1 when unknown.
+	ProcessCPU float64 `json:"process_cpu_seconds,omitempty"`
 	// ActiveThreads is how many threads got rows (setup).
 	ActiveThreads int `json:"active_threads,omitempty"`
 	// Slowdown is the relative delay the test hook adds to this cell (setup).
@@ -197,7 +200,7 @@ func (s *server) handle(req Request) Response {
 		if err != nil {
 			return Response{Error: err.Error()}
 		}
-		return Response{OK: true, Seconds: d.Seconds(), CPUSeconds: cpu}
+		return Response{OK: true, Seconds: d.Seconds(), CPUSeconds: cpu, ProcessCPU: bench.ProcessCPU()}
 	case "drop":
 		if c := s.cells[req.Cell]; c != nil {
 			c.runner.Close()

@@ -72,6 +72,7 @@ type Session struct {
 
 	mu      sync.Mutex
 	Samples []SampleRecord // every sample taken, in order
+	ownCPU  float64        // CPU seconds of the servers closed so far
 }
 
 // Check starts both servers once per group, sets up every cell of the
@@ -121,20 +122,12 @@ func (s *Session) start(ctx context.Context, side Side) (*Server, error) {
 	return StartServer(ctx, b.name(), b.Bin, b.Dir, b.Env)
 }
 
-// OwnCPU returns the CPU seconds the servers used in the samples so far
-// (the elapsed time × threads where the CPU time is unknown).
+// OwnCPU returns the CPU seconds the sample servers of Open used from
+// their first sample to their last (warm-ups and protocol included).
 func (s *Session) OwnCPU() float64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sum := 0.0
-	for _, r := range s.Samples {
-		if r.CPU > 0 {
-			sum += r.CPU
-		} else {
-			sum += r.Seconds * float64(r.Iters) * float64(max(s.Setup[r.Side][r.Cell].ActiveThreads, 1))
-		}
-	}
-	return sum
+	return s.ownCPU
 }
 
 // Open is the Session's Opener: fresh servers for both builds with the
@@ -165,12 +158,23 @@ func (s *Session) Open(ctx context.Context, cells []int) (Sampler, func(), error
 			}
 		}
 	}
-	return &sessionSampler{s: s, srv: srv}, closeAll, nil
+	p := &sessionSampler{s: s, srv: srv}
+	return p, func() {
+		closeAll()
+		s.mu.Lock()
+		for side := range p.cpu {
+			if c := p.cpu[side]; c[1] > c[0] {
+				s.ownCPU += c[1] - c[0]
+			}
+		}
+		s.mu.Unlock()
+	}, nil
 }
 
 type sessionSampler struct {
 	s   *Session
 	srv [2]*Server
+	cpu [2][2]float64 // per side: the server's CPU time before its first sample, after its last
 }
 
 // MinCPUShare is the share of a sample's elapsed time × active threads
@@ -185,6 +189,12 @@ func (p *sessionSampler) Sample(ctx context.Context, side Side, c int) (Sample, 
 		return Sample{}, err
 	}
 	v := Sample{Seconds: resp.Seconds / float64(n)}
+	if resp.ProcessCPU > 0 && resp.CPUSeconds > 0 {
+		if p.cpu[side][1] == 0 {
+			p.cpu[side][0] = resp.ProcessCPU - resp.CPUSeconds
+		}
+		p.cpu[side][1] = resp.ProcessCPU
+	}
 	threads := max(p.s.Setup[side][c].ActiveThreads, 1)
 	if resp.CPUSeconds > 0 && resp.CPUSeconds < MinCPUShare*resp.Seconds*float64(threads) {
 		v.Disturbed = true

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -54,6 +55,7 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	var slowdown float64
 	fractionVar(fs, &slowdown, "slowdown", 0.05, 0, 10, "slowdown injected in the slowed gates (0 skips them), e.g. 5% (default 5%)")
 	slowKernel := fs.String("slow-kernel", "", "the kernel slowed (default: the first cell's)")
+	from := fs.String("from", "", "analyse the gates of an earlier calibration.json again (with this run's decision flags) instead of running gates")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), calibrateUsage)
 		printFlags(fs.Output(), fs)
@@ -71,6 +73,9 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	}
 	if *runs < 1 || *runs > 10000 {
 		return usageError{fmt.Errorf("--runs %d: want 1..10000", *runs)}
+	}
+	if *from != "" {
+		return reanalyse(*from, o, &g, stdout)
 	}
 	exe, err := os.Executable()
 	if err != nil {
@@ -197,4 +202,28 @@ func withoutEnv(env []string, name string) []string {
 		}
 	}
 	return out
+}
+
+// reanalyse prints the summary of an earlier calibration's gates, judged by
+// the decision rule o (the resampled figures replay it on the recorded
+// pairs; the recorded verdicts are the ones the gates gave then).
+func reanalyse(path string, o gate.Options, g *gateFlags, stdout io.Writer) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return usageError{err}
+	}
+	var cal gate.Calibration
+	if err := json.Unmarshal(b, &cal); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if len(cal.AA) == 0 || len(cal.Cells) == 0 {
+		return fmt.Errorf("%s holds no A/A gates", path)
+	}
+	recorded := cal.Options
+	cal.Options = o
+	sum := cal.Analyse(g.rng())
+	fmt.Fprintf(stdout, "%s: %d A/A and %d slowed gates recorded at threshold %.3g%%; resampled at threshold %.3g%%\n\n",
+		path, len(cal.AA), len(cal.Slowed), 100*recorded.Threshold, 100*o.Threshold)
+	sum.Write(stdout, &cal)
+	return nil
 }

@@ -100,7 +100,7 @@ func (g *gateFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&g.minPairs, "min-pairs", d.MinPairs, "pairs before a cell is first judged")
 	fs.IntVar(&g.maxPairs, "max-pairs", d.MaxPairs, "most pairs per cell")
 	fs.IntVar(&g.looks, "looks", d.Looks, "judgements per cell between min-pairs and max-pairs (the plan)")
-	fs.DurationVar(&g.sampleTime, "sample-time", 10*time.Millisecond, "length of one sample (a pair is four)")
+	fs.DurationVar(&g.sampleTime, "sample-time", 2*time.Millisecond, "length of one sample (a pair is four)")
 	fs.BoolVar(&g.noConfirm, "no-confirm", false, "do not measure regressed cells again with fresh processes")
 	fs.StringVar(&g.out, "out", "", "write base.txt, head.txt (benchfmt), verdict.json and summary.md into this folder")
 	fs.BoolVar(&g.quiet, "quiet", false, "no progress lines")
@@ -114,8 +114,8 @@ func (g *gateFlags) options() (gate.Options, error) {
 	if err := o.Validate(); err != nil {
 		return o, usageError{err}
 	}
-	if g.sampleTime < time.Millisecond || g.sampleTime > 10*time.Second {
-		return o, usageError{fmt.Errorf("--sample-time %v: want 1ms..10s", g.sampleTime)}
+	if g.sampleTime < 500*time.Microsecond || g.sampleTime > 10*time.Second {
+		return o, usageError{fmt.Errorf("--sample-time %v: want 500µs..10s", g.sampleTime)}
 	}
 	return o, nil
 }
@@ -319,10 +319,11 @@ func gateRun(ctx context.Context, g *gateFlags, o gate.Options, builds [2]gate.B
 	warn(bench.BusyWarning(ctx, 300*time.Millisecond))
 	progress := gateProgress(sess, o, g.quiet, stderr)
 	meter := bench.StartCPUMeter()
+	self := bench.ProcessCPU()
 	j, err := gate.Judge(ctx, sess.Open, groups, o, !g.noConfirm, g.rng(), progress)
 	rep.Finished = time.Now()
 	rep.Cells = gate.CellReports(sess, j)
-	if share, ok := meter.Other(sess.OwnCPU()); ok && share > 0.1 {
+	if share, ok := meter.Other(sess.OwnCPU() + bench.ProcessCPU() - self); ok && share > 0.1 {
 		warn(fmt.Sprintf("other processes used %.0f%% of the machine's CPU time while the gate sampled: pairing keeps the verdicts fair, but the intervals are wider", 100*share))
 	}
 	warn(busyWarning(rep.Cells))
