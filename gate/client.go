@@ -149,6 +149,21 @@ func (s *Server) Close() {
 	}
 }
 
+// CPU is the CPU time (user and system, all threads) the server's process
+// used over its whole life: start-up, set-ups and checks, samples. It is
+// known once the process has exited (after Close or Kill); before, 0.
+func (s *Server) CPU() time.Duration {
+	select {
+	case <-s.done:
+	default:
+		return 0
+	}
+	if st := s.cmd.ProcessState; st != nil {
+		return st.UserTime() + st.SystemTime()
+	}
+	return 0
+}
+
 // Kill ends the server at once.
 func (s *Server) Kill() {
 	s.once.Do(func() { close(s.stop) })

@@ -204,3 +204,38 @@ func TestServerFaults(t *testing.T) {
 		t.Error("a cancelled call returned no error")
 	}
 }
+
+// The gate tells the user how much CPU other processes took while it
+// sampled; its own servers' start-up and set-up (building the workload,
+// checking the kernel against the references) are its own, not others'.
+func TestSessionOwnCPUCountsSetup(t *testing.T) {
+	env := append(os.Environ(), "GATE_TEST_SERVER=serve")
+	b := Build{Bin: os.Args[0], Dir: t.TempDir(), Env: env}
+	base, head := b, b
+	base.Label, head.Label = "base", "head"
+	s := &Session{Builds: [2]Build{base, head}, SampleTime: time.Millisecond,
+		Cells: []CellSpec{{Kernel: "go-f32", Shape: "512x2048", Rows: 512, Cols: 2048, Threads: 1, Codebook: "ternary", Mode: "hot", Seed: 1}}}
+	ctx := context.Background()
+	if err := s.Check(ctx, [][]int{{0}}); err != nil {
+		t.Fatal(err)
+	}
+	smp, closeFn, err := s.Open(ctx, []int{0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lived float64 // the servers' CPU up to their last sample, as they report it
+	for side := range 2 {
+		if _, err := smp.Sample(ctx, Side(side), 0); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := smp.(*sessionSampler).srv[side].Call(ctx, Request{Op: "sample", Cell: 0, Iters: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lived += resp.ProcessCPU
+	}
+	closeFn()
+	if own := s.OwnCPU(); !(own >= lived) || lived <= 0 {
+		t.Errorf("OwnCPU = %.4fs; the servers had used %.4fs by their last sample (set-up included)", own, lived)
+	}
+}

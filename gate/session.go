@@ -122,8 +122,10 @@ func (s *Session) start(ctx context.Context, side Side) (*Server, error) {
 	return StartServer(ctx, b.name(), b.Bin, b.Dir, b.Env)
 }
 
-// OwnCPU returns the CPU seconds the sample servers of Open used from
-// their first sample to their last (warm-ups and protocol included).
+// OwnCPU returns the CPU seconds the sample servers of Open used over
+// their whole lives, once closed: start-up, set-up and the agreement
+// check of every cell, warm-ups and samples. A gate that counted only the
+// samples would blame its own servers' set-up on "other processes".
 func (s *Session) OwnCPU() float64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -134,10 +136,13 @@ func (s *Session) OwnCPU() float64 {
 // cells set up.
 func (s *Session) Open(ctx context.Context, cells []int) (Sampler, func(), error) {
 	var srv [2]*Server
-	closeAll := func() {
+	closeAll := func() { // and count the servers' CPU as the gate's own
 		for _, v := range srv {
 			if v != nil {
 				v.Close()
+				s.mu.Lock()
+				s.ownCPU += v.CPU().Seconds()
+				s.mu.Unlock()
 			}
 		}
 	}
@@ -158,23 +163,12 @@ func (s *Session) Open(ctx context.Context, cells []int) (Sampler, func(), error
 			}
 		}
 	}
-	p := &sessionSampler{s: s, srv: srv}
-	return p, func() {
-		closeAll()
-		s.mu.Lock()
-		for side := range p.cpu {
-			if c := p.cpu[side]; c[1] > c[0] {
-				s.ownCPU += c[1] - c[0]
-			}
-		}
-		s.mu.Unlock()
-	}, nil
+	return &sessionSampler{s: s, srv: srv}, closeAll, nil
 }
 
 type sessionSampler struct {
 	s   *Session
 	srv [2]*Server
-	cpu [2][2]float64 // per side: the server's CPU time before its first sample, after its last
 }
 
 // MinCPUShare is the share of a sample's elapsed time × active threads
@@ -189,12 +183,6 @@ func (p *sessionSampler) Sample(ctx context.Context, side Side, c int) (Sample, 
 		return Sample{}, err
 	}
 	v := Sample{Seconds: resp.Seconds / float64(n)}
-	if resp.ProcessCPU > 0 && resp.CPUSeconds > 0 {
-		if p.cpu[side][1] == 0 {
-			p.cpu[side][0] = resp.ProcessCPU - resp.CPUSeconds
-		}
-		p.cpu[side][1] = resp.ProcessCPU
-	}
 	threads := max(p.s.Setup[side][c].ActiveThreads, 1)
 	if resp.CPUSeconds > 0 && resp.CPUSeconds < MinCPUShare*resp.Seconds*float64(threads) {
 		v.Disturbed = true
