@@ -137,6 +137,17 @@ func Overlap(a, b *Run) (overlapping, both int) {
 	return overlapping, both
 }
 
+// Agreement is how two runs of one machine compare through their ratios
+// to a peer kernel (RatioAgreement).
+type Agreement struct {
+	Agree, Both int // cells whose ratios agree within the tolerance, of those in both runs
+	Marked      int // cells that disagree and that either run marked shaky
+	// Worst is the largest relative difference |ra/rb - 1| of a ratio
+	// neither run marked, and WorstCell names its cell.
+	Worst     float64
+	WorstCell string
+}
+
 // RatioAgreement compares two runs of one machine through their ratios to
 // a peer kernel: for every cell timed in both runs (the peer's own cells
 // left out) it takes the paired ratio peer/kernel in each run and counts
@@ -144,7 +155,8 @@ func Overlap(a, b *Run) (overlapping, both int) {
 // ones either run marked. Ratios cancel the host's speed, which drifts
 // between runs; it is the repeatability that matters when comparing
 // kernels.
-func RatioAgreement(a, b *Run, peer string, tol float64) (agree, both, marked int) {
+func RatioAgreement(a, b *Run, peer string, tol float64) Agreement {
+	var g Agreement
 	for i := range a.Cells {
 		ca := &a.Cells[i]
 		if ca.Kernel == peer {
@@ -159,14 +171,19 @@ func RatioAgreement(a, b *Run, peer string, tol float64) (agree, both, marked in
 		if math.IsNaN(ra.Value) || math.IsNaN(rb.Value) {
 			continue
 		}
-		both++
-		if math.Abs(ra.Value/rb.Value-1) <= tol {
-			agree++
-		} else if ra.Shaky() || rb.Shaky() {
-			marked++
+		g.Both++
+		d := math.Abs(ra.Value/rb.Value - 1)
+		shaky := ra.Shaky() || rb.Shaky()
+		if d <= tol {
+			g.Agree++
+		} else if shaky {
+			g.Marked++
+		}
+		if !shaky && d > g.Worst {
+			g.Worst, g.WorstCell = d, fmt.Sprintf("%s %s %d thr", ca.Kernel, ca.Workload, ca.Threads)
 		}
 	}
-	return agree, both, marked
+	return g
 }
 
 // RunList names the runs of a merged report: "#1 label (folder)".

@@ -88,10 +88,11 @@ func TestRatioAgreement(t *testing.T) {
 		}
 		return r
 	}
-	if a, n, _ := RatioAgreement(mk(1, 1), mk(1.1, 1), "ggml-tq2_0-zen4", 0.05); a != 2 || n != 2 {
-		t.Errorf("host 10%% slower: %d of %d agree, want 2 of 2", a, n)
+	if g := RatioAgreement(mk(1, 1), mk(1.1, 1), "ggml-tq2_0-zen4", 0.05); g.Agree != 2 || g.Both != 2 || g.Worst > 1e-9 {
+		t.Errorf("host 10%% slower: %+v, want 2 of 2 agreeing exactly", g)
 	}
-	if a, n, _ := RatioAgreement(mk(1, 1), mk(1, 1.2), "ggml-tq2_0-zen4", 0.05); a != 1 || n != 2 {
-		t.Errorf("avx2-i8 20%% slower: %d of %d agree, want 1 of 2", a, n)
+	g := RatioAgreement(mk(1, 1), mk(1, 1.2), "ggml-tq2_0-zen4", 0.05)
+	if g.Agree != 1 || g.Both != 2 || math.Abs(g.Worst-0.2) > 1e-6 || g.WorstCell != "avx2-i8 w 1 thr" {
+		t.Errorf("avx2-i8 20%% slower: %+v, want 1 of 2 agreeing and the worst 20%% at avx2-i8", g)
 	}
 }

@@ -23,7 +23,7 @@ func init() {
 	verbs["calibrate"] = verb{summary: "measure the gate's false-alarm rate and power on this machine (A/A and slowed gates)", run: runCalibrate}
 }
 
-const calibrateUsage = `Usage: qkbench calibrate [--runs N] [--slowdown 5%%] [--slow-kernel ID] [gate flags]
+const calibrateUsage = `Usage: qkbench calibrate [--runs N] [--slowdown 5%] [--slow-kernel ID] [gate flags]
 
 Runs the gate's measurement of this qkbench build against itself --runs
 times (A/A: every regressed or improved verdict is a false alarm), then
@@ -32,16 +32,16 @@ times (A/A: every regressed or improved verdict is a false alarm), then
 each gate with fresh processes. It prints the false alarms per cell and in
 all, the spread of the A/A pair ratios, how often the slowdown was caught
 (and any other cell blamed), and, from the A/A pairs resampled, the A/A
-alarm rate and the smallest slowdown caught 95%% of the time for a range of
+alarm rate and the smallest slowdown caught 95% of the time for a range of
 thresholds, with the smallest threshold that keeps A/A alarms at or below
-1%%. It takes --runs × 2 gates: minutes.
+1%. It takes --runs × 2 gates: minutes.
 
 Examples:
   qkbench calibrate --runs 10
   qkbench calibrate --runs 40 --kernels avx512lut-i8,avx512vnni-i8,avx2-i8,go-i8 --threads 1,2 --out /tmp/cal
 
 Exit status: 0 done; 1 an A/A gate raised a false alarm or the slowed cell
-was missed in more than 5%% of the slowed gates; 2 a bad flag, a kernel
+was missed in more than 5% of the slowed gates; 2 a bad flag, a kernel
 that disagrees or cannot run, or an interruption.
 
 Flags:
@@ -53,7 +53,7 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	g.register(fs)
 	runs := fs.Int("runs", 20, "A/A gates, and as many slowed gates")
 	var slowdown float64
-	fractionVar(fs, &slowdown, "slowdown", 0.05, 0, 10, "slowdown injected in the slowed gates (0 skips them), e.g. 5% (default 5%)")
+	fractionVar(fs, &slowdown, "slowdown", 0.05, 0, 10, "slowdown injected in the slowed gates (0 skips them), e.g. 5%")
 	slowKernel := fs.String("slow-kernel", "", "the kernel slowed (default: the first cell's)")
 	from := fs.String("from", "", "analyse the gates of an earlier calibration.json again (with this run's decision flags) instead of running gates")
 	fs.Usage = func() {

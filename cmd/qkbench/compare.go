@@ -164,9 +164,12 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "\nruns 1 and %d: %d of %d cells have overlapping 95%% intervals (%.0f%%)", i+1, o, n, 100*float64(o)/float64(n))
 		}
 		for _, peer := range []string{"ggml-tq2_0-zen4", "ggml-tq2_0-haswell"} {
-			if a, n, m := reports.RatioAgreement(runs[0], runs[i], peer, 0.05); n > 0 {
+			if g := reports.RatioAgreement(runs[0], runs[i], peer, 0.05); g.Both > 0 {
 				fmt.Fprintf(stdout, "\nruns 1 and %d: the ratio to %s agrees within ±5%% in %d of %d cells (%.0f%%); %d of the others are marked %s",
-					i+1, peer, a, n, 100*float64(a)/float64(n), m, reports.Mark)
+					i+1, peer, g.Agree, g.Both, 100*float64(g.Agree)/float64(g.Both), g.Marked, reports.Mark)
+				if g.WorstCell != "" {
+					fmt.Fprintf(stdout, "; the largest difference of an unmarked ratio is %.1f%% (%s)", 100*g.Worst, g.WorstCell)
+				}
 			}
 		}
 	}

@@ -94,8 +94,8 @@ type gateFlags struct {
 func (g *gateFlags) register(fs *flag.FlagSet) {
 	g.cells.register(fs, cellFlags{kernels: "available", preset: "seed", threads: "1", codebook: "ternary", mode: "hot"})
 	d := gate.DefaultOptions
-	fractionVar(fs, &g.threshold, "threshold", d.Threshold, 0, 1, "smallest head/base slowdown that fails a cell, e.g. 5% (default 5%)")
-	fractionVar(fs, &g.margin, "margin", d.Margin, -1e-12, 1, "a regressed cell's interval must lie above 1+margin (default 1%)")
+	fractionVar(fs, &g.threshold, "threshold", d.Threshold, 0, 1, "smallest head/base slowdown that fails a cell, e.g. 5%")
+	fractionVar(fs, &g.margin, "margin", d.Margin, -1e-12, 1, "a regressed cell's interval must lie above 1+margin")
 	fs.Float64Var(&g.alpha, "alpha", d.Alpha, "family-wise error rate of the significance tests across cells (Holm)")
 	fs.IntVar(&g.minPairs, "min-pairs", d.MinPairs, "pairs before a cell is first judged")
 	fs.IntVar(&g.maxPairs, "max-pairs", d.MaxPairs, "most pairs per cell")

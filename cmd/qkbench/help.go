@@ -32,7 +32,7 @@ func printFlags(w io.Writer, fs *flag.FlagSet) {
 		if name != "" {
 			b.WriteString(" " + strings.ToUpper(name))
 		}
-		if d := f.DefValue; d != "" && d != "false" && d != "0" && d != "0s" {
+		if d := f.DefValue; d != "" && d != "false" && d != "0" && d != "0s" && !strings.Contains(usage, "(default") {
 			if fmt.Sprintf("%T", f.Value) == "*flag.stringValue" {
 				d = fmt.Sprintf("%q", d)
 			}

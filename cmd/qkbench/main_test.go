@@ -192,7 +192,19 @@ func TestHelpOfEveryVerb(t *testing.T) {
 		if w := widest(stderr); w > 120 {
 			t.Errorf("%v is %d columns wide", args, w)
 		}
+		// Format verbs left over: an escaped percent printed as is, or a
+		// verb with no argument.
+		for _, bad := range []string{"%%", "%!"} {
+			if strings.Contains(stderr, bad) {
+				t.Errorf("%v prints %q:\n%s", args, bad, stderr)
+			}
+		}
 		_, flags, _ := strings.Cut(stderr, "Flags:\n")
+		for _, f := range strings.Split(strings.ReplaceAll(flags, "\n        ", " "), "\n") {
+			if strings.Count(f, "(default") > 1 {
+				t.Errorf("%v: a flag's default is said twice: %s", args, f)
+			}
+		}
 		for _, l := range strings.Split(flags, "\n") {
 			if l != "" && !strings.HasPrefix(l, "  --") && !strings.HasPrefix(l, "        ") {
 				t.Errorf("%v: flag line %q is not in --flag style", args, l)
