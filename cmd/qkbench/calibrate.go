@@ -145,24 +145,42 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 		}
 		return nil
 	}
+	// save writes the gates so far (no summary yet): before the analysis,
+	// which resamples for a while, and when a phase ends in an error or an
+	// interruption, so that finished gates are never lost (--from FILE
+	// analyses them again).
+	save := func() {
+		if g.out == "" || len(cal.AA) == 0 {
+			return
+		}
+		if err := os.MkdirAll(g.out, 0o755); err == nil {
+			err = reports.WriteJSON(filepath.Join(g.out, "calibration.json"), cal)
+			if err == nil {
+				fmt.Fprintf(stderr, "qkbench calibrate: wrote %s (%d A/A and %d slowed gates; --from analyses them)\n",
+					filepath.Join(g.out, "calibration.json"), len(cal.AA), len(cal.Slowed))
+				return
+			}
+		}
+		fmt.Fprintf(stderr, "qkbench calibrate: could not save the gates in %s\n", g.out)
+	}
 	if err := phase("A/A", &cal.AA); err != nil {
+		save()
 		return exit2Error{err}
 	}
 	if slowdown > 0 {
 		spec := sess.Cells[cal.SlowCell]
 		sess.Builds[gate.Head].Env = append(withoutEnv(sess.Builds[gate.Head].Env, gate.EnvSlowdown), fmt.Sprintf("%s=%s=%g", gate.EnvSlowdown, spec.Kernel, slowdown))
 		if err := phase("slowed", &cal.Slowed); err != nil {
+			save()
 			return exit2Error{err}
 		}
 	}
 	stop()
+	save()
 	sum := cal.Analyse(rand.New(rand.NewPCG(rng.Uint64(), 1)))
 	fmt.Fprintln(stdout)
 	sum.Write(stdout, cal)
 	if g.out != "" {
-		if err := os.MkdirAll(g.out, 0o755); err != nil {
-			return exit2Error{err}
-		}
 		if err := reports.WriteJSON(filepath.Join(g.out, "calibration.json"), struct {
 			*gate.Calibration
 			Summary gate.CalSummary `json:"summary"`

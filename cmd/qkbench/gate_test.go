@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -160,5 +161,52 @@ func TestGatePlugins(t *testing.T) {
 	code, _, stderr = runCmd(t, append(args, "--plugin", filepath.Join(t.TempDir(), "none.so"))...)
 	if code != 2 || !strings.Contains(stderr, "none.so") {
 		t.Errorf("a missing plugin: exit %d, want 2\n%s", code, stderr)
+	}
+}
+
+// Calibrating takes half an hour: interrupted after its first gate, it
+// keeps the gates it finished in calibration.json, and --from analyses them.
+func TestCalibrateInterruptedKeepsGates(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs gates")
+	}
+	out := filepath.Join(t.TempDir(), "cal")
+	cmd := exec.Command(os.Args[0], "calibrate", "--runs", "50", "--kernels", "go-i8", "--shapes", "64x512",
+		"--sample-time", "1ms", "--min-pairs", "10", "--max-pairs", "12", "--out", out)
+	cmd.Env = append(os.Environ(), childEnv+"=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	buf := make([]byte, 4096)
+	for !strings.Contains(log.String(), "A/A gate 2/") {
+		n, err := stderr.Read(buf)
+		log.Write(buf[:n])
+		if err != nil {
+			t.Fatalf("calibrate ended before its second gate: %v\n%s", err, log.String())
+		}
+	}
+	cmd.Process.Signal(os.Interrupt)
+	rest, _ := io.ReadAll(stderr)
+	log.Write(rest)
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+		t.Errorf("interrupted calibrate: %v, want exit status 2\n%s", err, log.String())
+	}
+	b, err := os.ReadFile(filepath.Join(out, "calibration.json"))
+	if err != nil {
+		t.Fatalf("the finished gates were lost: %v\n%s", err, log.String())
+	}
+	var cal gate.Calibration
+	if err := json.Unmarshal(b, &cal); err != nil || len(cal.AA) < 2 {
+		t.Fatalf("calibration.json: %v, %d A/A gates; want the 2 or more finished", err, len(cal.AA))
+	}
+	code, stdout, errs := runCmd(t, "calibrate", "--from", filepath.Join(out, "calibration.json"), "--min-pairs", "10", "--max-pairs", "12")
+	if code != 0 || !strings.Contains(stdout, "A/A and 0 slowed gates recorded") {
+		t.Errorf("--from the saved gates: exit %d\n%s\n%s", code, stdout, errs)
 	}
 }

@@ -137,24 +137,97 @@ func HodgesLehmann(d []float64, level float64) (est, lo, hi float64) {
 	if n == 0 {
 		return math.NaN(), math.Inf(-1), math.Inf(1)
 	}
-	w := make([]float64, 0, n*(n+1)/2)
+	m := n * (n + 1) / 2
+	bp := walshPool.Get().(*[]float64)
+	defer walshPool.Put(bp)
+	w := (*bp)[:0]
 	for i := range d {
 		for j := i; j < n; j++ {
 			w = append(w, (d[i]+d[j])/2)
 		}
 	}
-	slices.Sort(w)
-	m := len(w)
-	if m%2 == 1 {
-		est = w[m/2]
-	} else {
-		est = (w[m/2-1] + w[m/2]) / 2
-	}
+	*bp = w
+	// Only a few order statistics are needed: select them (linear time)
+	// rather than sort all m averages; the gate's calibration replays
+	// hundreds of thousands of these at n up to 384 (m = 73,920).
 	k := criticalRank(n, (1-level)/2)
+	mid := []int{(m - 1) / 2, m / 2} // equal when m is odd
 	if k < 1 {
-		return est, math.Inf(-1), math.Inf(1)
+		v := orderStats(w, mid[0], mid[1])
+		return (v[0] + v[1]) / 2, math.Inf(-1), math.Inf(1)
 	}
-	return est, w[k-1], w[m-k]
+	v := orderStats(w, k-1, mid[0], mid[1], m-k)
+	return (v[1] + v[2]) / 2, v[0], v[3]
+}
+
+// walshPool holds the Walsh-average buffers of HodgesLehmann.
+var walshPool = sync.Pool{New: func() any { return new([]float64) }}
+
+// orderStats returns the idx[j]-th smallest values of w (from 0) for
+// ascending idx, rearranging w: each selection leaves the larger values
+// after it, so the next one searches only those.
+func orderStats(w []float64, idx ...int) []float64 {
+	out := make([]float64, len(idx))
+	from := 0
+	for j, i := range idx {
+		if j > 0 && i == idx[j-1] {
+			out[j] = out[j-1]
+			continue
+		}
+		out[j] = selectNth(w[from:], i-from)
+		from = i + 1
+	}
+	return out
+}
+
+// selectNth rearranges a so that a[i] is its i-th smallest value (from 0),
+// a[:i] no larger and a[i+1:] no smaller, and returns a[i]: Hoare's
+// quickselect with a median-of-three pivot, insertion sort for short runs.
+func selectNth(a []float64, i int) float64 {
+	lo, hi := 0, len(a)-1
+	for hi-lo > 16 {
+		mid := lo + (hi-lo)/2
+		// Median of three to a[mid]; a[lo] <= a[mid] <= a[hi].
+		if a[mid] < a[lo] {
+			a[mid], a[lo] = a[lo], a[mid]
+		}
+		if a[hi] < a[lo] {
+			a[hi], a[lo] = a[lo], a[hi]
+		}
+		if a[hi] < a[mid] {
+			a[hi], a[mid] = a[mid], a[hi]
+		}
+		p := a[mid]
+		l, r := lo, hi
+		for l <= r {
+			for a[l] < p {
+				l++
+			}
+			for a[r] > p {
+				r--
+			}
+			if l <= r {
+				a[l], a[r] = a[r], a[l]
+				l++
+				r--
+			}
+		}
+		// a[lo:r+1] <= p <= a[l:hi+1], and a[r+1:l] == p.
+		switch {
+		case i <= r:
+			hi = r
+		case i >= l:
+			lo = l
+		default:
+			return a[i]
+		}
+	}
+	for x := lo + 1; x <= hi; x++ {
+		for y := x; y > lo && a[y] < a[y-1]; y-- {
+			a[y], a[y-1] = a[y-1], a[y]
+		}
+	}
+	return a[i]
 }
 
 // criticalRank returns the largest k with P(T+ <= k-1) <= tail for n

@@ -3,6 +3,7 @@ package stats
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -91,5 +92,65 @@ func TestHolm(t *testing.T) {
 			t.Errorf("Holm: got %v, want %v", got, want)
 			break
 		}
+	}
+}
+
+// hlSorted is HodgesLehmann the obvious way: sort every Walsh average.
+func hlSorted(d []float64, level float64) (est, lo, hi float64) {
+	n := len(d)
+	var w []float64
+	for i := range d {
+		for j := i; j < n; j++ {
+			w = append(w, (d[i]+d[j])/2)
+		}
+	}
+	slices.Sort(w)
+	m := len(w)
+	est = (w[(m-1)/2] + w[m/2]) / 2
+	k := criticalRank(n, (1-level)/2)
+	if k < 1 {
+		return est, math.Inf(-1), math.Inf(1)
+	}
+	return est, w[k-1], w[m-k]
+}
+
+// HodgesLehmann selects its order statistics instead of sorting: the same
+// answers on data with and without ties, at every size the gate uses.
+func TestHodgesLehmannSelectsAsSortWould(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{1, 2, 3, 5, 6, 9, 10, 16, 17, 25, 40, 62, 98, 155, 244, 384} {
+		for trial := range 20 {
+			d := make([]float64, n)
+			for i := range d {
+				switch trial % 4 {
+				case 0:
+					d[i] = rng.NormFloat64()
+				case 1: // heavy ties: a few levels
+					d[i] = float64(rng.IntN(5)) - 2
+				case 2: // two states 20% apart
+					d[i] = 0.01*rng.NormFloat64() + 0.18*float64(rng.IntN(2))
+				case 3: // sorted, then reversed: worst cases of naive pivots
+					d[i] = float64(n - i)
+				}
+			}
+			for _, level := range []float64{0.5, 0.95, 0.99} {
+				e1, l1, h1 := HodgesLehmann(d, level)
+				e2, l2, h2 := hlSorted(d, level)
+				if e1 != e2 || l1 != l2 || h1 != h2 {
+					t.Fatalf("n=%d trial %d level %g: select gives %v [%v, %v], sort %v [%v, %v]", n, trial, level, e1, l1, h1, e2, l2, h2)
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkHodgesLehmann384(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	d := make([]float64, 384)
+	for i := range d {
+		d[i] = 0.05 * rng.NormFloat64()
+	}
+	for b.Loop() {
+		HodgesLehmann(d, 0.99)
 	}
 }
