@@ -74,10 +74,15 @@ func (x Ratio) Inverse() Ratio {
 	return y
 }
 
-// Shaky reports whether the ratio is to be marked: either cell is unstable,
-// or its interval is missing or wider than ±MaxRatioHalfWidth.
+// Shaky reports whether the ratio is to be marked: its interval is missing
+// or wider than ±MaxRatioHalfWidth. An unstable cell alone does not mark
+// it: the ratio pairs the two cells' samples round by round, so a host
+// state that hits both cancels out, and one that hits only one half of
+// some pairs widens the ratio's own interval. (On a host whose speed flips
+// between states, every cell's samples are two-level while most ratios
+// repeat within ±5%: marking those would cry wolf.)
 func (x Ratio) Shaky() bool {
-	if x.Unstable || x.Low <= 0 {
+	if x.Low <= 0 {
 		return true
 	}
 	return math.Max(x.High/x.Value-1, 1-x.Low/x.Value) > MaxRatioHalfWidth
@@ -95,5 +100,5 @@ func (x Ratio) String() string {
 	return s
 }
 
-// Mark flags a figure built from an unstable cell or a wide interval.
+// Mark flags an unstable cell, and a ratio with a wide interval.
 const Mark = "†"

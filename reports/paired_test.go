@@ -8,7 +8,8 @@ import (
 
 // Ratios pair samples by round: a host that changes speed between rounds
 // (both cells alike) does not move the ratio, disturbed samples are left
-// out, and a ratio from an unstable cell or a wide interval is marked.
+// out, and a ratio with a wide interval is marked (two-level cells alone do
+// not mark it).
 func TestPairedRatio(t *testing.T) {
 	speed := []float64{1, 1.2, 1, 1.2, 1.2, 1, 1, 1.2} // the host's state per round
 	a := &Cell{Status: StatusOK, Median: 2}
@@ -34,9 +35,28 @@ func TestPairedRatio(t *testing.T) {
 	if s := x.Inverse(); math.Abs(s.Value-0.5) > 0.01 || s.Low > s.Value || s.High < s.Value {
 		t.Errorf("inverse %+v", s)
 	}
-	a.Unstable = "two levels"
+	// Two-level cells whose levels hit both halves of each pair: the ratio
+	// is as good as ever, and not marked.
+	a.Unstable, b.Unstable = "two levels", "two levels"
+	for i := range a.Samples {
+		if a.SampleRounds[i]%3 == 0 {
+			a.Samples[i] *= 1.2
+		}
+		if b.SampleRounds[i]%3 == 0 {
+			b.Samples[i] *= 1.2
+		}
+	}
+	if z := PairedRatio(a, b); z.Shaky() || strings.HasSuffix(z.String(), Mark) || math.Abs(z.Value-2) > 0.02 {
+		t.Errorf("two-level cells paired: %q (%+v), want 2.00× unmarked", z.String(), z)
+	}
+	// A level that hits one half of some pairs only: a wide interval, marked.
+	for i := range a.Samples {
+		if a.SampleRounds[i]%2 == 0 {
+			a.Samples[i] *= 1.3
+		}
+	}
 	if z := PairedRatio(a, b); !z.Shaky() || !strings.HasSuffix(z.String(), Mark) {
-		t.Errorf("from an unstable cell: %q, want the mark", z.String())
+		t.Errorf("pairs split by a level: %q (%+v), want the mark", z.String(), z)
 	}
 	// Too few pairs: no ratio.
 	c := &Cell{Status: StatusOK, Median: 1, Samples: []float64{1, 1}, SampleRounds: []int{0, 1}}

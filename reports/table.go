@@ -168,7 +168,7 @@ func (r *Run) WarningLines() []string {
 		}
 	}
 	if n > 0 {
-		out = append(out, fmt.Sprintf("%d cells stayed unstable after re-sampling; their medians, and every ratio built from one or whose own interval is wider than ±5%%, are marked %s", n, Mark))
+		out = append(out, fmt.Sprintf("%d cells stayed unstable after re-sampling: their medians are marked %s, as is every ratio whose own interval (from the pairs of samples taken in the same round) is wider than ±5%%", n, Mark))
 		out = append(out, r.UnstableNotes()...)
 	}
 	return out
