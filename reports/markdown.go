@@ -153,6 +153,12 @@ func (r *Run) WriteMarkdown(w io.Writer, plots []Plot) error {
 			fmt.Fprintf(&b, "### %s\n\n![%s](%s.png)\n\n([SVG](%s.svg))\n\n", p.Title, p.Title, p.Name, p.Name)
 		}
 	}
+	if notes := r.UnstableNotes(); len(notes) > MaxListedWarnings {
+		b.WriteString("\n## Unstable cells\n\n")
+		for _, n := range notes {
+			fmt.Fprintf(&b, "- %s\n", n)
+		}
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

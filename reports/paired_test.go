@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -84,8 +85,29 @@ func TestUnstableMarked(t *testing.T) {
 		t.Fatal(err)
 	}
 	md := b.String()
-	if !strings.Contains(md, "> **Warning") || !strings.Contains(md, "> - the machine is busy") || !strings.Contains(md, "1 cells stayed unstable") {
-		t.Errorf("report.md has no warning block:\n%s", md[:min(len(md), 600)])
+	if !strings.Contains(md, "> **Warning") || !strings.Contains(md, "> - the machine is busy") || !strings.Contains(md, "1 of 1 cells stayed unstable") ||
+		!strings.Contains(md, "> - † unstable: avx2-i8 on 64x256") {
+		t.Errorf("report.md has no warning block naming the cell:\n%s", md[:min(len(md), 600)])
+	}
+	// Many unstable cells (a host that flips between speeds): the block
+	// counts them, and a section at the end names each.
+	for i := range 20 {
+		c := r.Cells[0]
+		c.Workload = fmt.Sprintf("%dx256", 100+i)
+		c.Shape = c.Workload
+		r.Cells = append(r.Cells, c)
+	}
+	b.Reset()
+	if err := r.WriteMarkdown(&b, nil); err != nil {
+		t.Fatal(err)
+	}
+	md = b.String()
+	head, tail, _ := strings.Cut(md, "## Unstable cells")
+	if !strings.Contains(head, "21 of 21 cells stayed unstable") || strings.Contains(head, "> - † unstable") || strings.Count(tail, "- † unstable: avx2-i8") != 21 {
+		t.Errorf("21 unstable cells: the warning block should count them and the end list all 21:\n%s", md)
+	}
+	if notes := r.ResultsTable().Notes; len(notes) != 1 || !strings.Contains(notes[0], "21 cells are unstable") {
+		t.Errorf("the terminal table's notes should count 21 unstable cells in one line: %q", notes)
 	}
 }
 

@@ -135,13 +135,19 @@ func (r *Run) Rows() [][]string {
 }
 
 // ResultsTable is the sweep's terminal table: every cell that ran, with the
-// kernels that could not run and every failure in full under it.
+// kernels that could not run and every failure in full under it, and the
+// unstable cells with why (counted instead when there are more than
+// MaxListedWarnings: report.md names them all).
 func (r *Run) ResultsTable() *Table {
+	unstable := r.UnstableNotes()
+	if n := len(unstable); n > MaxListedWarnings {
+		unstable = []string{fmt.Sprintf("%s %d cells are unstable (report.md names each and why): the machine's speed changed under the run; compare ratios, not medians", Mark, n)}
+	}
 	return &Table{
 		Header: Header, Rows: r.Rows(),
 		Right: []bool{false, false, true, true, true, true, true, true, false},
 		Wrap:  []bool{false, true, false, false, false, false, false, false, true},
-		Notes: append(append(r.NotRunNotes(), r.FailureNotes()...), r.UnstableNotes()...),
+		Notes: append(append(r.NotRunNotes(), r.FailureNotes()...), unstable...),
 	}
 }
 
@@ -157,19 +163,34 @@ func (r *Run) UnstableNotes() []string {
 	return out
 }
 
+// MaxListedWarnings is how many unstable cells report.md's warning block
+// names one by one; more are counted there and listed at the end.
+const MaxListedWarnings = 8
+
 // WarningLines are what report.md puts in its warning block: the run's
-// warnings (a busy machine) and every unstable cell.
+// warnings (a busy machine) and the unstable cells, each named when there
+// are at most MaxListedWarnings (else counted, and listed at the end of
+// the report: a block of 150 lines would bury the results).
 func (r *Run) WarningLines() []string {
 	out := append([]string(nil), r.Warnings...)
-	n := 0
+	n, timed := 0, 0
 	for i := range r.Cells {
-		if c := &r.Cells[i]; c.Timed() && c.Unstable != "" {
-			n++
+		if c := &r.Cells[i]; c.Timed() {
+			timed++
+			if c.Unstable != "" {
+				n++
+			}
 		}
 	}
 	if n > 0 {
-		out = append(out, fmt.Sprintf("%d cells stayed unstable after re-sampling: their medians are marked %s, as is every ratio whose own interval (from the pairs of samples taken in the same round) is wider than ±5%%", n, Mark))
-		out = append(out, r.UnstableNotes()...)
+		where := ""
+		if n > MaxListedWarnings {
+			where = " (each named, with why, under \"Unstable cells\" at the end)"
+		}
+		out = append(out, fmt.Sprintf("%d of %d cells stayed unstable after re-sampling%s: their medians are marked %s, as is every ratio whose own interval (from the pairs of samples taken in the same round) is wider than ±5%%", n, timed, where, Mark))
+		if n <= MaxListedWarnings {
+			out = append(out, r.UnstableNotes()...)
+		}
 	}
 	return out
 }
