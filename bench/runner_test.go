@@ -115,6 +115,7 @@ type testKernel struct {
 	wrongRows bool // writes y[r0] wrongly: an agreement check must catch it
 	qk256Only bool
 	delay     atomic.Int64 // nanoseconds to busy-wait in each GEMV
+	onGEMV    func()       // called at each GEMV, when set
 }
 
 func (k *testKernel) Supports(cb kernels.Codebook) error {
@@ -174,6 +175,9 @@ func (in *probeInput) GEMV(y []float32, r0, r1 int) error {
 	in.p.seen = append(in.p.seen, [2]int{r0, r1})
 	in.p.mu.Unlock()
 	k := in.p.k
+	if k.onGEMV != nil {
+		k.onGEMV()
+	}
 	if k.panics && r0 > 0 {
 		panic("probe panic")
 	}

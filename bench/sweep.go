@@ -64,6 +64,9 @@ type Sweep struct {
 	Resample int
 	// OrderSeed seeds the random order of the cells within each round.
 	OrderSeed uint64
+	// SliceTime is the length of one slice of a sample (take); default
+	// 2 ms, negative to take each sample whole.
+	SliceTime time.Duration
 	// CPUClock returns this process's CPU time in seconds (ProcessCPU when
 	// nil); a negative value means unknown, and no sample is then called
 	// disturbed.
@@ -492,32 +495,67 @@ func pairsWith(c *cell, cells []*cell) bool {
 	return false
 }
 
-// take samples every cell once, in a random order, as round m.round.
+// take samples every cell once as round m.round. Each sample is taken in
+// slices (Sweep.slices) and the cells' slices are interleaved, each step
+// of the round in a fresh random order: every sample then spreads over the
+// whole round, and a change of the host's speed that lasts a second or so
+// (some cloud hosts flip between states ~20% apart) hits every cell of
+// the round alike instead of the few whose turn it was.
 func (m *measurement) take(ctx context.Context, cells []*cell, resample bool) error {
-	order := slices.Clone(cells)
-	m.rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-	for _, c := range order {
-		if ctx.Err() != nil {
-			return ErrInterrupted
+	var live []*cell
+	for _, c := range cells {
+		if c.out.Status == reports.StatusOK {
+			live = append(live, c)
 		}
+	}
+	steps := 1
+	warm := make([]bool, len(live))
+	for i, c := range live {
+		var n int
+		n, warm[i] = m.s.slices(c)
+		steps = max(steps, n)
+	}
+	acc := make([]sliced, len(live))
+	order := make([]int, len(live))
+	for i := range order {
+		order[i] = i
+	}
+	for k := range steps {
+		m.rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		for _, i := range order {
+			c, a := live[i], &acc[i]
+			if ctx.Err() != nil {
+				return ErrInterrupted
+			}
+			if c.out.Status != reports.StatusOK {
+				continue // an error in an earlier slice
+			}
+			// Run the iterations due by the end of step k, once enough of
+			// them are due (or it is the last step), so that a slower
+			// cell's fewer slices spread over the round too.
+			due := c.iters*(k+1)/steps - a.iters
+			if due <= 0 || warm[i] && due < minSliceIters && k < steps-1 {
+				continue
+			}
+			if err := m.slice(ctx, c, a, due, warm[i]); errors.Is(err, ErrInterrupted) {
+				return err
+			} else if err != nil {
+				c.out.Status, c.out.Reason = reports.StatusError, err.Error()
+			}
+		}
+	}
+	for i, c := range live {
 		if c.out.Status != reports.StatusOK {
-			continue // failed in an earlier round
-		}
-		d, disturbed, retakes, err := m.sample(ctx, c)
-		if errors.Is(err, ErrInterrupted) {
-			return err
-		}
-		if err != nil {
-			c.out.Status, c.out.Reason = reports.StatusError, err.Error()
 			continue
 		}
-		o := c.out
-		if disturbed {
+		a, o := &acc[i], c.out
+		par := float64(min(max(o.ActiveThreads, 1), runtime.GOMAXPROCS(0)))
+		if a.cpu >= 0 && a.cpu < MinCPUShare*a.wall*par {
 			o.Disturbed = append(o.Disturbed, len(o.Samples))
 		}
-		o.Samples = append(o.Samples, d)
+		o.Samples = append(o.Samples, a.wall/float64(a.iters))
 		o.SampleRounds = append(o.SampleRounds, m.round)
-		o.Retakes += retakes
+		o.Retakes += a.retakes
 		if resample {
 			o.Resampled++
 		} else {
@@ -528,35 +566,93 @@ func (m *measurement) take(ctx context.Context, cells []*cell, resample bool) er
 	return nil
 }
 
-// sample times one sample of c (seconds per GEMV), taking it again up to
-// sampleTries times while the process was descheduled during it.
-func (m *measurement) sample(ctx context.Context, c *cell) (sec float64, disturbed bool, retakes int, err error) {
+// minSliceIters is the fewest GEMVs in a slice of a sample (but the last)
+// of a cell whose GEMV is shorter than a slice: each such slice starts with
+// an untimed GEMV (see slice), and this keeps that to an eighth.
+const minSliceIters = 8
+
+// sliced is what the slices of one sample add up to.
+type sliced struct {
+	iters     int
+	wall, cpu float64 // seconds; cpu < 0: unknown
+	retakes   int
+}
+
+// sliceTime is the length of a slice; 0 when samples are taken whole (a
+// negative SliceTime, or a profile: a CPU profile of 2 ms holds nothing).
+func (s *Sweep) sliceTime() time.Duration {
+	switch {
+	case s.Profile != nil || s.SliceTime < 0:
+		return 0
+	case s.SliceTime == 0:
+		return 2 * time.Millisecond
+	}
+	return s.SliceTime
+}
+
+// slices returns how many slices a sample of c is taken in, and whether
+// each slice starts with an untimed GEMV: one slice per SliceTime of
+// MinTime; a cell whose GEMV takes a slice or longer, one GEMV per slice
+// and no warm-up (the caches refill in a small part of such a GEMV);
+// otherwise at least minSliceIters GEMVs per slice, each slice warmed up.
+func (s *Sweep) slices(c *cell) (n int, warm bool) {
+	st := s.sliceTime()
+	if st == 0 {
+		return 1, false
+	}
+	n = max(1, int(s.minTime()/st))
+	if c.iters <= n {
+		return c.iters, false
+	}
+	return max(1, min(n, c.iters/minSliceIters)), !s.Cold
+}
+
+// slice times n GEMVs of c and adds them to a, taking them again up to
+// sampleTries times while the process was descheduled during them. With
+// warm, one untimed GEMV goes first: the other cells' slices since this
+// cell's last one may have pushed its W out of the caches.
+func (m *measurement) slice(ctx context.Context, c *cell, a *sliced, n int, warm bool) error {
+	if warm {
+		if _, err := c.time(ctx, 1, m.x, m.y); err != nil {
+			return err
+		}
+	}
 	par := float64(min(max(c.out.ActiveThreads, 1), runtime.GOMAXPROCS(0)))
+	clock := m.s.CPUClock
+	if clock == nil {
+		clock = ProcessCPU
+	}
 	for try := range sampleTries {
 		var d time.Duration
-		clock := m.s.CPUClock
-		if clock == nil {
-			clock = ProcessCPU
-		}
 		cpu0 := clock()
 		f := func() error {
 			var err error
-			d, err = c.time(ctx, c.iters, m.x, m.y)
+			d, err = c.time(ctx, n, m.x, m.y)
 			return err
 		}
+		var err error
 		if m.s.Profile != nil {
 			err = m.s.Profile(c.out, f)
 		} else {
 			err = f()
 		}
 		if err != nil {
-			return 0, false, try, err
+			return err
 		}
 		cpu1 := clock()
-		disturbed = cpu0 >= 0 && cpu1 >= 0 && cpu1-cpu0 < MinCPUShare*d.Seconds()*par
-		if !disturbed || try == sampleTries-1 {
-			return d.Seconds() / float64(c.iters), disturbed, try, nil
+		disturbed := cpu0 >= 0 && cpu1 >= 0 && cpu1-cpu0 < MinCPUShare*d.Seconds()*par
+		if disturbed && try < sampleTries-1 {
+			a.retakes++
+			continue
 		}
+		a.iters += n
+		a.wall += d.Seconds()
+		if cpu0 < 0 || cpu1 < 0 || a.cpu < 0 {
+			a.cpu = -1
+		} else {
+			a.cpu += cpu1 - cpu0
+		}
+		return nil
 	}
 	panic("unreachable")
 }

@@ -289,6 +289,107 @@ func TestSweepDisturbedSamples(t *testing.T) {
 	}
 }
 
+// slicedSweep runs a sweep of two probe kernels, a-i8 and b-i8, whose
+// GEMVs take delay, on one small workload, and returns the run and the
+// kernels' GEMVs in order, from the first timed round on.
+func slicedSweep(t *testing.T, delay, slice time.Duration, count int) (*reports.Run, []string) {
+	t.Helper()
+	var log []string
+	mk := func(id string) *testKernel {
+		k := newProbe()
+		k.I.ID = id
+		k.delay.Store(int64(delay))
+		k.onGEMV = func() { log = append(log, id) }
+		return k
+	}
+	s := &Sweep{Kernels: []kernels.Kernel{mk("a-i8"), mk("b-i8")}, Workloads: sweepWorkloads(t, "8x256"), Threads: []int{1},
+		Count: count, MinTime: 10 * time.Millisecond, SliceTime: slice, CPUClock: noClock}
+	timed := 0
+	s.Progress = func(done, total int, what string) {
+		if strings.HasSuffix(what, "calibrated") && done == 4 {
+			timed = len(log) // both cells checked and calibrated
+		}
+	}
+	run := &reports.Run{}
+	if err := s.Run(context.Background(), run); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range run.Cells {
+		if len(c.Samples) != count || c.Status != reports.StatusOK {
+			t.Errorf("slice %v: %s: %d samples, status %s", slice, c.Kernel, len(c.Samples), c.Status)
+		}
+	}
+	return run, log[timed:]
+}
+
+// runsOf counts the runs of one kernel's GEMVs in log.
+func runsOf(log []string) int {
+	runs := 0
+	for i := range log {
+		if i == 0 || log[i] != log[i-1] {
+			runs++
+		}
+	}
+	return runs
+}
+
+// A round takes its samples in slices, the cells' slices interleaved, so
+// that each sample spreads over the whole round; with SliceTime < 0 (or a
+// profile) each sample is taken whole, one cell after the other.
+func TestSweepSlicesInterleave(t *testing.T) {
+	for _, tc := range []struct {
+		slice   time.Duration
+		atLeast int // runs of one kernel's GEMVs in the timed rounds
+		atMost  int
+	}{
+		{time.Millisecond, 20, 1 << 30}, // 10 slices per sample: ~4 × 10 × 2 runs
+		{-1, 4, 4 * 2},                  // a run per sample, two merging where rounds meet
+	} {
+		_, log := slicedSweep(t, 20*time.Microsecond, tc.slice, 4)
+		if runs := runsOf(log); runs < tc.atLeast || runs > tc.atMost {
+			t.Errorf("slice %v: the 4 rounds of 2 cells ran in %d runs of one kernel, want %d..%d", tc.slice, runs, tc.atLeast, tc.atMost)
+		}
+	}
+}
+
+// A cell whose GEMV takes longer than a slice is sliced one GEMV at a time,
+// with no untimed GEMV before each (it would double the cost).
+func TestSweepSlicesSlowCells(t *testing.T) {
+	run, log := slicedSweep(t, 2*time.Millisecond, time.Millisecond, 3)
+	iters := 0
+	for _, c := range run.Cells {
+		iters += c.Iterations
+	}
+	if len(log) != 3*iters {
+		t.Errorf("the rounds ran %d GEMVs, want 3 rounds × %d iterations: no warm-ups", len(log), iters)
+	}
+	if runs := runsOf(log); runs < 3*iters/2 {
+		t.Errorf("%d runs of one kernel in %d GEMVs: the slow cells' GEMVs did not interleave", runs, 3*iters)
+	}
+}
+
+// A disturbed slice is taken again (up to 3 tries); a sample is disturbed
+// when its slices' CPU time falls short of their elapsed time.
+func TestSweepDisturbedSlices(t *testing.T) {
+	// Sample 0: each of its 10 slices disturbed 3 times (20 retakes) and
+	// kept; sample 1: its first slice disturbed once.
+	script := make([]bool, 31)
+	for i := range script {
+		script[i] = true
+	}
+	clock := &scriptedClock{disturbed: script}
+	s := &Sweep{Kernels: []kernels.Kernel{scalar.RefI8}, Workloads: sweepWorkloads(t, "8x256"), Threads: []int{1},
+		Count: 3, MinTime: 10 * time.Millisecond, SliceTime: time.Millisecond, CPUClock: clock.read}
+	run := &reports.Run{}
+	if err := s.Run(context.Background(), run); err != nil {
+		t.Fatal(err)
+	}
+	c := run.Cells[0]
+	if len(c.Samples) != 3 || c.Retakes != 21 || !slices.Equal(c.Disturbed, []int{0}) {
+		t.Errorf("samples %d, retakes %d, disturbed %v; want 3, 21, [0]", len(c.Samples), c.Retakes, c.Disturbed)
+	}
+}
+
 // A cell whose samples fall on two levels is unstable: it is sampled again
 // up to Resample rounds and stays marked. Passes split the rounds.
 func TestSweepResamplesUnstableCells(t *testing.T) {

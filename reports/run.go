@@ -63,8 +63,11 @@ type Config struct {
 	Codebook string `json:"codebook"`
 	Mode     string `json:"mode"` // "hot" or "cold"
 	Threads  []int  `json:"threads"`
-	Count    int    `json:"count"`              // samples per cell
-	MinTime  string `json:"min_time"`           // minimum time of one sample
+	Count    int    `json:"count"`    // samples per cell
+	MinTime  string `json:"min_time"` // minimum time of one sample
+	// Slice is the length of the slices a sample was taken in, interleaved
+	// with the other cells' slices of its round; "" when taken whole.
+	Slice    string `json:"slice,omitempty"`
 	Rounds   int    `json:"rounds,omitempty"`   // passes over all workloads the samples were split into
 	Resample int    `json:"resample,omitempty"` // extra rounds allowed per workload for unstable cells
 	Seed     uint64 `json:"seed"`               // generator seed

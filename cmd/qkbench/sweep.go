@@ -32,10 +32,12 @@ func init() {
 const sweepUsage = `Usage: qkbench sweep [--preset P | --shapes LIST | --gguf FILE] [--kernels LIST] [--threads LIST] [flags]
 
 Checks every kernel on every workload against the references, then times
-each cell (kernel × workload × thread count) in samples taken round-robin
-across the kernels of a workload, so that a change of the machine's speed
-hits them alike. A kernel that disagrees is reported failed and not timed;
-one that cannot run here is listed under the table with the reason. The
+each cell (kernel × workload × thread count) in rounds: a round takes one
+sample of every cell of a workload, each in 2 ms slices (--slice)
+interleaved with the other cells' slices in a random order, so that a
+change of the machine's speed hits them all alike. A kernel that
+disagrees is reported failed and not timed; one that cannot run here is
+listed under the table with the reason. The
 run goes to a folder of its own (--out): results.txt (Go benchmark format,
 for benchstat and qkbench compare), receipt.json (the machine, the code that
 ran, every sample and agreement metric), report.md and charts. Ctrl-C keeps
@@ -59,7 +61,7 @@ type sweepFlags struct {
 	out, cpuprofile, label string
 	count, rounds          int
 	resample               int
-	minTime                time.Duration
+	minTime, slice         time.Duration
 	noProbe, quiet         bool
 	format                 *formatFlag
 }
@@ -191,6 +193,7 @@ func runSweep(args []string, stdout, stderr io.Writer) (err error) {
 	fs.IntVar(&f.rounds, "rounds", 1, "split the samples into this many passes over all workloads, so that intervals include slow drift")
 	fs.IntVar(&f.resample, "resample", -1, "extra rounds at most, per workload, for cells whose samples are unstable (default: --count; 0: none)")
 	fs.DurationVar(&f.minTime, "min-time", 50*time.Millisecond, "minimum `duration` of one sample")
+	fs.DurationVar(&f.slice, "slice", 2*time.Millisecond, "take each sample in slices of this `duration`, interleaved with the other cells' slices, so that it spreads over its whole round (0, or --min-time or more: each sample whole)")
 	fs.StringVar(&f.out, "out", "", "output `folder` (default: reports/runs/<time>-<host> in a qkbench checkout, which git ignores; qkbench-runs/<time>-<host> elsewhere)")
 	fs.StringVar(&f.label, "label", "", "a `name` for this run where reports compare runs (a CI runner's kind, say); default: the host name")
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile per cell into this `folder`")
@@ -209,6 +212,9 @@ func runSweep(args []string, stdout, stderr io.Writer) (err error) {
 	}
 	if f.minTime <= 0 || f.minTime > time.Minute {
 		return usageError{fmt.Errorf("--min-time %v: want a duration in (0, 1m]", f.minTime)}
+	}
+	if f.slice < 0 {
+		return usageError{fmt.Errorf("--slice %v: want a duration of 0 or more", f.slice)}
 	}
 	if f.rounds < 1 || f.rounds > f.count {
 		return usageError{fmt.Errorf("--rounds %d: want 1..--count (%d)", f.rounds, f.count)}
@@ -239,7 +245,14 @@ func runSweep(args []string, stdout, stderr io.Writer) (err error) {
 		return err
 	}
 	s.Count, s.MinTime, s.Passes, s.Resample, s.OrderSeed = f.count, f.minTime, f.rounds, f.resample, f.spec.cells.seed
+	s.SliceTime = f.slice
+	if f.slice == 0 {
+		s.SliceTime = -1
+	}
 	run.Config.Count, run.Config.MinTime = f.count, f.minTime.String()
+	if prof == nil && f.slice > 0 && f.slice < f.minTime {
+		run.Config.Slice = f.slice.String()
+	}
 	run.Config.Rounds, run.Config.Resample = f.rounds, f.resample
 	if !f.noProbe {
 		s.Machine, run.Machine.Probe = machineProbe(stderr)
