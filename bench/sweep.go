@@ -434,8 +434,8 @@ type measurement struct {
 
 // rounds takes n rounds of every timed cell, each round in a fresh random
 // order; with last, it then takes up to Resample more rounds of the cells
-// that are Unstable and of the cells their ratios pair with, and
-// summarises every cell.
+// that are Unstable and of the cells their ratios pair with. It summarises
+// every cell, also when interrupted.
 func (m *measurement) rounds(ctx context.Context, cells []*cell, n int, last bool) error {
 	var timed []*cell
 	for _, c := range cells {
@@ -452,6 +452,16 @@ func (m *measurement) rounds(ctx context.Context, cells []*cell, n int, last boo
 			return err
 		}
 	}
+	// Every pass ends with its cells summarised: the command writes the
+	// run after each workload of each pass, and an interrupted run keeps
+	// the samples of the passes it finished.
+	defer func() {
+		for _, c := range timed {
+			if c.out.Status == reports.StatusOK {
+				m.s.summarise(c.out, c.mode, c.runner.Copies())
+			}
+		}
+	}()
 	if !last {
 		return nil
 	}
@@ -472,11 +482,6 @@ func (m *measurement) rounds(ctx context.Context, cells []*cell, n int, last boo
 		}
 		if err := m.take(ctx, again, true); err != nil {
 			return err
-		}
-	}
-	for _, c := range timed {
-		if c.out.Status == reports.StatusOK {
-			m.s.summarise(c.out, c.mode, c.runner.Copies())
 		}
 	}
 	return nil

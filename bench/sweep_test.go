@@ -139,6 +139,30 @@ func TestSweepInterrupted(t *testing.T) {
 	}
 }
 
+// With --rounds, the run written after each workload of the first pass
+// holds summarised cells: an interrupted run keeps the passes it finished
+// (their cells had no median, and the receipt was refused on reading).
+func TestSweepPassesSummarised(t *testing.T) {
+	s := &Sweep{Kernels: []kernels.Kernel{scalar.RefI8}, Workloads: sweepWorkloads(t, "8x256", "9x256"), Threads: []int{1},
+		Count: 4, Passes: 2, MinTime: time.Millisecond}
+	writes := 0
+	s.Finished = func(r *reports.Run) error {
+		writes++
+		for _, c := range r.Cells {
+			if c.Status != reports.StatusOK || !(c.Median > 0) || len(c.Samples) == 0 {
+				t.Errorf("write %d: cell %s %s: status %s, median %g, %d samples", writes, c.Kernel, c.Workload, c.Status, c.Median, len(c.Samples))
+			}
+		}
+		return nil
+	}
+	if err := s.Run(context.Background(), &reports.Run{}); err != nil {
+		t.Fatal(err)
+	}
+	if writes != 4 {
+		t.Errorf("%d writes, want 4 (2 workloads × 2 passes)", writes)
+	}
+}
+
 func TestColdCopies(t *testing.T) {
 	if n := ColdCopies(2<<20, 64<<20); n != 32 {
 		t.Errorf("ColdCopies(2 MiB, 64 MiB) = %d, want 32", n)
