@@ -55,6 +55,12 @@ that --kernels names (or QKBENCH_REQUIRE lists) could not run, the run was
 interrupted, or anything else failed; 2 a bad flag or argument.
 `
 
+// defaultRounds is --rounds' default: on a host whose speed flips, two
+// back-to-back sweeps agreed on 78-93% of the ratios to a ggml peer within
+// ±5% with 5 passes (each preparing the kernels anew), 74-75% with 1
+// (docs/measurements.md).
+const defaultRounds = 5
+
 // sweepFlags are the flags of sweep.
 type sweepFlags struct {
 	spec                   runSpec
@@ -190,7 +196,7 @@ func runSweep(args []string, stdout, stderr io.Writer) (err error) {
 	d.threads = "1,max"
 	f.spec.register(fs, d)
 	fs.IntVar(&f.count, "count", 10, "samples per cell")
-	fs.IntVar(&f.rounds, "rounds", 1, "split the samples into this many passes over all workloads, so that intervals include slow drift")
+	fs.IntVar(&f.rounds, "rounds", -1, "split the samples into this many passes over all workloads, each preparing the kernels anew, so that intervals include slow drift and where W landed in memory (default: 5, at most --count)")
 	fs.IntVar(&f.resample, "resample", -1, "extra rounds at most, per workload, for cells whose samples are unstable (default: --count; 0: none)")
 	fs.DurationVar(&f.minTime, "min-time", 50*time.Millisecond, "minimum `duration` of one sample")
 	fs.DurationVar(&f.slice, "slice", 2*time.Millisecond, "take each sample in slices of this `duration`, interleaved with the other cells' slices, so that it spreads over its whole round (0, or --min-time or more: each sample whole)")
@@ -215,6 +221,9 @@ func runSweep(args []string, stdout, stderr io.Writer) (err error) {
 	}
 	if f.slice < 0 {
 		return usageError{fmt.Errorf("--slice %v: want a duration of 0 or more", f.slice)}
+	}
+	if f.rounds == -1 {
+		f.rounds = min(defaultRounds, f.count)
 	}
 	if f.rounds < 1 || f.rounds > f.count {
 		return usageError{fmt.Errorf("--rounds %d: want 1..--count (%d)", f.rounds, f.count)}

@@ -36,6 +36,9 @@ func TestSweepWritesEverything(t *testing.T) {
 	if run.Partial || len(run.Cells) != 2*2*2 || run.Command == "" || run.Machine.CPU == "" {
 		t.Errorf("receipt: partial %v, %d cells, command %q, cpu %q", run.Partial, len(run.Cells), run.Command, run.Machine.CPU)
 	}
+	if c := run.Config; c.Rounds != 5 || c.Slice != "" { // 1 ms samples are not sliced
+		t.Errorf("config: %d rounds (want the default 5), slice %q (want none)", c.Rounds, c.Slice)
+	}
 	f, err := os.Open(filepath.Join(dir, "results.txt"))
 	if err != nil {
 		t.Fatal(err)
@@ -103,6 +106,7 @@ func TestSweepBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"--mode", "warm"}, {"--threads", "0"}, {"--kernels", "nope-i8"}, {"--count", "0"}, {"--shapes", "0x5"},
 		{"--codebook", "3,3,3,3"}, {"--preset", "seed", "--shapes", "1x1"}, {"--min-time", "-1s"}, {"extra"},
+		{"--slice", "-1ms"}, {"--count", "3", "--rounds", "4"},
 	} {
 		code, _, stderr := runCmd(t, append([]string{"sweep", "--out", t.TempDir()}, args...)...)
 		if code != 2 || stderr == "" {
