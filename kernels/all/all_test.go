@@ -13,6 +13,7 @@ import (
 	"github.com/qkbench/qkbench/kernels"
 	"github.com/qkbench/qkbench/kernels/kerneltest"
 	"github.com/qkbench/qkbench/kernels/plugin"
+	"github.com/qkbench/qkbench/workloads"
 )
 
 // The plugins QKBENCH_PLUGINS lists join the registry before any test runs.
@@ -79,5 +80,51 @@ func TestEveryBackendLinked(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestGEMVAllocatesNothing: once an Input has loaded a first x, Load and
+// GEMV allocate nothing, on one row range or two. A kernel that allocated
+// per GEMV (go-f32 and go-i8 put their 16 KiB of tables on the heap) made
+// the garbage collector take one of a 2-core machine's Ps in the middle of
+// timed 2-thread GEMVs.
+func TestGEMVAllocatesNothing(t *testing.T) {
+	ks, err := kernels.Select("available")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh, _ := workloads.ParseShape("64x1024")
+	for _, cb := range []kernels.Codebook{kernels.Ternary, kernels.QK256} {
+		w, err := workloads.Generate(workloads.SpecFor(sh, cb, 3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range ks {
+			if k.Supports(cb) != nil {
+				continue
+			}
+			p, err := k.Prepare(w.M)
+			if err != nil {
+				t.Errorf("%s: %v", k.Info().ID, err)
+				continue
+			}
+			in := p.NewInput()
+			y := make([]float32, w.M.Rows)
+			gemv := func() {
+				if err := in.Load(w.X); err != nil {
+					t.Fatal(err)
+				}
+				if err := in.GEMV(y, 0, 32); err != nil {
+					t.Fatal(err)
+				}
+				if err := in.GEMV(y, 32, w.M.Rows); err != nil {
+					t.Fatal(err)
+				}
+			}
+			gemv()
+			if n := testing.AllocsPerRun(20, gemv); n > 0 {
+				t.Errorf("%s (%s): Load and GEMV allocate %.1f times per call", k.Info().ID, cb, n)
+			}
+		}
 	}
 }

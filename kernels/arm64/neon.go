@@ -176,13 +176,15 @@ func (in *i8Input) GEMV(y []float32, r0, r1 int) error {
 	if r0 == r1 {
 		return nil
 	}
-	rows4 := i8Rows4
-	if p.k.nodot {
-		rows4 = i8Rows4NoDot
-	}
+	// Each assembly function called directly: through a func value, out
+	// escaped to the heap (an allocation per GEMV and thread).
 	var out [4]int32
 	for g := r0 / rowsPerPass; g*rowsPerPass < r1; g++ {
-		rows4(&p.data[g*p.gstride], &in.q[0], p.nchunk, &p.i8tab, &out)
+		if p.k.nodot {
+			i8Rows4NoDot(&p.data[g*p.gstride], &in.q[0], p.nchunk, &p.i8tab, &out)
+		} else {
+			i8Rows4(&p.data[g*p.gstride], &in.q[0], p.nchunk, &p.i8tab, &out)
+		}
 		// The group may straddle r0 or r1: write only rows in [r0, r1).
 		for i := max(r0-g*rowsPerPass, 0); i < rowsPerPass && g*rowsPerPass+i < r1; i++ {
 			y[g*rowsPerPass+i] = float32(out[i]) * in.inv

@@ -136,9 +136,8 @@ func (in *i2sInput) Load(x []float32) error {
 	if err := kernels.CheckX(in.p.k.I.ID, m, x); err != nil {
 		return err
 	}
-	s, sumq := i2sQuantize(in.p.k.avx2, x, in.q)
+	s := i2sQuantize(in.p.k.avx2, x, in.q, &in.sumq)
 	in.inv = kernels.I8Inv(m.Scale, s)
-	in.sumq = sumq
 	in.loaded = true
 	return nil
 }

@@ -29,18 +29,20 @@ func i2sAvailable(avx2 bool) error {
 }
 
 // i2sQuantize quantizes x into q (len(q) >= len(x), the rest zeroed) in one
-// cgo call and returns s and sum(q).
-func i2sQuantize(avx2 bool, x []float32, q []int8) (float32, int32) {
-	var sum C.int32_t
+// cgo call, writes sum(q) to *sum and returns s.
+func i2sQuantize(avx2 bool, x []float32, q []int8, sum *int32) float32 {
+	// sum points into the caller's Input: a local passed to C would
+	// escape, one allocation per Load.
+	sp := (*C.int32_t)(unsafe.Pointer(sum))
 	xp := (*C.float)(unsafe.Pointer(&x[0]))
 	qp := (*C.int8_t)(unsafe.Pointer(&q[0]))
 	var s C.float
 	if avx2 {
-		s = C.qk_i2s_quantize_avx2(xp, C.int64_t(len(x)), qp, C.int64_t(len(q)), &sum)
+		s = C.qk_i2s_quantize_avx2(xp, C.int64_t(len(x)), qp, C.int64_t(len(q)), sp)
 	} else {
-		s = C.qk_i2s_quantize_c(xp, C.int64_t(len(x)), qp, C.int64_t(len(q)), &sum)
+		s = C.qk_i2s_quantize_c(xp, C.int64_t(len(x)), qp, C.int64_t(len(q)), sp)
 	}
-	return float32(s), int32(sum)
+	return float32(s)
 }
 
 // i2sGEMV computes y (rows r0 .. r0+len(y)) in one cgo call.

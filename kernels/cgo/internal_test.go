@@ -63,7 +63,8 @@ func TestQuantizeBitExact(t *testing.T) {
 			for i := range q {
 				q[i] = 99 // the tail must be zeroed
 			}
-			s, sum := i2sQuantize(avx2, x, q)
+			var sum int32
+			s := i2sQuantize(avx2, x, q, &sum)
 			if s != ws || sum != wsum {
 				t.Fatalf("case %d (n=%d) avx2=%v: s=%g sum=%d, want %g %d", ci, len(x), avx2, s, sum, ws, wsum)
 			}

@@ -12,7 +12,7 @@ var errNoCgo = fmt.Errorf("built without the cgo kernels (they need cgo on linux
 
 func i2sAvailable(bool) error { return errNoCgo }
 
-func i2sQuantize(bool, []float32, []int8) (float32, int32) { panic(errNoCgo) }
+func i2sQuantize(bool, []float32, []int8, *int32) float32 { panic(errNoCgo) }
 
 func i2sGEMV(*i2sPrepared, *i2sInput, []float32, int) { panic(errNoCgo) }
 

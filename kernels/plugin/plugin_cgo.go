@@ -270,6 +270,9 @@ type input struct {
 	p      *prepared
 	h      unsafe.Pointer // nil when new_input failed
 	loaded bool
+	// msg is load's message buffer: a local one escapes to the heap (C
+	// gets its address), an allocation per Load, so once per timed GEMV.
+	msg msgBuf
 }
 
 func (in *input) Load(x []float32) error {
@@ -281,11 +284,11 @@ func (in *input) Load(x []float32) error {
 		return k.fail(errors.New("new_input returned NULL"))
 	}
 	in.loaded = false
-	var msg msgBuf
-	rc := C.qk_load(k.c, in.h, (*C.float)(unsafe.Pointer(&x[0])), C.int64_t(len(x)), msg.ptr(), msgLen)
+	in.msg[0] = 0
+	rc := C.qk_load(k.c, in.h, (*C.float)(unsafe.Pointer(&x[0])), C.int64_t(len(x)), in.msg.ptr(), msgLen)
 	runtime.KeepAlive(in)
 	if rc != 0 {
-		return k.fail(fmt.Errorf("load (x of %d): %s", len(x), msg.String(fmt.Sprintf("returned %d without a message", int(rc)))))
+		return k.fail(fmt.Errorf("load (x of %d): %s", len(x), in.msg.String(fmt.Sprintf("returned %d without a message", int(rc)))))
 	}
 	in.loaded = true
 	return nil

@@ -2,6 +2,7 @@ package scalar
 
 import (
 	"fmt"
+	"sync"
 	"unsafe"
 
 	"github.com/qkbench/qkbench/kernels"
@@ -46,7 +47,7 @@ const (
 var GoF32 kernels.Kernel = &lutKernel{kernels.Base{I: kernels.Info{
 	ID: "go-f32", Backend: "scalar", ISA: "go", Mode: kernels.F32,
 	Code: fmt.Sprintf("Go, T-MAC lookup tables: per group of 4 columns a 256-entry float32 table of every Σ cb[c_j]*x[j], "+
-		"indexed directly by the seq-packed code byte; built from x inside each GEMV call, %d groups (%d columns, %d KiB, on the stack) at a time, "+
+		"indexed directly by the seq-packed code byte; built from x inside each GEMV call, %d groups (%d columns, %d KiB, pooled per thread) at a time, "+
 		"and every row of the range streamed over them; W repacked chunk-major (%d bytes per row per chunk); "+
 		"4 rows per pass, 2 float32 accumulators per row, x zero-padded so tail codes add 0; scale applied once per row",
 		lutGroups, chunkCols, tableBytes/1024, chunkBytes),
@@ -59,7 +60,7 @@ var GoI8 kernels.Kernel = &lutKernel{kernels.Base{I: kernels.Info{
 	ID: "go-i8", Backend: "scalar", ISA: "go", Mode: kernels.I8,
 	Code: fmt.Sprintf("Go, kernels.QuantizeI8 then T-MAC lookup tables: per group of 4 columns a 256-entry int32 table of every exact Σ cb[c_j]*q[j] "+
 		"(plus a bias that keeps it positive, so one uint64 add builds two entries), "+
-		"indexed directly by the seq-packed code byte; built inside each GEMV call, %d groups (%d columns, %d KiB, on the stack) at a time, "+
+		"indexed directly by the seq-packed code byte; built inside each GEMV call, %d groups (%d columns, %d KiB, pooled per thread) at a time, "+
 		"and every row of the range streamed over them; W repacked chunk-major (%d bytes per row per chunk); "+
 		"4 rows per pass, exact int32 row sums (q zero-padded so tail codes add 0); y = float32(isum - bias) * inv",
 		lutGroups, chunkCols, tableBytes/1024, chunkBytes),
@@ -165,28 +166,43 @@ func (in *lutInputF32) GEMV(y []float32, r0, r1 int) error {
 }
 
 // sums sets acc[i] to Σ_c Σ_g t_c[g][code byte] for rows r0+i: chunk by
-// chunk, the tables of x's (padded to whole chunks) 64 columns are built on
-// the stack (16 KiB) and every row of the range is looked up in them. f32 (T
+// chunk, the tables of x's (padded to whole chunks) 64 columns are built in
+// a pooled scratch (16 KiB) and every row of the range is looked up in them. f32 (T
 // float32) tables hold the partial sums themselves, i8 (int32) ones the
 // exact sums plus 2*i8Bias (see buildI8).
 func sums[T int32 | float32, X int8 | float32](p *lutPrepared, x []X, r0, r1 int, acc []T,
 	build func(t *[lutGroups][256]T, x []X, cb *[4]int32)) {
 	clear(acc)
-	var cb [4]int32
+	sc := scratches.Get().(*scratch)
+	defer scratches.Put(sc)
 	for i, v := range p.m.Codebook {
-		cb[i] = int32(v)
+		sc.cb[i] = int32(v)
 	}
-	// 8-byte aligned for buildI8's uint64 stores.
-	var tab [tableBytes / 8]uint64
-	t := (*[lutGroups][256]T)(unsafe.Pointer(&tab))
-	if unsafe.Sizeof(*t) > unsafe.Sizeof(tab) {
+	t := (*[lutGroups][256]T)(unsafe.Pointer(&sc.tab))
+	if unsafe.Sizeof(*t) > unsafe.Sizeof(sc.tab) {
 		panic("scalar: lookup tables larger than their buffer")
 	}
 	for c := 0; c < p.chunks; c++ {
-		build(t, x[c*chunkCols:(c+1)*chunkCols], &cb)
+		build(t, x[c*chunkCols:(c+1)*chunkCols], &sc.cb)
 		rows(t, p.chunkW(c, r0, r1), acc)
 	}
 }
+
+// scratch is what sums needs besides acc: one chunk's tables (8-byte
+// aligned for buildI8's uint64 stores) and the codebook as int32.
+type scratch struct {
+	tab [tableBytes / 8]uint64
+	cb  [4]int32
+}
+
+// scratches hands each GEMV its scratch. As locals of sums they went to
+// the heap (build is a function value, so escape analysis gives up): 16
+// KiB allocated per GEMV and thread, and with two threads the garbage
+// collector's cycles, each taking one of the two Ps for its marking, cost
+// go-f32 and go-i8 a sixth of their 2-thread speed. sync.Pool's per-P
+// caches give a worker its buffer back without allocating; the build
+// writes every entry, so nothing is cleared.
+var scratches = sync.Pool{New: func() any { return new(scratch) }}
 
 // buildF32 fills t[g][b] = Σ_j cb[(b>>2j)&3] * x[4g+j] for the 16 groups of
 // one chunk: the low nibble of b (codes 0, 1) and the high nibble (codes 2,
