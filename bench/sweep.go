@@ -64,8 +64,8 @@ type Sweep struct {
 	Resample int
 	// OrderSeed seeds the random order of the cells within each round.
 	OrderSeed uint64
-	// SliceTime is the length of one slice of a sample (take); default
-	// 2 ms, negative to take each sample whole.
+	// SliceTime is the length of one slice of a sample (take, Sliced);
+	// default 2 ms, negative to take each sample whole.
 	SliceTime time.Duration
 	// CPUClock returns this process's CPU time in seconds (ProcessCPU when
 	// nil); a negative value means unknown, and no sample is then called
@@ -554,8 +554,7 @@ func (m *measurement) take(ctx context.Context, cells []*cell, resample bool) er
 			continue
 		}
 		a, o := &acc[i], c.out
-		par := float64(min(max(o.ActiveThreads, 1), runtime.GOMAXPROCS(0)))
-		if a.cpu >= 0 && a.cpu < MinCPUShare*a.wall*par {
+		if a.cpu >= 0 && a.cpu < MinCPUShare*a.wall*c.par() {
 			o.Disturbed = append(o.Disturbed, len(o.Samples))
 		}
 		o.Samples = append(o.Samples, a.wall/float64(a.iters))
@@ -571,6 +570,12 @@ func (m *measurement) take(ctx context.Context, cells []*cell, resample bool) er
 	return nil
 }
 
+// par is how many threads c's GEMVs keep busy at once: its CPU time per
+// second of an undisturbed sample.
+func (c *cell) par() float64 {
+	return float64(min(max(c.out.ActiveThreads, 1), runtime.GOMAXPROCS(0)))
+}
+
 // minSliceIters is the fewest GEMVs in a slice of a sample (but the last)
 // of a cell whose GEMV is shorter than a slice: each such slice starts with
 // an untimed GEMV (see slice), and this keeps that to an eighth.
@@ -583,29 +588,31 @@ type sliced struct {
 	retakes   int
 }
 
-// sliceTime is the length of a slice; 0 when samples are taken whole (a
-// negative SliceTime, or a profile: a CPU profile of 2 ms holds nothing).
-func (s *Sweep) sliceTime() time.Duration {
-	switch {
-	case s.Profile != nil || s.SliceTime < 0:
-		return 0
-	case s.SliceTime == 0:
-		return 2 * time.Millisecond
+// Sliced returns the length of the slices samples are taken in; 0 when
+// they are taken whole: a negative SliceTime, a SliceTime of MinTime/2 or
+// more, or a profile (a CPU profile of 2 ms holds nothing).
+func (s *Sweep) Sliced() time.Duration {
+	st := s.SliceTime
+	if st == 0 {
+		st = 2 * time.Millisecond
 	}
-	return s.SliceTime
+	if s.Profile != nil || st < 0 || s.minTime()/st < 2 {
+		return 0
+	}
+	return st
 }
 
 // slices returns how many slices a sample of c is taken in, and whether
-// each slice starts with an untimed GEMV: one slice per SliceTime of
+// each slice starts with an untimed GEMV: one slice per Sliced of
 // MinTime; a cell whose GEMV takes a slice or longer, one GEMV per slice
 // and no warm-up (the caches refill in a small part of such a GEMV);
 // otherwise at least minSliceIters GEMVs per slice, each slice warmed up.
 func (s *Sweep) slices(c *cell) (n int, warm bool) {
-	st := s.sliceTime()
+	st := s.Sliced()
 	if st == 0 {
 		return 1, false
 	}
-	n = max(1, int(s.minTime()/st))
+	n = int(s.minTime() / st)
 	if c.iters <= n {
 		return c.iters, false
 	}
@@ -622,7 +629,7 @@ func (m *measurement) slice(ctx context.Context, c *cell, a *sliced, n int, warm
 			return err
 		}
 	}
-	par := float64(min(max(c.out.ActiveThreads, 1), runtime.GOMAXPROCS(0)))
+	par := c.par()
 	clock := m.s.CPUClock
 	if clock == nil {
 		clock = ProcessCPU

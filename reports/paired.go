@@ -16,8 +16,6 @@ import (
 type Ratio struct {
 	Value, Low, High float64 // Low, High: 0 when there are too few pairs for an interval
 	Pairs            int
-	// Unstable is true when either cell is unstable.
-	Unstable bool
 }
 
 // MaxRatioHalfWidth: a ratio whose interval reaches further than ±5% is
@@ -29,7 +27,7 @@ const MaxRatioHalfWidth = 0.05
 // without sample rounds (schema 1) pairs samples by index. Value is NaN
 // with fewer than 3 pairs.
 func PairedRatio(a, b *Cell) Ratio {
-	x := Ratio{Value: math.NaN(), Unstable: a.Unstable != "" || b.Unstable != ""}
+	x := Ratio{Value: math.NaN()}
 	if !a.Timed() || !b.Timed() {
 		return x
 	}

@@ -199,7 +199,7 @@ func runSweep(args []string, stdout, stderr io.Writer) (err error) {
 	fs.IntVar(&f.rounds, "rounds", -1, "split the samples into this many passes over all workloads, each preparing the kernels anew, so that intervals include slow drift and where W landed in memory (default: 5, at most --count)")
 	fs.IntVar(&f.resample, "resample", -1, "extra rounds at most, per workload, for cells whose samples are unstable (default: --count; 0: none)")
 	fs.DurationVar(&f.minTime, "min-time", 50*time.Millisecond, "minimum `duration` of one sample")
-	fs.DurationVar(&f.slice, "slice", 2*time.Millisecond, "take each sample in slices of this `duration`, interleaved with the other cells' slices, so that it spreads over its whole round (0, or --min-time or more: each sample whole)")
+	fs.DurationVar(&f.slice, "slice", 2*time.Millisecond, "take each sample in slices of this `duration`, interleaved with the other cells' slices, so that it spreads over its whole round (0, or half of --min-time or more: each sample whole)")
 	fs.StringVar(&f.out, "out", "", "output `folder` (default: reports/runs/<time>-<host> in a qkbench checkout, which git ignores; qkbench-runs/<time>-<host> elsewhere)")
 	fs.StringVar(&f.label, "label", "", "a `name` for this run where reports compare runs (a CI runner's kind, say); default: the host name")
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile per cell into this `folder`")
@@ -258,9 +258,12 @@ func runSweep(args []string, stdout, stderr io.Writer) (err error) {
 	if f.slice == 0 {
 		s.SliceTime = -1
 	}
+	if prof != nil {
+		s.Profile = prof.sample
+	}
 	run.Config.Count, run.Config.MinTime = f.count, f.minTime.String()
-	if prof == nil && f.slice > 0 && f.slice < f.minTime {
-		run.Config.Slice = f.slice.String()
+	if st := s.Sliced(); st > 0 {
+		run.Config.Slice = st.String()
 	}
 	run.Config.Rounds, run.Config.Resample = f.rounds, f.resample
 	if !f.noProbe {
@@ -269,7 +272,6 @@ func runSweep(args []string, stdout, stderr io.Writer) (err error) {
 	run.Command = strings.TrimSpace("qkbench sweep " + strings.Join(args, " "))
 	run.Name = f.label
 	if prof != nil {
-		s.Profile = prof.sample
 		defer func() {
 			if werr := prof.write(stderr); werr != nil && (err == nil || errors.Is(err, errExit1)) {
 				if err == nil {
