@@ -559,6 +559,7 @@ func (m *measurement) take(ctx context.Context, cells []*cell, resample bool) er
 		}
 		o.Samples = append(o.Samples, a.wall/float64(a.iters))
 		o.SampleRounds = append(o.SampleRounds, m.round)
+		o.SliceSeconds = append(o.SliceSeconds, a.times)
 		o.Retakes += a.retakes
 		if resample {
 			o.Resampled++
@@ -586,6 +587,7 @@ type sliced struct {
 	iters     int
 	wall, cpu float64 // seconds; cpu < 0: unknown
 	retakes   int
+	times     []float64 // seconds per GEMV of each slice kept (reports.Cell.SliceSeconds)
 }
 
 // Sliced returns the length of the slices samples are taken in; 0 when
@@ -659,6 +661,7 @@ func (m *measurement) slice(ctx context.Context, c *cell, a *sliced, n int, warm
 		}
 		a.iters += n
 		a.wall += d.Seconds()
+		a.times = append(a.times, reports.Round6(d.Seconds()/float64(n)))
 		if cpu0 < 0 || cpu1 < 0 || a.cpu < 0 {
 			a.cpu = -1
 		} else {
@@ -695,6 +698,7 @@ func (s *Sweep) summarise(c *reports.Cell, mode kernels.Mode, copies int) {
 		why := fmt.Sprintf("%d of its %d samples were disturbed (another process had the core)", n, len(c.Samples))
 		c.Unstable = strings.TrimPrefix(c.Unstable+"; "+why, "; ")
 	}
+	c.Quiet = c.QuietTime()
 	c.GBps = float64(c.WeightBytes) / c.Median / 1e9
 	c.GMACps = float64(c.MACs) / c.Median / 1e9
 	if f := Floor(s.Machine, c, mode, copies); f > 0 {

@@ -387,6 +387,13 @@ func TestSweepSlicesSlowCells(t *testing.T) {
 	if len(log) != 3*iters {
 		t.Errorf("the rounds ran %d GEMVs, want 3 rounds × %d iterations: no warm-ups", len(log), iters)
 	}
+	for _, c := range run.Cells {
+		for i, ss := range c.SliceSeconds {
+			if len(ss) != c.Iterations {
+				t.Errorf("%s sample %d: %d slice times, want one per GEMV (%d)", c.Kernel, i, len(ss), c.Iterations)
+			}
+		}
+	}
 	if runs := runsOf(log); runs < 3*iters/2 {
 		t.Errorf("%d runs of one kernel in %d GEMVs: the slow cells' GEMVs did not interleave", runs, 3*iters)
 	}
@@ -411,6 +418,19 @@ func TestSweepDisturbedSlices(t *testing.T) {
 	c := run.Cells[0]
 	if len(c.Samples) != 3 || c.Retakes != 21 || !slices.Equal(c.Disturbed, []int{0}) {
 		t.Errorf("samples %d, retakes %d, disturbed %v; want 3, 21, [0]", len(c.Samples), c.Retakes, c.Disturbed)
+	}
+	// The slices kept, one time each (not the retaken tries): 10 per
+	// sample, whose mean per GEMV is near the sample's.
+	if len(c.SliceSeconds) != 3 {
+		t.Fatalf("slice times of %d samples, want 3", len(c.SliceSeconds))
+	}
+	for i, ss := range c.SliceSeconds {
+		if len(ss) != 10 || slices.Min(ss) > c.Samples[i] || slices.Max(ss) < c.Samples[i] {
+			t.Errorf("sample %d (%v s): slices %v, want 10 around it", i, c.Samples[i], ss)
+		}
+	}
+	if q := c.QuietTime(); c.Quiet != q || q <= 0 {
+		t.Errorf("quiet time %v, want QuietTime %v > 0", c.Quiet, q)
 	}
 }
 

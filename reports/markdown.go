@@ -95,7 +95,7 @@ func (r *Run) WriteMarkdown(w io.Writer, plots []Plot) error {
 	}
 	if ws := r.workloadNames(); len(ws) > 0 {
 		th := r.minThreads()
-		fmt.Fprintf(&b, "\n### Speedup over portable Go, %d thread(s)\n\n(go-i8's or go-f32's time over the kernel's, paired round by round)\n\n", th)
+		fmt.Fprintf(&b, "\n### Speedup over portable Go, %d thread(s)\n\n(go-i8's or go-f32's time over the kernel's, %s)\n\n", th, r.ratioMethod())
 		if err := WriteMarkdownTable(&b, append([]string{"kernel"}, ws...), r.Pivot(th, func(c *Cell) string {
 			return r.SpeedupRatio(c.Kernel, c.Workload, th).String()
 		})); err != nil {
@@ -105,7 +105,7 @@ func (r *Run) WriteMarkdown(w io.Writer, plots []Plot) error {
 			if r.Find(peer, ws[0], th) == nil || !r.Find(peer, ws[0], th).Timed() {
 				continue
 			}
-			fmt.Fprintf(&b, "\n### Speed against llama.cpp's %s, %d thread(s)\n\n(the peer's time over the kernel's, paired round by round: above 1 means faster than the peer)\n\n", peer, th)
+			fmt.Fprintf(&b, "\n### Speed against llama.cpp's %s, %d thread(s)\n\n(the peer's time over the kernel's, %s: above 1 means faster than the peer)\n\n", peer, th, r.ratioMethod())
 			if err := WriteMarkdownTable(&b, append([]string{"kernel"}, ws...), r.Pivot(th, func(c *Cell) string {
 				if p := r.Find(peer, c.Workload, th); p != nil && p.Timed() {
 					return PairedRatio(p, c).String()
@@ -191,4 +191,14 @@ func (r *Run) Pivot(th int, cell func(c *Cell) string) [][]string {
 		}
 	}
 	return rows
+}
+
+// ratioMethod says how the run's ratios were estimated (PairedRatio).
+func (r *Run) ratioMethod() string {
+	for i := range r.Cells {
+		if len(r.Cells[i].SliceSeconds) > 0 {
+			return fmt.Sprintf("their quiet times: the %.0fth percentile of each one's slice times over the rounds both took", 100*QuietQuantile)
+		}
+	}
+	return "paired round by round"
 }

@@ -8,11 +8,7 @@ import (
 	"github.com/qkbench/qkbench/internal/stats"
 )
 
-// Ratio is the ratio of two cells' times per GEMV, estimated from their
-// samples paired by round (samples of one round were taken close together,
-// so a change of the host's speed between rounds cancels out): the
-// Hodges–Lehmann estimate of the per-round log-ratios, with the
-// signed-rank 95% interval.
+// Ratio is the ratio of two cells' times per GEMV (PairedRatio).
 type Ratio struct {
 	Value, Low, High float64 // Low, High: 0 when there are too few pairs for an interval
 	Pairs            int
@@ -23,13 +19,23 @@ type Ratio struct {
 const MaxRatioHalfWidth = 0.05
 
 // PairedRatio returns a's time over b's (above 1: a is slower), from the
-// rounds in which both have a sample that was not disturbed. A receipt
-// without sample rounds (schema 1) pairs samples by index. Value is NaN
-// with fewer than 3 pairs.
+// rounds in which both have a sample that was not disturbed. Value is NaN
+// with fewer than 3 such rounds.
+//
+// With slice times (SliceSeconds) it is the ratio of the two cells'
+// quiet times (QuietTime) over those rounds, with a 95% interval from a
+// bootstrap that draws whole rounds, the same for both cells (quietRatio).
+// Without them (receipts written before slices were recorded) it is the
+// Hodges–Lehmann estimate of the per-round log-ratios of the samples, with
+// the signed-rank 95% interval; a receipt without sample rounds (schema 1)
+// pairs samples by index.
 func PairedRatio(a, b *Cell) Ratio {
 	x := Ratio{Value: math.NaN()}
 	if !a.Timed() || !b.Timed() {
 		return x
+	}
+	if len(a.SliceSeconds) > 0 && len(b.SliceSeconds) > 0 {
+		return quietRatio(a, b)
 	}
 	bs := map[int]float64{}
 	for i, v := range b.Samples {
@@ -74,11 +80,11 @@ func (x Ratio) Inverse() Ratio {
 
 // Shaky reports whether the ratio is to be marked: its interval is missing
 // or wider than ±MaxRatioHalfWidth. An unstable cell alone does not mark
-// it: the ratio pairs the two cells' samples round by round, so a host
-// state that hits both cancels out, and one that hits only one half of
-// some pairs widens the ratio's own interval. (On a host whose speed flips
-// between states, every cell's samples are two-level while most ratios
-// repeat within ±5%: marking those would cry wolf.)
+// it: the ratio compares the slices the host left alone (or pairs whole
+// samples round by round, where a host state that hits both cancels out),
+// and what does not repeat widens the ratio's own interval. (On a host
+// whose speed flips between states, every cell's samples are two-level
+// while most ratios repeat within ±5%: marking those would cry wolf.)
 func (x Ratio) Shaky() bool {
 	if x.Low <= 0 {
 		return true

@@ -138,3 +138,72 @@ func TestRatioAgreement(t *testing.T) {
 		t.Errorf("avx2-i8 20%% slower: %+v, want 1 of 2 agreeing and the worst 20%% at avx2-i8", g)
 	}
 }
+
+// quietCell builds a cell of rounds samples, each of 20 slices, on a host
+// that is noisy in the share noisy of each round's slices and slows this
+// cell by slowdown then; its quiet time per GEMV is base.
+func quietCell(base, slowdown, noisy float64, rounds int) *Cell {
+	c := &Cell{Status: StatusOK, Median: base}
+	for r := range rounds {
+		var ss []float64
+		sum := 0.0
+		for k := range 20 {
+			v := base * (1 + 0.002*float64((k*7+r)%5)) // a little jitter
+			if float64((k*13+r*3)%20) < noisy*20 {
+				v *= slowdown
+			}
+			ss = append(ss, v)
+			sum += v
+		}
+		c.Samples = append(c.Samples, sum/20)
+		c.SampleRounds = append(c.SampleRounds, r)
+		c.SliceSeconds = append(c.SliceSeconds, ss)
+	}
+	return c
+}
+
+// Ratios compare quiet times: a neighbour that slows a memory-bound peer
+// by 40% and a compute-bound kernel by 5%, for 30% of one run and 70% of
+// the next, moves the ratio of the paired samples by ~20% but not the ratio
+// of the quiet times. The interval is there with 6 rounds or more, the
+// ratio's inverse is exact, and disturbed samples are left out.
+func TestQuietRatio(t *testing.T) {
+	var got []Ratio
+	for _, noisy := range []float64{0.3, 0.7} {
+		a := quietCell(3e-3, 1.05, noisy, 10) // compute-bound: 3 ms
+		b := quietCell(1e-3, 1.40, noisy, 10) // memory-bound peer: 1 ms
+		x := PairedRatio(a, b)
+		if x.Pairs != 10 || x.Shaky() || x.Low > x.Value || x.High < x.Value {
+			t.Errorf("noisy %.0f%%: %v [%v, %v] from %d pairs, want 10 pairs and an interval within ±5%%", 100*noisy, x.Value, x.Low, x.High, x.Pairs)
+		}
+		if y := PairedRatio(b, a); math.Abs(y.Value*x.Value-1) > 1e-12 || math.Abs(y.Low*x.High-1) > 1e-12 {
+			t.Errorf("inverse %+v of %+v", y, x)
+		}
+		if q := a.QuietTime(); math.Abs(q/3e-3-1) > 0.005 {
+			t.Errorf("quiet time %v, want 3 ms", q)
+		}
+		// A disturbed sample, 10× slower in every slice, is left out.
+		for i := range a.SliceSeconds[4] {
+			a.SliceSeconds[4][i] *= 10
+		}
+		a.Disturbed = []int{4}
+		if z := PairedRatio(a, b); z.Pairs != 9 || math.Abs(z.Value/x.Value-1) > 0.005 {
+			t.Errorf("with a disturbed sample: %+v, want 9 pairs, %v", z, x.Value)
+		}
+		got = append(got, x)
+		// Whole samples, paired (a receipt without slice times), move
+		// with the noise: the test's host would show the difference.
+		a.SliceSeconds, b.SliceSeconds, a.Disturbed = nil, nil, nil
+		got = append(got, PairedRatio(a, b))
+	}
+	if q0, q1 := got[0].Value, got[2].Value; math.Abs(q0/q1-1) > 0.01 || math.Abs(q0/3-1) > 0.01 {
+		t.Errorf("quiet ratios %v and %v, want both 3", q0, q1)
+	}
+	if s0, s1 := got[1].Value, got[3].Value; math.Abs(s0/s1-1) < 0.1 {
+		t.Errorf("paired samples' ratios %v and %v: the noise does not move them", s0, s1)
+	}
+	// Fewer than 6 rounds: a value but no interval, so marked.
+	if x := PairedRatio(quietCell(3e-3, 1, 0, 5), quietCell(1e-3, 1, 0, 5)); math.Abs(x.Value-3) > 0.01 || !x.Shaky() {
+		t.Errorf("5 rounds: %+v, want 3 without an interval", x)
+	}
+}

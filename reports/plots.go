@@ -280,7 +280,7 @@ func (r *Run) timedKernels() []string {
 }
 
 // SpeedupRatio returns kernel k's speedup over its Baseline on workload w
-// at th threads: the baseline's time over k's, paired by round
+// at th threads: the baseline's time over k's
 // (PairedRatio); Value is NaN when either cell is missing.
 func (r *Run) SpeedupRatio(k, w string, th int) Ratio {
 	c := r.Find(k, w, th)
@@ -462,7 +462,7 @@ func (r *Run) threadsPlot() (*Plot, error) {
 		var errs plotter.YErrors
 		for _, t := range ts {
 			if c := r.Find(k, w, t); c != nil && c.Timed() {
-				x := PairedRatio(base, c) // the 1-thread time over this one, paired by round
+				x := PairedRatio(base, c) // the 1-thread time over this one
 				v, lo, hi := x.Value, x.Value, x.Value
 				if math.IsNaN(v) {
 					continue

@@ -1,8 +1,10 @@
 package reports
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +24,10 @@ func TestHostileReceipts(t *testing.T) {
 		{"weight_bytes 0", func(r *Run) { r.Cells[0].WeightBytes = 0 }, "weight_bytes 0"},
 		{"weight_bytes -1", func(r *Run) { r.Cells[0].WeightBytes = -1 }, "weight_bytes -1"},
 		{"negative sample", func(r *Run) { r.Cells[0].Samples[0] = -1e-6 }, "sample"},
+		{"zero slice time", func(r *Run) { r.Cells[0].SliceSeconds = [][]float64{{1e-6, 0}} }, "slice of 0 s"},
+		{"slices of more samples", func(r *Run) {
+			r.Cells[0].SliceSeconds = make([][]float64, len(r.Cells[0].Samples)+1)
+		}, "slice times of"},
 		{"negative median", func(r *Run) { r.Cells[0].Median = -1 }, "timing figure"},
 		{"zero threads", func(r *Run) { r.Cells[0].Threads = 0 }, "threads 0"},
 		{"probe bandwidth 0", func(r *Run) { r.Machine.Probe.ReadGBps[0].GBps = 0 }, "read bandwidth"},
@@ -55,5 +61,31 @@ func TestHostileReceipts(t *testing.T) {
 		if _, err := ReadRun(fifo); err == nil {
 			t.Errorf("a FIFO receipt was read")
 		}
+	}
+}
+
+// Receipts put each array of numbers on one line (a sweep records tens of
+// thousands of slice times) and read back the same; brackets inside
+// strings stay as they are.
+func TestMarshalJSONNumberArrays(t *testing.T) {
+	r := fakeRun(2)
+	r.Cells[0].SliceSeconds = [][]float64{{1.5e-05, 2e-05}, {3e-05}}
+	r.Cells[0].Reason = "odd [1,\n 2] text \"[3]\""
+	b, err := MarshalJSON(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	for _, want := range []string{`[0.000015, 0.00002],`, `[0.00003]`, `"odd [1,\n 2] text \"[3]\""`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("receipt lacks %s:\n%s", want, s)
+		}
+	}
+	var back Run
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back.Cells[0], r.Cells[0]) {
+		t.Errorf("read back %+v, want %+v", back.Cells[0], r.Cells[0])
 	}
 }

@@ -4,12 +4,14 @@
 package reports
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
 	"sort"
 	"time"
+	"unicode"
 
 	"github.com/qkbench/qkbench/internal/atomicfile"
 	"github.com/qkbench/qkbench/internal/smallfile"
@@ -162,7 +164,15 @@ type Cell struct {
 	// the process was descheduled (another process had the core) even after
 	// Retakes tries; they are left out of the median and the ratios.
 	Disturbed []int `json:"disturbed_samples,omitempty"`
-	Retakes   int   `json:"retaken_samples,omitempty"`
+	// SliceSeconds[i] lists the times per GEMV of the slices Samples[i]
+	// was taken in, in the order they ran (one per sample when samples are
+	// taken whole); ratios compare the cells' QuietTime from them. Empty
+	// in receipts written before slices were recorded.
+	SliceSeconds [][]float64 `json:"slice_seconds,omitempty"`
+	// Quiet is QuietTime when the cell has slice times: what its ratios
+	// compare.
+	Quiet   float64 `json:"quiet_seconds,omitempty"`
+	Retakes int     `json:"retaken_samples,omitempty"`
 	// Resampled counts the samples taken after the regular rounds because
 	// the cell (or one it pairs with) was unstable.
 	Resampled int `json:"resampled,omitempty"`
@@ -260,14 +270,60 @@ func (r *Run) Find(kernel, workload string, threads int) *Cell {
 	return nil
 }
 
-// WriteJSON writes v as indented JSON to path atomically: a temporary file in
-// the same folder, then a rename, so a reader never sees half a file.
+// WriteJSON writes v as MarshalJSON does to path atomically: a temporary
+// file in the same folder, then a rename, so a reader never sees half a file.
 func WriteJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
+	b, err := MarshalJSON(v)
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(path, append(b, '\n'))
+	return WriteFileAtomic(path, b)
+}
+
+// MarshalJSON returns v as indented JSON, each array of numbers on one line
+// (a receipt holds tens of thousands of slice times), and a final newline.
+func MarshalJSON(v any) ([]byte, error) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(numberArraysOnOneLine(b), '\n'), nil
+}
+
+// numberArraysOnOneLine rewrites every array of b (indented JSON) that
+// holds only numbers as [n1, n2, ...].
+func numberArraysOnOneLine(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '"': // a string, copied whole: brackets in it are text
+			j := i + 1
+			for ; j < len(b) && b[j] != '"'; j++ {
+				if b[j] == '\\' {
+					j++
+				}
+			}
+			j = min(j, len(b)-1)
+			out = append(out, b[i:j+1]...)
+			i = j
+			continue
+		case '[':
+			j := i + 1
+			for j < len(b) && bytes.IndexByte([]byte("0123456789.eE+-, \n\t"), b[j]) >= 0 {
+				j++
+			}
+			if j < len(b) && b[j] == ']' {
+				nums := bytes.FieldsFunc(b[i+1:j], func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
+				out = append(out, '[')
+				out = append(out, bytes.Join(nums, []byte(", "))...)
+				out = append(out, ']')
+				i = j
+				continue
+			}
+		}
+		out = append(out, b[i])
+	}
+	return out
 }
 
 // WriteFileAtomic writes data to path through a synced temporary file and a rename.
@@ -316,9 +372,19 @@ func (r *Run) Validate() error {
 				return fmt.Errorf("%s: sample %v s: want a finite time above 0", what, v)
 			}
 		}
-		for _, v := range []float64{c.Median, c.Low, c.High, c.Confidence, c.GBps, c.GMACps, c.FloorSeconds, c.Roofline, c.PrepareSeconds} {
+		for _, v := range []float64{c.Quiet, c.Median, c.Low, c.High, c.Confidence, c.GBps, c.GMACps, c.FloorSeconds, c.Roofline, c.PrepareSeconds} {
 			if !nonneg(v) {
 				return fmt.Errorf("%s: a timing figure is %v: want finite and not negative", what, v)
+			}
+		}
+		if len(c.SliceSeconds) > len(c.Samples) {
+			return fmt.Errorf("%s: slice times of %d samples but %d samples", what, len(c.SliceSeconds), len(c.Samples))
+		}
+		for i, ss := range c.SliceSeconds {
+			for _, v := range ss {
+				if !pos(v) {
+					return fmt.Errorf("%s: sample %d has a slice of %v s per GEMV: want a finite time above 0", what, i, v)
+				}
 			}
 		}
 		if timed && len(c.Samples) > 0 && !pos(c.Median) {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -365,11 +364,11 @@ func runInterruptibly(s *bench.Sweep, run *reports.Run) (interrupted bool, err e
 func printRun(stdout io.Writer, run *reports.Run, t *reports.Table, f reports.Format) error {
 	switch f {
 	case reports.FormatJSON:
-		b, err := json.MarshalIndent(run, "", "  ")
+		b, err := reports.MarshalJSON(run)
 		if err != nil {
 			return err
 		}
-		_, err = stdout.Write(append(b, '\n'))
+		_, err = stdout.Write(b)
 		return err
 	case reports.FormatCSV:
 		return run.CellsTable().CSV(stdout)
