@@ -194,6 +194,13 @@ void qk_i2s_gemv_c(const uint8_t *w, int64_t stride, int64_t nblk, const int8_t 
                    const int8_t *cb, float inv, float *y, int64_t nrows) {
 	// Decode each block to 128 int8 weights, then a plain dot product that
 	// the compiler can vectorize with the baseline instruction set.
+	//
+	// The codebook is read from a copy in this frame: read through cb (Go
+	// memory), its 128 lookups a block came right after the stores to wt and
+	// the spills, and where cb fell relative to this frame modulo 4 KiB
+	// decided whether the loads waited on those stores (4K aliasing): 5-6%
+	// slower at some placements, fixed for a whole process.
+	const int8_t cbl[4] = {cb[0], cb[1], cb[2], cb[3]};
 	int8_t wt[128];
 	for (int64_t r = 0; r < nrows; r++) {
 		const uint8_t *wr = w + r * stride;
@@ -203,10 +210,10 @@ void qk_i2s_gemv_c(const uint8_t *w, int64_t stride, int64_t nblk, const int8_t 
 			const int8_t *qb = q + b * 128;
 			for (int j = 0; j < 32; j++) {
 				uint8_t v = wb[j];
-				wt[j] = cb[v >> 6];
-				wt[j + 32] = cb[(v >> 4) & 3];
-				wt[j + 64] = cb[(v >> 2) & 3];
-				wt[j + 96] = cb[v & 3];
+				wt[j] = cbl[v >> 6];
+				wt[j + 32] = cbl[(v >> 4) & 3];
+				wt[j + 64] = cbl[(v >> 2) & 3];
+				wt[j + 96] = cbl[v & 3];
 			}
 			int32_t s = 0;
 			for (int i = 0; i < 128; i++) s += wt[i] * qb[i];
