@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strings"
 
@@ -197,8 +198,24 @@ func (r *Run) Pivot(th int, cell func(c *Cell) string) [][]string {
 func (r *Run) ratioMethod() string {
 	for i := range r.Cells {
 		if len(r.Cells[i].SliceSeconds) > 0 {
-			return fmt.Sprintf("their quiet times: the %.0fth percentile of each one's slice times over the rounds both took", 100*QuietQuantile)
+			return fmt.Sprintf("their quiet times: the %s percentile of each one's slice times over the rounds both took", ordinal(int(math.Round(100*QuietQuantile))))
 		}
 	}
 	return "paired round by round"
+}
+
+// ordinal writes n as 1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, 21st, ...
+func ordinal(n int) string {
+	suffix := "th"
+	if n%100 < 11 || n%100 > 13 {
+		switch n % 10 {
+		case 1:
+			suffix = "st"
+		case 2:
+			suffix = "nd"
+		case 3:
+			suffix = "rd"
+		}
+	}
+	return fmt.Sprint(n) + suffix
 }
