@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -213,5 +214,17 @@ func TestOrdinal(t *testing.T) {
 		if got := ordinal(n); got != want {
 			t.Errorf("ordinal(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// The CSV of the cells carries each timed cell's quiet time, what its
+// ratios compare.
+func TestCellsTableQuiet(t *testing.T) {
+	r := &Run{Cells: []Cell{*quietCell(3e-3, 1.2, 0.5, 6), {Kernel: "k", Status: StatusUnavailable, Threads: 1}}}
+	r.Cells[0].Quiet = r.Cells[0].QuietTime()
+	tab := r.CellsTable()
+	col := slices.Index(tab.Header, "quiet_s")
+	if col < 0 || tab.Rows[0][col] != fmt.Sprint(r.Cells[0].Quiet) || tab.Rows[1][col] != "" {
+		t.Errorf("quiet_s column %d: %q, %q; want %v and empty", col, tab.Rows[0][col], tab.Rows[1][col], r.Cells[0].Quiet)
 	}
 }

@@ -350,7 +350,7 @@ func (r *Run) CellFailures() []string {
 // CSVHeader is the column list of CellsCSV.
 var CSVHeader = []string{"kernel", "workload", "shape", "rows", "cols", "threads", "mode", "status", "reason",
 	"median_s", "ci_low_s", "ci_high_s", "samples", "gbps", "gmacps", "roofline_fraction",
-	"reference", "cosine", "max_abs_err", "max_rel_err", "nmse", "exact_match_rate"}
+	"reference", "cosine", "max_abs_err", "max_rel_err", "nmse", "exact_match_rate", "quiet_s"}
 
 // CellsTable is every cell of the run, including those that did not run,
 // with raw numbers (seconds, rates, fractions) for a spreadsheet: the CSV
@@ -374,6 +374,7 @@ func (r *Run) CellsTable() *Table {
 		} else {
 			row = append(row, "", "", "", "", "", "")
 		}
+		row = append(row, num(c.Quiet, timed && c.Quiet > 0)) // what ratios compare (QuietTime)
 		t.Rows = append(t.Rows, row)
 	}
 	return t
