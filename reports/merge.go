@@ -150,7 +150,7 @@ type Agreement struct {
 
 // RatioAgreement compares two runs of one machine through their ratios to
 // a peer kernel: for every cell timed in both runs (the peer's own cells
-// left out) it takes the paired ratio peer/kernel in each run and counts
+// left out) it takes the ratio peer/kernel (PairedRatio) in each run and counts
 // how many agree within tol (0.05: ±5%), and how many of the disagreeing
 // ones either run marked. Ratios cancel the host's speed, which drifts
 // between runs; it is the repeatability that matters when comparing

@@ -34,14 +34,16 @@ Checks every kernel on every workload against the references, then times
 each cell (kernel × workload × thread count) in rounds: a round takes one
 sample of every cell of a workload, each in 2 ms slices (--slice)
 interleaved with the other cells' slices in a random order, so that a
-change of the machine's speed hits them all alike. A kernel that
-disagrees is reported failed and not timed; one that cannot run here is
-listed under the table with the reason. The
-run goes to a folder of its own (--out): results.txt (Go benchmark format,
-for benchstat and qkbench compare), receipt.json (the machine, the code that
-ran, every sample and agreement metric), report.md and charts. Ctrl-C keeps
-every finished workload and marks the run partial; a second Ctrl-C ends it
-at once.
+change of the machine's speed hits them all alike. Ratios between
+kernels (against the peers, the Go baselines, 1 thread) compare quiet
+times: the 2nd percentile of each cell's slice times, the speed it reaches
+when the host leaves it alone. A kernel that disagrees is reported failed
+and not timed; one that cannot run here is listed under the table with the
+reason. The run goes to a folder of its own (--out): results.txt (Go
+benchmark format, for benchstat and qkbench compare), receipt.json (the
+machine, the code that ran, every sample, slice and agreement metric),
+report.md and charts. Ctrl-C keeps every finished workload and marks the
+run partial; a second Ctrl-C ends it at once.
 
 Examples:
   qkbench sweep
@@ -55,9 +57,9 @@ interrupted, or anything else failed; 2 a bad flag or argument.
 `
 
 // defaultRounds is --rounds' default: on a host whose speed flips, two
-// back-to-back sweeps agreed on 78-93% of the ratios to a ggml peer within
-// ±5% with 5 passes (each preparing the kernels anew), 74-75% with 1
-// (docs/measurements.md).
+// back-to-back sweeps agreed on 78-93% of the ratios of paired samples to a
+// ggml peer within ±5% with 5 passes (each preparing the kernels anew),
+// 74-75% with 1 (docs/measurements.md; ratios now compare quiet times).
 const defaultRounds = 5
 
 // sweepFlags are the flags of sweep.
