@@ -37,17 +37,9 @@ func PairedRatio(a, b *Cell) Ratio {
 	if len(a.SliceSeconds) > 0 && len(b.SliceSeconds) > 0 {
 		return quietRatio(a, b)
 	}
-	bs := map[int]float64{}
-	for i, v := range b.Samples {
-		if !slices.Contains(b.Disturbed, i) {
-			bs[round(b, i)] = v
-		}
-	}
 	var d []float64
-	for i, v := range a.Samples {
-		if w, ok := bs[round(a, i)]; ok && !slices.Contains(a.Disturbed, i) && v > 0 && w > 0 {
-			d = append(d, math.Log(v/w))
-		}
+	for _, p := range roundPairs(a, b, func(c *Cell, i int) bool { return c.Samples[i] > 0 }) {
+		d = append(d, math.Log(a.Samples[p[0]]/b.Samples[p[1]]))
 	}
 	x.Pairs = len(d)
 	if len(d) < 3 {
@@ -59,6 +51,25 @@ func PairedRatio(a, b *Cell) Ratio {
 		x.Low, x.High = math.Exp(lo), math.Exp(hi)
 	}
 	return x
+}
+
+// roundPairs returns the pairs (i, j) of a's sample i and b's sample j
+// taken in the same round, both not disturbed and both usable, in a's
+// order.
+func roundPairs(a, b *Cell, usable func(c *Cell, i int) bool) [][2]int {
+	bs := map[int]int{} // round -> b's sample
+	for j := range b.Samples {
+		if !slices.Contains(b.Disturbed, j) && usable(b, j) {
+			bs[round(b, j)] = j
+		}
+	}
+	var out [][2]int
+	for i := range a.Samples {
+		if j, ok := bs[round(a, i)]; ok && !slices.Contains(a.Disturbed, i) && usable(a, i) {
+			out = append(out, [2]int{i, j})
+		}
+	}
+	return out
 }
 
 func round(c *Cell, i int) int {

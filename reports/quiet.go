@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -48,7 +49,7 @@ func quantileIndex(n int) int {
 }
 
 // cleanIndexes returns the indexes of the samples that were not disturbed;
-// all of them when every one was (as CleanSamples).
+// all of them when every one was (CleanSamples, QuietTime).
 func (c *Cell) cleanIndexes() []int {
 	var out []int
 	for i := range c.Samples {
@@ -96,45 +97,27 @@ type weighted struct {
 // round share (the host's state then) inside the interval.
 func quietRatio(a, b *Cell) Ratio {
 	x := Ratio{Value: math.NaN()}
-	bs := map[int]int{} // round -> b's sample
-	for i := range b.Samples {
-		if i < len(b.SliceSeconds) && len(b.SliceSeconds[i]) > 0 && !slices.Contains(b.Disturbed, i) {
-			bs[round(b, i)] = i
-		}
-	}
+	pairs := roundPairs(a, b, func(c *Cell, i int) bool { return i < len(c.SliceSeconds) && len(c.SliceSeconds[i]) > 0 })
 	var va, vb []weighted
 	var na, nb []int // slice times per round
-	pairs := 0
-	for i := range a.Samples {
-		j, ok := bs[round(a, i)]
-		if !ok || i >= len(a.SliceSeconds) || len(a.SliceSeconds[i]) == 0 || slices.Contains(a.Disturbed, i) {
-			continue
+	for r, p := range pairs {
+		sa, sb := a.SliceSeconds[p[0]], b.SliceSeconds[p[1]]
+		for _, v := range sa {
+			va = append(va, weighted{v, r})
 		}
-		for _, v := range a.SliceSeconds[i] {
-			va = append(va, weighted{v, pairs})
+		for _, v := range sb {
+			vb = append(vb, weighted{v, r})
 		}
-		for _, v := range b.SliceSeconds[j] {
-			vb = append(vb, weighted{v, pairs})
-		}
-		na, nb = append(na, len(a.SliceSeconds[i])), append(nb, len(b.SliceSeconds[j]))
-		pairs++
+		na, nb = append(na, len(sa)), append(nb, len(sb))
 	}
-	x.Pairs = pairs
-	if pairs < 3 {
+	x.Pairs = len(pairs)
+	if x.Pairs < 3 {
 		return x
 	}
-	byV := func(p, q weighted) int {
-		switch {
-		case p.v < q.v:
-			return -1
-		case p.v > q.v:
-			return 1
-		}
-		return 0
-	}
+	byV := func(p, q weighted) int { return cmp.Compare(p.v, q.v) }
 	slices.SortFunc(va, byV)
 	slices.SortFunc(vb, byV)
-	weights := make([]int, pairs)
+	weights := make([]int, x.Pairs)
 	for i := range weights {
 		weights[i] = 1
 	}
@@ -143,16 +126,16 @@ func quietRatio(a, b *Cell) Ratio {
 		return x
 	}
 	x.Value = qa / qb
-	if pairs < minIntervalRounds {
+	if x.Pairs < minIntervalRounds {
 		return x
 	}
 	// A fixed seed: the same receipt renders the same interval.
-	rng := rand.New(rand.NewPCG(0x71b, uint64(pairs)))
+	rng := rand.New(rand.NewPCG(0x71b, uint64(x.Pairs)))
 	draws := make([]float64, 0, quietBootstraps)
 	for range quietBootstraps {
 		clear(weights)
-		for range pairs {
-			weights[rng.IntN(pairs)]++
+		for range x.Pairs {
+			weights[rng.IntN(x.Pairs)]++
 		}
 		qa, qb := weightedQuantile(va, weights, na), weightedQuantile(vb, weights, nb)
 		if qa > 0 && qb > 0 {

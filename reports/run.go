@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"slices"
 	"sort"
 	"time"
 	"unicode"
@@ -196,13 +195,8 @@ type Cell struct {
 // when every one was.
 func (c *Cell) CleanSamples() []float64 {
 	out := make([]float64, 0, len(c.Samples))
-	for i, v := range c.Samples {
-		if !slices.Contains(c.Disturbed, i) {
-			out = append(out, v)
-		}
-	}
-	if len(out) == 0 {
-		return append(out, c.Samples...)
+	for _, i := range c.cleanIndexes() {
+		out = append(out, c.Samples[i])
 	}
 	return out
 }
