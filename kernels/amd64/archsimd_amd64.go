@@ -131,7 +131,7 @@ func (in *simdInput) lookups(rb, u0, u1 int, tbl []int16, acc []int32) {
 	off := p.off(rb, u0, u1) / 2
 	if p.tern {
 		n := nrb * (u1 - u0) * lutSets * 32
-		simdChunk3(p.w16[off:off+n], tbl, (u1-u0)/lut3PeriodWords, acc)
+		simdChunk3(p.w16[off:off+n], tbl, u1-u0, p.per3, acc)
 	} else {
 		n := nrb * (u1 - u0) * lutSets * 96
 		simdChunk6(p.w16[off:off+n], tbl, (u1-u0)/lutPeriod, acc)
@@ -302,8 +302,10 @@ func simdTables3(qu []uint8, n int, cbv *[96]int16, tbl []int16) {
 }
 
 // simdLook3 adds word vector x's three base-3 lookups (indices x, x>>5 and
-// x>>10, VPERMW reading bits 0..4; the shifts are VPMULHUW by 2^11, 2^6 as
-// in lut3Chunk) in the tables t0, t1, t2 to a.
+// x>>10, VPERMW reading bits 0..4; the shifts are VPMULHUW by 2^11, 2^6)
+// in the tables t0, t1, t2 to a. lut3Chunk shifts by 10 with a VPSRLW
+// instead; Go 1.26 compiles ShiftAllRight(10) into a shift by a register
+// count loaded on every call, which made archsimd-i8 3-5% slower.
 func simdLook3(a, t0, t1, t2 archsimd.Int16x32, x, sh5, sh10 archsimd.Uint16x32) archsimd.Int16x32 {
 	a = a.Add(t0.Permute(x))
 	a = a.Add(t1.Permute(x.MulHigh(sh5)))
@@ -320,26 +322,26 @@ func simdWiden(a archsimd.Int16x32, acc *[2][16]int32, even, odd archsimd.Int16x
 }
 
 // simdChunk3 is lut3Chunk: it adds to acc[32*4*rb + 32*s + i] (rb <
-// len(acc)/128, s < 4, i < 32) the lookups of one chunk of 12*nper words of
-// 3 groups,
+// len(acc)/128, s < 4, i < 32) the lookups of one chunk of words >= 1 words
+// of 3 groups,
 //
 //	Σ_k Σ_{j<3} tbl[32*(3k+j) + i_j(k, rb, s, i)]
 //
-// word k's vector of set s being the 32 words at w[((rb*12*nper + k)*4 + s)*32:],
+// word k's vector of set s being the 32 words at w[((rb*words + k)*4 + s)*32:],
 // word pos(i) of it (pos(i) = 2i for i < 16, 2(i-16)+1 otherwise). Sums stay
-// in int16 for one period of 12 words (36 lookups of at most 762).
-func simdChunk3(w []uint16, tbl []int16, nper int, acc []int32) {
-	words := lut3PeriodWords * nper
+// in int16 for period >= 1 words at a time (see lut3Period).
+func simdChunk3(w []uint16, tbl []int16, words, period int, acc []int32) {
 	nrb := len(acc) / lutRowBlock
 	wv := simdRows[[lutSets][32]uint16](w[:nrb*words*lutSets*32])
 	tv := simdRows[[3][32]int16](tbl[:words*3*32])
 	for rb := 0; rb < nrb; rb++ {
-		simdRowBlock3(wv[rb*words:(rb+1)*words], tv, simdView[[lutSets][2][16]int32](acc[rb*lutRowBlock:]))
+		simdRowBlock3(wv[rb*words:(rb+1)*words], tv, period, simdView[[lutSets][2][16]int32](acc[rb*lutRowBlock:]))
 	}
 }
 
 // simdRowBlock3 is simdChunk3 for one row block: w and tbl hold a word
-// each per element (len(w) == len(tbl), a multiple of 12). It is a
+// each per element (len(w) == len(tbl)), summed in int16 period words at a
+// time. It is a
 // function of its own, not inlined, with the pointers advanced by
 // reslicing: so the register allocator keeps every vector of the word loop
 // in registers, and the loads take their constant offsets from one base
@@ -348,11 +350,12 @@ func simdChunk3(w []uint16, tbl []int16, nper int, acc []int32) {
 // LEAQs).
 //
 //go:noinline
-func simdRowBlock3(w [][lutSets][32]uint16, tbl [][3][32]int16, acc *[lutSets][2][16]int32) {
+func simdRowBlock3(w [][lutSets][32]uint16, tbl [][3][32]int16, period int, acc *[lutSets][2][16]int32) {
 	sh5, sh10 := archsimd.BroadcastUint16x32(1<<11), archsimd.BroadcastUint16x32(1<<6)
-	for len(w) >= lut3PeriodWords && len(tbl) >= lut3PeriodWords {
-		wp, tp := w[:lut3PeriodWords], tbl[:lut3PeriodWords]
-		w, tbl = w[lut3PeriodWords:], tbl[lut3PeriodWords:]
+	for len(w) > 0 && len(tbl) > 0 {
+		n := min(period, len(w), len(tbl))
+		wp, tp := w[:n], tbl[:n]
+		w, tbl = w[n:], tbl[n:]
 		var a0, a1, a2, a3 archsimd.Int16x32
 		for len(wp) > 0 && len(tp) > 0 {
 			wk, tk := &wp[0], &tp[0]

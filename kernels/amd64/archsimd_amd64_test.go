@@ -136,37 +136,51 @@ func TestArchsimdParts(t *testing.T) {
 			}
 		}
 	})
-	for _, c := range []struct {
-		name        string
-		words, tbls int // per row block and period; table entries per period
-		asm         func(w *byte, tbl *int16, nper int, nrb int, acc *int32)
-		simd        func(w []uint16, tbl []int16, nper int, acc []int32)
-	}{
-		{"chunk3", lut3PeriodWords * lutSets * 32, lut3PeriodWords * 3 * 32, lut3Chunk, simdChunk3},
-		{"chunk6", lutPeriod * lutSets * 96, lutPeriod * lutOctet * 64, lutChunk, simdChunk6},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			for _, sz := range [][2]int{{1, 1}, {1, 3}, {3, 1}, {2, 4}} {
-				nrb, nper := sz[0], sz[1]
-				w := make([]uint16, nrb*nper*c.words)
-				for i := range w {
-					w[i] = uint16(rng.Uint32())
-				}
-				tbl := make([]int16, nper*c.tbls)
-				archsimdRandTables(rng, tbl)
-				want := make([]int32, nrb*lutRowBlock)
-				for i := range want {
-					want[i] = rng.Int32N(1<<20) - 1<<19
-				}
-				got := slices.Clone(want)
-				c.asm((*byte)(unsafe.Pointer(&w[0])), &tbl[0], nper, nrb, &want[0])
-				c.simd(w, tbl, nper, got)
-				if !slices.Equal(got, want) {
-					t.Fatalf("nrb %d nper %d: %s differs from the assembly", nrb, nper, c.name)
-				}
+	// chunk3 in whole and partial periods of 12 and 24 words, and periods
+	// that divide nothing.
+	t.Run("chunk3", func(t *testing.T) {
+		for _, sz := range [][3]int{{1, 12, 12}, {1, 36, 24}, {3, 12, 5}, {2, 48, 24}, {1, 7, 100}, {2, 30, 12}} {
+			nrb, words, period := sz[0], sz[1], sz[2]
+			w := make([]uint16, nrb*words*lutSets*32)
+			for i := range w {
+				w[i] = uint16(rng.Uint32())
 			}
-		})
-	}
+			tbl := make([]int16, words*3*32)
+			archsimdRandTables(rng, tbl)
+			want := make([]int32, nrb*lutRowBlock)
+			for i := range want {
+				want[i] = rng.Int32N(1<<20) - 1<<19
+			}
+			got := slices.Clone(want)
+			lut3Chunk((*byte)(unsafe.Pointer(&w[0])), &tbl[0], words, period, nrb, &want[0])
+			simdChunk3(w, tbl, words, period, got)
+			if !slices.Equal(got, want) {
+				t.Fatalf("nrb %d words %d period %d: simdChunk3 differs from the assembly", nrb, words, period)
+			}
+		}
+	})
+	t.Run("chunk6", func(t *testing.T) {
+		const words, tbls = lutPeriod * lutSets * 96, lutPeriod * lutOctet * 64 // per row block and period; table entries per period
+		for _, sz := range [][2]int{{1, 1}, {1, 3}, {3, 1}, {2, 4}} {
+			nrb, nper := sz[0], sz[1]
+			w := make([]uint16, nrb*nper*words)
+			for i := range w {
+				w[i] = uint16(rng.Uint32())
+			}
+			tbl := make([]int16, nper*tbls)
+			archsimdRandTables(rng, tbl)
+			want := make([]int32, nrb*lutRowBlock)
+			for i := range want {
+				want[i] = rng.Int32N(1<<20) - 1<<19
+			}
+			got := slices.Clone(want)
+			lutChunk((*byte)(unsafe.Pointer(&w[0])), &tbl[0], nper, nrb, &want[0])
+			simdChunk6(w, tbl, nper, got)
+			if !slices.Equal(got, want) {
+				t.Fatalf("nrb %d nper %d: simdChunk6 differs from the assembly", nrb, nper)
+			}
+		}
+	})
 	t.Run("scale", func(t *testing.T) {
 		for _, n := range []int{0, 1, 15, 16, 17, 100, 128} {
 			acc := make([]int32, n)
@@ -200,13 +214,17 @@ func BenchmarkArchsimdParts(b *testing.B) {
 	tbl := buf.tables()
 	archsimdRandTables(rng, tbl)
 	acc := make([]int32, nrb*lutRowBlock)
+	// chunk3 with ternary's period (see lut3Period).
+	const words3, per3 = lut3ChunkPer * lut3PeriodWords, 2 * lut3PeriodWords
 	for _, c := range []struct {
 		name        string
 		nper, words int
 		asm         func(w *byte, tbl *int16, nper int, nrb int, acc *int32)
 		simd        func(w []uint16, tbl []int16, nper int, acc []int32)
 	}{
-		{"chunk3", lut3ChunkPer, lut3PeriodWords * lutSets * 32, lut3Chunk, simdChunk3},
+		{"chunk3", 1, words3 * lutSets * 32,
+			func(w *byte, tbl *int16, _ int, nrb int, acc *int32) { lut3Chunk(w, tbl, words3, per3, nrb, acc) },
+			func(w []uint16, tbl []int16, _ int, acc []int32) { simdChunk3(w, tbl, words3, per3, acc) }},
 		{"chunk6", lutChunkPer, lutPeriod * lutSets * 96, lutChunk, simdChunk6},
 	} {
 		w := make([]uint16, nrb*c.nper*c.words)

@@ -7,6 +7,8 @@ package amd64
 // lutSets is the number of 32-row word vectors per avx512lut-i8 row block.
 const lutSets = 4
 
-// lut3PeriodWords is the number of base-3 words (3 lookups each) summed in
-// int16 before widening.
+// lut3PeriodWords is the number of base-3 words (3 lookups each) whose int16
+// sums cannot overflow for any codebook (36 lookups of at most 762); column
+// chunks are whole periods, and codebooks with every |value| <= 1 sum two
+// periods before widening.
 const lut3PeriodWords = 12

@@ -59,6 +59,41 @@ func TestAVX512Quantize(t *testing.T) {
 	}
 }
 
+// TestAVX512QuantSteps: avx512Quant's 64-float steps (packs with
+// saturation, a byte clamp, Σq from VPSADBW) write and sum what its
+// 16-float steps (dword clamps) do, on NaN, infinities, values past ±127
+// and past int32 after scaling, and rounding ties.
+func TestAVX512QuantSteps(t *testing.T) {
+	avx512Skip(t, AVX512VNNII8)
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	specials := []float32{nan, inf, -inf, 127.4, -127.4, 128, -128, 126.5, -126.5, 3e9, -3e9, 0.5, -0.5, 1.5, 0, -0}
+	x := make([]float32, 64*3)
+	for i := range x {
+		if i%3 == 0 {
+			x[i] = specials[i/3%len(specials)]
+		} else {
+			x[i] = float32(i%255-127) * 1.3
+		}
+	}
+	for _, s := range []float32{1, 0.37, 1e30} {
+		whole := make([]int8, len(x))
+		sum := avx512Quant(&x[0], len(x), s, &whole[0])
+		steps := make([]int8, len(x))
+		var ssum int32
+		for i := 0; i < len(x); i += 16 {
+			ssum += avx512Quant(&x[i], 16, s, &steps[i])
+		}
+		if sum != ssum {
+			t.Fatalf("s=%g: Σq = %d in 64-float steps, %d in 16-float steps", s, sum, ssum)
+		}
+		for i := range whole {
+			if whole[i] != steps[i] {
+				t.Fatalf("s=%g: q[%d] = %d in 64-float steps, %d in 16-float steps (x = %v)", s, i, whole[i], steps[i], x[i])
+			}
+		}
+	}
+}
+
 // TestAVX512Streams compares the stream split with its definition for
 // lengths around the 64-byte pieces and 256-column blocks.
 func TestAVX512Streams(t *testing.T) {

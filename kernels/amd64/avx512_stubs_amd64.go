@@ -94,14 +94,15 @@ func lutPrefetch(p *int8, n int)
 func lutFlip(dst *uint8, src *int8, n int)
 
 // lut3Chunk adds to acc[32*S*rb + 32*s + i] (rb < nrb >= 1, s < S = 4, i < 32)
-// the lookups of one chunk of 12*nper (nper >= 1) words of 3 groups:
+// the lookups of one chunk of nwords >= 1 words of 3 groups:
 //
 //	Σ_k Σ_{j<3} tbl[32*(3k+j) + i_j(k, rb, s, i)]
 //
 // where word k's vector (see lut3Chunk in the generator) is the 64 bytes at
-// w + ((rb*12*nper + k)*S + s)*64, word pos(i) of it, pos(i) = 2i for
-// i < 16 and 2(i-16)+1 otherwise. Lookups are summed in int16 for 36
-// lookups (|sum| <= 36*762) and then widened.
+// w + ((rb*nwords + k)*S + s)*64, word pos(i) of it, pos(i) = 2i for
+// i < 16 and 2(i-16)+1 otherwise. Lookups are summed in int16 for period >= 1
+// words (3*period lookups) at a time and then widened: the caller picks a
+// period whose sums cannot overflow (3*period*max|tbl| <= 32767).
 //
 //go:noescape
-func lut3Chunk(w *byte, tbl *int16, nper int, nrb int, acc *int32)
+func lut3Chunk(w *byte, tbl *int16, nwords int, period int, nrb int, acc *int32)

@@ -51,6 +51,6 @@ func lutFlip(dst *uint8, src *int8, n int) {
 	panic("amd64: lutFlip called without its assembly")
 }
 
-func lut3Chunk(w *byte, tbl *int16, nper int, nrb int, acc *int32) {
+func lut3Chunk(w *byte, tbl *int16, nwords int, period int, nrb int, acc *int32) {
 	panic("amd64: lut3Chunk called without its assembly")
 }

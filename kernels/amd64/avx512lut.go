@@ -1,6 +1,7 @@
 package amd64
 
 import (
+	"math"
 	"unsafe"
 
 	"github.com/qkbench/qkbench/kernels"
@@ -40,8 +41,9 @@ const (
 // value), three groups fill one 16-bit word a row (1.78 bits per weight),
 // and VPERMW looks up a one-register 32-entry table. Other codebooks take
 // 6-bit indices (8 groups in three words a row, 2 bits per weight) and
-// VPERMI2W over 64-entry tables. Sums stay in int16 for 36 (32) lookups of
-// at most 762 and are then widened into int32; columns run in 432 (384)
+// VPERMI2W over 64-entry tables. Sums stay in int16 for 72 lookups of at
+// most 381 (base-3 with every |value| <= 1, ternary), 36 of 762 (other
+// base-3) or 32 (6-bit) and are then widened into int32; columns run in 432 (384)
 // column chunks whose tables (9 KiB, 16 KiB) stay in L1, 128 rows per pass.
 // W is stored in super-blocks of 1024 rows, chunk-major inside, so that a
 // core's row range is one stream.
@@ -50,7 +52,7 @@ var AVX512LUTI8 kernels.Kernel = &lutKernel{kernels.Base{I: kernels.Info{
 	Code: "Go asm (avo): T-MAC lookup tables of 3 q values built per GEMV and column chunk, 32 rows interleaved; " +
 		"<= 3-valued codebooks: base-3 indices (3 groups a word: 1.78 bits/weight), VPERMW on 32-entry tables, 432-column chunks; " +
 		"others: 6-bit indices (8 groups in 3 words: 2 bits/weight), VPERMI2W on 64-entry tables, 384-column chunks; " +
-		"int16 sums widened every 36/32 lookups, 128 rows per pass, W in 1024-row super-blocks, prefetched 8 KiB ahead",
+		"int16 sums widened every 72 (|values| <= 1), 36 or 32 lookups, 128 rows per pass, W in 1024-row super-blocks, prefetched 8 KiB ahead",
 }}}
 
 type lutKernel struct{ kernels.Base }
@@ -72,6 +74,7 @@ type lutPrepared struct {
 	// (5 bits) and 3 groups fit one word (1.78 bits per weight).
 	tern bool
 	cbv3 [96]int16
+	per3 int // base-3 path: words lut3Chunk sums in int16 (lut3Period)
 }
 
 func (k *lutKernel) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
@@ -82,6 +85,7 @@ func (k *lutKernel) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
 	cb := m.Codebook
 	if vals, digit, ok := ternaryDigits(cb); ok {
 		p.tern = true
+		p.per3 = lut3Period(vals)
 		p.colsP = (m.Cols + lut3PadCols - 1) / lut3PadCols * lut3PadCols
 		words := p.colsP / lut3Word
 		for k0 := 0; k0 < words; k0 += lut3ChunkPer * lut3PeriodWords {
@@ -138,6 +142,23 @@ func ternaryDigits(cb kernels.Codebook) (vals [3]int8, digit [4]uint8, ok bool) 
 		digit[c] = uint8(d)
 	}
 	return vals, digit, true
+}
+
+// lut3Period returns the words whose lookups lut3Chunk may sum in int16
+// before widening them for a codebook of values vals: the most whole
+// lut3PeriodWords periods whose 3 lookups a word, each of at most
+// 3*127*max|v|, cannot overflow. For ternary (|v| <= 1) that is two
+// periods (72 lookups of at most 381), for |v| = 2 one (36 of 762).
+func lut3Period(vals [3]int8) int {
+	m := 1
+	for _, v := range vals {
+		m = max(m, int(v), -int(v))
+	}
+	per := lut3PeriodWords
+	for 3*(per+lut3PeriodWords)*3*127*m <= math.MaxInt16 {
+		per += lut3PeriodWords
+	}
+	return per
 }
 
 // lutSuper is the number of row blocks whose words are stored together,
@@ -314,7 +335,7 @@ func (in *lutInput) lookups(rb, u0, u1 int, tbl []int16, acc []int32) {
 	p := in.p
 	w, nrb := &p.w[p.off(rb, u0, u1)], len(acc)/lutRowBlock
 	if p.tern {
-		lut3Chunk(w, &tbl[0], (u1-u0)/lut3PeriodWords, nrb, &acc[0])
+		lut3Chunk(w, &tbl[0], u1-u0, p.per3, nrb, &acc[0])
 	} else {
 		lutChunk(w, &tbl[0], (u1-u0)/lutPeriod, nrb, &acc[0])
 	}

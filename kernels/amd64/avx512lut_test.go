@@ -33,6 +33,32 @@ func TestLUTTernaryDigits(t *testing.T) {
 	}
 }
 
+// TestLUT3Period: two periods for codebooks with every |value| <= 1, one
+// otherwise, and never a period whose int16 sums can overflow.
+func TestLUT3Period(t *testing.T) {
+	for _, c := range []struct {
+		vals [3]int8
+		want int
+	}{
+		{[3]int8{-1, 0, 1}, 2 * lut3PeriodWords}, {[3]int8{0, 0, 0}, 2 * lut3PeriodWords},
+		{[3]int8{1, 1, 0}, 2 * lut3PeriodWords}, {[3]int8{2, 0, 0}, lut3PeriodWords},
+		{[3]int8{-1, 0, -2}, lut3PeriodWords}, {[3]int8{-2, 2, 1}, lut3PeriodWords},
+	} {
+		got := lut3Period(c.vals)
+		if got != c.want {
+			t.Errorf("lut3Period(%v) = %d, want %d", c.vals, got, c.want)
+		}
+		m := 1
+		for _, v := range c.vals {
+			m = max(m, int(v), -int(v))
+		}
+		// 3 lookups a word, each at most 3*127*m.
+		if 3*got*3*127*m > 32767 {
+			t.Errorf("lut3Period(%v) = %d words can overflow int16", c.vals, got)
+		}
+	}
+}
+
 // TestLUTBase3Extremes: the base-3 path at its largest int16 sums (every
 // |q| = 127, every weight at ±2 of a three- or two-valued codebook) and on
 // row ranges that split row blocks, bit for bit against ref-i8, over two

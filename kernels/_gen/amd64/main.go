@@ -50,7 +50,7 @@ var parts = map[string]part{
 	"avx512": {emit: avx512Part, why: "The AVX-512 kernels' Available() fails in these builds (need fails on\nasmBuilt), and Prepare with it.",
 		consts: []gen.Const{
 			{Name: "lutSets", Value: fmt.Sprint(lutSets), Doc: "lutSets is the number of 32-row word vectors per avx512lut-i8 row block."},
-			{Name: "lut3PeriodWords", Value: fmt.Sprint(lut3PeriodWords), Doc: "lut3PeriodWords is the number of base-3 words (3 lookups each) summed in\nint16 before widening."},
+			{Name: "lut3PeriodWords", Value: fmt.Sprint(lut3PeriodWords), Doc: "lut3PeriodWords is the number of base-3 words (3 lookups each) whose int16\nsums cannot overflow for any codebook (36 lookups of at most 762); column\nchunks are whole periods, and codebooks with every |value| <= 1 sum two\nperiods before widening."},
 		}},
 }
 
