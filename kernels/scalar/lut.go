@@ -15,14 +15,14 @@ import (
 // partial sum Σ_j cb[c_j] * x[4k+j] indexed by that byte, so a row's
 // contribution from the group is one lookup and one add. The tables depend on
 // x only; they are built inside GEMV per chunk of 64 columns (16 groups, 16
-// KiB of float32 or int32, which stays in L1) and every row of [r0, r1) is
+// KiB of float32, 8 KiB of uint16, which stays in L1) and every row of [r0, r1) is
 // streamed over them before the next chunk.
 //
 // Each GEMV on a row range builds the tables itself, in the L1 of the core
 // that uses them: with two threads, every thread builds every table, so the
 // build's share of the time limits how well two threads scale (by pprof at
-// 2048x4096, 1 thread: go-f32 15%, go-i8 9% since buildI8 writes two entries
-// per store, 15% before). Sharing one Load's tables between concurrent
+// 2048x4096, 1 thread: go-f32 15%, go-i8 9% when buildI8 wrote two int32
+// entries per store, 15% before; it now writes four uint16 entries). Sharing one Load's tables between concurrent
 // ranges was tried: each range built half, but reading the other half from
 // the other core's cache cost about what it saved (thread CPU time per
 // 2-thread GEMV 340-373 µs shared, 346-365 µs each building all, against
@@ -39,7 +39,7 @@ const (
 	lutGroups  = 16                  // groups of 4 columns per chunk
 	chunkCols  = 4 * lutGroups       // columns per chunk
 	chunkBytes = chunkCols / 4       // bytes of one row per chunk
-	tableBytes = lutGroups * 256 * 4 // bytes of one chunk's tables (L1-resident)
+	tableBytes = lutGroups * 256 * 4 // bytes of one chunk's float32 tables (L1-resident; go-i8's uint16 ones take half)
 )
 
 // GoF32 is the fastest portable f32 kernel: float32 lookup tables over groups
@@ -53,17 +53,17 @@ var GoF32 kernels.Kernel = &lutKernel{kernels.Base{I: kernels.Info{
 		lutGroups, chunkCols, tableBytes/1024, chunkBytes),
 }}}
 
-// GoI8 is the fastest portable i8 kernel: kernels.QuantizeI8, then exact int32
-// lookup tables of Σ cb*q over groups of 4, rebuilt per 64 columns, 4 rows per
+// GoI8 is the fastest portable i8 kernel: kernels.QuantizeI8, then exact uint16
+// lookup tables of Σ cb*q (biased) over groups of 4, rebuilt per 64 columns, 4 rows per
 // pass; bit-exact with ref-i8.
 var GoI8 kernels.Kernel = &lutKernel{kernels.Base{I: kernels.Info{
 	ID: "go-i8", Backend: "scalar", ISA: "go", Mode: kernels.I8,
-	Code: fmt.Sprintf("Go, kernels.QuantizeI8 then T-MAC lookup tables: per group of 4 columns a 256-entry int32 table of every exact Σ cb[c_j]*q[j] "+
-		"(plus a bias that keeps it positive, so one uint64 add builds two entries), "+
+	Code: fmt.Sprintf("Go, kernels.QuantizeI8 then T-MAC lookup tables: per group of 4 columns a 256-entry uint16 table of every exact Σ cb[c_j]*q[j] "+
+		"(plus a bias that keeps it positive, so one uint64 add builds four entries), "+
 		"indexed directly by the seq-packed code byte; built inside each GEMV call, %d groups (%d columns, %d KiB, pooled per thread) at a time, "+
 		"and every row of the range streamed over them; W repacked chunk-major (%d bytes per row per chunk); "+
 		"4 rows per pass, exact int32 row sums (q zero-padded so tail codes add 0); y = float32(isum - bias) * inv",
-		lutGroups, chunkCols, tableBytes/1024, chunkBytes),
+		lutGroups, chunkCols, tableBytes/2/1024, chunkBytes),
 }}}
 
 func init() {
@@ -167,18 +167,18 @@ func (in *lutInputF32) GEMV(y []float32, r0, r1 int) error {
 
 // sums sets acc[i] to Σ_c Σ_g t_c[g][code byte] for rows r0+i: chunk by
 // chunk, the tables of x's (padded to whole chunks) 64 columns are built in
-// a pooled scratch (16 KiB) and every row of the range is looked up in them. f32 (T
-// float32) tables hold the partial sums themselves, i8 (int32) ones the
-// exact sums plus 2*i8Bias (see buildI8).
-func sums[T int32 | float32, X int8 | float32](p *lutPrepared, x []X, r0, r1 int, acc []T,
-	build func(t *[lutGroups][256]T, x []X, cb *[4]int32)) {
+// a pooled scratch (16 KiB of float32, 8 KiB of uint16) and every row of the
+// range is looked up in them. f32 (E float32) tables hold the partial sums
+// themselves, i8 (uint16) ones the exact sums plus 2*i8Bias (see buildI8).
+func sums[E uint16 | float32, T int32 | float32, X int8 | float32](p *lutPrepared, x []X, r0, r1 int, acc []T,
+	build func(t *[lutGroups][256]E, x []X, cb *[4]int32)) {
 	clear(acc)
 	sc := scratches.Get().(*scratch)
 	defer scratches.Put(sc)
 	for i, v := range p.m.Codebook {
 		sc.cb[i] = int32(v)
 	}
-	t := (*[lutGroups][256]T)(unsafe.Pointer(&sc.tab))
+	t := (*[lutGroups][256]E)(unsafe.Pointer(&sc.tab))
 	if unsafe.Sizeof(*t) > unsafe.Sizeof(sc.tab) {
 		panic("scalar: lookup tables larger than their buffer")
 	}
@@ -242,7 +242,7 @@ func buildF32(t *[lutGroups][256]float32, x []float32, cbi *[4]int32) {
 }
 
 // i8Bias makes every pair sum of go-i8's tables non-negative (|pair sum| <=
-// 2*2*127 = 508), so that two int32 entries add in one uint64 without a
+// 2*2*127 = 508), so that four uint16 entries add in one uint64 without a
 // carry between them; each entry is the exact sum plus 2*i8Bias (at most
 // 2040), and a row sum over a chunk's 16 groups is i8ChunkBias too much.
 const (
@@ -250,28 +250,30 @@ const (
 	i8ChunkBias = lutGroups * 2 * i8Bias
 )
 
-// buildI8 is buildF32 for go-i8's exact int32 tables with two entries per
-// uint64 add: the 16 low-nibble sums (biased, non-negative) as 8 words,
-// plus each high-nibble sum in both halves; both sides see the halves in
-// memory order, so this holds on either byte order. t must be 8-byte
-// aligned. (The rows' lookups stay int32: an ADDL from memory, where uint16
-// entries would need a load and an add.)
-func buildI8(t *[lutGroups][256]int32, q []int8, cb *[4]int32) {
+// buildI8 is buildF32 for go-i8's exact tables, in uint16 with four entries
+// per uint64 add: the 16 low-nibble sums (biased, non-negative) as 4 words,
+// plus each high-nibble sum in all four quarters; both sides see the
+// quarters in memory order, so this holds on either byte order. t must be
+// 8-byte aligned. uint16 entries halve the stores of int32 ones (two per
+// add), and the build is what every thread repeats: at 2 threads on
+// 2048x4096 it was a fifth of each thread's time. A lookup then loads a
+// uint16 and adds it (two instructions instead of one ADDL from memory),
+// which the rows' loop, bound by its loads, absorbs.
+func buildI8(t *[lutGroups][256]uint16, q []int8, cb *[4]int32) {
 	q = q[:chunkCols]
-	w := (*[lutGroups][128]uint64)(unsafe.Pointer(t))
+	w := (*[lutGroups][64]uint64)(unsafe.Pointer(t))
 	for g := range lutGroups {
 		x0, x1, x2, x3 := int32(q[4*g]), int32(q[4*g+1]), int32(q[4*g+2]), int32(q[4*g+3])
-		var lo [8]uint64
-		l32 := (*[16]int32)(unsafe.Pointer(&lo))
-		for i := range l32 {
-			l32[i] = cb[i&3]*x0 + cb[i>>2&3]*x1 + i8Bias
+		var lo [4]uint64
+		l16 := (*[16]uint16)(unsafe.Pointer(&lo))
+		for i := range l16 {
+			l16[i] = uint16(cb[i&3]*x0 + cb[i>>2&3]*x1 + i8Bias)
 		}
 		wg := &w[g]
 		for h := range 16 {
-			hv := uint64(uint32(cb[h&3]*x2+cb[h>>2&3]*x3+i8Bias)) * (1<<32 + 1)
-			row := (*[8]uint64)(wg[8*h : 8*h+8])
+			hv := uint64(uint16(cb[h&3]*x2+cb[h>>2&3]*x3+i8Bias)) * 0x0001_0001_0001_0001
+			row := (*[4]uint64)(wg[4*h : 4*h+4])
 			row[0], row[1], row[2], row[3] = lo[0]+hv, lo[1]+hv, lo[2]+hv, lo[3]+hv
-			row[4], row[5], row[6], row[7] = lo[4]+hv, lo[5]+hv, lo[6]+hv, lo[7]+hv
 		}
 	}
 }
@@ -280,17 +282,17 @@ func buildI8(t *[lutGroups][256]int32, q []int8, cb *[4]int32) {
 // 16*len(ys). Four rows per pass, two accumulators per row;
 // the rows left over use the same sums in the same order, so a row's result
 // does not depend on how [r0, r1) is cut.
-func rows[T int32 | float32](t *[lutGroups][256]T, w []byte, ys []T) {
+func rows[E uint16 | float32, T int32 | float32](t *[lutGroups][256]E, w []byte, ys []T) {
 	for len(ys) >= 4 && len(w) >= 4*chunkBytes {
 		v := (*[4 * chunkBytes]byte)(w)
-		r0a0 := t[0][v[0]] + t[2][v[2]] + t[4][v[4]] + t[6][v[6]] + t[8][v[8]] + t[10][v[10]] + t[12][v[12]] + t[14][v[14]]
-		r0a1 := t[1][v[1]] + t[3][v[3]] + t[5][v[5]] + t[7][v[7]] + t[9][v[9]] + t[11][v[11]] + t[13][v[13]] + t[15][v[15]]
-		r1a0 := t[0][v[16]] + t[2][v[18]] + t[4][v[20]] + t[6][v[22]] + t[8][v[24]] + t[10][v[26]] + t[12][v[28]] + t[14][v[30]]
-		r1a1 := t[1][v[17]] + t[3][v[19]] + t[5][v[21]] + t[7][v[23]] + t[9][v[25]] + t[11][v[27]] + t[13][v[29]] + t[15][v[31]]
-		r2a0 := t[0][v[32]] + t[2][v[34]] + t[4][v[36]] + t[6][v[38]] + t[8][v[40]] + t[10][v[42]] + t[12][v[44]] + t[14][v[46]]
-		r2a1 := t[1][v[33]] + t[3][v[35]] + t[5][v[37]] + t[7][v[39]] + t[9][v[41]] + t[11][v[43]] + t[13][v[45]] + t[15][v[47]]
-		r3a0 := t[0][v[48]] + t[2][v[50]] + t[4][v[52]] + t[6][v[54]] + t[8][v[56]] + t[10][v[58]] + t[12][v[60]] + t[14][v[62]]
-		r3a1 := t[1][v[49]] + t[3][v[51]] + t[5][v[53]] + t[7][v[55]] + t[9][v[57]] + t[11][v[59]] + t[13][v[61]] + t[15][v[63]]
+		r0a0 := T(t[0][v[0]]) + T(t[2][v[2]]) + T(t[4][v[4]]) + T(t[6][v[6]]) + T(t[8][v[8]]) + T(t[10][v[10]]) + T(t[12][v[12]]) + T(t[14][v[14]])
+		r0a1 := T(t[1][v[1]]) + T(t[3][v[3]]) + T(t[5][v[5]]) + T(t[7][v[7]]) + T(t[9][v[9]]) + T(t[11][v[11]]) + T(t[13][v[13]]) + T(t[15][v[15]])
+		r1a0 := T(t[0][v[16]]) + T(t[2][v[18]]) + T(t[4][v[20]]) + T(t[6][v[22]]) + T(t[8][v[24]]) + T(t[10][v[26]]) + T(t[12][v[28]]) + T(t[14][v[30]])
+		r1a1 := T(t[1][v[17]]) + T(t[3][v[19]]) + T(t[5][v[21]]) + T(t[7][v[23]]) + T(t[9][v[25]]) + T(t[11][v[27]]) + T(t[13][v[29]]) + T(t[15][v[31]])
+		r2a0 := T(t[0][v[32]]) + T(t[2][v[34]]) + T(t[4][v[36]]) + T(t[6][v[38]]) + T(t[8][v[40]]) + T(t[10][v[42]]) + T(t[12][v[44]]) + T(t[14][v[46]])
+		r2a1 := T(t[1][v[33]]) + T(t[3][v[35]]) + T(t[5][v[37]]) + T(t[7][v[39]]) + T(t[9][v[41]]) + T(t[11][v[43]]) + T(t[13][v[45]]) + T(t[15][v[47]])
+		r3a0 := T(t[0][v[48]]) + T(t[2][v[50]]) + T(t[4][v[52]]) + T(t[6][v[54]]) + T(t[8][v[56]]) + T(t[10][v[58]]) + T(t[12][v[60]]) + T(t[14][v[62]])
+		r3a1 := T(t[1][v[49]]) + T(t[3][v[51]]) + T(t[5][v[53]]) + T(t[7][v[55]]) + T(t[9][v[57]]) + T(t[11][v[59]]) + T(t[13][v[61]]) + T(t[15][v[63]])
 		ys[0] += r0a0 + r0a1
 		ys[1] += r1a0 + r1a1
 		ys[2] += r2a0 + r2a1
@@ -300,8 +302,8 @@ func rows[T int32 | float32](t *[lutGroups][256]T, w []byte, ys []T) {
 	}
 	for len(ys) >= 1 && len(w) >= chunkBytes {
 		v := (*[chunkBytes]byte)(w)
-		a0 := t[0][v[0]] + t[2][v[2]] + t[4][v[4]] + t[6][v[6]] + t[8][v[8]] + t[10][v[10]] + t[12][v[12]] + t[14][v[14]]
-		a1 := t[1][v[1]] + t[3][v[3]] + t[5][v[5]] + t[7][v[7]] + t[9][v[9]] + t[11][v[11]] + t[13][v[13]] + t[15][v[15]]
+		a0 := T(t[0][v[0]]) + T(t[2][v[2]]) + T(t[4][v[4]]) + T(t[6][v[6]]) + T(t[8][v[8]]) + T(t[10][v[10]]) + T(t[12][v[12]]) + T(t[14][v[14]])
+		a1 := T(t[1][v[1]]) + T(t[3][v[3]]) + T(t[5][v[5]]) + T(t[7][v[7]]) + T(t[9][v[9]]) + T(t[11][v[11]]) + T(t[13][v[13]]) + T(t[15][v[15]])
 		ys[0] += a0 + a1
 		w = w[chunkBytes:]
 		ys = ys[1:]

@@ -6,7 +6,7 @@ import (
 	"unsafe"
 )
 
-// TestBuildI8: go-i8's two-entries-per-add tables hold every exact sum
+// TestBuildI8: go-i8's four-entries-per-add tables hold every exact sum
 // Σ_j cb[(b>>2j)&3] * q[4g+j] plus 2*i8Bias, for random and extreme q and
 // every kind of codebook (on big-endian machines too: make
 // test-bigendian).
@@ -28,8 +28,8 @@ func TestBuildI8(t *testing.T) {
 				q[i] = -127
 			}
 		}
-		var words [lutGroups][128]uint64 // 8-byte aligned, as sums gives it
-		tab := (*[lutGroups][256]int32)(unsafe.Pointer(&words))
+		var words [lutGroups][64]uint64 // 8-byte aligned, as sums gives it
+		tab := (*[lutGroups][256]uint16)(unsafe.Pointer(&words))
 		buildI8(tab, q, &cb)
 		for g := 0; g < lutGroups; g++ {
 			for b := 0; b < 256; b++ {
@@ -37,7 +37,7 @@ func TestBuildI8(t *testing.T) {
 				for j := 0; j < 4; j++ {
 					want += cb[b>>(2*j)&3] * int32(q[4*g+j])
 				}
-				if tab[g][b] != want {
+				if int32(tab[g][b]) != want {
 					t.Fatalf("cb %v group %d byte %#x: entry %d, want %d", cb, g, b, tab[g][b], want)
 				}
 			}
