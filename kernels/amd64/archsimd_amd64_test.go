@@ -129,7 +129,12 @@ func TestArchsimdParts(t *testing.T) {
 			}
 			qu[0], qu[1], qu[2] = 1, 255, 255
 			want, got := make([]int16, 32*groups), make([]int16, 32*groups)
-			lut3Tables(&qu[0], groups, &p.cbv3, &want[0])
+			qu4 := make([]uint8, 4*groups) // lutFlip's layout
+			for g := 0; g < groups; g++ {
+				copy(qu4[4*g:4*g+3], qu[3*g:3*g+3])
+				qu4[4*g+3] = 0x80
+			}
+			lut3Tables(&qu4[0], groups, &p.cbv3, &want[0])
 			simdTables3(qu, groups, &p.cbv3, got)
 			if !slices.Equal(got, want) {
 				t.Fatalf("cb %v: simdTables3 differs from lut3Tables", cb.Values())
@@ -242,15 +247,16 @@ func BenchmarkArchsimdParts(b *testing.B) {
 			}
 		})
 	}
-	var cbv3 [96]int16
+	var cbv3 [128]int16
 	var cbv [128]int16
 	g3 := lut3ChunkPer * lut3PeriodWords * 3
 	g6 := lutChunkPer * lutPeriod * lutOctet
 	qu := make([]uint8, 3*g3+simdTableSlack)
+	qu4 := make([]uint8, 4*g3)
 	q := make([]int8, 3*g6+simdTableSlack)
 	b.Run("part=tables3/impl=asm", func(b *testing.B) {
 		for b.Loop() {
-			lut3Tables(&qu[0], g3, &cbv3, &tbl[0])
+			lut3Tables(&qu4[0], g3, &cbv3, &tbl[0])
 		}
 	})
 	b.Run("part=tables3/impl=archsimd", func(b *testing.B) {

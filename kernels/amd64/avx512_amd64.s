@@ -1146,7 +1146,7 @@ lutScale_done:
 	VZEROUPPER
 	RET
 
-// func lut3Tables(qu *uint8, ngroups int, cbv *[96]int16, tbl *int16)
+// func lut3Tables(qu *uint8, ngroups int, cbv *[128]int16, tbl *int16)
 // Requires: AVX, AVX512BW, AVX512F
 TEXT ·lut3Tables(SB), NOSPLIT, $0-32
 	MOVQ      qu+0(FP), AX
@@ -1154,40 +1154,35 @@ TEXT ·lut3Tables(SB), NOSPLIT, $0-32
 	MOVQ      cbv+16(FP), DX
 	MOVQ      tbl+24(FP), BX
 	VMOVDQU64 (DX), Z0
-	VMOVDQU64 64(DX), Z1
-	VMOVDQU64 128(DX), Z2
+	VMOVDQU64 192(DX), Z1
 	SHRQ      $0x02, CX
 
 lut3Tables_group:
-	VPBROADCASTW (AX), Z3
-	VPBROADCASTW 2(AX), Z4
-	VPMADDUBSW   Z0, Z3, Z3
-	VPMADDUBSW   Z1, Z4, Z4
-	VPADDW       Z4, Z3, Z3
-	VPSUBW       Z2, Z3, Z3
-	VMOVDQU64    Z3, (BX)
-	VPBROADCASTW 3(AX), Z3
-	VPBROADCASTW 5(AX), Z4
-	VPMADDUBSW   Z0, Z3, Z3
-	VPMADDUBSW   Z1, Z4, Z4
-	VPADDW       Z4, Z3, Z3
-	VPSUBW       Z2, Z3, Z3
-	VMOVDQU64    Z3, 64(BX)
+	VPBROADCASTW (AX), Z2
+	VPBROADCASTW 2(AX), Z3
+	VPMADDUBSW   Z0, Z2, Z2
+	VPMADDUBSW   Z1, Z3, Z3
+	VPADDW       Z3, Z2, Z2
+	VMOVDQU64    Z2, (BX)
+	VPBROADCASTW 4(AX), Z2
 	VPBROADCASTW 6(AX), Z3
-	VPBROADCASTW 8(AX), Z4
-	VPMADDUBSW   Z0, Z3, Z3
-	VPMADDUBSW   Z1, Z4, Z4
-	VPADDW       Z4, Z3, Z3
-	VPSUBW       Z2, Z3, Z3
-	VMOVDQU64    Z3, 128(BX)
-	VPBROADCASTW 9(AX), Z3
-	VPBROADCASTW 11(AX), Z4
-	VPMADDUBSW   Z0, Z3, Z3
-	VPMADDUBSW   Z1, Z4, Z4
-	VPADDW       Z4, Z3, Z3
-	VPSUBW       Z2, Z3, Z3
-	VMOVDQU64    Z3, 192(BX)
-	ADDQ         $0x0c, AX
+	VPMADDUBSW   Z0, Z2, Z2
+	VPMADDUBSW   Z1, Z3, Z3
+	VPADDW       Z3, Z2, Z2
+	VMOVDQU64    Z2, 64(BX)
+	VPBROADCASTW 8(AX), Z2
+	VPBROADCASTW 10(AX), Z3
+	VPMADDUBSW   Z0, Z2, Z2
+	VPMADDUBSW   Z1, Z3, Z3
+	VPADDW       Z3, Z2, Z2
+	VMOVDQU64    Z2, 128(BX)
+	VPBROADCASTW 12(AX), Z2
+	VPBROADCASTW 14(AX), Z3
+	VPMADDUBSW   Z0, Z2, Z2
+	VPMADDUBSW   Z1, Z3, Z3
+	VPADDW       Z3, Z2, Z2
+	VMOVDQU64    Z2, 192(BX)
+	ADDQ         $0x10, AX
 	ADDQ         $0x00000100, BX
 	DECQ         CX
 	JNZ          lut3Tables_group
@@ -1207,6 +1202,88 @@ lutPrefetch_line:
 	JNZ        lutPrefetch_line
 	RET
 
+DATA lutFlipPerm<>+0(SB)/4, $0x00000000
+DATA lutFlipPerm<>+4(SB)/4, $0x00000001
+DATA lutFlipPerm<>+8(SB)/4, $0x00000002
+DATA lutFlipPerm<>+12(SB)/4, $0x00000002
+DATA lutFlipPerm<>+16(SB)/4, $0x00000003
+DATA lutFlipPerm<>+20(SB)/4, $0x00000004
+DATA lutFlipPerm<>+24(SB)/4, $0x00000005
+DATA lutFlipPerm<>+28(SB)/4, $0x00000005
+DATA lutFlipPerm<>+32(SB)/4, $0x00000006
+DATA lutFlipPerm<>+36(SB)/4, $0x00000007
+DATA lutFlipPerm<>+40(SB)/4, $0x00000008
+DATA lutFlipPerm<>+44(SB)/4, $0x00000008
+DATA lutFlipPerm<>+48(SB)/4, $0x00000009
+DATA lutFlipPerm<>+52(SB)/4, $0x0000000a
+DATA lutFlipPerm<>+56(SB)/4, $0x0000000b
+DATA lutFlipPerm<>+60(SB)/4, $0x0000000b
+DATA lutFlipPerm<>+64(SB)/1, $0x00
+DATA lutFlipPerm<>+65(SB)/1, $0x01
+DATA lutFlipPerm<>+66(SB)/1, $0x02
+DATA lutFlipPerm<>+67(SB)/1, $0x80
+DATA lutFlipPerm<>+68(SB)/1, $0x03
+DATA lutFlipPerm<>+69(SB)/1, $0x04
+DATA lutFlipPerm<>+70(SB)/1, $0x05
+DATA lutFlipPerm<>+71(SB)/1, $0x80
+DATA lutFlipPerm<>+72(SB)/1, $0x06
+DATA lutFlipPerm<>+73(SB)/1, $0x07
+DATA lutFlipPerm<>+74(SB)/1, $0x08
+DATA lutFlipPerm<>+75(SB)/1, $0x80
+DATA lutFlipPerm<>+76(SB)/1, $0x09
+DATA lutFlipPerm<>+77(SB)/1, $0x0a
+DATA lutFlipPerm<>+78(SB)/1, $0x0b
+DATA lutFlipPerm<>+79(SB)/1, $0x80
+DATA lutFlipPerm<>+80(SB)/1, $0x00
+DATA lutFlipPerm<>+81(SB)/1, $0x01
+DATA lutFlipPerm<>+82(SB)/1, $0x02
+DATA lutFlipPerm<>+83(SB)/1, $0x80
+DATA lutFlipPerm<>+84(SB)/1, $0x03
+DATA lutFlipPerm<>+85(SB)/1, $0x04
+DATA lutFlipPerm<>+86(SB)/1, $0x05
+DATA lutFlipPerm<>+87(SB)/1, $0x80
+DATA lutFlipPerm<>+88(SB)/1, $0x06
+DATA lutFlipPerm<>+89(SB)/1, $0x07
+DATA lutFlipPerm<>+90(SB)/1, $0x08
+DATA lutFlipPerm<>+91(SB)/1, $0x80
+DATA lutFlipPerm<>+92(SB)/1, $0x09
+DATA lutFlipPerm<>+93(SB)/1, $0x0a
+DATA lutFlipPerm<>+94(SB)/1, $0x0b
+DATA lutFlipPerm<>+95(SB)/1, $0x80
+DATA lutFlipPerm<>+96(SB)/1, $0x00
+DATA lutFlipPerm<>+97(SB)/1, $0x01
+DATA lutFlipPerm<>+98(SB)/1, $0x02
+DATA lutFlipPerm<>+99(SB)/1, $0x80
+DATA lutFlipPerm<>+100(SB)/1, $0x03
+DATA lutFlipPerm<>+101(SB)/1, $0x04
+DATA lutFlipPerm<>+102(SB)/1, $0x05
+DATA lutFlipPerm<>+103(SB)/1, $0x80
+DATA lutFlipPerm<>+104(SB)/1, $0x06
+DATA lutFlipPerm<>+105(SB)/1, $0x07
+DATA lutFlipPerm<>+106(SB)/1, $0x08
+DATA lutFlipPerm<>+107(SB)/1, $0x80
+DATA lutFlipPerm<>+108(SB)/1, $0x09
+DATA lutFlipPerm<>+109(SB)/1, $0x0a
+DATA lutFlipPerm<>+110(SB)/1, $0x0b
+DATA lutFlipPerm<>+111(SB)/1, $0x80
+DATA lutFlipPerm<>+112(SB)/1, $0x00
+DATA lutFlipPerm<>+113(SB)/1, $0x01
+DATA lutFlipPerm<>+114(SB)/1, $0x02
+DATA lutFlipPerm<>+115(SB)/1, $0x80
+DATA lutFlipPerm<>+116(SB)/1, $0x03
+DATA lutFlipPerm<>+117(SB)/1, $0x04
+DATA lutFlipPerm<>+118(SB)/1, $0x05
+DATA lutFlipPerm<>+119(SB)/1, $0x80
+DATA lutFlipPerm<>+120(SB)/1, $0x06
+DATA lutFlipPerm<>+121(SB)/1, $0x07
+DATA lutFlipPerm<>+122(SB)/1, $0x08
+DATA lutFlipPerm<>+123(SB)/1, $0x80
+DATA lutFlipPerm<>+124(SB)/1, $0x09
+DATA lutFlipPerm<>+125(SB)/1, $0x0a
+DATA lutFlipPerm<>+126(SB)/1, $0x0b
+DATA lutFlipPerm<>+127(SB)/1, $0x80
+GLOBL lutFlipPerm<>(SB), RODATA|NOPTR, $128
+
 // func lutFlip(dst *uint8, src *int8, n int)
 // Requires: AVX, AVX512BW, AVX512F
 TEXT ·lutFlip(SB), NOSPLIT, $0-24
@@ -1215,11 +1292,15 @@ TEXT ·lutFlip(SB), NOSPLIT, $0-24
 	MOVQ         n+16(FP), DX
 	MOVL         $0x00000080, BX
 	VPBROADCASTB BX, Z0
+	VMOVDQU64    lutFlipPerm<>+0(SB), Z1
+	VMOVDQU64    lutFlipPerm<>+64(SB), Z2
 
 lutFlip_block:
-	VPXORD    (CX), Z0, Z1
-	VMOVDQU64 Z1, (AX)
-	ADDQ      $0x40, CX
+	VPERMD    (CX), Z1, Z3
+	VPSHUFB   Z2, Z3, Z3
+	VPXORD    Z0, Z3, Z3
+	VMOVDQU64 Z3, (AX)
+	ADDQ      $0x30, CX
 	ADDQ      $0x40, AX
 	DECQ      DX
 	JNZ       lutFlip_block

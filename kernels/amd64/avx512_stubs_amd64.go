@@ -75,20 +75,23 @@ func lutScale(acc *int32, n16 int, inv float32, y *float32)
 //
 //	tbl[32g+e] = v0[e]*q[3g] + v1[e]*q[3g+1] + v2[e]*q[3g+2]
 //
-// where qu[i] = q[i]+128 (q XOR 0x80, see lutFlip),
-// where cbv's bytes are v0[e], v1[e] at 2e, 2e+1 (bytes 0..63), v2[e], 0 at
-// 64+2e, 65+2e, and its words 64..95 are 128*(v0[e]+v1[e]+v2[e]). It reads
-// qu[3*ngroups] too (times zero).
+// where qu holds group g at qu[4g:4g+4] = q[3g]+128, q[3g+1]+128, q[3g+2]+128, 128
+// (see lutFlip), cbv's bytes 0..63 are v0[e], v1[e] at 2e, 2e+1 and its bytes
+// 192..255 are v2[e], -(v0[e]+v1[e]+v2[e]) at 192+2e, 193+2e.
 //
 //go:noescape
-func lut3Tables(qu *uint8, ngroups int, cbv *[96]int16, tbl *int16)
+func lut3Tables(qu *uint8, ngroups int, cbv *[128]int16, tbl *int16)
 
 // lutPrefetch asks for the n >= 1 64-byte lines from p into L1 (PREFETCHT0; no faults).
 //
 //go:noescape
 func lutPrefetch(p *int8, n int)
 
-// lutFlip writes dst[i] = src[i] XOR 0x80 (src[i]+128) for i < 64n (n >= 1).
+// lutFlip writes, for k < n (n >= 1), j < 16 and i < 3,
+//
+//	dst[64k+4j+i] = src[48k+3j+i] XOR 0x80 (src+128),  dst[64k+4j+3] = 0x80
+//
+// reading src[48k .. 48k+63] (16 bytes past the last group it uses).
 //
 //go:noescape
 func lutFlip(dst *uint8, src *int8, n int)

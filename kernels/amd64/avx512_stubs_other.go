@@ -39,7 +39,7 @@ func lutScale(acc *int32, n16 int, inv float32, y *float32) {
 	panic("amd64: lutScale called without its assembly")
 }
 
-func lut3Tables(qu *uint8, ngroups int, cbv *[96]int16, tbl *int16) {
+func lut3Tables(qu *uint8, ngroups int, cbv *[128]int16, tbl *int16) {
 	panic("amd64: lut3Tables called without its assembly")
 }
 

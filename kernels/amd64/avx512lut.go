@@ -73,7 +73,7 @@ type lutPrepared struct {
 	// distinct values, so a group of 3 weights has at most 27 index values
 	// (5 bits) and 3 groups fit one word (1.78 bits per weight).
 	tern bool
-	cbv3 [96]int16
+	cbv3 [128]int16
 	per3 int // base-3 path: words lut3Chunk sums in int16 (lut3Period)
 }
 
@@ -92,13 +92,17 @@ func (k *lutKernel) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
 			p.chunks = append(p.chunks, k0)
 		}
 		p.chunks = append(p.chunks, words)
-		// lut3Tables' constants: bytes v0[e], v1[e] in word e, bytes
-		// v2[e], 0 in word 32+e, and 128*(v0[e]+v1[e]+v2[e]) in word 64+e.
+		// The tables' constants: bytes v0[e], v1[e] in word e; for
+		// archsimd-i8's simdTables3, bytes v2[e], 0 in word 32+e and
+		// 128*(v0[e]+v1[e]+v2[e]) in word 64+e; for lut3Tables, bytes v2[e],
+		// -(v0[e]+v1[e]+v2[e]) in word 96+e.
 		for e := 0; e < 27; e++ {
 			v0, v1, v2 := vals[e%3], vals[e/3%3], vals[e/9]
+			sum := int16(v0) + int16(v1) + int16(v2)
 			p.cbv3[e] = int16(uint16(uint8(v0)) | uint16(uint8(v1))<<8)
 			p.cbv3[32+e] = int16(uint8(v2))
-			p.cbv3[64+e] = 128 * (int16(v0) + int16(v1) + int16(v2))
+			p.cbv3[64+e] = 128 * sum
+			p.cbv3[96+e] = int16(uint16(uint8(v2)) | uint16(uint8(int8(-sum)))<<8)
 		}
 		p.repack3(digit)
 		return p, nil
@@ -279,11 +283,12 @@ func (p *lutPrepared) NewInput() kernels.Input {
 		run: lutRun{acc: make([]int32, p.rowsP)},
 	}
 	if p.tern {
-		// lutFlip works in 64-byte blocks; q past cols stays 0 and qu
-		// 0x80 (q = 0), one byte past the last group included.
-		n := (p.colsP + 1 + 63) / 64 * 64
-		in.q = make([]int8, n)
-		in.qu = make([]uint8, n)
+		// lutFlip turns 48 q into 64 qu at a time, reading 16 q past them;
+		// q past cols stays 0 and qu 0x80 (q = 0, and every group's fourth
+		// byte) up to the last group lut3Tables reads.
+		n16 := lutFlipBlocks(p.m.Cols)
+		in.q = make([]int8, 48*n16+16)
+		in.qu = make([]uint8, max(64*n16, 4*p.colsP/3))
 		for i := range in.qu {
 			in.qu[i] = 0x80
 		}
@@ -291,10 +296,14 @@ func (p *lutPrepared) NewInput() kernels.Input {
 	return in
 }
 
+// lutFlipBlocks is the number of lutFlip's blocks (16 groups, 48 columns)
+// that cover cols columns.
+func lutFlipBlocks(cols int) int { return (cols + 47) / 48 }
+
 type lutInput struct {
 	p   *lutPrepared
 	q   []int8  // quantized x, zero past cols
-	qu  []uint8 // base-3 path: q XOR 0x80 (q+128), lut3Tables' unsigned side
+	qu  []uint8 // base-3 path: lut3Tables' unsigned side, q+128 in 4-byte groups (lutFlip)
 	run lutRun  // row sums of whole row blocks, scale, chunk order
 }
 
@@ -305,7 +314,7 @@ func (in *lutInput) Load(x []float32) error {
 	}
 	s, _ := avx512Quantize(x, in.q[:m.Cols])
 	if in.p.tern {
-		lutFlip(&in.qu[0], &in.q[0], (m.Cols+63)/64)
+		lutFlip(&in.qu[0], &in.q[0], lutFlipBlocks(m.Cols))
 	}
 	in.run.load(kernels.I8Inv(m.Scale, s))
 	return nil
@@ -325,7 +334,7 @@ func (in *lutInput) touch() {
 
 func (in *lutInput) tables(u0, u1 int, tbl []int16) {
 	if p := in.p; p.tern {
-		lut3Tables(&in.qu[lut3Word*u0], (u1-u0)*3, &p.cbv3, &tbl[0])
+		lut3Tables(&in.qu[4*3*u0], (u1-u0)*3, &p.cbv3, &tbl[0])
 	} else {
 		lutTables(&in.q[lutGroup*lutOctet*u0], (u1-u0)*lutOctet, &p.cbv, &tbl[0])
 	}

@@ -1,6 +1,7 @@
 package amd64
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	"github.com/qkbench/qkbench/kernels"
@@ -28,6 +29,94 @@ func TestLUTTernaryDigits(t *testing.T) {
 		for code, v := range c.cb {
 			if d := digit[code]; d > 2 || vals[d] != v {
 				t.Fatalf("ternaryDigits(%v): code %d has digit %d (values %v), want its value %d", c.cb.Values(), code, d, vals, v)
+			}
+		}
+	}
+}
+
+// TestLUTFlip: lutFlip writes q+128 in four-byte groups, the fourth 0x80,
+// 16 groups per block, and nothing past its blocks.
+func TestLUTFlip(t *testing.T) {
+	avx512Skip(t, AVX512LUTI8)
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{1, 2, 5} {
+		src := make([]int8, 48*n+16)
+		for i := range src {
+			src[i] = int8(rng.IntN(256) - 128)
+		}
+		dst := make([]uint8, 64*n+64)
+		for i := range dst {
+			dst[i] = 0x5a
+		}
+		lutFlip(&dst[0], &src[0], n)
+		for g := 0; g < 16*n; g++ {
+			for i := 0; i < 3; i++ {
+				if want := uint8(src[3*g+i]) ^ 0x80; dst[4*g+i] != want {
+					t.Fatalf("n=%d: dst[%d] = %#x, want %#x (group %d, q %d)", n, 4*g+i, dst[4*g+i], want, g, src[3*g+i])
+				}
+			}
+			if dst[4*g+3] != 0x80 {
+				t.Fatalf("n=%d: dst[%d] = %#x, want 0x80", n, 4*g+3, dst[4*g+3])
+			}
+		}
+		for i := 64 * n; i < len(dst); i++ {
+			if dst[i] != 0x5a {
+				t.Fatalf("n=%d: lutFlip wrote dst[%d] past its %d blocks", n, i, n)
+			}
+		}
+	}
+}
+
+// TestLUT3Tables: lut3Tables' entries are the exact Σ_j v_j[e]*q[3g+j] for
+// every three-valued codebook of values in [-2, 2] (VPMADDUBSW saturates
+// nothing: |pair| <= 255*2 + 128*6) at random and extreme q.
+func TestLUT3Tables(t *testing.T) {
+	avx512Skip(t, AVX512LUTI8)
+	rng := rand.New(rand.NewPCG(9, 10))
+	const groups = 48
+	for a := int8(-2); a <= 2; a++ {
+		for b := a; b <= 2; b++ {
+			for c := b; c <= 2; c++ {
+				m, err := kernels.NewMatrix(1, 1, kernels.Codebook{a, b, c, a}, 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pp, err := AVX512LUTI8.Prepare(m)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p := pp.(*lutPrepared)
+				vals, _, _ := ternaryDigits(m.Codebook)
+				for trial := 0; trial < 3; trial++ {
+					q := make([]int8, 3*groups)
+					for i := range q {
+						switch trial {
+						case 0:
+							q[i] = int8(rng.IntN(255) - 127)
+						case 1:
+							q[i] = 127
+						default:
+							q[i] = -127
+						}
+					}
+					qu := make([]uint8, 4*groups)
+					for g := 0; g < groups; g++ {
+						for i := 0; i < 3; i++ {
+							qu[4*g+i] = uint8(q[3*g+i]) ^ 0x80
+						}
+						qu[4*g+3] = 0x80
+					}
+					tbl := make([]int16, 32*groups)
+					lut3Tables(&qu[0], groups, &p.cbv3, &tbl[0])
+					for g := 0; g < groups; g++ {
+						for e := 0; e < 27; e++ {
+							want := int16(vals[e%3])*int16(q[3*g]) + int16(vals[e/3%3])*int16(q[3*g+1]) + int16(vals[e/9])*int16(q[3*g+2])
+							if got := tbl[32*g+e]; got != want {
+								t.Fatalf("values %v, trial %d: group %d entry %d = %d, want %d", vals, trial, g, e, got, want)
+							}
+						}
+					}
+				}
 			}
 		}
 	}
