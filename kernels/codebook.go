@@ -72,3 +72,29 @@ func ParseCodebook(s string) (Codebook, error) {
 	}
 	return cb, nil
 }
+
+// Digits returns, when cb has at most three distinct values, those values
+// (in the order the codes first use them, padded with zeros) and each
+// code's digit, the index of its value among them. Lookup kernels index
+// tables of such codebooks in base 3 (ternary weights: BitNet's).
+func (cb Codebook) Digits() (vals [3]int8, digit [4]uint8, ok bool) {
+	n := 0
+	for c, v := range cb {
+		d := -1
+		for i := 0; i < n; i++ {
+			if vals[i] == v {
+				d = i
+				break
+			}
+		}
+		if d < 0 {
+			if n == 3 {
+				return vals, digit, false
+			}
+			vals[n], d = v, n
+			n++
+		}
+		digit[c] = uint8(d)
+	}
+	return vals, digit, true
+}

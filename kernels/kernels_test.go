@@ -642,3 +642,29 @@ func TestAgreementJSONNonFinite(t *testing.T) {
 		t.Errorf("round trip of %s: %+v", b, back)
 	}
 }
+
+// TestCodebookDigits: codebooks of at most three distinct values have
+// digits, each code's pointing at its value; others have none.
+func TestCodebookDigits(t *testing.T) {
+	for _, c := range []struct {
+		cb Codebook
+		ok bool
+	}{
+		{Ternary, true}, {QK256, false}, {Codebook{2, 2, 2, 2}, true},
+		{Codebook{-2, 2, -2, 2}, true}, {Codebook{0, -2, 2, -2}, true},
+		{Codebook{-2, 0, 1, 2}, false}, {Codebook{1, -1, 2, -2}, false},
+	} {
+		vals, digit, ok := c.cb.Digits()
+		if ok != c.ok {
+			t.Fatalf("Digits(%v): ok = %v, want %v", c.cb.Values(), ok, c.ok)
+		}
+		if !ok {
+			continue
+		}
+		for code, v := range c.cb {
+			if d := digit[code]; d > 2 || vals[d] != v {
+				t.Fatalf("Digits(%v): code %d has digit %d (values %v), want its value %d", c.cb.Values(), code, d, vals, v)
+			}
+		}
+	}
+}

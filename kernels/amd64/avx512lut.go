@@ -83,7 +83,7 @@ func (k *lutKernel) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
 	}
 	p := &lutPrepared{k: k, m: m, lutGeom: newLUTGeom(m.Rows, lutRowBlock, lutRowBlock, lutSuper)}
 	cb := m.Codebook
-	if vals, digit, ok := ternaryDigits(cb); ok {
+	if vals, digit, ok := cb.Digits(); ok {
 		p.tern = true
 		p.per3 = lut3Period(vals)
 		p.colsP = (m.Cols + lut3PadCols - 1) / lut3PadCols * lut3PadCols
@@ -121,31 +121,6 @@ func (k *lutKernel) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
 	}
 	p.repack()
 	return p, nil
-}
-
-// ternaryDigits returns, when cb has at most three distinct values, those
-// values (padded with zeros to three) and each code's digit: the index of
-// its value among them.
-func ternaryDigits(cb kernels.Codebook) (vals [3]int8, digit [4]uint8, ok bool) {
-	n := 0
-	for c, v := range cb {
-		d := -1
-		for i := 0; i < n; i++ {
-			if vals[i] == v {
-				d = i
-				break
-			}
-		}
-		if d < 0 {
-			if n == 3 {
-				return vals, digit, false
-			}
-			vals[n], d = v, n
-			n++
-		}
-		digit[c] = uint8(d)
-	}
-	return vals, digit, true
 }
 
 // lut3Period returns the words whose lookups lut3Chunk may sum in int16

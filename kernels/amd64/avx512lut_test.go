@@ -8,32 +8,6 @@ import (
 	"github.com/qkbench/qkbench/workloads"
 )
 
-// TestLUTTernaryDigits: codebooks of at most three distinct values take the
-// base-3 path, with each code's digit pointing at its value.
-func TestLUTTernaryDigits(t *testing.T) {
-	for _, c := range []struct {
-		cb kernels.Codebook
-		ok bool
-	}{
-		{kernels.Ternary, true}, {kernels.QK256, false}, {kernels.Codebook{2, 2, 2, 2}, true},
-		{kernels.Codebook{-2, 2, -2, 2}, true}, {kernels.Codebook{0, -2, 2, -2}, true},
-		{kernels.Codebook{-2, 0, 1, 2}, false}, {kernels.Codebook{1, -1, 2, -2}, false},
-	} {
-		vals, digit, ok := ternaryDigits(c.cb)
-		if ok != c.ok {
-			t.Fatalf("ternaryDigits(%v): ok = %v, want %v", c.cb.Values(), ok, c.ok)
-		}
-		if !ok {
-			continue
-		}
-		for code, v := range c.cb {
-			if d := digit[code]; d > 2 || vals[d] != v {
-				t.Fatalf("ternaryDigits(%v): code %d has digit %d (values %v), want its value %d", c.cb.Values(), code, d, vals, v)
-			}
-		}
-	}
-}
-
 // TestLUTFlip: lutFlip writes q+128 in four-byte groups, the fourth 0x80,
 // 16 groups per block, and nothing past its blocks.
 func TestLUTFlip(t *testing.T) {
@@ -86,7 +60,7 @@ func TestLUT3Tables(t *testing.T) {
 					t.Fatal(err)
 				}
 				p := pp.(*lutPrepared)
-				vals, _, _ := ternaryDigits(m.Codebook)
+				vals, _, _ := m.Codebook.Digits()
 				for trial := 0; trial < 3; trial++ {
 					q := make([]int8, 3*groups)
 					for i := range q {

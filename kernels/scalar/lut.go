@@ -2,6 +2,7 @@ package scalar
 
 import (
 	"fmt"
+	"math"
 	"sync"
 	"unsafe"
 
@@ -22,7 +23,10 @@ import (
 // that uses them: with two threads, every thread builds every table, so the
 // build's share of the time limits how well two threads scale (by pprof at
 // 2048x4096, 1 thread: go-f32 15%, go-i8 9% when buildI8 wrote two int32
-// entries per store, 15% before; it now writes four uint16 entries). Sharing one Load's tables between concurrent
+// entries per store, 15% before; it now writes four uint16 entries). So
+// codebooks of at most three values (ternary: BitNet's) are stored as
+// base-3 bytes whose tables have 81 entries, built with a third of the
+// stores (see base3). Sharing one Load's tables between concurrent
 // ranges was tried: each range built half, but reading the other half from
 // the other core's cache cost about what it saved (thread CPU time per
 // 2-thread GEMV 340-373 µs shared, 346-365 µs each building all, against
@@ -47,20 +51,20 @@ const (
 var GoF32 kernels.Kernel = &lutKernel{kernels.Base{I: kernels.Info{
 	ID: "go-f32", Backend: "scalar", ISA: "go", Mode: kernels.F32,
 	Code: fmt.Sprintf("Go, T-MAC lookup tables: per group of 4 columns a 256-entry float32 table of every Σ cb[c_j]*x[j], "+
-		"indexed directly by the seq-packed code byte; built from x inside each GEMV call, %d groups (%d columns, %d KiB, pooled per thread) at a time, "+
+		"indexed directly by the seq-packed code byte (codebooks of <= 3 values: 81 entries, W stored as base-3 bytes); built from x inside each GEMV call, %d groups (%d columns, %d KiB, pooled per thread) at a time, "+
 		"and every row of the range streamed over them; W repacked chunk-major (%d bytes per row per chunk); "+
 		"4 rows per pass, 2 float32 accumulators per row, x zero-padded so tail codes add 0; scale applied once per row",
 		lutGroups, chunkCols, tableBytes/1024, chunkBytes),
 }}}
 
-// GoI8 is the fastest portable i8 kernel: kernels.QuantizeI8, then exact uint16
+// GoI8 is the fastest portable i8 kernel: kernels.QuantizeI8 (quantizeI8), then exact uint16
 // lookup tables of Σ cb*q (biased) over groups of 4, rebuilt per 64 columns, 4 rows per
 // pass; bit-exact with ref-i8.
 var GoI8 kernels.Kernel = &lutKernel{kernels.Base{I: kernels.Info{
 	ID: "go-i8", Backend: "scalar", ISA: "go", Mode: kernels.I8,
-	Code: fmt.Sprintf("Go, kernels.QuantizeI8 then T-MAC lookup tables: per group of 4 columns a 256-entry uint16 table of every exact Σ cb[c_j]*q[j] "+
+	Code: fmt.Sprintf("Go, kernels.QuantizeI8's rounding then T-MAC lookup tables: per group of 4 columns a 256-entry uint16 table of every exact Σ cb[c_j]*q[j] "+
 		"(plus a bias that keeps it positive, so one uint64 add builds four entries), "+
-		"indexed directly by the seq-packed code byte; built inside each GEMV call, %d groups (%d columns, %d KiB, pooled per thread) at a time, "+
+		"indexed directly by the seq-packed code byte (codebooks of <= 3 values: 81 entries, W stored as base-3 bytes); built inside each GEMV call, %d groups (%d columns, %d KiB, pooled per thread) at a time, "+
 		"and every row of the range streamed over them; W repacked chunk-major (%d bytes per row per chunk); "+
 		"4 rows per pass, exact int32 row sums (q zero-padded so tail codes add 0); y = float32(isum - bias) * inv",
 		lutGroups, chunkCols, tableBytes/2/1024, chunkBytes),
@@ -76,20 +80,43 @@ type lutKernel struct{ kernels.Base }
 // Available is always nil: plain Go runs everywhere.
 func (k *lutKernel) Available() error { return nil }
 
-// Prepare validates m and repacks it chunk-major.
+// Prepare validates m and repacks it chunk-major, as base-3 bytes when the
+// codebook has at most three distinct values.
 func (k *lutKernel) Prepare(m *kernels.Matrix) (kernels.Prepared, error) {
 	if err := kernels.CheckPrepare(k, m); err != nil {
 		return nil, err
 	}
-	return &lutPrepared{k: k, m: m, chunks: numChunks(m.Cols), w: repack(m)}, nil
+	p := &lutPrepared{k: k, m: m, chunks: numChunks(m.Cols)}
+	for i, v := range m.Codebook {
+		p.cb[i] = int32(v)
+	}
+	var digit *[4]uint8
+	if vals, d, ok := m.Codebook.Digits(); ok {
+		p.tern, digit = true, &d
+		for i, v := range vals {
+			p.cb[i] = int32(v)
+		}
+		p.cb[3] = 0
+	}
+	p.w = repack(m, digit)
+	return p, nil
+}
+
+// base3 is the base-3 byte of a code byte's four codes: l + 16h with
+// l = d0 + 3d1 and h = d2 + 3d3 (d a code's digit), so that a table row
+// of 16 entries holds the 9 values of l for one h.
+func base3(b byte, digit *[4]uint8) byte {
+	d := func(j uint) byte { return digit[b>>(2*j)&3] }
+	return d(0) + 3*d(1) + 16*(d(2)+3*d(3))
 }
 
 func numChunks(cols int) int { return (cols + chunkCols - 1) / chunkCols }
 
 // repack copies m's codes chunk-major: out[(c*rows+r)*16 + j] = byte 16c+j of
-// row r. A row stride is a multiple of 64 bytes, so every chunk a row needs
-// lies inside it (the last one may hold padding codes).
-func repack(m *kernels.Matrix) []byte {
+// row r, or its base3 byte when digit is not nil. A row stride is a
+// multiple of 64 bytes, so every chunk a row needs lies inside it (the last
+// one may hold padding codes).
+func repack(m *kernels.Matrix, digit *[4]uint8) []byte {
 	chunks, stride := numChunks(m.Cols), m.Stride()
 	out := make([]byte, chunks*m.Rows*chunkBytes)
 	for c := 0; c < chunks; c++ {
@@ -99,6 +126,11 @@ func repack(m *kernels.Matrix) []byte {
 			copy(dst[r*chunkBytes:(r+1)*chunkBytes], src)
 		}
 	}
+	if digit != nil {
+		for i, b := range out {
+			out[i] = base3(b, digit)
+		}
+	}
 	return out
 }
 
@@ -106,7 +138,13 @@ type lutPrepared struct {
 	k      *lutKernel
 	m      *kernels.Matrix
 	chunks int
-	w      []byte // chunk-major codes, chunks*rows*chunkBytes
+	w      []byte // chunk-major codes (base3 bytes when tern), chunks*rows*chunkBytes
+	// tern: the codebook has at most three distinct values, cb holds them
+	// and W base3 bytes; the tables then have 81 entries instead of 256
+	// (their build is what every thread of a GEMV repeats). Otherwise cb
+	// is the codebook.
+	tern bool
+	cb   [4]int32
 }
 
 func (p *lutPrepared) Kernel() kernels.Kernel  { return p.k }
@@ -156,7 +194,11 @@ func (in *lutInputF32) GEMV(y []float32, r0, r1 int) error {
 	if len(ys) == 0 {
 		return nil
 	}
-	sums(p, in.xp, r0, r1, ys, buildF32)
+	build := buildF32
+	if p.tern {
+		build = build3F32
+	}
+	sums(p, in.xp, r0, r1, ys, build)
 	if s := m.Scale; s != 1 {
 		for i := range ys {
 			ys[i] *= s
@@ -175,24 +217,20 @@ func sums[E uint16 | float32, T int32 | float32, X int8 | float32](p *lutPrepare
 	clear(acc)
 	sc := scratches.Get().(*scratch)
 	defer scratches.Put(sc)
-	for i, v := range p.m.Codebook {
-		sc.cb[i] = int32(v)
-	}
 	t := (*[lutGroups][256]E)(unsafe.Pointer(&sc.tab))
 	if unsafe.Sizeof(*t) > unsafe.Sizeof(sc.tab) {
 		panic("scalar: lookup tables larger than their buffer")
 	}
 	for c := 0; c < p.chunks; c++ {
-		build(t, x[c*chunkCols:(c+1)*chunkCols], &sc.cb)
+		build(t, x[c*chunkCols:(c+1)*chunkCols], &p.cb)
 		rows(t, p.chunkW(c, r0, r1), acc)
 	}
 }
 
 // scratch is what sums needs besides acc: one chunk's tables (8-byte
-// aligned for buildI8's uint64 stores) and the codebook as int32.
+// aligned for buildI8's uint64 stores).
 type scratch struct {
 	tab [tableBytes / 8]uint64
-	cb  [4]int32
 }
 
 // scratches hands each GEMV its scratch. As locals of sums they went to
@@ -278,6 +316,60 @@ func buildI8(t *[lutGroups][256]uint16, q []int8, cb *[4]int32) {
 	}
 }
 
+// build3F32 is buildF32 for base3 bytes, v holding the codebook's at most
+// three values: t[g][l+16h] = lo[l] + hi[h] with lo[d0+3d1] = v[d0]*x[4g] +
+// v[d1]*x[4g+1] and hi the same of x[4g+2], x[4g+3]: 81 entries where
+// buildF32 writes 256, each the same float32 sum of the same products.
+func build3F32(t *[lutGroups][256]float32, x []float32, vi *[4]int32) {
+	x = x[:chunkCols]
+	v := [3]float32{float32(vi[0]), float32(vi[1]), float32(vi[2])}
+	for g := range lutGroups {
+		x0, x1, x2, x3 := x[4*g], x[4*g+1], x[4*g+2], x[4*g+3]
+		var lo, hi [9]float32
+		for i := range 9 {
+			lo[i] = v[i%3]*x0 + v[i/3]*x1
+			hi[i] = v[i%3]*x2 + v[i/3]*x3
+		}
+		tg := &t[g]
+		for h := range 9 {
+			hv := hi[h]
+			row := (*[9]float32)(tg[16*h : 16*h+9])
+			row[0] = lo[0] + hv
+			row[1] = lo[1] + hv
+			row[2] = lo[2] + hv
+			row[3] = lo[3] + hv
+			row[4] = lo[4] + hv
+			row[5] = lo[5] + hv
+			row[6] = lo[6] + hv
+			row[7] = lo[7] + hv
+			row[8] = lo[8] + hv
+		}
+	}
+}
+
+// build3I8 is buildI8 for base3 bytes (see build3F32): the 9 biased
+// low-pair sums in the first 12 entries of a row, four per uint64 add, 27
+// stores a group where buildI8 makes 64. Entries 9..15 of a row hold
+// what no base3 byte looks up.
+func build3I8(t *[lutGroups][256]uint16, q []int8, v *[4]int32) {
+	q = q[:chunkCols]
+	w := (*[lutGroups][64]uint64)(unsafe.Pointer(t))
+	for g := range lutGroups {
+		x0, x1, x2, x3 := int32(q[4*g]), int32(q[4*g+1]), int32(q[4*g+2]), int32(q[4*g+3])
+		var lo [3]uint64
+		l16 := (*[12]uint16)(unsafe.Pointer(&lo))
+		for i := range 9 {
+			l16[i] = uint16(v[i%3]*x0 + v[i/3]*x1 + i8Bias)
+		}
+		wg := &w[g]
+		for h := range 9 {
+			hv := uint64(uint16(v[h%3]*x2+v[h/3]*x3+i8Bias)) * 0x0001_0001_0001_0001
+			row := (*[3]uint64)(wg[4*h : 4*h+3])
+			row[0], row[1], row[2] = lo[0]+hv, lo[1]+hv, lo[2]+hv
+		}
+	}
+}
+
 // rows adds, for each row i, Σ_g t[g][w[16i+g]] to ys[i]. len(w) must be
 // 16*len(ys). Four rows per pass, two accumulators per row;
 // the rows left over use the same sums in the same order, so a row's result
@@ -327,9 +419,35 @@ func (in *lutInputI8) Load(x []float32) error {
 	if in.q == nil {
 		in.q = make([]int8, in.p.chunks*chunkCols) // tail stays zero
 	}
-	in.inv = kernels.I8Inv(m.Scale, kernels.QuantizeI8(x, in.q[:m.Cols]))
+	in.inv = kernels.I8Inv(m.Scale, quantizeI8(x, in.q[:m.Cols]))
 	in.loaded = true
 	return nil
+}
+
+// quantizeI8 is kernels.QuantizeI8 with the same results (s and every q,
+// TestQuantizeI8Same) in fewer instructions: |x| by clearing the sign bit
+// and comparing the bits (positive floats order as their bits; NaN is
+// skipped, as QuantizeI8's comparison skips it), and round half to even by
+// adding and subtracting 1.5*2^23 in float32, exact for |x*s| < 2^22 (here
+// at most 127 and a rounding). It runs once per GEMV before the threads
+// start: at 4096 columns QuantizeI8 took 10.5 µs, 2% of go-i8's GEMV and
+// 3.5% of its time on 2 threads.
+func quantizeI8(x []float32, q []int8) float32 {
+	q = q[:len(x)]
+	var amax uint32
+	for _, v := range x {
+		if a := math.Float32bits(v) &^ (1 << 31); a > amax && a <= 0x7f80_0000 {
+			amax = a
+		}
+	}
+	s := float32(127) / max(math.Float32frombits(amax), float32(1e-5))
+	const magic = 0x1.8p23
+	for i, v := range x {
+		y := float32(v * s)
+		r := float32(y+magic) - magic
+		q[i] = int8(min(max(r, -127), 127))
+	}
+	return s
 }
 
 // GEMV keeps each row's exact int32 partial sum in y[r]'s memory between
@@ -350,7 +468,11 @@ func (in *lutInputI8) GEMV(y []float32, r0, r1 int) error {
 	}
 	// The int32 sums live in ys's own memory until the last step.
 	acc := unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(ys))), len(ys))
-	sums(p, in.q, r0, r1, acc, buildI8)
+	build := buildI8
+	if p.tern {
+		build = build3I8
+	}
+	sums(p, in.q, r0, r1, acc, build)
 	inv, bias := in.inv, int32(p.chunks)*i8ChunkBias
 	for i, v := range acc {
 		ys[i] = float32(v-bias) * inv
