@@ -324,11 +324,15 @@ func build3F32(t *[lutGroups][256]float32, x []float32, vi *[4]int32) {
 	v := [3]float32{float32(vi[0]), float32(vi[1]), float32(vi[2])}
 	for g := range lutGroups {
 		x0, x1, x2, x3 := x[4*g], x[4*g+1], x[4*g+2], x[4*g+3]
+		a := [3]float32{v[0] * x0, v[1] * x0, v[2] * x0}
+		b := [3]float32{v[0] * x1, v[1] * x1, v[2] * x1}
+		c := [3]float32{v[0] * x2, v[1] * x2, v[2] * x2}
+		d := [3]float32{v[0] * x3, v[1] * x3, v[2] * x3}
 		var lo, hi [9]float32
 		for d1 := range 3 {
 			for d0 := range 3 {
-				lo[d0+3*d1] = v[d0]*x0 + v[d1]*x1
-				hi[d0+3*d1] = v[d0]*x2 + v[d1]*x3
+				lo[d0+3*d1] = a[d0] + b[d1]
+				hi[d0+3*d1] = c[d0] + d[d1]
 			}
 		}
 		tg := &t[g]
