@@ -48,6 +48,57 @@ func TestBuildI8(t *testing.T) {
 	}
 }
 
+// TestQuantizeI8Same: go-i8's quantizeI8 gives kernels.QuantizeI8's s and
+// q on random, tied, tiny, subnormal, huge and special x.
+func TestQuantizeI8Same(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	var cases [][]float32
+	for n := 0; n < 70; n++ {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64()) * float32(math.Pow(10, float64(rng.IntN(12)-6)))
+		}
+		cases = append(cases, x)
+	}
+	ties := make([]float32, 255) // amax 127: s = 1, every k + 0.5 a tie
+	for i := range ties {
+		ties[i] = float32(i-127) + 0.5
+	}
+	ties[0] = -127
+	near := make([]float32, 64) // x*s just around 127 and the ties below it
+	for i := range near {
+		near[i] = 127 - float32(i)*0.25 + float32(rng.Float64())*1e-4
+	}
+	cases = append(cases, ties, near,
+		[]float32{1e-7, -3e-8, 0, 2e-9},                     // s from the 1e-5 floor
+		[]float32{1e-42, -1e-44, 3e-45},                     // subnormal
+		[]float32{3e38, -3.4e38, 1, -1e30},                  // huge
+		[]float32{nan, 1, -2, 0.5},                          // NaN
+		[]float32{inf, 1, -2, 0.5}, []float32{-inf, 3, nan}, // infinities
+		[]float32{0, 0, 0}, []float32{-0.0, 5, 5, 5},
+	)
+	for _, x := range cases {
+		for _, sc := range []float32{1, 0.37, 1.0000001, 1e-20, 3e20} {
+			xs := make([]float32, len(x))
+			for i, v := range x {
+				xs[i] = v * sc
+			}
+			want, got := make([]int8, len(xs)), make([]int8, len(xs))
+			ws := kernels.QuantizeI8(xs, want)
+			gs := quantizeI8(xs, got)
+			if math.Float32bits(ws) != math.Float32bits(gs) {
+				t.Fatalf("x %v: s = %v, want %v", xs, gs, ws)
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("x %v: q[%d] = %d, want %d", xs, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
 // TestBuild3: for codebooks of at most three values, the base3 tables hold
 // at each code byte's base3 byte what the 256-entry tables hold at the
 // byte itself: the same float32 bits (go-f32) and the same biased exact
