@@ -322,33 +322,34 @@ func buildI8(t *[lutGroups][256]uint16, q []int8, cb *[4]int32) {
 // buildF32 writes 256, each the same float32 sum of the same products.
 func build3F32(t *[lutGroups][256]float32, x []float32, vi *[4]int32) {
 	x = x[:chunkCols]
-	v := [3]float32{float32(vi[0]), float32(vi[1]), float32(vi[2])}
+	v0, v1, v2 := float32(vi[0]), float32(vi[1]), float32(vi[2])
 	for g := range lutGroups {
 		x0, x1, x2, x3 := x[4*g], x[4*g+1], x[4*g+2], x[4*g+3]
-		a := [3]float32{v[0] * x0, v[1] * x0, v[2] * x0}
-		b := [3]float32{v[0] * x1, v[1] * x1, v[2] * x1}
-		c := [3]float32{v[0] * x2, v[1] * x2, v[2] * x2}
-		d := [3]float32{v[0] * x3, v[1] * x3, v[2] * x3}
-		var lo, hi [9]float32
-		for d1 := range 3 {
-			for d0 := range 3 {
-				lo[d0+3*d1] = a[d0] + b[d1]
-				hi[d0+3*d1] = c[d0] + d[d1]
+		// The 9 low sums in locals, which stay in registers for the 9
+		// rows (from arrays on the stack the build took 600 ns a chunk
+		// instead of 490).
+		a0, a1, a2 := v0*x0, v1*x0, v2*x0
+		b0, b1, b2 := v0*x1, v1*x1, v2*x1
+		l0, l1, l2 := a0+b0, a1+b0, a2+b0
+		l3, l4, l5 := a0+b1, a1+b1, a2+b1
+		l6, l7, l8 := a0+b2, a1+b2, a2+b2
+		c := [3]float32{v0 * x2, v1 * x2, v2 * x2}
+		d := [3]float32{v0 * x3, v1 * x3, v2 * x3}
+		tg := (*[16][16]float32)(unsafe.Pointer(&t[g]))
+		for d3 := range 3 {
+			for d2 := range 3 {
+				hv := c[d2] + d[d3]
+				row := &tg[d2+3*d3]
+				row[0] = l0 + hv
+				row[1] = l1 + hv
+				row[2] = l2 + hv
+				row[3] = l3 + hv
+				row[4] = l4 + hv
+				row[5] = l5 + hv
+				row[6] = l6 + hv
+				row[7] = l7 + hv
+				row[8] = l8 + hv
 			}
-		}
-		tg := &t[g]
-		for h := range 9 {
-			hv := hi[h]
-			row := (*[9]float32)(tg[16*h : 16*h+9])
-			row[0] = lo[0] + hv
-			row[1] = lo[1] + hv
-			row[2] = lo[2] + hv
-			row[3] = lo[3] + hv
-			row[4] = lo[4] + hv
-			row[5] = lo[5] + hv
-			row[6] = lo[6] + hv
-			row[7] = lo[7] + hv
-			row[8] = lo[8] + hv
 		}
 	}
 }
