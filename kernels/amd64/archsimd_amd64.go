@@ -271,8 +271,9 @@ func simdTables(q []int8, n int, cbv *[128]int16, tbl []int16) {
 // from qu = q+128 (three bytes a group, not lutFlip's four) and cbv's
 // words 0..95 (see lutPrepared.cbv3): VPMADDUBSW of the unsigned pairs
 // (qu[3g], qu[3g+1]) and (qu[3g+2], qu[3g+3]) with the signed value bytes
-// (v0[e], v1[e]) and (v2[e], 0), minus the constant 128*(v0[e]+v1[e]+v2[e]). qu must hold 3n + 15 bytes at least: each pair
-// is broadcast from a 16-byte load (see simdTables).
+// (v0[e], v1[e]) and (v2[e], 0), minus the constant 128*(v0[e]+v1[e]+v2[e]).
+// qu must hold 3n + 15 bytes at least: each pair is broadcast from a
+// 16-byte load (see simdTables).
 func simdTables3(qu []uint8, n int, cbv *[128]int16, tbl []int16) {
 	c01 := archsimd.LoadInt16x32((*[32]int16)(cbv[0:32])).AsInt8x64()
 	c2 := archsimd.LoadInt16x32((*[32]int16)(cbv[32:64])).AsInt8x64()

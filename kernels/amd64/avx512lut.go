@@ -43,8 +43,9 @@ const (
 // 6-bit indices (8 groups in three words a row, 2 bits per weight) and
 // VPERMI2W over 64-entry tables. Sums stay in int16 for 72 lookups of at
 // most 381 (base-3 with every |value| <= 1, ternary), 36 of 762 (other
-// base-3) or 32 (6-bit) and are then widened into int32; columns run in 432 (384)
-// column chunks whose tables (9 KiB, 16 KiB) stay in L1, 128 rows per pass.
+// base-3) or 32 (6-bit) and are then widened into int32; columns run in
+// 432 (384) column chunks whose tables (9 KiB, 16 KiB) stay in L1, 128
+// rows per pass.
 // W is stored in super-blocks of 1024 rows, chunk-major inside, so that a
 // core's row range is one stream.
 var AVX512LUTI8 kernels.Kernel = &lutKernel{kernels.Base{I: kernels.Info{
