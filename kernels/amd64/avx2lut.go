@@ -31,27 +31,39 @@ const (
 // when its values span at most 2 (ternary), else cb[code] = d1(code) +
 // d2(code), two digit planes (qk256). For every pair of columns a row's two
 // digits are one of 9 states. Per GEMV, each pair's 8 nonzero states get
-// exact table entries E = d0*q0 + d1*q1 (|E| <= 254): the magnitude |E| in
-// one VPSHUFB table (Tu) and its sign in another (Ts), two pairs to each
+// exact table entries E = d0*q0 + d1*q1 (|E| <= 254), two pairs to each
 // 16-byte lane; a row's index byte is 8h + state, or 0x80 (VPSHUFB's zero)
 // for two zero digits. One 32-byte vector of index bytes holds 8 rows × 8
-// columns: two VPSHUFB look up |E| and sign, VPMADDUBSW multiplies them and
-// adds the two pairs of each word, VPADDW accumulates: 4 instructions per
-// 64 weights, at 4 bits per weight (twice QK256's bytes: the index bytes are
-// used as stored). Exactness needs |E| (8 bits) and a sign, two lookups per
-// column pair; unpacking 2-bit codes into index bytes with the pair's half
+// columns (4 bits per weight, twice QK256's bytes: the index bytes are used
+// as stored; unpacking 2-bit codes into index bytes with the pair's half
 // and the zero flag took 2-3 more instructions per vector, which measured
-// (a loop of the same lookups, in L1 and from L3) as slow as avx2-i8's
-// direct VPMADDUBSW. Sums stay in int16 for 16 plane passes (|sum| <=
-// 32512) and are then widened into int32; columns run in chunks of 512 (256
-// with two planes) whose tables (4 KiB) are built by the core that uses
-// them, 32 rows per block, blocks in 1024-row super-blocks.
+// as slow as avx2-i8's direct VPMADDUBSW).
+//
+// Where E fits a byte, one lookup does: when every |q0| + |q1| of a table
+// pair's 4 column pairs (8 columns) is at most 127, VPSHUFB looks up E
+// itself, VPMADDUBSW(1, E) adds the two pairs of each word and VPADDW
+// accumulates, 3 instructions per 64 weights. Else VPSHUFB looks up |E|
+// in one table (Tu) and its sign in another (Ts), and VPMADDUBSW multiplies
+// them: 4 instructions. Which table pairs take the short path depends on x:
+// on Gaussian activations quantized per tensor about 9 in 10 (every pair
+// but those next to the largest values), on activations with outlier
+// channels nearly all, on the worst case (every |q| = 127) none. GEMV walks
+// a list per chunk, the short pairs first, built at Load, or, when at most
+// a third of the chunk's pairs are short, the passes in order with |E| and
+// sign for all (a2ListShare).
+//
+// Sums stay in int16 for 64 table pairs (|sum| <= 32512) and are then
+// widened into int32; columns run in chunks of 512 (256 with two planes)
+// whose tables (6 KiB) are built by the core that uses them, 32 rows per
+// block, blocks in 1024-row super-blocks.
 var AVX2LUTI8 kernels.Kernel = &a2Kernel{kernels.Base{I: kernels.Info{
 	ID: "avx2lut-i8", Backend: "amd64", ISA: "avx2", Mode: kernels.I8,
-	Code: "Go asm (avo), AVX2 only: T-MAC lookup tables of |E| and sign(E) for each column pair's 8 nonzero digit states " +
+	Code: "Go asm (avo), AVX2 only: T-MAC lookup tables for each column pair's 8 nonzero digit states " +
 		"(digits in {-1,0,1}: ternary-like codebooks one plane plus an offset, others two planes), built per GEMV and 512-column chunk; " +
-		"index bytes stored ready (4 bits/weight), 8 rows x 8 columns per 32-byte vector: 2 VPSHUFB + VPMADDUBSW + VPADDW per 64 weights, " +
-		"int16 sums widened every 16 passes of 32 columns, 32-row blocks in 1024-row super-blocks",
+		"index bytes stored ready (4 bits/weight), 8 rows x 8 columns per 32-byte vector; " +
+		"table pairs whose sums all fit a byte (|q0|+|q1| <= 127, decided per x) look up E: VPSHUFB + VPMADDUBSW(1, E) + VPADDW per 64 weights, " +
+		"the others |E| and sign(E): 2 VPSHUFB + VPMADDUBSW + VPADDW; " +
+		"int16 sums widened every 64 table pairs, 32-row blocks in 1024-row super-blocks",
 }}}
 
 type a2Kernel struct{ kernels.Base }
@@ -131,7 +143,7 @@ func (p *a2Prepared) off(rb, u0, u1 int) int {
 // and column pair P (cols 2P, 2P+1; pass u = P/16, table pair k = P%16/4,
 // lane L = P%4/2, half h = P%2) in chunk [u0, u1), the index byte at
 //
-//	off(rb, u0, u1) + (((u-u0)*planes + pl)*a2PassVecs + 4b + k)*32 + 16L + 2*word(j) + h
+//	off(rb, u0, u1) + (((u-u0)*planes + pl)*a2PassVecs + a2Halves*k + b)*32 + 16L + 2*word(j) + h
 //
 // with word(j) = 2*(j%4) + j/4 (the kernel's row order 0, 4, 1, 5, ...):
 // 8h + a2State of the row's two digits, 0x80 when both are 0. Columns past
@@ -167,7 +179,7 @@ func (p *a2Prepared) repack(d [2][4]int8) {
 					if idx != 0x80 {
 						idx += byte(8 * h)
 					}
-					p.w[base+(((u-u0)*p.planes+pl)*a2PassVecs+4*b+k)*a2VecBytes+16*L+2*word+h] = idx
+					p.w[base+(((u-u0)*p.planes+pl)*a2PassVecs+a2Halves*k+b)*a2VecBytes+16*L+2*word+h] = idx
 				}
 			}
 		}
@@ -179,9 +191,12 @@ func (p *a2Prepared) Matrix() *kernels.Matrix { return p.m }
 
 func (p *a2Prepared) NewInput() kernels.Input {
 	return &a2Input{
-		p:   p,
-		q:   make([]int8, p.passes*a2Pass), // zero past cols
-		run: lutRun{acc: make([]int32, p.rowsP/a2Block*a2BlockAcc)},
+		p:     p,
+		q:     make([]int8, p.passes*a2Pass), // zero past cols
+		run:   lutRun{acc: make([]int32, p.rowsP/a2Block*a2BlockAcc)},
+		list:  make([]uint64, p.passes*p.planes*a2Pairs),
+		nfast: make([]int, len(p.chunks)-1),
+		mask:  make([]uint32, p.passes),
 	}
 }
 
@@ -190,6 +205,31 @@ type a2Input struct {
 	q    []int8 // quantized x, zero past cols
 	bias int32  // c * Σq: the offset's part of every row sum
 	run  lutRun // sums of whole blocks, scale, chunk order
+	// list holds, chunk after chunk, avx2LUTChunk's (woff, toff) of every
+	// table pair and plane of the chunk, in each chunk first the nfast[ci]
+	// whose sums all fit a byte (see a2Lists).
+	list  []uint64
+	nfast []int
+	mask  []uint32 // avx2LUTFast's, a pass each
+}
+
+// a2Lists writes in.list and in.nfast for the quantized x in in.q: for
+// chunk [u0, u1), pass u, plane pl and table pair k, the index vectors'
+// offset woff from the block's first and the tables' toff,
+//
+//	woff = ((u-u0)*planes + pl)*a2PassVecs*32 + a2Halves*32k, toff = ((u-u0)*a2Pairs + k)*a2Slot,
+//
+// first those of the pairs whose 8 columns' sums all fit a byte (each |q0|
+// + |q1| <= 127, per avx2LUTFast's masks), from the front, then the
+// others, from the back.
+func (in *a2Input) a2Lists() {
+	p := in.p
+	avx2LUTFast(&in.q[0], p.passes, &in.mask[0])
+	for ci := 0; ci+1 < len(p.chunks); ci++ {
+		u0, u1 := p.chunks[ci], p.chunks[ci+1]
+		seg := in.list[u0*p.planes*a2Pairs : u1*p.planes*a2Pairs]
+		in.nfast[ci] = avx2LUTLists(&in.mask[u0], u1-u0, p.planes, &seg[0], len(seg))
+	}
 }
 
 func (in *a2Input) Load(x []float32) error {
@@ -199,6 +239,7 @@ func (in *a2Input) Load(x []float32) error {
 	}
 	s, qsum := quantizeI8(x, in.q[:m.Cols])
 	in.bias = int32(in.p.c) * qsum
+	in.a2Lists()
 	in.run.load(kernels.I8Inv(m.Scale, s))
 	return nil
 }
@@ -214,13 +255,27 @@ func (in *a2Input) tables(u0, u1 int, tbl []int16) {
 	avx2LUTTables(&in.q[a2Pass*u0], (u1-u0)*a2Pairs, (*byte)(unsafe.Pointer(&tbl[0])))
 }
 
+// a2ListShare: a chunk runs avx2LUTChunk's list when more than this share
+// of its table pairs are short, else avx2LUTPasses. Against the pass loop
+// the list's short pairs took ~0.8 of the time, its long ones ~1.09 (table
+// loads and list entries for every 4 vectors instead of every 16), which
+// break even near a third.
+const a2ListShare = 1.0 / 3
+
 func (in *a2Input) lookups(rb, u0, u1 int, tbl []int16, acc []int32) {
 	p := in.p
+	ci := u0 / (a2Period / p.planes)
+	list := in.list[u0*p.planes*a2Pairs : u1*p.planes*a2Pairs]
+	nf := in.nfast[ci]
 	w, t, nblk := &p.w[p.off(rb, u0, u1)], (*byte)(unsafe.Pointer(&tbl[0])), len(acc)/a2BlockAcc
-	if p.planes == 1 {
-		avx2LUTChunk1(w, t, u1-u0, nblk, &acc[0])
-	} else {
-		avx2LUTChunk2(w, t, u1-u0, nblk, &acc[0])
+	switch {
+	case float64(nf) > a2ListShare*float64(len(list)):
+		stride := (u1 - u0) * p.planes * a2PassVecs * a2VecBytes
+		avx2LUTChunk(w, t, &list[0], nf, len(list)-nf, stride, nblk, &acc[0])
+	case p.planes == 1:
+		avx2LUTPasses1(w, t, u1-u0, nblk, &acc[0])
+	default:
+		avx2LUTPasses2(w, t, u1-u0, nblk, &acc[0])
 	}
 }
 

@@ -13,6 +13,9 @@ const a2Halves = 4
 // a2Period is the number of plane passes summed in int16 before widening.
 const a2Period = 16
 
+// a2Slot is the number of table bytes per table pair: E, Tu and Ts, 32 each.
+const a2Slot = 96
+
 // a2Digits lists the eight nonzero digit pairs (d0, d1) in the order of
 // their table entries (index byte 8h + entry).
 var a2Digits = [8][2]int8{{1, 0}, {-1, 0}, {0, 1}, {0, -1}, {1, 1}, {-1, -1}, {1, -1}, {-1, 1}}

@@ -6,8 +6,9 @@ package amd64
 
 // avx2LUTTables writes, for t < npairs (>= 1), lane L < 2, half h < 2 and entry c < 8,
 //
-//	tbl[64t + 16L + 8h + c]      = |E|       (Tu, unsigned)
-//	tbl[64t + 32 + 16L + 8h + c] = sign(E)   (Ts, -1, 0 or 1)
+//	tbl[96t + 16L + 8h + c]      = E mod 256 (T, signed: E when |E| <= 127)
+//	tbl[96t + 32 + 16L + 8h + c] = |E|       (Tu, unsigned)
+//	tbl[96t + 64 + 16L + 8h + c] = sign(E)   (Ts, -1, 0 or 1)
 //
 // with E = d0(c)*q[8t+4L+2h] + d1(c)*q[8t+4L+2h+1] (|E| <= 254) and (d0, d1) the
 // entry's digit pair (see a2Digits in the generator). VPADDSB saturates but keeps
@@ -16,37 +17,74 @@ package amd64
 //go:noescape
 func avx2LUTTables(q *int8, npairs int, tbl *byte)
 
-// avx2LUTChunk1 adds to acc, for each of nblk >= 1 blocks of 32 rows, the lookups of npass
-// (1 <= npass <= 16) passes of 32 columns with 1 digit plane(s): block, pass,
-// plane, half b and table pair k index the 32-byte vector
-//
-//	w[(((blk*npass + pass)*1 + plane)*16 + 4b + k)*32 : ...+32]
-//
-// whose word i of lane L holds the index bytes of row 8b + perm(i) (perm =
-// 0, 4, 1, 5, 2, 6, 3, 7) for column pairs 2L and 2L+1 of the table pair at
-// tbl + 64(pass*4 + k) (0x80: both digits zero). VPMADDUBSW multiplies each
-// looked-up |E| by its sign and adds the two pairs of a word; the int16 sums
-// (|sum| <= 16*4*508 = 32512) are widened at the end into acc[64blk + 16b + 0..7]
-// (rows 8b+0..3: lane 0 then lane 1) and acc[64blk + 16b + 8..15] (rows 8b+4..7).
+// avx2LUTFast writes, for each of npass (>= 1) passes of 32 columns of q, mask[pass]
+// with bit i set when |q[32pass+2j]| + |q[32pass+2j+1]| > 127, j = i/2: table pair k
+// of the pass has every |E| <= 127 when mask byte k is zero.
 //
 //go:noescape
-func avx2LUTChunk1(w *byte, tbl *byte, npass int, nblk int, acc *int32)
+func avx2LUTFast(q *int8, npass int, mask *uint32)
 
-// avx2LUTChunk2 adds to acc, for each of nblk >= 1 blocks of 32 rows, the lookups of npass
-// (1 <= npass <= 8) passes of 32 columns with 2 digit plane(s): block, pass,
-// plane, half b and table pair k index the 32-byte vector
+// avx2LUTLists writes list[0:n], n = npass*planes*4 (npass, planes >= 1), for pass u <
+// npass, table pair k < 4 and plane pl < planes, the entry
 //
-//	w[(((blk*npass + pass)*2 + plane)*16 + 4b + k)*32 : ...+32]
+//	(woff, toff) = ((u*planes + pl)*512 + 128k, (4u + k)*96)
+//
+// (woff in the low 32 bits): from the front when byte k of mask[u] is 0 (the pair's
+// sums fit a byte), else from the back; it returns the number of the former.
+//
+//go:noescape
+func avx2LUTLists(mask *uint32, npass int, planes int, list *uint64, n int) int
+
+// avx2LUTChunk adds to acc, for each of nblk >= 1 blocks of 32 rows (stride bytes of w
+// apart), the lookups of nfast + nslow >= 1 table pairs: entry i of list is the pair
+// (woff, toff) = (uint32(list[i]), list[i]>>32); for half b < 4 the 32-byte index vector at
+//
+//	w + woff + 32b (+ stride*blk)
+//
+// holds, in word i of lane L, the index bytes of row 8b + perm(i) (perm = 0, 4,
+// 1, 5, 2, 6, 3, 7) for column pairs 2L and 2L+1 of the table pair at tbl + toff
+// (0x80: both digits zero; see avx2LUTTables for the 96 bytes at toff). The
+// first nfast pairs look up E itself (|E| <= 127 in every entry read) and
+// VPMADDUBSW adds the two pairs of a word; the others, last to first, look up |E|
+// and its sign and VPMADDUBSW multiplies and adds them. The int16 sums (at most
+// 64 pairs: |sum| <= 64*508 = 32512) are widened at the end into
+// acc[64blk + 16b + 0..7] (rows 8b+0..3: lane 0 then lane 1) and acc[64blk + 16b + 8..15]
+// (rows 8b+4..7).
+//
+//go:noescape
+func avx2LUTChunk(w *byte, tbl *byte, list *uint64, nfast int, nslow int, stride int, nblk int, acc *int32)
+
+// avx2LUTPasses1 adds to acc, for each of nblk >= 1 blocks of 32 rows, the lookups of npass
+// (1 <= npass <= 16) passes of 32 columns with 1 digit plane(s): block, pass,
+// plane, table pair k and half b index the 32-byte vector
+//
+//	w[(((blk*npass + pass)*1 + plane)*16 + 4k + b)*32 : ...+32]
 //
 // whose word i of lane L holds the index bytes of row 8b + perm(i) (perm =
 // 0, 4, 1, 5, 2, 6, 3, 7) for column pairs 2L and 2L+1 of the table pair at
-// tbl + 64(pass*4 + k) (0x80: both digits zero). VPMADDUBSW multiplies each
+// tbl + 96(pass*4 + k) (0x80: both digits zero). VPMADDUBSW multiplies each
 // looked-up |E| by its sign and adds the two pairs of a word; the int16 sums
 // (|sum| <= 16*4*508 = 32512) are widened at the end into acc[64blk + 16b + 0..7]
 // (rows 8b+0..3: lane 0 then lane 1) and acc[64blk + 16b + 8..15] (rows 8b+4..7).
 //
 //go:noescape
-func avx2LUTChunk2(w *byte, tbl *byte, npass int, nblk int, acc *int32)
+func avx2LUTPasses1(w *byte, tbl *byte, npass int, nblk int, acc *int32)
+
+// avx2LUTPasses2 adds to acc, for each of nblk >= 1 blocks of 32 rows, the lookups of npass
+// (1 <= npass <= 8) passes of 32 columns with 2 digit plane(s): block, pass,
+// plane, table pair k and half b index the 32-byte vector
+//
+//	w[(((blk*npass + pass)*2 + plane)*16 + 4k + b)*32 : ...+32]
+//
+// whose word i of lane L holds the index bytes of row 8b + perm(i) (perm =
+// 0, 4, 1, 5, 2, 6, 3, 7) for column pairs 2L and 2L+1 of the table pair at
+// tbl + 96(pass*4 + k) (0x80: both digits zero). VPMADDUBSW multiplies each
+// looked-up |E| by its sign and adds the two pairs of a word; the int16 sums
+// (|sum| <= 16*4*508 = 32512) are widened at the end into acc[64blk + 16b + 0..7]
+// (rows 8b+0..3: lane 0 then lane 1) and acc[64blk + 16b + 8..15] (rows 8b+4..7).
+//
+//go:noescape
+func avx2LUTPasses2(w *byte, tbl *byte, npass int, nblk int, acc *int32)
 
 // avx2LUTScale writes, for h < n8 (>= 0) and i < 8, with a = acc[16h:],
 //

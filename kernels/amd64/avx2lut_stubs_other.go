@@ -10,12 +10,24 @@ func avx2LUTTables(q *int8, npairs int, tbl *byte) {
 	panic("amd64: avx2LUTTables called without its assembly")
 }
 
-func avx2LUTChunk1(w *byte, tbl *byte, npass int, nblk int, acc *int32) {
-	panic("amd64: avx2LUTChunk1 called without its assembly")
+func avx2LUTFast(q *int8, npass int, mask *uint32) {
+	panic("amd64: avx2LUTFast called without its assembly")
 }
 
-func avx2LUTChunk2(w *byte, tbl *byte, npass int, nblk int, acc *int32) {
-	panic("amd64: avx2LUTChunk2 called without its assembly")
+func avx2LUTLists(mask *uint32, npass int, planes int, list *uint64, n int) int {
+	panic("amd64: avx2LUTLists called without its assembly")
+}
+
+func avx2LUTChunk(w *byte, tbl *byte, list *uint64, nfast int, nslow int, stride int, nblk int, acc *int32) {
+	panic("amd64: avx2LUTChunk called without its assembly")
+}
+
+func avx2LUTPasses1(w *byte, tbl *byte, npass int, nblk int, acc *int32) {
+	panic("amd64: avx2LUTPasses1 called without its assembly")
+}
+
+func avx2LUTPasses2(w *byte, tbl *byte, npass int, nblk int, acc *int32) {
+	panic("amd64: avx2LUTPasses2 called without its assembly")
 }
 
 func avx2LUTScale(acc *int32, n8 int, bias int32, inv float32, y *float32) {

@@ -44,6 +44,7 @@ var parts = map[string]part{
 			{Name: "a2Pairs", Value: fmt.Sprint(a2Pairs), Doc: "a2Pairs is the number of table pairs (Tu, Ts; 8 columns each) per pass."},
 			{Name: "a2Halves", Value: fmt.Sprint(a2Halves), Doc: "a2Halves is the number of 8-row index vectors per block and table pair."},
 			{Name: "a2Period", Value: fmt.Sprint(a2Period), Doc: "a2Period is the number of plane passes summed in int16 before widening."},
+			{Name: "a2Slot", Value: fmt.Sprint(a2Slot), Doc: "a2Slot is the number of table bytes per table pair: E, Tu and Ts, 32 each."},
 			{Name: "a2Digits", Value: a2DigitsLiteral(), Var: true,
 				Doc: "a2Digits lists the eight nonzero digit pairs (d0, d1) in the order of\ntheir table entries (index byte 8h + entry)."},
 		}},
