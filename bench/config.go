@@ -148,7 +148,12 @@ type Case struct {
 
 // NewCase generates the workload of shape s.
 func NewCase(s workloads.Shape, cb kernels.Codebook, seed uint64) (*Case, error) {
-	w, err := workloads.Generate(workloads.SpecFor(s, cb, seed))
+	return NewCaseFrom(workloads.SpecFor(s, cb, seed))
+}
+
+// NewCaseFrom generates the workload of sp.
+func NewCaseFrom(sp workloads.Spec) (*Case, error) {
+	w, err := workloads.Generate(sp)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package workloads
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/qkbench/qkbench/kernels"
 )
@@ -27,7 +28,26 @@ const (
 	// Outliers is Gaussian x with a few channels 50-100x larger, as real LLM
 	// activations have.
 	Outliers Activations = "outliers"
+	// Extreme is x = ±1 with random signs: every activation at the
+	// quantizer's full scale (every q = ±127), the worst case for kernels
+	// whose speed depends on x (avx2lut-i8's one-lookup table pairs).
+	Extreme Activations = "extreme"
 )
+
+// ActivationNames lists the activation generators.
+func ActivationNames() []string {
+	return []string{string(Gaussian), string(Outliers), string(Extreme)}
+}
+
+// ParseActivations returns the named activation generator.
+func ParseActivations(s string) (Activations, error) {
+	for _, n := range ActivationNames() {
+		if s == n {
+			return Activations(n), nil
+		}
+	}
+	return "", fmt.Errorf("unknown activations %q, want one of %s", s, strings.Join(ActivationNames(), ", "))
+}
 
 // TernaryZeroShare is the share of zero weights TernaryWeights draws: about a
 // third, as absmean quantization of a trained model's weights gives.
@@ -110,6 +130,12 @@ func GenerateX(n int, kind Activations, seed uint64) ([]float32, error) {
 	}
 	switch kind {
 	case Gaussian, "":
+	case Extreme:
+		// The signs from the same stream, after the Gaussian draws, so that
+		// x depends on the seed and the length only.
+		for i := range x {
+			x[i] = float32(1 - 2*int(g.next()>>63))
+		}
 	case Outliers:
 		// About one channel in 256 (at least one) is scaled by 50..100.
 		k := max(1, n/256)
@@ -119,7 +145,7 @@ func GenerateX(n int, kind Activations, seed uint64) ([]float32, error) {
 			x[i] = float32(float64(x[i]) * f)
 		}
 	default:
-		return nil, fmt.Errorf("workloads: unknown activation generator %q, want %q or %q", kind, Gaussian, Outliers)
+		return nil, fmt.Errorf("workloads: unknown activation generator %q, want one of %s", kind, strings.Join(ActivationNames(), ", "))
 	}
 	return x, nil
 }

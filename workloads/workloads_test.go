@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -38,6 +39,7 @@ var goldenSpecs = []Spec{
 	{Rows: 5, Cols: 257, Codebook: kernels.Ternary, Scale: 0.25, Seed: 1},
 	{Rows: 3, Cols: 1000, Codebook: kernels.Codebook{1, -1, 2, -2}, Activations: Outliers, Seed: 7},
 	{Rows: 2, Cols: 64, Codebook: kernels.QK256, Weights: TernaryWeights, Seed: DefaultSeed},
+	{Rows: 3, Cols: 100, Codebook: kernels.Ternary, Activations: Extreme, Seed: 9},
 }
 
 // A change in the generator changes these digests: the same Spec must give
@@ -50,6 +52,7 @@ func TestGenerateGolden(t *testing.T) {
 		"c7006dee909d52801da57d253d7cd10b",
 		"d5e3cfaa8aa9a79a5f2fedb47b9c1e6d",
 		"95d71f2f7516dd60eecd0f27db6921e3",
+		"db257f3f710d28cf676723d93ae917b2",
 	}
 	for i, sp := range goldenSpecs {
 		w, err := Generate(sp)
@@ -274,5 +277,46 @@ func TestResolve(t *testing.T) {
 	}
 	if s := SpecFor(Shape{Rows: 3, Cols: 9}, kernels.Ternary, 5); s.Rows != 3 || s.Cols != 9 || s.Codebook != kernels.Ternary || s.Seed != 5 {
 		t.Fatalf("SpecFor = %+v", s)
+	}
+}
+
+// TestExtremeActivations: every x is ±1 (so every q is ±127), both signs
+// occur, the same seed gives the same x, and the names parse.
+func TestExtremeActivations(t *testing.T) {
+	x, err := GenerateX(4096, Extreme, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	neg := 0
+	for i, v := range x {
+		if v != 1 && v != -1 {
+			t.Fatalf("x[%d] = %v, want ±1", i, v)
+		}
+		if v < 0 {
+			neg++
+		}
+	}
+	if neg < 1900 || neg > 2200 {
+		t.Errorf("%d of 4096 negative, want about half", neg)
+	}
+	q := make([]int8, len(x))
+	kernels.QuantizeI8(x, q)
+	for i, v := range q {
+		if v != 127 && v != -127 {
+			t.Fatalf("q[%d] = %d, want ±127", i, v)
+		}
+	}
+	y, _ := GenerateX(4096, Extreme, 3)
+	z, _ := GenerateX(4096, Extreme, 4)
+	if !slices.Equal(x, y) || slices.Equal(x, z) {
+		t.Error("Extreme x is not a function of the seed")
+	}
+	for _, n := range ActivationNames() {
+		if a, err := ParseActivations(n); err != nil || string(a) != n {
+			t.Errorf("ParseActivations(%q) = %q, %v", n, a, err)
+		}
+	}
+	if _, err := ParseActivations("laplace"); err == nil || !strings.Contains(err.Error(), `"laplace"`) || !strings.Contains(err.Error(), "extreme") {
+		t.Errorf("ParseActivations(laplace): %v, want an error naming it and the choices", err)
 	}
 }

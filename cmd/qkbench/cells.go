@@ -19,12 +19,16 @@ import (
 type cellFlags struct {
 	kernels, preset, shapes, threads, codebook, mode string
 	seed                                             uint64
+	// activations names the x generator; "" in the defaults leaves the
+	// flag out (the gate: a base build may not know it) and means gaussian.
+	activations string
+	act         workloads.Activations // activations, checked by resolve
 }
 
 // The defaults of the verbs that choose cells: every kernel, the default
 // preset, ternary weights (what BitNet models hold, and what the ggml peers
 // compute), hot caches. The thread counts differ by verb.
-var defaultCells = cellFlags{kernels: "all", preset: "default", threads: "1", codebook: "ternary", mode: "hot"}
+var defaultCells = cellFlags{kernels: "all", preset: "default", threads: "1", codebook: "ternary", mode: "hot", activations: string(workloads.Gaussian)}
 
 // register adds the flags to fs with d's values as defaults. --preset and
 // --mode are added only when they have a default (check times nothing, so
@@ -41,6 +45,10 @@ func (c *cellFlags) register(fs *flag.FlagSet, d cellFlags) {
 		fs.StringVar(&c.mode, "mode", d.mode, "`mode`: hot (the same W every GEMV) or cold (rotate copies larger than the last-level cache)")
 	}
 	fs.Uint64Var(&c.seed, "seed", workloads.DefaultSeed, "workload generator `seed`")
+	if d.activations != "" {
+		fs.StringVar(&c.activations, "activations", d.activations, "x generator (`name`): "+strings.Join(workloads.ActivationNames(), ", ")+
+			"; extreme makes every |x| alike, so every q = ±127: the worst case for kernels whose speed depends on x")
+	}
 }
 
 // resolve checks the flags (usage errors for bad values) and returns the
@@ -79,6 +87,12 @@ func (c *cellFlags) resolve(setFlags map[string]bool) (workloads.Preset, []int, 
 	}
 	if c.mode != "hot" && c.mode != "cold" {
 		return zero, nil, kernels.Codebook{}, usageError{fmt.Errorf("--mode %q: want hot or cold", c.mode)}
+	}
+	c.act = workloads.Gaussian
+	if c.activations != "" {
+		if c.act, err = workloads.ParseActivations(c.activations); err != nil {
+			return zero, nil, kernels.Codebook{}, usageError{fmt.Errorf("--activations: %w", err)}
+		}
 	}
 	return p, threads, cb, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/qkbench/qkbench/bench"
 	"github.com/qkbench/qkbench/kernels"
 	"github.com/qkbench/qkbench/reports"
+	"github.com/qkbench/qkbench/workloads"
 )
 
 func init() {
@@ -43,7 +44,7 @@ references, or anything else failed; 2 a bad flag or argument.
 func runProfile(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("profile", stderr)
 	var c cellFlags
-	c.register(fs, cellFlags{shapes: "2048x4096", threads: "1", codebook: defaultCells.codebook})
+	c.register(fs, cellFlags{shapes: "2048x4096", threads: "1", codebook: defaultCells.codebook, activations: defaultCells.activations})
 	fs.StringVar(&c.kernels, "kernel", "", "the kernel `id` (required; --kernels with one id is the same)")
 	fs.StringVar(&c.shapes, "shape", "2048x4096", "the `shape`, ROWSxCOLS (--shapes with one shape is the same)")
 	seconds := fs.Float64("seconds", 5, "how long to run under the profiler")
@@ -92,7 +93,9 @@ func runProfile(args []string, stdout, stderr io.Writer) error {
 	if status, why := bench.Runnable(k, cb); status != "" {
 		return fmt.Errorf("%s: %s: %s", k.Info().ID, status, why)
 	}
-	cs, err := bench.NewCase(s, cb, c.seed)
+	sp := workloads.SpecFor(s, cb, c.seed)
+	sp.Activations = c.act
+	cs, err := bench.NewCaseFrom(sp)
 	if err != nil {
 		return err
 	}

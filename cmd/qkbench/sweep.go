@@ -49,6 +49,7 @@ Examples:
   qkbench sweep
   qkbench sweep --shapes 2048x4096 --kernels avx2-i8,go-i8 --threads 1,2 --count 20
   qkbench sweep --preset bitnet-2b --mode cold --format md
+  qkbench sweep --kernels avx2lut-i8 --activations extreme   # its worst case: every q = ±127
   qkbench sweep --gguf model.gguf --out /tmp/model-run
 
 Exit status: 0 every cell agreed; 1 a kernel disagreed or failed, a kernel
@@ -161,6 +162,7 @@ func (sp *runSpec) workloads(cb kernels.Codebook, run *reports.Run, stderr io.Wr
 	for _, s := range p.Shapes {
 		// Generated when the sweep gets to it: one workload in memory at a time.
 		spec := workloads.SpecFor(s, cb, sp.cells.seed)
+		spec.Activations = sp.cells.act
 		info := reports.WorkloadInfo{Name: s.String(), Shape: s.String(), Rows: s.Rows, Cols: s.Cols, Codebook: cb.Name(),
 			Scale: spec.EffectiveScale(), Source: spec.Source(), Roles: s.Roles, PerLayer: s.PerLayer}
 		run.Workloads = append(run.Workloads, info)

@@ -106,7 +106,7 @@ func TestSweepBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"--mode", "warm"}, {"--threads", "0"}, {"--kernels", "nope-i8"}, {"--count", "0"}, {"--shapes", "0x5"},
 		{"--codebook", "3,3,3,3"}, {"--preset", "seed", "--shapes", "1x1"}, {"--min-time", "-1s"}, {"extra"},
-		{"--slice", "-1ms"}, {"--count", "3", "--rounds", "4"},
+		{"--slice", "-1ms"}, {"--count", "3", "--rounds", "4"}, {"--activations", "laplace"},
 	} {
 		code, _, stderr := runCmd(t, append([]string{"sweep", "--out", t.TempDir()}, args...)...)
 		if code != 2 || stderr == "" {
@@ -117,6 +117,35 @@ func TestSweepBadFlags(t *testing.T) {
 		if code, _, _ := runCmd(t, args...); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
 		}
+	}
+}
+
+// TestSweepActivations: --activations reaches the workloads (the receipt
+// names them, and extreme x makes every q = ±127) and check and profile
+// take it too.
+func TestSweepActivations(t *testing.T) {
+	dir := t.TempDir()
+	code, out, stderr := runCmd(t, "sweep", "--shapes", "8x256", "--kernels", "ref-i8", "--threads", "1",
+		"--count", "2", "--min-time", "1ms", "--no-probe", "--activations", "extreme", "--out", dir)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+	}
+	run, err := reports.ReadRun(filepath.Join(dir, "receipt.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Workloads) != 1 || !strings.Contains(run.Workloads[0].Source, "activations=extreme") {
+		t.Errorf("workloads %+v, want a source with activations=extreme", run.Workloads)
+	}
+	if code, out, stderr := runCmd(t, "check", "--shapes", "8x256", "--kernels", "ref-i8", "--activations", "outliers", "--receipt", filepath.Join(t.TempDir(), "r.json")); code != 0 {
+		t.Errorf("check --activations outliers: exit %d\n%s\n%s", code, out, stderr)
+	}
+	p := filepath.Join(t.TempDir(), "cpu.pprof")
+	if code, out, stderr := runCmd(t, "profile", "--kernel", "ref-i8", "--shape", "8x256", "--seconds", "0.1", "--activations", "extreme", "--out", p); code != 0 {
+		t.Errorf("profile --activations extreme: exit %d\n%s\n%s", code, out, stderr)
+	}
+	if code, _, stderr := runCmd(t, "gate", "--base", "HEAD", "--activations", "extreme"); code != 2 || !strings.Contains(stderr, "activations") {
+		t.Errorf("gate --activations: exit %d, want 2 naming the flag; stderr %q", code, stderr)
 	}
 }
 
