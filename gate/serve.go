@@ -23,8 +23,8 @@ import (
 //
 //	{"op":"hello"}                         -> {"ok":true,"protocol":1,"go":"go1.26.8","kernels":[...]}
 //	{"op":"setup","cell":3,"kernel":"avx2-i8","rows":2048,"cols":4096,
-//	 "threads":1,"codebook":"ternary","mode":"hot","seed":42}
-//	                                       -> {"ok":true,"status":"ok","seconds":5.9e-05}
+//	 "threads":1,"codebook":"ternary","mode":"hot","seed":42,"activations":"extreme"}
+//	                                       -> {"ok":true,"status":"ok","seconds":5.9e-05,"source":"generated: ..."}
 //	{"op":"sample","cell":3,"iters":170}   -> {"ok":true,"seconds":0.0101,"cpu_seconds":0.0101}
 //	{"op":"drop","cell":3}                 -> {"ok":true}
 //	{"op":"quit"}                          -> {"ok":true}, then the server exits
@@ -53,6 +53,10 @@ type Request struct {
 	Mode     string `json:"mode,omitempty"` // hot or cold
 	Seed     uint64 `json:"seed,omitempty"`
 	Iters    int    `json:"iters,omitempty"`
+	// Activations names the x generator ("": gaussian). A server from
+	// before the field ignores it; its setup answers without Source, which
+	// the gate takes as "cannot" for anything but gaussian.
+	Activations string `json:"activations,omitempty"`
 }
 
 // Response is a sample server's answer to one Request.
@@ -77,6 +81,8 @@ type Response struct {
 	ActiveThreads int `json:"active_threads,omitempty"`
 	// Slowdown is the relative delay the test hook adds to this cell (setup).
 	Slowdown float64 `json:"slowdown,omitempty"`
+	// Source says how setup's workload was generated (workloads.Spec.Source).
+	Source string `json:"source,omitempty"`
 }
 
 // ServerKernel is a kernel as a sample server's build knows it.
@@ -239,7 +245,13 @@ func (s *server) setup(req Request) Response {
 	if err := k.Supports(cb); err != nil {
 		return fail("unsupported", err)
 	}
-	c, err := s.workload(req.Rows, req.Cols, cb, req.Seed)
+	act := workloads.Gaussian
+	if req.Activations != "" {
+		if act, err = workloads.ParseActivations(req.Activations); err != nil {
+			return Response{Error: "setup: " + err.Error()}
+		}
+	}
+	c, err := s.workload(req.Rows, req.Cols, cb, req.Seed, act)
 	if err != nil {
 		return Response{Error: err.Error()}
 	}
@@ -283,7 +295,7 @@ func (s *server) setup(req Request) Response {
 		r.Close()
 		return fail("error", err)
 	}
-	resp := Response{OK: true, Status: "ok", Seconds: est, ActiveThreads: r.Threads()}
+	resp := Response{OK: true, Status: "ok", Seconds: est, ActiveThreads: r.Threads(), Source: c.W.Source}
 	if f := s.slow[req.Kernel]; f > 0 {
 		sc.slow, resp.Slowdown = f, f
 	}
@@ -293,12 +305,14 @@ func (s *server) setup(req Request) Response {
 }
 
 // workload returns the generated workload of a shape, made once per server.
-func (s *server) workload(rows, cols int, cb kernels.Codebook, seed uint64) (*bench.Case, error) {
-	key := fmt.Sprintf("%dx%d/%s/%d", rows, cols, cb.Name(), seed)
+func (s *server) workload(rows, cols int, cb kernels.Codebook, seed uint64, act workloads.Activations) (*bench.Case, error) {
+	key := fmt.Sprintf("%dx%d/%s/%d/%s", rows, cols, cb.Name(), seed, act)
 	if c, ok := s.workloads[key]; ok {
 		return c, nil
 	}
-	c, err := bench.NewCase(workloads.Shape{Rows: rows, Cols: cols}, cb, seed)
+	sp := workloads.SpecFor(workloads.Shape{Rows: rows, Cols: cols}, cb, seed)
+	sp.Activations = act
+	c, err := bench.NewCaseFrom(sp)
 	if err != nil {
 		return nil, err
 	}

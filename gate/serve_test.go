@@ -239,3 +239,39 @@ func TestSessionOwnCPUCountsSetup(t *testing.T) {
 		t.Errorf("OwnCPU = %.4fs; the servers had used %.4fs by their last sample (set-up included)", own, lived)
 	}
 }
+
+// TestServeActivations: setup generates the x it is asked for and says so
+// in Source; an unknown generator is an error; and the gate refuses a
+// server whose answer does not show the activations asked for (one from
+// before the field generates gaussian x whatever it is asked).
+func TestServeActivations(t *testing.T) {
+	r := session(t,
+		`{"op":"setup","cell":1,"kernel":"go-i8","rows":40,"cols":300,"threads":1,"codebook":"ternary","mode":"hot","seed":42,"activations":"extreme"}`,
+		`{"op":"setup","cell":2,"kernel":"go-i8","rows":40,"cols":300,"threads":1,"codebook":"ternary","mode":"hot","seed":42}`,
+		`{"op":"setup","cell":3,"kernel":"go-i8","rows":40,"cols":300,"threads":1,"codebook":"ternary","mode":"hot","seed":42,"activations":"laplace"}`,
+	)
+	if r[0].Status != "ok" || !strings.Contains(r[0].Source, "activations=extreme ") {
+		t.Errorf("setup extreme: %+v", r[0])
+	}
+	if r[1].Status != "ok" || !strings.Contains(r[1].Source, "activations=gaussian ") {
+		t.Errorf("setup without activations: %+v, want gaussian", r[1])
+	}
+	if r[2].OK || !strings.Contains(r[2].Error, "laplace") {
+		t.Errorf("setup laplace: %+v, want an error naming it", r[2])
+	}
+	b := Build{Label: "base", Rev: "HEAD~5"}
+	c := CellSpec{Kernel: "go-i8", Activations: "extreme"}
+	if err := c.checkSource(b, r[0]); err != nil {
+		t.Errorf("extreme answered with extreme: %v", err)
+	}
+	for _, old := range []Response{{OK: true, Status: "ok"}, r[1]} {
+		if err := c.checkSource(b, old); err == nil || !strings.Contains(err.Error(), "HEAD~5") || !strings.Contains(err.Error(), "extreme") {
+			t.Errorf("extreme answered by %+v: %v, want an error naming the build and the activations", old, err)
+		}
+	}
+	for _, act := range []string{"", "gaussian"} {
+		if err := (CellSpec{Activations: act}).checkSource(b, Response{OK: true, Status: "ok"}); err != nil {
+			t.Errorf("%q from a server without Source: %v", act, err)
+		}
+	}
+}

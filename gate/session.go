@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/qkbench/qkbench/workloads"
 )
 
 // CellSpec is one cell a gate measures: a kernel on a generated workload
@@ -19,6 +22,9 @@ type CellSpec struct {
 	Codebook string `json:"codebook"`
 	Mode     string `json:"mode"`
 	Seed     uint64 `json:"seed"`
+	// Activations names the x generator; "" or gaussian is what every
+	// server generates, anything else only one that says so (Check).
+	Activations string `json:"activations,omitempty"`
 }
 
 // Name is the cell's benchmark name, as the sweep writes it.
@@ -27,7 +33,22 @@ func (c CellSpec) Name() string {
 }
 
 func (c CellSpec) request(id int) Request {
-	return Request{Op: "setup", Cell: id, Kernel: c.Kernel, Rows: c.Rows, Cols: c.Cols, Threads: c.Threads, Codebook: c.Codebook, Mode: c.Mode, Seed: c.Seed}
+	return Request{Op: "setup", Cell: id, Kernel: c.Kernel, Rows: c.Rows, Cols: c.Cols, Threads: c.Threads, Codebook: c.Codebook, Mode: c.Mode, Seed: c.Seed,
+		Activations: c.Activations}
+}
+
+// checkSource errs when a server's setup answer does not show the cell's
+// activations: a server from before Request.Activations generates gaussian
+// x whatever it is asked, and answers without a Source.
+func (c CellSpec) checkSource(b Build, resp Response) error {
+	if c.Activations == "" || c.Activations == string(workloads.Gaussian) || resp.Status != "ok" {
+		return nil
+	}
+	if !strings.Contains(resp.Source, "activations="+c.Activations+" ") {
+		return fmt.Errorf("gate: the %s build cannot generate %s activations (its workload: %q; builds from before --activations make gaussian x only): gate on gaussian x or choose a later %s",
+			b.name(), c.Activations, resp.Source, strings.ToLower(b.Label))
+	}
+	return nil
 }
 
 // Build is how to start one side's sample server.
@@ -100,6 +121,11 @@ func (s *Session) Check(ctx context.Context, groups [][]int) error {
 			for side := range srv {
 				resp, err := srv[side].Call(ctx, s.Cells[c].request(c))
 				if err != nil {
+					srv[0].Close()
+					srv[1].Close()
+					return err
+				}
+				if err := s.Cells[c].checkSource(s.Builds[side], resp); err != nil {
 					srv[0].Close()
 					srv[1].Close()
 					return err

@@ -20,7 +20,7 @@ type cellFlags struct {
 	kernels, preset, shapes, threads, codebook, mode string
 	seed                                             uint64
 	// activations names the x generator; "" in the defaults leaves the
-	// flag out (the gate: a base build may not know it) and means gaussian.
+	// flag out (and means gaussian).
 	activations string
 	act         workloads.Activations // activations, checked by resolve
 }

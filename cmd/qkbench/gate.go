@@ -60,6 +60,7 @@ Examples:
   qkbench gate --base main
   qkbench gate --base HEAD~1 --head HEAD --kernels avx2-i8,avx512lut-i8 --threshold 15%%
   qkbench gate --base v1.0 --preset bitnet-2b --threads 1,2 --out /tmp/gate
+  qkbench gate --base main --kernels avx2lut-i8 --activations extreme
   qkbench gate --files old/results.txt new/results.txt
   qkbench gate --base-bin qkbench --head-bin qkbench \
       --base-plugin old/libmine.so --head-plugin new/libmine.so --kernels mine-i8
@@ -92,7 +93,7 @@ type gateFlags struct {
 
 // register adds the flags shared by gate and calibrate.
 func (g *gateFlags) register(fs *flag.FlagSet) {
-	g.cells.register(fs, cellFlags{kernels: "available", preset: "seed", threads: "1", codebook: "ternary", mode: "hot"})
+	g.cells.register(fs, cellFlags{kernels: "available", preset: "seed", threads: "1", codebook: "ternary", mode: "hot", activations: defaultCells.activations})
 	d := gate.DefaultOptions
 	fractionVar(fs, &g.threshold, "threshold", d.Threshold, 0, 1, "smallest head/base slowdown that fails a cell, e.g. 5%")
 	fractionVar(fs, &g.margin, "margin", d.Margin, -1e-12, 1, "a regressed cell's interval must lie above 1+margin")
@@ -388,7 +389,7 @@ func gateCells(ctx context.Context, g *gateFlags, builds [2]gate.Build, rep *gat
 			for _, th := range threads {
 				grp = append(grp, len(sess.Cells))
 				sess.Cells = append(sess.Cells, gate.CellSpec{Kernel: id, Shape: sh.String(), Rows: sh.Rows, Cols: sh.Cols, Threads: th,
-					Codebook: cb.Name(), Mode: g.cells.mode, Seed: g.cells.seed})
+					Codebook: cb.Name(), Mode: g.cells.mode, Seed: g.cells.seed, Activations: string(g.cells.act)})
 			}
 		}
 		groups = append(groups, grp)
