@@ -61,21 +61,23 @@ type ReportOpts struct {
 
 // CellReport is one cell's line of verdict.json.
 type CellReport struct {
-	Kernel   string  `json:"kernel"`
-	Shape    string  `json:"shape"`
-	Threads  int     `json:"threads"`
-	Mode     string  `json:"mode,omitempty"`
-	Codebook string  `json:"codebook,omitempty"`
-	Name     string  `json:"name,omitempty"`    // benchmark name (--files mode)
-	BaseNs   float64 `json:"base_ns"`           // median time per GEMV
-	HeadNs   float64 `json:"head_ns"`           //
-	Ratio    float64 `json:"ratio"`             // head/base estimate
-	Low      float64 `json:"ci_low"`            // its interval
-	High     float64 `json:"ci_high"`           //
-	Pairs    int     `json:"pairs"`             // paired observations (0 in --files mode)
-	Samples  [2]int  `json:"samples,omitempty"` // base and head samples (--files mode)
-	P        float64 `json:"p_adjusted"`        // Holm-adjusted p-value
-	Verdict  Verdict `json:"verdict"`
+	Kernel   string `json:"kernel"`
+	Shape    string `json:"shape"`
+	Threads  int    `json:"threads"`
+	Mode     string `json:"mode,omitempty"`
+	Codebook string `json:"codebook,omitempty"`
+	// Activations names the x generator (gaussian unless asked).
+	Activations string  `json:"activations,omitempty"`
+	Name        string  `json:"name,omitempty"`    // benchmark name (--files mode)
+	BaseNs      float64 `json:"base_ns"`           // median time per GEMV
+	HeadNs      float64 `json:"head_ns"`           //
+	Ratio       float64 `json:"ratio"`             // head/base estimate
+	Low         float64 `json:"ci_low"`            // its interval
+	High        float64 `json:"ci_high"`           //
+	Pairs       int     `json:"pairs"`             // paired observations (0 in --files mode)
+	Samples     [2]int  `json:"samples,omitempty"` // base and head samples (--files mode)
+	P           float64 `json:"p_adjusted"`        // Holm-adjusted p-value
+	Verdict     Verdict `json:"verdict"`
 	// First is the verdict of the first measurement when a confirmation
 	// followed; Confirm is the confirmation's estimate.
 	First    Verdict   `json:"first_verdict,omitempty"`
@@ -111,7 +113,7 @@ func CellReports(s *Session, j *Judgement) []CellReport {
 	var out []CellReport
 	for i, t := range j.Tracks {
 		spec := s.Cells[t.Cell]
-		cr := CellReport{Kernel: spec.Kernel, Shape: spec.Shape, Threads: spec.Threads, Mode: spec.Mode, Codebook: spec.Codebook,
+		cr := CellReport{Kernel: spec.Kernel, Shape: spec.Shape, Threads: spec.Threads, Mode: spec.Mode, Codebook: spec.Codebook, Activations: spec.Activations,
 			Pairs: len(t.Pairs), Ratio: t.Estimate.Ratio, Low: t.Estimate.Low, High: t.Estimate.High, P: j.Adjusted[i], Verdict: j.Final[i]}
 		var bs, hs []float64
 		for _, p := range t.Pairs {
@@ -199,6 +201,17 @@ func Interval(r, lo, hi float64) string {
 	return fmt.Sprintf("%.3f [%s, %s]", r, f(lo), f(hi))
 }
 
+// activations is the cells' x generator when it is not gaussian ("" when
+// it is, or in --files mode).
+func (r *Report) activations() string {
+	for _, c := range r.Cells {
+		if c.Activations != "" && c.Activations != "gaussian" {
+			return c.Activations
+		}
+	}
+	return ""
+}
+
 // Verdicts counts the cells by verdict.
 func (r *Report) Verdicts() map[Verdict]int {
 	m := map[Verdict]int{}
@@ -233,7 +246,11 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		if r.Options.Confirm {
 			fmt.Fprint(w, ", and a second measurement with fresh processes agrees")
 		}
-		fmt.Fprint(w, ".\n\n")
+		fmt.Fprint(w, ".")
+		if a := r.activations(); a != "" {
+			fmt.Fprintf(w, " x: %s activations (`--activations %s`), not the default gaussian.", a, a)
+		}
+		fmt.Fprint(w, "\n\n")
 	} else {
 		fmt.Fprintf(w, "`%s` against `%s`, unpaired (Mann–Whitney U, Holm, threshold %.3g%%). Separate runs on a shared machine differ by more than their noise suggests: this comparison is weaker than the paired gate (`qkbench gate --base`).\n\n",
 			r.Base.File, r.Head.File, 100*r.Options.Threshold)

@@ -275,3 +275,19 @@ func TestServeActivations(t *testing.T) {
 		}
 	}
 }
+
+// TestSummaryNamesActivations: a paired gate on other than gaussian x says
+// so in summary.md; on gaussian x it says nothing of it.
+func TestSummaryNamesActivations(t *testing.T) {
+	for _, act := range []string{"gaussian", "extreme"} {
+		r := &Report{Method: "paired", Base: BuildInfo{Rev: "HEAD~1"}, Head: BuildInfo{Rev: "HEAD"},
+			Cells: []CellReport{{Kernel: "avx2lut-i8", Shape: "64x256", Threads: 1, Activations: act, Verdict: Same, Ratio: 1, Low: 0.99, High: 1.01}}}
+		var b strings.Builder
+		if err := r.WriteSummary(&b); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(b.String(), "--activations extreme"); got != (act == "extreme") {
+			t.Errorf("%s activations: summary mentions them %v\n%s", act, got, b.String())
+		}
+	}
+}
