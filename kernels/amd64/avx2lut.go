@@ -228,7 +228,11 @@ func (in *a2Input) a2Lists() {
 	for ci := 0; ci+1 < len(p.chunks); ci++ {
 		u0, u1 := p.chunks[ci], p.chunks[ci+1]
 		seg := in.list[u0*p.planes*a2Pairs : u1*p.planes*a2Pairs]
-		in.nfast[ci] = avx2LUTLists(&in.mask[u0], u1-u0, p.planes, &seg[0], len(seg))
+		if p.planes == 1 {
+			in.nfast[ci] = avx2LUTLists1(&in.mask[u0], u1-u0, &seg[0], len(seg))
+		} else {
+			in.nfast[ci] = avx2LUTLists(&in.mask[u0], u1-u0, p.planes, &seg[0], len(seg))
+		}
 	}
 }
 

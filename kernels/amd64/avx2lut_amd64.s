@@ -419,6 +419,76 @@ avx2LUTLists_k3:
 	MOVQ  BX, ret+40(FP)
 	RET
 
+// func avx2LUTLists1(mask *uint32, npass int, list *uint64, n int) int
+TEXT ·avx2LUTLists1(SB), NOSPLIT, $0-40
+	MOVQ mask+0(FP), AX
+	MOVQ npass+8(FP), CX
+	MOVQ list+16(FP), DX
+	MOVQ n+24(FP), BX
+	MOVQ DX, SI
+	LEAQ (DX)(BX*8), BX
+	XORQ DI, DI
+	MOVQ $0x0000006000000080, R8
+	MOVQ $0x00000200, R9
+
+avx2LUTLists1_pass:
+	MOVL  (AX), R10
+	MOVQ  DI, R11
+	XORQ  R12, R12
+	TESTL $0x000000ff, R10
+	SETEQ R12
+	SHLQ  $0x03, R12
+	MOVQ  $0x00000008, R13
+	SUBQ  R12, R13
+	MOVQ  R11, (DX)
+	MOVQ  R11, -8(BX)
+	ADDQ  R12, DX
+	SUBQ  R13, BX
+	ADDQ  R8, R11
+	XORQ  R12, R12
+	TESTL $0x0000ff00, R10
+	SETEQ R12
+	SHLQ  $0x03, R12
+	MOVQ  $0x00000008, R13
+	SUBQ  R12, R13
+	MOVQ  R11, (DX)
+	MOVQ  R11, -8(BX)
+	ADDQ  R12, DX
+	SUBQ  R13, BX
+	ADDQ  R8, R11
+	XORQ  R12, R12
+	TESTL $0x00ff0000, R10
+	SETEQ R12
+	SHLQ  $0x03, R12
+	MOVQ  $0x00000008, R13
+	SUBQ  R12, R13
+	MOVQ  R11, (DX)
+	MOVQ  R11, -8(BX)
+	ADDQ  R12, DX
+	SUBQ  R13, BX
+	ADDQ  R8, R11
+	XORQ  R12, R12
+	TESTL $0xff000000, R10
+	SETEQ R12
+	SHLQ  $0x03, R12
+	MOVQ  $0x00000008, R10
+	SUBQ  R12, R10
+	MOVQ  R11, (DX)
+	MOVQ  R11, -8(BX)
+	ADDQ  R12, DX
+	SUBQ  R10, BX
+	ADDQ  R8, R11
+	ADDQ  R9, DI
+	MOVQ  $0x0000018000000000, R10
+	ADDQ  R10, DI
+	ADDQ  $0x04, AX
+	DECQ  CX
+	JNZ   avx2LUTLists1_pass
+	SUBQ  SI, DX
+	SHRQ  $0x03, DX
+	MOVQ  DX, ret+32(FP)
+	RET
+
 // func avx2LUTChunk(w *byte, tbl *byte, list *uint64, nfast int, nslow int, stride int, nblk int, acc *int32)
 // Requires: AVX, AVX2
 TEXT ·avx2LUTChunk(SB), NOSPLIT, $0-64

@@ -35,6 +35,11 @@ func avx2LUTFast(q *int8, npass int, mask *uint32)
 //go:noescape
 func avx2LUTLists(mask *uint32, npass int, planes int, list *uint64, n int) int
 
+// avx2LUTLists1 is avx2LUTLists with planes = 1, for the ternary codebooks (no plane loop).
+//
+//go:noescape
+func avx2LUTLists1(mask *uint32, npass int, list *uint64, n int) int
+
 // avx2LUTChunk adds to acc, for each of nblk >= 1 blocks of 32 rows (stride bytes of w
 // apart), the lookups of nfast + nslow >= 1 table pairs: entry i of list is the pair
 // (woff, toff) = (uint32(list[i]), list[i]>>32); for half b < 4 the 32-byte index vector at

@@ -18,6 +18,10 @@ func avx2LUTLists(mask *uint32, npass int, planes int, list *uint64, n int) int 
 	panic("amd64: avx2LUTLists called without its assembly")
 }
 
+func avx2LUTLists1(mask *uint32, npass int, list *uint64, n int) int {
+	panic("amd64: avx2LUTLists1 called without its assembly")
+}
+
 func avx2LUTChunk(w *byte, tbl *byte, list *uint64, nfast int, nslow int, stride int, nblk int, acc *int32) {
 	panic("amd64: avx2LUTChunk called without its assembly")
 }

@@ -2,6 +2,7 @@ package amd64
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"unsafe"
 
@@ -210,6 +211,14 @@ func TestA2Lists(t *testing.T) {
 			b := guarded(t, 8*n)
 			list := unsafe.Slice((*uint64)(unsafe.Pointer(&b[0])), n)
 			nf := avx2LUTLists(&mask[0], np, planes, &list[0], n)
+			if planes == 1 {
+				// The one-plane function, into a second guarded list: the same.
+				b1 := guarded(t, 8*n)
+				list1 := unsafe.Slice((*uint64)(unsafe.Pointer(&b1[0])), n)
+				if nf1 := avx2LUTLists1(&mask[0], np, &list1[0], n); nf1 != nf || !slices.Equal(list1, list) {
+					t.Fatalf("%d passes: avx2LUTLists1 gives %d short, %#x; avx2LUTLists %d, %#x", np, nf1, list1, nf, list)
+				}
+			}
 			want := map[uint64]bool{} // entry -> short
 			for u := 0; u < np; u++ {
 				for k := 0; k < a2Pairs; k++ {

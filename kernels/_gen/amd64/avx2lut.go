@@ -42,7 +42,8 @@ func avx2lutPart() {
 	a2ConstData()
 	a2Tables()
 	a2Fast()
-	a2Lists()
+	a2Lists(false)
+	a2Lists(true)
 	a2Chunk()
 	a2Passes(1)
 	a2Passes(2)
@@ -175,21 +176,32 @@ func a2Fast() {
 // a2Lists emits avx2LUTLists: one chunk's list for avx2LUTChunk, the short
 // pairs from the front, the others from the back, without branching on the
 // masks (which pairs are short follows x).
-func a2Lists() {
-	TEXT("avx2LUTLists", NOSPLIT, "func(mask *uint32, npass int, planes int, list *uint64, n int) int")
+func a2Lists(one bool) {
+	name, sig := "avx2LUTLists", "func(mask *uint32, npass int, planes int, list *uint64, n int) int"
+	if one {
+		name, sig = "avx2LUTLists1", "func(mask *uint32, npass int, list *uint64, n int) int"
+	}
+	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
-	Doc(
-		"avx2LUTLists writes list[0:n], n = npass*planes*4 (npass, planes >= 1), for pass u <",
-		"npass, table pair k < 4 and plane pl < planes, the entry",
-		"",
-		fmt.Sprintf("\t(woff, toff) = ((u*planes + pl)*%d + %dk, (4u + k)*%d)", 32*a2Halves*a2Pairs, 32*a2Halves, a2Slot),
-		"",
-		"(woff in the low 32 bits): from the front when byte k of mask[u] is 0 (the pair's",
-		"sums fit a byte), else from the back; it returns the number of the former.",
-	)
+	if one {
+		Doc(name + " is avx2LUTLists with planes = 1, for the ternary codebooks (no plane loop).")
+	} else {
+		Doc(
+			name+" writes list[0:n], n = npass*planes*4 (npass, planes >= 1), for pass u <",
+			"npass, table pair k < 4 and plane pl < planes, the entry",
+			"",
+			fmt.Sprintf("\t(woff, toff) = ((u*planes + pl)*%d + %dk, (4u + k)*%d)", 32*a2Halves*a2Pairs, 32*a2Halves, a2Slot),
+			"",
+			"(woff in the low 32 bits): from the front when byte k of mask[u] is 0 (the pair's",
+			"sums fit a byte), else from the back; it returns the number of the former.",
+		)
+	}
 	m := Load(Param("mask"), GP64())
 	np := Load(Param("npass"), GP64())
-	planes := Load(Param("planes"), GP64())
+	var planes Register
+	if !one {
+		planes = Load(Param("planes"), GP64())
+	}
 	f := Load(Param("list"), GP64())
 	n := Load(Param("n"), GP64())
 	list := GP64()
@@ -200,7 +212,7 @@ func a2Lists() {
 	XORQ(e, e)
 	MOVQ(U64(uint64(32*a2Halves)|uint64(a2Slot)<<32), kstep)
 	MOVQ(U32(32*a2Halves*a2Pairs), pstep)
-	Label("avx2LUTLists_pass")
+	Label(name + "_pass")
 	mk := GP32()
 	MOVL(Mem{Base: m}, mk)
 	ek := GP64()
@@ -215,32 +227,43 @@ func a2Lists() {
 		long := GP64()
 		MOVQ(U32(8), long)
 		SUBQ(short, long)
-		ep, c := GP64(), GP64()
-		MOVQ(ek, ep)
-		MOVQ(planes, c)
-		Label(fmt.Sprintf("avx2LUTLists_k%d", k))
 		// Both free ends get the entry (the front's next slot and the
 		// back's are free, or the same slot when it is the last).
-		MOVQ(ep, Mem{Base: f})
-		MOVQ(ep, Mem{Base: b, Disp: -8})
-		ADDQ(short, f)
-		SUBQ(long, b)
-		ADDQ(pstep, ep)
-		DECQ(c)
-		JNZ(LabelRef(fmt.Sprintf("avx2LUTLists_k%d", k)))
+		put := func(ep Register) {
+			MOVQ(ep, Mem{Base: f})
+			MOVQ(ep, Mem{Base: b, Disp: -8})
+			ADDQ(short, f)
+			SUBQ(long, b)
+		}
+		if one {
+			put(ek)
+		} else {
+			ep, c := GP64(), GP64()
+			MOVQ(ek, ep)
+			MOVQ(planes, c)
+			Label(fmt.Sprintf("%s_k%d", name, k))
+			put(ep)
+			ADDQ(pstep, ep)
+			DECQ(c)
+			JNZ(LabelRef(fmt.Sprintf("%s_k%d", name, k)))
+		}
 		ADDQ(kstep, ek)
 	}
 	// The next pass: woff past this one's planes, toff past its 4 pairs.
-	pw := GP64()
-	MOVQ(planes, pw)
-	IMULQ(pstep, pw)
-	ADDQ(pw, e)
+	if one {
+		ADDQ(pstep, e)
+	} else {
+		pw := GP64()
+		MOVQ(planes, pw)
+		IMULQ(pstep, pw)
+		ADDQ(pw, e)
+	}
 	t := GP64()
 	MOVQ(U64(uint64(a2Pairs*a2Slot)<<32), t)
 	ADDQ(t, e)
 	ADDQ(U8(4), m)
 	DECQ(np)
-	JNZ(LabelRef("avx2LUTLists_pass"))
+	JNZ(LabelRef(name + "_pass"))
 	SUBQ(list, f)
 	SHRQ(U8(3), f)
 	Store(f, ReturnIndex(0))
