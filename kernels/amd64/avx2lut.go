@@ -62,7 +62,7 @@ var AVX2LUTI8 kernels.Kernel = &a2Kernel{kernels.Base{I: kernels.Info{
 		"(digits in {-1,0,1}: ternary-like codebooks one plane plus an offset, others two planes), built per GEMV and 512-column chunk; " +
 		"index bytes stored ready (4 bits/weight), 8 rows x 8 columns per 32-byte vector; " +
 		"table pairs whose sums all fit a byte (|q0|+|q1| <= 127, decided per x) look up E: VPSHUFB + VPMADDUBSW(1, E) + VPADDW per 64 weights, " +
-		"the others |E| and sign(E): 2 VPSHUFB + VPMADDUBSW + VPADDW; " +
+		"the others |E| and sign(E): 2 VPSHUFB + VPMADDUBSW + VPADDW (a chunk with at most a third of its pairs short: all of them, pass by pass); " +
 		"int16 sums widened every 64 table pairs, 32-row blocks in 1024-row super-blocks",
 }}}
 
