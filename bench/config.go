@@ -22,22 +22,26 @@ const (
 	EnvCodebook = "QKBENCH_CODEBOOK" // any kernels.ParseCodebook value; default ternary
 	EnvKernels  = "QKBENCH_KERNELS"  // kernels.Select list; default every kernel
 	EnvSeed     = "QKBENCH_SEED"     // workload seed; default workloads.DefaultSeed
+	// EnvActivations names the x generator (workloads.ActivationNames);
+	// default gaussian.
+	EnvActivations = "QKBENCH_ACTIVATIONS"
 )
 
 // Config is what one benchmark run covers: kernels × shapes × thread counts.
 type Config struct {
-	Kernels  []kernels.Kernel
-	Preset   workloads.Preset
-	Threads  []int
-	Codebook kernels.Codebook
-	Seed     uint64
+	Kernels     []kernels.Kernel
+	Preset      workloads.Preset
+	Threads     []int
+	Codebook    kernels.Codebook
+	Seed        uint64
+	Activations workloads.Activations
 }
 
 // ConfigFromEnv reads the QKBENCH_* variables through getenv (os.Getenv in
 // a benchmark). A bad value is an error naming the variable and what it
 // wants; nothing is silently replaced by a default.
 func ConfigFromEnv(getenv func(string) string) (*Config, error) {
-	c := &Config{Seed: workloads.DefaultSeed}
+	c := &Config{Seed: workloads.DefaultSeed, Activations: workloads.Gaussian}
 	if err := kernels.CheckDisable(); err != nil {
 		return nil, err
 	}
@@ -73,6 +77,11 @@ func ConfigFromEnv(getenv func(string) string) (*Config, error) {
 	if s := strings.TrimSpace(getenv(EnvSeed)); s != "" {
 		if c.Seed, err = strconv.ParseUint(s, 10, 64); err != nil {
 			return nil, fmt.Errorf("%s=%q: want a non-negative integer", EnvSeed, s)
+		}
+	}
+	if a := strings.TrimSpace(getenv(EnvActivations)); a != "" {
+		if c.Activations, err = workloads.ParseActivations(a); err != nil {
+			return nil, fmt.Errorf("%s: %w", EnvActivations, err)
 		}
 	}
 	return c, nil

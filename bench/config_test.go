@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/qkbench/qkbench/kernels"
+	"github.com/qkbench/qkbench/workloads"
 )
 
 func env(m map[string]string) func(string) string {
@@ -42,8 +43,11 @@ func TestConfigFromEnv(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 	c, err = ConfigFromEnv(env(map[string]string{EnvPreset: "bitnet-3b"}))
-	if err != nil || c.Preset.Name != "bitnet-3b" {
+	if err != nil || c.Preset.Name != "bitnet-3b" || c.Activations != workloads.Gaussian {
 		t.Errorf("preset bitnet-3b: %+v, %v", c, err)
+	}
+	if c, err = ConfigFromEnv(env(map[string]string{EnvActivations: " extreme "})); err != nil || c.Activations != workloads.Extreme {
+		t.Errorf("QKBENCH_ACTIVATIONS=extreme: %+v, %v", c, err)
 	}
 }
 
@@ -65,6 +69,7 @@ func TestConfigFromEnvErrors(t *testing.T) {
 		{map[string]string{EnvCodebook: "1,2,3,4"}, "QKBENCH_CODEBOOK"},
 		{map[string]string{EnvKernels: "no-such-kernel"}, `QKBENCH_KERNELS="no-such-kernel": kernels: unknown kernel "no-such-kernel"`},
 		{map[string]string{EnvSeed: "-1"}, `QKBENCH_SEED="-1"`},
+		{map[string]string{EnvActivations: "laplace"}, `QKBENCH_ACTIVATIONS: unknown activations "laplace"`},
 	} {
 		_, err := ConfigFromEnv(env(tc.env))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -68,7 +68,7 @@ func TestMain(m *testing.M) {
 		// QKBENCH_PLUGINS' kernels first: QKBENCH_KERNELS may name them.
 		_, perr := plugin.LoadEnv()
 		if cfg, err := ConfigFromEnv(os.Getenv); err == nil && perr == nil { // BenchmarkGEMV reports a bad setting
-			for _, c := range reports.FileConfig(machine.Describe(), cfg.Codebook.Name(), "hot", false) {
+			for _, c := range reports.FileConfig(machine.Describe(), cfg.Codebook.Name(), "hot", string(cfg.Activations), false) {
 				fmt.Printf("%s: %s\n", c.Key, c.Value)
 			}
 		}
@@ -93,7 +93,9 @@ func (cs *caseSet) get(s workloads.Shape) (*Case, error) {
 	if c, ok := cs.cases[s.String()]; ok {
 		return c, nil
 	}
-	c, err := NewCase(s, cs.cfg.Codebook, cs.cfg.Seed)
+	sp := workloads.SpecFor(s, cs.cfg.Codebook, cs.cfg.Seed)
+	sp.Activations = cs.cfg.Activations
+	c, err := NewCaseFrom(sp)
 	if err != nil {
 		return nil, err
 	}

@@ -65,20 +65,25 @@ func NameEscape(s string) string {
 // benchstat can compare machines or commits as columns. partial: true marks
 // a run still being written or interrupted.
 func (r *Run) FileConfig() []benchfmt.Config {
-	return FileConfig(&r.Machine, r.Config.Codebook, r.Config.Mode, r.Partial)
+	return FileConfig(&r.Machine, r.Config.Codebook, r.Config.Mode, r.Config.Activations, r.Partial)
 }
 
 // FileConfig returns the configuration lines that a sweep's results.txt and
 // go test -bench ./bench/ both write (BenchmarkGEMV prints them first), so
 // that benchstat puts the two in one table and compares them: goos, goarch,
 // cpu (as go test names it), pkg, and the machine, build and workload keys.
-func FileConfig(m *machine.Machine, codebook, mode string, partial bool) []benchfmt.Config {
+func FileConfig(m *machine.Machine, codebook, mode, activations string, partial bool) []benchfmt.Config {
 	kv := [][2]string{
 		{"goos", m.OS}, {"goarch", m.Arch}, {"cpu", m.BenchCPU}, {"features", strings.Join(m.Features, ",")},
 		{"host", m.Host}, {"go", m.GoVersion}, {"cc", m.CC}, {"commit", m.Commit},
 		{"dirty", m.DirtyString()}, {"codebook", codebook}, {"mode", mode},
 		{"partial", fmt.Sprint(partial)},
 		{"pkg", "github.com/qkbench/qkbench/bench"},
+	}
+	// Gaussian x, the default, goes unnamed: files from before the key
+	// then still land in the same benchstat table as new ones.
+	if activations != "" && activations != "gaussian" {
+		kv = append(kv, [2]string{"activations", activations})
 	}
 	if m.BenchCPU == "" && m.OSCPU == "" {
 		kv[2][1] = m.CPU // a receipt written before BenchCPU was recorded

@@ -74,8 +74,12 @@ func (r *Run) WriteMarkdown(w io.Writer, plots []Plot) error {
 	if c.Slice != "" {
 		sliced = fmt.Sprintf(" (in %s slices, interleaved with the other cells' slices of its round)", c.Slice)
 	}
-	fmt.Fprintf(&b, "\nSweep: preset %q, codebook %s, mode %s, threads %v, %d samples per cell of at least %s each%s, seed %d; started %s, took %s.\n",
-		c.Preset, c.Codebook, c.Mode, c.Threads, c.Count, c.MinTime, sliced, c.Seed, r.Started.Format("2006-01-02 15:04:05 MST"), r.Finished.Sub(r.Started).Round(1e9))
+	act := ""
+	if c.Activations != "" {
+		act = fmt.Sprintf(", %s activations (not the default gaussian)", c.Activations)
+	}
+	fmt.Fprintf(&b, "\nSweep: preset %q, codebook %s, mode %s%s, threads %v, %d samples per cell of at least %s each%s, seed %d; started %s, took %s.\n",
+		c.Preset, c.Codebook, c.Mode, act, c.Threads, c.Count, c.MinTime, sliced, c.Seed, r.Started.Format("2006-01-02 15:04:05 MST"), r.Finished.Sub(r.Started).Round(1e9))
 	b.WriteString("Times are medians per GEMV with the 95% confidence interval of the median (golang.org/x/perf/benchmath); the x quantization of i8 kernels is inside the time, preparing W is not.\n\n")
 
 	if ws := r.workloadNames(); len(ws) > 0 {

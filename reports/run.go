@@ -73,6 +73,9 @@ type Config struct {
 	Resample int    `json:"resample,omitempty"` // extra rounds allowed per workload for unstable cells
 	Seed     uint64 `json:"seed"`               // generator seed
 	GGUF     string `json:"gguf,omitempty"`
+	// Activations names the x generator when it is not gaussian (the
+	// default, and what every receipt before the field used).
+	Activations string `json:"activations,omitempty"`
 }
 
 // KernelInfo is a kernel as the run saw it.

@@ -134,8 +134,23 @@ func TestSweepActivations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(run.Workloads) != 1 || !strings.Contains(run.Workloads[0].Source, "activations=extreme") {
-		t.Errorf("workloads %+v, want a source with activations=extreme", run.Workloads)
+	if len(run.Workloads) != 1 || !strings.Contains(run.Workloads[0].Source, "activations=extreme") || run.Config.Activations != "extreme" {
+		t.Errorf("workloads %+v, config %+v: want activations=extreme in both", run.Workloads, run.Config)
+	}
+	// results.txt names them for benchstat (so that a gaussian file lands in
+	// another table), report.md says so.
+	for f, want := range map[string]string{"results.txt": "\nactivations: extreme\n", "report.md": "extreme activations"} {
+		if b, err := os.ReadFile(filepath.Join(dir, f)); err != nil || !strings.Contains(string(b), want) {
+			t.Errorf("%s: %v, want it to contain %q", f, err, want)
+		}
+	}
+	gdir := t.TempDir()
+	if code, out, stderr := runCmd(t, "sweep", "--shapes", "8x256", "--kernels", "ref-i8", "--threads", "1",
+		"--count", "2", "--min-time", "1ms", "--no-probe", "--out", gdir); code != 0 {
+		t.Fatalf("gaussian sweep: exit %d\n%s\n%s", code, out, stderr)
+	}
+	if b, err := os.ReadFile(filepath.Join(gdir, "results.txt")); err != nil || strings.Contains(string(b), "activations") {
+		t.Errorf("gaussian results.txt names activations (files from before the key would not compare with it): %v", err)
 	}
 	if code, out, stderr := runCmd(t, "check", "--shapes", "8x256", "--kernels", "ref-i8", "--activations", "outliers", "--receipt", filepath.Join(t.TempDir(), "r.json")); code != 0 {
 		t.Errorf("check --activations outliers: exit %d\n%s\n%s", code, out, stderr)
