@@ -284,7 +284,7 @@ func (in *a2Input) lookups(rb, u0, u1 int, tbl []int16, acc []int32) {
 }
 
 // a2RowSum is the sum of row j of the blocks whose sums acc holds (see
-// avx2LUTChunk1): its two lanes' parts.
+// avx2LUTChunk): its two lanes' parts.
 func a2RowSum(acc []int32, j int) int32 {
 	h, i := j/a2Rows, j%a2Rows
 	a := acc[16*h+8*(i/4)+i%4:]
