@@ -755,6 +755,10 @@ func specialXs(n int, seed uint64) []specialX {
 	spike := make([]float32, n)
 	spike[n/2] = 1.75
 	out = append(out, specialX{name: "spike", x: spike, peer: true})
+	// Every |x| alike: every q = ±127, the slow path of kernels that take a
+	// shortcut where the activations are small (avx2lut-i8's table pairs).
+	e, _ := workloads.GenerateX(n, workloads.Extreme, seed+2)
+	out = append(out, specialX{name: "extreme", x: e, peer: true})
 	out = append(out, specialX{name: "constant", x: fill([]float32{0.3}), peer: true})
 	// amax 127 makes s exactly 1: every x.5 is a tie, round half to even.
 	out = append(out, specialX{name: "ties127", x: fill([]float32{127, 0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 125.5, -126.5, 126.5, 3.5, -3.5, 63.5, -64.5})})
