@@ -155,13 +155,8 @@ type Case struct {
 	expected *kernels.Expected
 }
 
-// NewCase generates the workload of shape s.
-func NewCase(s workloads.Shape, cb kernels.Codebook, seed uint64) (*Case, error) {
-	return NewCaseFrom(workloads.SpecFor(s, cb, seed))
-}
-
-// NewCaseFrom generates the workload of sp.
-func NewCaseFrom(sp workloads.Spec) (*Case, error) {
+// NewCase generates the workload of sp.
+func NewCase(sp workloads.Spec) (*Case, error) {
 	w, err := workloads.Generate(sp)
 	if err != nil {
 		return nil, err

@@ -68,7 +68,7 @@ func TestMain(m *testing.M) {
 		// QKBENCH_PLUGINS' kernels first: QKBENCH_KERNELS may name them.
 		_, perr := plugin.LoadEnv()
 		if cfg, err := ConfigFromEnv(os.Getenv); err == nil && perr == nil { // BenchmarkGEMV reports a bad setting
-			for _, c := range reports.FileConfig(machine.Describe(), cfg.Codebook.Name(), "hot", string(cfg.Activations), false) {
+			for _, c := range reports.FileConfig(machine.Describe(), cfg.Codebook.Name(), "hot", cfg.Activations.Tag(), false) {
 				fmt.Printf("%s: %s\n", c.Key, c.Value)
 			}
 		}
@@ -95,7 +95,7 @@ func (cs *caseSet) get(s workloads.Shape) (*Case, error) {
 	}
 	sp := workloads.SpecFor(s, cs.cfg.Codebook, cs.cfg.Seed)
 	sp.Activations = cs.cfg.Activations
-	c, err := NewCaseFrom(sp)
+	c, err := NewCase(sp)
 	if err != nil {
 		return nil, err
 	}

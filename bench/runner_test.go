@@ -199,7 +199,7 @@ func (in *probeInput) GEMV(y []float32, r0, r1 int) error {
 
 func probeCase(t *testing.T, rows, cols int) *Case {
 	t.Helper()
-	c, err := NewCase(workloads.Shape{Rows: rows, Cols: cols}, kernels.QK256, 7)
+	c, err := NewCase(workloads.SpecFor(workloads.Shape{Rows: rows, Cols: cols}, kernels.QK256, 7))
 	if err != nil {
 		t.Fatal(err)
 	}

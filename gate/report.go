@@ -11,6 +11,7 @@ import (
 	"golang.org/x/perf/benchfmt"
 
 	"github.com/qkbench/qkbench/internal/stats"
+	"github.com/qkbench/qkbench/workloads"
 )
 
 // ReportSchema names the format of verdict.json.
@@ -205,8 +206,8 @@ func Interval(r, lo, hi float64) string {
 // it is, or in --files mode).
 func (r *Report) activations() string {
 	for _, c := range r.Cells {
-		if c.Activations != "" && c.Activations != "gaussian" {
-			return c.Activations
+		if a := workloads.Activations(c.Activations).Tag(); a != "" {
+			return a
 		}
 	}
 	return ""

@@ -312,7 +312,7 @@ func (s *server) workload(rows, cols int, cb kernels.Codebook, seed uint64, act 
 	}
 	sp := workloads.SpecFor(workloads.Shape{Rows: rows, Cols: cols}, cb, seed)
 	sp.Activations = act
-	c, err := bench.NewCaseFrom(sp)
+	c, err := bench.NewCase(sp)
 	if err != nil {
 		return nil, err
 	}

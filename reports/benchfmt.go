@@ -80,9 +80,9 @@ func FileConfig(m *machine.Machine, codebook, mode, activations string, partial 
 		{"partial", fmt.Sprint(partial)},
 		{"pkg", "github.com/qkbench/qkbench/bench"},
 	}
-	// Gaussian x, the default, goes unnamed: files from before the key
-	// then still land in the same benchstat table as new ones.
-	if activations != "" && activations != "gaussian" {
+	// activations: "" for the default (see workloads.Activations.Tag), so
+	// that files from before the key land in the same benchstat table.
+	if activations != "" {
 		kv = append(kv, [2]string{"activations", activations})
 	}
 	if m.BenchCPU == "" && m.OSCPU == "" {

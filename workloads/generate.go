@@ -39,6 +39,16 @@ func ActivationNames() []string {
 	return []string{string(Gaussian), string(Outliers), string(Extreme)}
 }
 
+// Tag is a's name where a run must say which x it timed: "" for the
+// default, gaussian (receipts and results files from before activations
+// were named hold gaussian x, and must still compare with new ones).
+func (a Activations) Tag() string {
+	if a == Gaussian {
+		return ""
+	}
+	return string(a)
+}
+
 // ParseActivations returns the named activation generator.
 func ParseActivations(s string) (Activations, error) {
 	for _, n := range ActivationNames() {

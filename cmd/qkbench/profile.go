@@ -95,7 +95,7 @@ func runProfile(args []string, stdout, stderr io.Writer) error {
 	}
 	sp := workloads.SpecFor(s, cb, c.seed)
 	sp.Activations = c.act
-	cs, err := bench.NewCaseFrom(sp)
+	cs, err := bench.NewCase(sp)
 	if err != nil {
 		return err
 	}

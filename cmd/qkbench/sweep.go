@@ -142,8 +142,8 @@ func (sp *runSpec) build(stderr io.Writer) (*bench.Sweep, *reports.Run, error) {
 	}
 	run.Config = reports.Config{Preset: run.Config.Preset, Model: run.Config.Model, Layers: run.Config.Layers,
 		Codebook: codebookOf(run.Workloads), Mode: sp.cells.mode, Threads: threads, Seed: sp.cells.seed, GGUF: sp.gguf}
-	if a := sp.cells.act; a != "" && a != workloads.Gaussian && sp.gguf == "" {
-		run.Config.Activations = string(a)
+	if sp.gguf == "" {
+		run.Config.Activations = sp.cells.act.Tag()
 	}
 	run.Machine = *machine.Describe()
 	s := &bench.Sweep{Kernels: ks, Workloads: sw, Threads: threads, Cold: sp.cells.mode == "cold", L3: run.Machine.L3}
