@@ -27,10 +27,13 @@ import (
 // codebooks of at most three values (ternary: BitNet's) are stored as
 // base-3 bytes whose tables have 81 entries, built with a third of the
 // stores (see base3). Sharing one Load's tables between concurrent
-// ranges was tried: each range built half, but reading the other half from
-// the other core's cache cost about what it saved (thread CPU time per
-// 2-thread GEMV 340-373 µs shared, 346-365 µs each building all, against
-// 584-612 µs for one thread, on a busy 2-core VM).
+// ranges was tried twice and saved nothing (docs/measurements.md, "go-f32
+// at two threads"): tables another core built a while ago read cheaply,
+// but rebuilding lines the other core read in the last GEMV took a range's
+// builds twice as long, and looking up tables the other core had just
+// written took its lookups 7% longer. The build is bound by its float32
+// stores (one a cycle on the Zen 4 it was measured on, 81 a group), so the
+// private tables cap two threads near 1.88x at 2048x4096.
 //
 // Prepare repacks W chunk-major: for chunk c, the 16 bytes of row r (columns
 // 64c..64c+63) sit at [(c*rows+r)*16, (c*rows+r+1)*16), so a chunk's pass over
